@@ -1,0 +1,159 @@
+#include "api/api.h"
+
+#include <boost/json.hpp>
+#include <prometheus/counter.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <map>
+#include <mutex>
+
+#include "api/errors.h"
+#include "api/resources.h"
+#include "api/router.h"
+#include "common/offload.h"
+
+namespace voxa::api {
+
+namespace json = boost::json;
+
+// Request counters and latency histograms by route pattern (bounded cardinality).
+class Metrics {
+public:
+    Metrics()
+        : registry_(std::make_shared<prometheus::Registry>()),
+          requests_(prometheus::BuildCounter()
+                        .Name("voxa_http_requests_total")
+                        .Help("HTTP requests by route, method and status")
+                        .Register(*registry_)),
+          latency_(prometheus::BuildHistogram()
+                       .Name("voxa_http_request_duration_seconds")
+                       .Help("HTTP request latency by route and method")
+                       .Register(*registry_)) {}
+
+    void observe(const std::string& method, const std::string& route, int status, double secs) {
+        prometheus::Counter* c;
+        prometheus::Histogram* h;
+        {
+            std::lock_guard lock(mu_);
+            auto key = method + ' ' + route + ' ' + std::to_string(status);
+            auto it = counters_.find(key);
+            if (it == counters_.end())
+                it = counters_
+                         .emplace(key, &requests_.Add({{"method", method},
+                                                       {"route", route},
+                                                       {"status", std::to_string(status)}}))
+                         .first;
+            c = it->second;
+            auto hkey = method + ' ' + route;
+            auto hit = histograms_.find(hkey);
+            if (hit == histograms_.end())
+                hit = histograms_
+                          .emplace(hkey, &latency_.Add({{"method", method}, {"route", route}},
+                                                       prometheus::Histogram::BucketBoundaries{
+                                                           0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                                           0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}))
+                          .first;
+            h = hit->second;
+        }
+        c->Increment();
+        h->Observe(secs);
+    }
+
+    std::string text() const {
+        return prometheus::TextSerializer().Serialize(registry_->Collect());
+    }
+
+private:
+    std::shared_ptr<prometheus::Registry> registry_;
+    prometheus::Family<prometheus::Counter>& requests_;
+    prometheus::Family<prometheus::Histogram>& latency_;
+    std::mutex mu_;
+    std::map<std::string, prometheus::Counter*> counters_;
+    std::map<std::string, prometheus::Histogram*> histograms_;
+};
+
+Api::Api(ApiContext ctx)
+    : ctx_(ctx), router_(std::make_unique<Router>()), metrics_(std::make_unique<Metrics>()) {
+    // The resource registry: one line per resource file.
+    registerHealth(*router_, *this);
+    registerAssistants(*router_);
+    registerTools(*router_);
+    registerSquads(*router_);
+    registerPhoneNumbers(*router_);
+    registerFiles(*router_);
+    registerCredentials(*router_);
+    registerOrgs(*router_);
+    registerTokens(*router_);
+}
+
+Api::~Api() = default;
+
+std::string Api::metricsText() const { return metrics_->text(); }
+
+static const char* kInvalidKey =
+    "Invalid Key. Hot tip, you may be using the private key instead of the public key, or "
+    "vice versa.";
+
+asio::awaitable<net::HttpResponse> Api::handle(net::HttpRequest& req) {
+    auto started = std::chrono::steady_clock::now();
+    std::string route = "unmatched";
+    std::string orgId;
+    net::HttpResponse res;
+    std::optional<ApiError> error;
+    try {
+        auto m = router_->match(req.method, req.path);
+        if (!m.handler) throw ApiError::notFound("Cannot " + req.method + " " + req.path);
+        route = m.pattern;
+        RequestContext rc{req, ctx_, {}, std::move(m.params), route};
+        if (m.access != Access::None) {
+            auto token = auth::bearerToken(req.header("authorization"));
+            if (token.empty()) throw ApiError::unauthorized("Unauthorized");
+            auto principal = ctx_.auth.lookupCached(token);
+            if (!principal) {
+                auto& auth = ctx_.auth;
+                std::string secret(token);
+                principal = co_await offload(ctx_.dbPool, [&] { return auth.lookup(secret); });
+            }
+            if (!principal) throw ApiError::unauthorized(kInvalidKey);
+            if (m.access == Access::Private && !principal->isPrivate())
+                throw ApiError::unauthorized(kInvalidKey);
+            rc.principal = std::move(*principal);
+            orgId = rc.principal.orgId;
+        }
+        res = co_await (*m.handler)(rc);
+    } catch (const ApiError& e) {
+        error = e;
+    } catch (const store::StoreError& e) {
+        spdlog::error("{{\"msg\":\"storage error\",\"error\":{},\"requestId\":\"{}\"}}",
+                      json::serialize(json::value(e.what())), req.requestId);
+        error = ApiError::internal();
+    } catch (const std::exception& e) {
+        spdlog::error("{{\"msg\":\"unhandled error\",\"error\":{},\"requestId\":\"{}\"}}",
+                      json::serialize(json::value(e.what())), req.requestId);
+        error = ApiError::internal();
+    }
+    if (error) res = error->toResponse();
+
+    double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    metrics_->observe(req.method, route, res.status, secs);
+    if (spdlog::should_log(spdlog::level::info)) {
+        json::object line{{"msg", "request"},
+                          {"requestId", req.requestId},
+                          {"method", req.method},
+                          {"path", req.path},
+                          {"route", route},
+                          {"status", res.status},
+                          {"durationUs", static_cast<int64_t>(secs * 1e6)}};
+        if (!orgId.empty()) line["orgId"] = orgId;
+        if (error && res.status < 500) line["error"] = error->what();
+        spdlog::info("{}", json::serialize(line));
+    }
+    co_return res;
+}
+
+}  // namespace voxa::api

@@ -1,0 +1,24 @@
+// A small multipart/form-data parser (RFC 7578) for POST /file.
+//
+//   auto parts = parseMultipart(req.header("content-type"), req.body);   // throws on bad input
+//   for (auto& p : *parts) if (p.name == "file") save(p.filename, p.data);
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace voxa::api {
+
+struct MultipartPart {
+    std::string name;         // form field name
+    std::string filename;     // empty for plain fields
+    std::string contentType;  // the part's Content-Type, if any
+    std::string_view data;    // points into the request body
+};
+
+/// Returns nullopt if the content type has no boundary or the body is malformed.
+std::optional<std::vector<MultipartPart>> parseMultipart(std::string_view contentType,
+                                                         std::string_view body);
+
+}  // namespace voxa::api

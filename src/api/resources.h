@@ -1,0 +1,18 @@
+// The resource registry: one function per resource file, listed once in api.cpp.
+#pragma once
+#include "api/resource.h"
+#include "api/router.h"
+
+namespace voxa::api {
+
+void registerHealth(Router& router, class Api& api);
+void registerAssistants(Router& router);
+void registerTools(Router& router);
+void registerSquads(Router& router);
+void registerPhoneNumbers(Router& router);
+void registerFiles(Router& router);
+void registerCredentials(Router& router);
+void registerOrgs(Router& router);
+void registerTokens(Router& router);
+
+}  // namespace voxa::api

@@ -1,0 +1,108 @@
+#include "api/router.h"
+
+#include <boost/json.hpp>
+
+#include "api/errors.h"
+
+namespace voxa::api {
+
+namespace json = boost::json;
+
+static std::vector<std::string_view> splitPath(std::string_view p) {
+    std::vector<std::string_view> out;
+    size_t i = 0;
+    while (i < p.size()) {
+        while (i < p.size() && p[i] == '/') ++i;
+        size_t j = p.find('/', i);
+        if (j == std::string_view::npos) j = p.size();
+        if (j > i) out.push_back(p.substr(i, j - i));
+        i = j;
+    }
+    return out;
+}
+
+void Router::add(std::string method, std::string pattern, RouteHandler h, Access access) {
+    Route r{std::move(method), pattern, {}, std::move(h), access};
+    for (auto s : splitPath(pattern)) r.segments.emplace_back(s);
+    routes_.push_back(std::move(r));
+}
+
+Router::Match Router::match(std::string_view method, std::string_view path) const {
+    Match m;
+    auto segs = splitPath(path);
+    for (auto& r : routes_) {
+        if (r.segments.size() != segs.size()) continue;
+        bool ok = true;
+        std::vector<std::pair<std::string, std::string>> params;
+        for (size_t i = 0; i < segs.size() && ok; ++i) {
+            const auto& want = r.segments[i];
+            if (!want.empty() && want[0] == ':')
+                params.emplace_back(want.substr(1), std::string(segs[i]));
+            else if (want != segs[i])
+                ok = false;
+        }
+        if (!ok) continue;
+        m.pathMatched = true;
+        if (r.method != method) continue;
+        m.handler = &r.handler;
+        m.access = r.access;
+        m.pattern = r.pattern;
+        m.params = std::move(params);
+        return m;
+    }
+    return m;
+}
+
+static std::string urlDecode(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    auto hex = [](char c) -> int {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+    };
+    for (size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '+') {
+            out.push_back(' ');
+        } else if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+            out.push_back(static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2])));
+            i += 2;
+        } else {
+            out.push_back(s[i]);
+        }
+    }
+    return out;
+}
+
+std::optional<std::string> RequestContext::query(std::string_view name) const {
+    std::string_view q = req.query;
+    while (!q.empty()) {
+        size_t amp = q.find('&');
+        std::string_view pair = q.substr(0, amp);
+        size_t eq = pair.find('=');
+        std::string key = urlDecode(pair.substr(0, eq));
+        if (key == name)
+            return eq == std::string_view::npos ? std::string() : urlDecode(pair.substr(eq + 1));
+        if (amp == std::string_view::npos) break;
+        q.remove_prefix(amp + 1);
+    }
+    return std::nullopt;
+}
+
+json::object RequestContext::jsonBody() const {
+    if (req.body.empty()) return {};
+    json::parse_options opts;
+    opts.max_depth = 64;
+    std::error_code ec;
+    json::value v = json::parse(req.body, ec, {}, opts);
+    if (ec) throw ApiError::badRequest("Unexpected token in JSON: " + ec.message());
+    if (!v.is_object()) throw ApiError::badRequest(std::vector<std::string>{"body must be an object"});
+    return std::move(v.as_object());
+}
+
+net::HttpResponse jsonResponse(int status, const json::value& v) {
+    return net::HttpResponse::json(status, json::serialize(v));
+}
+
+}  // namespace voxa::api

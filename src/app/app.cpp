@@ -1,0 +1,149 @@
+#include "app/app.h"
+
+#include <boost/asio/thread_pool.hpp>
+#include <boost/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "api/api.h"
+#include "api/schema.h"
+#include "auth/auth.h"
+#include "common/log.h"
+#include "net/server.h"
+#include "store/store.h"
+
+namespace voxa::app {
+
+namespace json = boost::json;
+
+static std::unique_ptr<store::Store> openStore(const StorageConfig& s) {
+    if (s.databaseUrl.empty()) std::filesystem::create_directories(s.dataDir);
+    auto st = store::open({.databaseUrl = s.databaseUrl, .dataDir = s.dataDir});
+    st->migrate();
+    return st;
+}
+
+static bool splitListen(const std::string& listen, std::string& host, uint16_t& port) {
+    auto colon = listen.rfind(':');
+    if (colon == std::string::npos) return false;
+    host = listen.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+        host = host.substr(1, host.size() - 2);
+    if (host.empty()) host = "0.0.0.0";
+    try {
+        int p = std::stoi(listen.substr(colon + 1));
+        if (p < 0 || p > 65535) return false;
+        port = static_cast<uint16_t>(p);
+    } catch (const std::exception&) {
+        return false;
+    }
+    return true;
+}
+
+int serve(const ServeConfig& cfg) {
+    initLogging(cfg.logLevel);
+    std::string host;
+    uint16_t port = 0;
+    if (!splitListen(cfg.listen, host, port)) {
+        spdlog::error("invalid --listen '{}': expected HOST:PORT", cfg.listen);
+        return 2;
+    }
+    std::unique_ptr<store::Store> store;
+    try {
+        store = openStore(cfg.storage);
+    } catch (const std::exception& e) {
+        spdlog::error("cannot open the database: {}", e.what());
+        flushLogging();
+        return 1;
+    }
+    auth::Auth auth(*store);
+    (void)api::Schemas::instance();  // load the validators before the first request
+
+    // Block the stop signals in every thread; the main thread waits for them below.
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+
+    boost::asio::thread_pool dbPool(static_cast<size_t>(std::max(1, cfg.dbThreads)));
+    std::string publicUrl = cfg.publicUrl;
+    net::ServerOptions opts{.host = host,
+                            .port = port,
+                            .threads = cfg.threads,
+                            .bodyLimit = cfg.bodyLimit,
+                            .uploadLimit = cfg.uploadLimit,
+                            .corsOrigins = cfg.corsOrigins};
+    std::unique_ptr<api::Api> api;
+    net::HttpServer server(opts, [&api](net::HttpRequest& r) { return api->handle(r); });
+    try {
+        server.bind();
+    } catch (const std::exception& e) {
+        spdlog::error("cannot listen on {}: {}", cfg.listen, e.what());
+        flushLogging();
+        return 1;
+    }
+    // The API hands out URLs (files, calls) under the public URL.
+    if (publicUrl.empty()) publicUrl = "http://" + cfg.listen.substr(0, cfg.listen.rfind(':')) +
+                                       ":" + std::to_string(server.port());
+    api = std::make_unique<api::Api>(api::ApiContext{
+        *store, dbPool, auth, {.publicUrl = publicUrl, .dataDir = cfg.storage.dataDir}});
+    server.start();
+
+    if (cfg.bootstrap && store->listOrgs().empty()) {
+        auto created = auth.createOrg("Default Org");
+        std::cout << "Voxa: first start, created org " << created.org.id << "\n"
+                  << "  private API key: " << created.privateKey << "\n"
+                  << "  public API key:  " << created.publicKey << "\n"
+                  << std::flush;
+    }
+    std::cout << "Voxa is listening on " << publicUrl << "  (database: " << store->dialect()
+              << ")\n"
+              << std::flush;
+    json::object ready{{"msg", "listening"},
+                       {"url", "http://" + host + ":" + std::to_string(server.port())},
+                       {"publicUrl", publicUrl},
+                       {"database", store->dialect()}};
+    spdlog::info("{}", json::serialize(ready));
+
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    spdlog::info("received signal {}, shutting down", sig);
+    server.stop();
+    dbPool.join();
+    spdlog::info("stopped");
+    flushLogging();
+    return 0;
+}
+
+int adminCreateOrg(const StorageConfig& storage, const std::string& name, std::ostream& out) {
+    auto store = openStore(storage);
+    auth::Auth auth(*store);
+    auto created = auth.createOrg(name);
+    json::object line{{"orgId", created.org.id},
+                      {"privateKey", created.privateKey},
+                      {"publicKey", created.publicKey}};
+    out << json::serialize(line) << std::endl;
+    return 0;
+}
+
+int adminCreateKey(const StorageConfig& storage, const std::string& orgId,
+                   const std::string& kind, std::ostream& out) {
+    auto store = openStore(storage);
+    if (!store->getOrg(orgId)) {
+        std::cerr << "no such org: " << orgId << "\n";
+        return 1;
+    }
+    auth::Auth auth(*store);
+    auto created = auth.createKey(orgId, kind, "cli");
+    json::object line{{"id", created.key.id}, {"orgId", orgId}, {"kind", kind},
+                      {"key", created.secret}};
+    out << json::serialize(line) << std::endl;
+    return 0;
+}
+
+}  // namespace voxa::app

@@ -1,0 +1,18 @@
+// Hashes and MACs on OpenSSL 3 (EVP only).
+//
+//   std::string h = voxa::sha256Hex(apiKey);
+//   std::string sig = voxa::hmacSha256Hex(secret, body);
+//   if (voxa::constantTimeEquals(a, b)) ...
+#pragma once
+#include <string>
+#include <string_view>
+
+namespace voxa {
+
+std::string sha256Hex(std::string_view data);
+std::string hmacSha256(std::string_view key, std::string_view data);  // raw 32 bytes
+std::string hmacSha256Hex(std::string_view key, std::string_view data);
+std::string toHex(std::string_view raw);
+bool constantTimeEquals(std::string_view a, std::string_view b);
+
+}  // namespace voxa

@@ -1,0 +1,16 @@
+// Identifiers: UUIDv7 (time-ordered, like Vapi's newer ids) and validation.
+//
+//   std::string id = voxa::newId();          // "019a9046-121e-766d-8b3c-5f0e2a1c9d11"
+//   if (!voxa::isUuid(path_id)) ...
+#pragma once
+#include <string>
+#include <string_view>
+
+namespace voxa {
+
+std::string newId();
+bool isUuid(std::string_view s);
+/// `bytes` random bytes, base64url without padding.
+std::string randomToken(size_t bytes = 32);
+
+}  // namespace voxa

@@ -1,0 +1,82 @@
+// voxa: the executable. Commands live in src/app/; this file only parses the command line.
+#include <CLI/CLI.hpp>
+
+#include <cstdlib>
+#include <iostream>
+
+#include "app/app.h"
+
+int main(int argc, char** argv) {
+    CLI::App cli{"Voxa: a self-hostable, Vapi-compatible voice-AI server"};
+    cli.require_subcommand(1);
+    cli.set_config("--config", "", "TOML/INI config file (keys are the long option names)");
+
+    voxa::app::ServeConfig serve;
+    auto* s = cli.add_subcommand("serve", "Run the API and voice server");
+    s->add_option("--listen", serve.listen, "HOST:PORT to listen on")
+        ->envname("VOXA_LISTEN")
+        ->capture_default_str();
+    s->add_option("--data-dir", serve.storage.dataDir, "Data directory (SQLite file, uploads)")
+        ->envname("VOXA_DATA_DIR")
+        ->capture_default_str();
+    s->add_option("--database-url", serve.storage.databaseUrl,
+                  "PostgreSQL URL (postgresql://...); empty = SQLite in the data directory")
+        ->envname("DATABASE_URL");
+    s->add_option("--public-url", serve.publicUrl,
+                  "Base URL clients use to reach this server (default: the listen address)")
+        ->envname("VOXA_PUBLIC_URL");
+    s->add_option("--threads", serve.threads, "Event-loop threads (0 = one per core)")
+        ->envname("VOXA_THREADS")
+        ->capture_default_str();
+    s->add_option("--db-threads", serve.dbThreads, "Worker threads for blocking work")
+        ->envname("VOXA_DB_THREADS")
+        ->capture_default_str();
+    s->add_option("--body-limit", serve.bodyLimit, "Max JSON body in bytes (larger -> 413)")
+        ->envname("VOXA_BODY_LIMIT")
+        ->capture_default_str();
+    s->add_option("--upload-limit", serve.uploadLimit, "Max multipart upload in bytes")
+        ->envname("VOXA_UPLOAD_LIMIT")
+        ->capture_default_str();
+    s->add_option("--cors-origins", serve.corsOrigins, "Access-Control-Allow-Origin ('*' = echo)")
+        ->envname("VOXA_CORS_ORIGINS")
+        ->capture_default_str();
+    s->add_option("--log-level", serve.logLevel, "trace|debug|info|warn|error|off")
+        ->envname("VOXA_LOG_LEVEL")
+        ->capture_default_str();
+    s->add_flag("!--no-bootstrap", serve.bootstrap,
+                "Do not create a first org and key when the database is empty");
+
+    auto* admin = cli.add_subcommand("admin", "Administer orgs and keys");
+    admin->require_subcommand(1);
+    voxa::app::StorageConfig storage;
+    std::string orgName, orgId, kind = "private";
+    auto addStorage = [&](CLI::App* c) {
+        c->add_option("--data-dir", storage.dataDir, "Data directory")
+            ->envname("VOXA_DATA_DIR")
+            ->capture_default_str();
+        c->add_option("--database-url", storage.databaseUrl, "PostgreSQL URL")
+            ->envname("DATABASE_URL");
+    };
+    auto* createOrg = admin->add_subcommand("create-org", "Create an org; prints its keys as JSON");
+    addStorage(createOrg);
+    createOrg->add_option("--name", orgName, "Org name")->required();
+    auto* createKey = admin->add_subcommand("create-key", "Create an API key; prints it as JSON");
+    addStorage(createKey);
+    createKey->add_option("--org", orgId, "Org id")->required();
+    createKey->add_option("--kind", kind, "private|public")
+        ->check(CLI::IsMember({"private", "public"}))
+        ->capture_default_str();
+
+    CLI11_PARSE(cli, argc, argv);
+
+    try {
+        if (s->parsed()) return voxa::app::serve(serve);
+        if (createOrg->parsed()) return voxa::app::adminCreateOrg(storage, orgName, std::cout);
+        if (createKey->parsed())
+            return voxa::app::adminCreateKey(storage, orgId, kind, std::cout);
+    } catch (const std::exception& e) {
+        std::cerr << "voxa: " << e.what() << "\n";
+        return 1;
+    }
+    return 0;
+}

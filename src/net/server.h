@@ -1,0 +1,80 @@
+// HttpServer: HTTP/1.1 keep-alive server on Beast + C++20 coroutines, one io_context
+// (and one SO_REUSEPORT acceptor) per worker thread.
+//
+//   voxa::net::HttpServer server({.host = "127.0.0.1", .port = 8080, .threads = 2},
+//                                [&](HttpRequest& req) { return api.handle(req); });
+//   server.start();          // spawns the worker threads, returns at once
+//   ...                      // SIGTERM
+//   server.stop();           // stop accepting, finish in-flight requests, join
+//
+// The server enforces the body limit (413), answers CORS preflights, and gives every
+// request an id (X-Request-Id, echoed). The handler runs on the connection's event loop
+// and must never block.
+#pragma once
+#include <boost/asio/io_context.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "net/http.h"
+
+namespace voxa::net {
+
+struct ServerOptions {
+    std::string host = "127.0.0.1";
+    uint16_t port = 8080;
+    int threads = 0;                        // 0 = one per core
+    size_t bodyLimit = 1024 * 1024;         // bytes; larger bodies get 413
+    size_t uploadLimit = 100 * 1024 * 1024; // multipart uploads (POST /file)
+    std::chrono::seconds idleTimeout{75};   // keep-alive idle timeout
+    std::chrono::seconds shutdownGrace{10}; // max wait for in-flight requests on stop()
+    std::string corsOrigins = "*";          // Access-Control-Allow-Origin
+};
+
+/// Called once per finished request (for logs and metrics); runs on the event loop.
+struct AccessLogEntry {
+    const HttpRequest* request;
+    int status;
+    size_t bytesOut;
+    double seconds;
+};
+using AccessLog = std::function<void(const AccessLogEntry&)>;
+
+class HttpServer {
+public:
+    HttpServer(ServerOptions opts, Handler handler, AccessLog log = {});
+    ~HttpServer();
+    HttpServer(const HttpServer&) = delete;
+    HttpServer& operator=(const HttpServer&) = delete;
+
+    /// Binds the listening sockets (one per worker, SO_REUSEPORT). Throws
+    /// std::system_error if the address is taken. Called by start() if needed.
+    void bind();
+    /// Starts the workers; returns at once.
+    void start();
+    /// Graceful stop: closes the acceptors, lets in-flight requests finish (up to
+    /// shutdownGrace), then stops the loops and joins the threads.
+    void stop();
+    /// The bound port (useful with port 0).
+    uint16_t port() const { return boundPort_; }
+    /// The event loops, one per worker (other subsystems may schedule work on them).
+    std::vector<boost::asio::io_context*> loops();
+
+private:
+    struct Worker;
+    ServerOptions opts_;
+    Handler handler_;
+    AccessLog log_;
+    std::vector<std::unique_ptr<Worker>> workers_;
+    std::atomic<int> inFlight_{0};
+    std::atomic<bool> stopping_{false};
+    uint16_t boundPort_ = 0;
+};
+
+}  // namespace voxa::net

@@ -1,0 +1,48 @@
+// One libpq connection. Not thread-safe: the store's pool hands it to one thread at a time.
+// A statement that fails because the connection broke is retried once after PQreset,
+// unless a transaction or session state (an advisory lock) would be lost.
+#pragma once
+
+#include "store/sql_types.h"
+
+#include <cstdint>
+#include <string>
+
+typedef struct pg_conn PGconn;
+typedef struct pg_result PGresult;
+
+namespace voxa::store {
+
+class PgConn {
+public:
+    /// `url` is a libpq connection URI or keyword string. Throws StoreError on failure.
+    explicit PgConn(const std::string& url);
+    ~PgConn();
+    PgConn(const PgConn&) = delete;
+    PgConn& operator=(const PgConn&) = delete;
+
+    /// Runs one or more statements without parameters (DDL, BEGIN/COMMIT).
+    void exec(const std::string& sql);
+    /// Runs one parameterized statement ("?" placeholders); calls onRow for each row.
+    /// Returns the number of affected rows (0 for a SELECT).
+    int64_t run(const std::string& sql, const SqlParams& params, const RowFn& onRow = {});
+    /// Best effort ROLLBACK, for error paths (never throws).
+    void rollbackQuietly() noexcept;
+
+    /// While pinned, a broken connection is an error rather than silently reset,
+    /// because session state (e.g. an advisory lock) would be gone.
+    void setPinned(bool pinned) { pinned_ = pinned; }
+
+private:
+    template <class F>
+    PGresult* execute(F&& send);
+    void ensureConnected();
+
+    PGconn* conn_ = nullptr;
+    bool pinned_ = false;
+};
+
+/// "?" -> "$1", "$2", ... outside quoted literals and identifiers.
+std::string numberPlaceholders(const std::string& sql);
+
+}  // namespace voxa::store

@@ -1,0 +1,164 @@
+#include "store/sql_store.h"
+
+namespace voxa::store {
+namespace {
+
+const std::string kSelectResource = "SELECT " + std::string(kResourceColumns) + " FROM resources";
+const std::string kOrgColumns = "id, name, created_at, updated_at, body";
+const std::string kKeyColumns = "id, org_id, kind, name, hash, prefix, created_at, body";
+constexpr const char* kNewestFirst = " ORDER BY created_at DESC, id DESC";
+
+template <class T>
+std::optional<T> first(std::vector<T> rows) {
+    if (rows.empty()) return std::nullopt;
+    return std::move(rows.front());
+}
+
+}  // namespace
+
+std::vector<Resource> SqlStore::queryResources(const std::string& sql, const SqlParams& params) {
+    std::vector<Resource> out;
+    query(sql, params, [&](const SqlRow& row) {
+        out.push_back(Resource{.id = row.text(0),
+                               .orgId = row.text(1),
+                               .kind = row.text(2),
+                               .createdAt = row.text(3),
+                               .updatedAt = row.text(4),
+                               .body = row.text(5),
+                               .a1 = row.text(6),
+                               .a2 = row.text(7),
+                               .a3 = row.text(8)});
+    });
+    return out;
+}
+
+std::vector<Org> SqlStore::queryOrgs(const std::string& sql, const SqlParams& params) {
+    std::vector<Org> out;
+    query(sql, params, [&](const SqlRow& row) {
+        out.push_back(Org{.id = row.text(0),
+                          .name = row.text(1),
+                          .createdAt = row.text(2),
+                          .updatedAt = row.text(3),
+                          .body = row.text(4)});
+    });
+    return out;
+}
+
+std::vector<ApiKey> SqlStore::queryKeys(const std::string& sql, const SqlParams& params) {
+    std::vector<ApiKey> out;
+    query(sql, params, [&](const SqlRow& row) {
+        out.push_back(ApiKey{.id = row.text(0),
+                             .orgId = row.text(1),
+                             .kind = row.text(2),
+                             .name = row.text(3),
+                             .hash = row.text(4),
+                             .prefix = row.text(5),
+                             .createdAt = row.text(6),
+                             .body = row.text(7)});
+    });
+    return out;
+}
+
+// Resources ---------------------------------------------------------------------------
+
+void SqlStore::insertResource(const Resource& r) {
+    change("INSERT INTO resources (" + std::string(kResourceColumns) +
+               ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+           {r.id, r.orgId, r.kind, r.createdAt, r.updatedAt, r.body, textOrNull(r.a1),
+            textOrNull(r.a2), textOrNull(r.a3)});
+}
+
+std::optional<Resource> SqlStore::getResource(const std::string& kind, const std::string& orgId,
+                                              const std::string& id) {
+    return first(queryResources(kSelectResource + " WHERE kind = ? AND org_id = ? AND id = ?",
+                                {kind, orgId, id}));
+}
+
+std::optional<Resource> SqlStore::getResourceAnyOrg(const std::string& kind,
+                                                    const std::string& id) {
+    return first(queryResources(kSelectResource + " WHERE kind = ? AND id = ?", {kind, id}));
+}
+
+std::vector<Resource> SqlStore::listResources(const std::string& kind, const std::string& orgId,
+                                              const ListQuery& q) {
+    SqlQuery sq = buildListQuery(sqlDialect(), kind, orgId, q);
+    return queryResources(sq.sql, sq.params);
+}
+
+int64_t SqlStore::countResources(const std::string& kind, const std::string& orgId,
+                                 const ListQuery& q) {
+    SqlQuery sq = buildCountQuery(sqlDialect(), kind, orgId, q);
+    int64_t n = 0;
+    query(sq.sql, sq.params, [&](const SqlRow& row) { n = std::stoll(row.text(0)); });
+    return n;
+}
+
+std::vector<Resource> SqlStore::findByAttr(const std::string& kind, int attr,
+                                           const std::string& value) {
+    if (attr < 1 || attr > 3)
+        throw StoreError("findByAttr: attribute must be 1, 2 or 3, got " + std::to_string(attr));
+    std::string column = "a" + std::to_string(attr);
+    return queryResources(kSelectResource + " WHERE kind = ? AND " + column + " = ?" +
+                              kNewestFirst,
+                          {kind, value});
+}
+
+bool SqlStore::updateResource(const Resource& r) {
+    return change("UPDATE resources SET body = ?, updated_at = ?, a1 = ?, a2 = ?, a3 = ?"
+                  " WHERE kind = ? AND org_id = ? AND id = ?",
+                  {r.body, r.updatedAt, textOrNull(r.a1), textOrNull(r.a2), textOrNull(r.a3),
+                   r.kind, r.orgId, r.id}) > 0;
+}
+
+bool SqlStore::deleteResource(const std::string& kind, const std::string& orgId,
+                              const std::string& id) {
+    return change("DELETE FROM resources WHERE kind = ? AND org_id = ? AND id = ?",
+                  {kind, orgId, id}) > 0;
+}
+
+// Orgs --------------------------------------------------------------------------------
+
+void SqlStore::insertOrg(const Org& o) {
+    change("INSERT INTO orgs (" + kOrgColumns + ") VALUES (?, ?, ?, ?, ?)",
+           {o.id, o.name, o.createdAt, o.updatedAt, o.body});
+}
+
+std::optional<Org> SqlStore::getOrg(const std::string& id) {
+    return first(queryOrgs("SELECT " + kOrgColumns + " FROM orgs WHERE id = ?", {id}));
+}
+
+std::vector<Org> SqlStore::listOrgs() {
+    return queryOrgs("SELECT " + kOrgColumns + " FROM orgs" + kNewestFirst, {});
+}
+
+bool SqlStore::updateOrg(const Org& o) {
+    return change("UPDATE orgs SET name = ?, updated_at = ?, body = ? WHERE id = ?",
+                  {o.name, o.updatedAt, o.body, o.id}) > 0;
+}
+
+// API keys ----------------------------------------------------------------------------
+
+void SqlStore::insertKey(const ApiKey& k) {
+    change("INSERT INTO api_keys (" + kKeyColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+           {k.id, k.orgId, k.kind, k.name, k.hash, k.prefix, k.createdAt, k.body});
+}
+
+std::optional<ApiKey> SqlStore::findKeyByHash(const std::string& hash) {
+    return first(queryKeys("SELECT " + kKeyColumns + " FROM api_keys WHERE hash = ?", {hash}));
+}
+
+std::optional<ApiKey> SqlStore::getKey(const std::string& orgId, const std::string& id) {
+    return first(queryKeys("SELECT " + kKeyColumns + " FROM api_keys WHERE org_id = ? AND id = ?",
+                           {orgId, id}));
+}
+
+std::vector<ApiKey> SqlStore::listKeys(const std::string& orgId) {
+    return queryKeys("SELECT " + kKeyColumns + " FROM api_keys WHERE org_id = ?" + kNewestFirst,
+                     {orgId});
+}
+
+bool SqlStore::deleteKey(const std::string& orgId, const std::string& id) {
+    return change("DELETE FROM api_keys WHERE org_id = ? AND id = ?", {orgId, id}) > 0;
+}
+
+}  // namespace voxa::store

@@ -1,0 +1,54 @@
+// The Store operations written once in portable SQL with "?" placeholders. A backend
+// supplies how to run a statement (and migrations, ping, dialect).
+#pragma once
+
+#include "store/backend.h"
+#include "store/list_sql.h"
+#include "store/sql_types.h"
+
+#include <string>
+
+namespace voxa::store {
+
+class SqlStore : public StoreBackend {
+public:
+    void insertResource(const Resource& r) override;
+    std::optional<Resource> getResource(const std::string& kind, const std::string& orgId,
+                                        const std::string& id) override;
+    std::optional<Resource> getResourceAnyOrg(const std::string& kind,
+                                              const std::string& id) override;
+    std::vector<Resource> listResources(const std::string& kind, const std::string& orgId,
+                                        const ListQuery& q) override;
+    int64_t countResources(const std::string& kind, const std::string& orgId,
+                           const ListQuery& q) override;
+    std::vector<Resource> findByAttr(const std::string& kind, int attr,
+                                     const std::string& value) override;
+    bool updateResource(const Resource& r) override;
+    bool deleteResource(const std::string& kind, const std::string& orgId,
+                        const std::string& id) override;
+
+    void insertOrg(const Org& o) override;
+    std::optional<Org> getOrg(const std::string& id) override;
+    std::vector<Org> listOrgs() override;
+    bool updateOrg(const Org& o) override;
+
+    void insertKey(const ApiKey& k) override;
+    std::optional<ApiKey> findKeyByHash(const std::string& hash) override;
+    std::optional<ApiKey> getKey(const std::string& orgId, const std::string& id) override;
+    std::vector<ApiKey> listKeys(const std::string& orgId) override;
+    bool deleteKey(const std::string& orgId, const std::string& id) override;
+
+protected:
+    /// Runs one statement, calling onRow for each result row. Throws StoreError.
+    virtual void query(const std::string& sql, const SqlParams& params, const RowFn& onRow) = 0;
+    /// Runs one data-changing statement; returns the number of affected rows.
+    virtual int64_t change(const std::string& sql, const SqlParams& params) = 0;
+    virtual Dialect sqlDialect() const = 0;
+
+private:
+    std::vector<Resource> queryResources(const std::string& sql, const SqlParams& params);
+    std::vector<Org> queryOrgs(const std::string& sql, const SqlParams& params);
+    std::vector<ApiKey> queryKeys(const std::string& sql, const SqlParams& params);
+};
+
+}  // namespace voxa::store

@@ -1,0 +1,134 @@
+// Store: the repository layer. One interface, two real backends (SQLite, PostgreSQL).
+//
+//   auto store = voxa::store::open({.databaseUrl = "", .dataDir = "/var/lib/voxa"});  // SQLite
+//   auto store = voxa::store::open({.databaseUrl = "postgresql://u@127.0.0.1:5432/voxa"});
+//   store->migrate();                                   // versioned, idempotent, at start-up
+//   store->insertResource({.id = id, .orgId = org, .kind = "assistant", ...});
+//   auto row = store->getResource("assistant", org, id);
+//
+// Every method is synchronous and may block: call it from the database worker pool
+// (see common/offload.h), never from an event-loop thread. Implementations are
+// thread-safe; each worker thread uses its own connection.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace voxa::store {
+
+/// A stored API resource (assistant, tool, squad, phone-number, file, credential, ...).
+/// `body` is the complete JSON object as served by the API (it already contains id,
+/// orgId, createdAt, updatedAt). Timestamps are ISO-8601 UTC with milliseconds
+/// ("2026-11-24T03:57:58.123Z"), so they order and compare as strings.
+struct Resource {
+    std::string id;
+    std::string orgId;
+    std::string kind;
+    std::string createdAt;
+    std::string updatedAt;
+    std::string body;
+    /// Up to three indexed attributes a resource kind may fill for filtering/lookup
+    /// (e.g. file: a1 = purpose; phone-number: a1 = number, a2 = sip user part;
+    /// call: a1 = assistantId, a2 = phoneNumberId, a3 = status). Empty = NULL.
+    std::string a1, a2, a3;
+};
+
+/// Filters for listing resources. All are optional; string bounds compare against
+/// the ISO timestamps.
+struct ListQuery {
+    int limit = 100;
+    int offset = 0;
+    bool ascending = false;  // default: newest first (created_at DESC, id DESC)
+    std::optional<std::string> createdAtGt, createdAtLt, createdAtGe, createdAtLe;
+    std::optional<std::string> updatedAtGt, updatedAtLt, updatedAtGe, updatedAtLe;
+    std::optional<std::string> a1, a2, a3;  // equality on the indexed attributes
+    std::vector<std::string> idAny;         // non-empty: id IN (...)
+    std::optional<std::string> search;      // case-insensitive substring of body
+};
+
+struct Org {
+    std::string id;
+    std::string name;
+    std::string createdAt;
+    std::string updatedAt;
+    std::string body;  // full JSON object (server, concurrencyLimit, ...)
+};
+
+/// An API key. Only the SHA-256 of the secret is stored; `prefix` is for display.
+struct ApiKey {
+    std::string id;
+    std::string orgId;
+    std::string kind;  // "private" | "public"
+    std::string name;
+    std::string hash;  // hex SHA-256 of the full key
+    std::string prefix;
+    std::string createdAt;
+    std::string body;  // JSON: restrictions etc.
+};
+
+/// Thrown for storage failures (connection lost, constraint violated, ...).
+struct StoreError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+class Store {
+public:
+    virtual ~Store() = default;
+
+    /// Applies missing migrations in order; refuses to start if an applied
+    /// migration's checksum changed. Safe to call from several processes at once.
+    virtual void migrate() = 0;
+    /// Cheap round trip to the database (readiness probe).
+    virtual bool ping() = 0;
+    /// "sqlite" or "postgres".
+    virtual std::string dialect() const = 0;
+
+    // Resources -----------------------------------------------------------------
+    virtual void insertResource(const Resource& r) = 0;
+    virtual std::optional<Resource> getResource(const std::string& kind, const std::string& orgId,
+                                                const std::string& id) = 0;
+    /// Looks a resource up by id in any org (for routing, e.g. a call's WebSocket).
+    virtual std::optional<Resource> getResourceAnyOrg(const std::string& kind,
+                                                      const std::string& id) = 0;
+    virtual std::vector<Resource> listResources(const std::string& kind, const std::string& orgId,
+                                                const ListQuery& q) = 0;
+    virtual int64_t countResources(const std::string& kind, const std::string& orgId,
+                                   const ListQuery& q) = 0;
+    /// Finds resources of `kind` in any org whose attribute a<N> equals `value`.
+    virtual std::vector<Resource> findByAttr(const std::string& kind, int attr,
+                                             const std::string& value) = 0;
+    /// Replaces body, updatedAt and a1..a3. Returns false if the row does not exist.
+    virtual bool updateResource(const Resource& r) = 0;
+    /// Returns false if the row does not exist.
+    virtual bool deleteResource(const std::string& kind, const std::string& orgId,
+                                const std::string& id) = 0;
+
+    // Orgs and keys --------------------------------------------------------------
+    virtual void insertOrg(const Org& o) = 0;
+    virtual std::optional<Org> getOrg(const std::string& id) = 0;
+    virtual std::vector<Org> listOrgs() = 0;
+    virtual bool updateOrg(const Org& o) = 0;
+
+    virtual void insertKey(const ApiKey& k) = 0;
+    virtual std::optional<ApiKey> findKeyByHash(const std::string& hash) = 0;
+    virtual std::optional<ApiKey> getKey(const std::string& orgId, const std::string& id) = 0;
+    virtual std::vector<ApiKey> listKeys(const std::string& orgId) = 0;
+    virtual bool deleteKey(const std::string& orgId, const std::string& id) = 0;
+};
+
+struct Options {
+    /// "postgres://..." or "postgresql://..." selects PostgreSQL; empty selects SQLite.
+    std::string databaseUrl;
+    /// SQLite file lives at <dataDir>/voxa.db. ":memory:" as dataDir = in-memory (tests).
+    std::string dataDir = "./data";
+};
+
+/// Opens the backend chosen by `opts`. Throws StoreError if it cannot connect.
+std::unique_ptr<Store> open(const Options& opts);
+
+}  // namespace voxa::store
