@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Extracts the request-body schemas Voxa validates from Vapi's OpenAPI document.
 
-    scripts/gen-schemas.py [--spec ../shared/api/vapi-openapi.json] [--out src/api/spec/vapi-schemas.json]
+    scripts/gen-schemas.py [--spec ../shared/api/vapi-openapi.json]
+                           [--out src/api/spec/vapi-schemas.json]
 
 Writes only the component schemas reachable (through $ref) from the request DTOs Voxa serves,
 keeping only validating keywords (type, properties, required, enum, bounds, pattern, format,
@@ -61,6 +62,11 @@ def clean(schema):
             out[key] = {k: v for k, v in val.items() if k in ("propertyName", "mapping")}
         else:
             out[key] = val
+    # Spec quirk: a few string enums are declared "type": "object" (TransferPlan.sipVerb,
+    # BackoffPlan.type, AudioFormat.format). Vapi accepts the strings, so do we.
+    enum = out.get("enum")
+    if out.get("type") == "object" and enum and all(isinstance(e, str) for e in enum):
+        out["type"] = "string"
     return out
 
 

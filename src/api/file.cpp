@@ -127,6 +127,7 @@ void registerFiles(Router& router) {
                           .listFilter = [](RequestContext& rc, store::ListQuery& q) {
                               if (auto p = rc.query("purpose"); p && !p->empty()) q.a1 = *p;
                           },
+                          .listParams = {"purpose"},
                           .onDelete = [](const json::object& o, RequestContext& rc) {
                               std::error_code ec;
                               fs::remove(filePath(rc.ctx, rc.orgId(),

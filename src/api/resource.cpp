@@ -34,9 +34,18 @@ void dropNulls(json::object& o) {
     }
 }
 
-store::ListQuery parseListQuery(RequestContext& rc) {
+store::ListQuery parseListQuery(RequestContext& rc, const std::vector<std::string>& extra) {
     store::ListQuery q;
     std::vector<std::string> errors;
+    static const char* kCommon[] = {"limit",       "createdAtGt", "createdAtLt", "createdAtGe",
+                                    "createdAtLe", "updatedAtGt", "updatedAtLt", "updatedAtGe",
+                                    "updatedAtLe"};
+    for (auto& key : rc.queryKeys()) {
+        bool known = false;
+        for (auto* k : kCommon) known = known || key == k;
+        for (auto& k : extra) known = known || key == k;
+        if (!known) errors.push_back("property " + key + " should not exist");
+    }
     if (auto l = rc.query("limit")) {
         try {
             size_t pos = 0;
@@ -130,12 +139,21 @@ void registerCrud(Router& router, ResourceSpec specIn) {
     }
 
     router.add("GET", spec->path, [spec](RequestContext& rc) -> Awaitable {
-        store::ListQuery q = parseListQuery(rc);
+        store::ListQuery q = parseListQuery(rc, spec->listParams);
         if (spec->listFilter) spec->listFilter(rc, q);
         auto& store = rc.ctx.store;
         std::string org = rc.orgId();
         auto rows = co_await offload(rc.ctx.dbPool,
                                      [&] { return store.listResources(spec->kind, org, q); });
+        if (!spec->present) {  // bodies are stored serialized: splice them, no re-parse
+            std::string out = "[";
+            for (size_t i = 0; i < rows.size(); ++i) {
+                if (i) out += ',';
+                out += rows[i].body;
+            }
+            out += ']';
+            co_return net::HttpResponse::json(200, std::move(out));
+        }
         json::array out;
         out.reserve(rows.size());
         for (auto& r : rows) out.emplace_back(present(*spec, r.body));
@@ -144,8 +162,9 @@ void registerCrud(Router& router, ResourceSpec specIn) {
 
     if (!spec->v2Path.empty()) {
         router.add("GET", spec->v2Path, [spec](RequestContext& rc) -> Awaitable {
-            store::ListQuery q = parseListQuery(rc);
-            if (!rc.query("limit")) q.limit = 100;
+            auto params = spec->listParams;
+            for (auto* p : {"page", "sortOrder", "sortBy", "search"}) params.emplace_back(p);
+            store::ListQuery q = parseListQuery(rc, params);
             int page = 1;
             if (auto p = rc.query("page")) {
                 try {
@@ -188,6 +207,7 @@ void registerCrud(Router& router, ResourceSpec specIn) {
     std::string itemPath = spec->path + "/:id";
     router.add("GET", itemPath, [spec](RequestContext& rc) -> Awaitable {
         auto row = co_await loadOr404(rc, spec->kind, spec->label, rc.param("id"));
+        if (!spec->present) co_return net::HttpResponse::json(200, std::move(row.body));
         co_return jsonResponse(200, present(*spec, row.body));
     });
 

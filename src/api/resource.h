@@ -37,6 +37,8 @@ struct ResourceSpec {
     std::function<void(const boost::json::object&, store::Resource&)> attrs;
     /// Adds resource-specific list filters from the query string.
     std::function<void(RequestContext&, store::ListQuery&)> listFilter;
+    /// Query parameters listFilter reads (others are rejected, as Vapi's DTOs do).
+    std::vector<std::string> listParams;
     /// Shapes the stored object for output (e.g. hide secrets).
     std::function<void(boost::json::object&)> present;
     /// Runs before delete (e.g. remove a stored file); may throw ApiError.
@@ -54,7 +56,8 @@ void validateOrThrow(const std::string& schema, const boost::json::object& body)
 /// Drops top-level nulls (class-validator treats them as absent on create).
 void dropNulls(boost::json::object& o);
 /// Parses limit / createdAt* / updatedAt* from the query string (400 on bad values).
-store::ListQuery parseListQuery(RequestContext& rc);
+/// Any parameter not in the common set or `extra` is refused ("property x should not exist").
+store::ListQuery parseListQuery(RequestContext& rc, const std::vector<std::string>& extra = {});
 /// Loads a resource of this org or throws 404 (400 for a malformed id).
 boost::asio::awaitable<store::Resource> loadOr404(RequestContext& rc, const std::string& kind,
                                                   const std::string& label,

@@ -90,6 +90,19 @@ std::optional<std::string> RequestContext::query(std::string_view name) const {
     return std::nullopt;
 }
 
+std::vector<std::string> RequestContext::queryKeys() const {
+    std::vector<std::string> keys;
+    std::string_view q = req.query;
+    while (!q.empty()) {
+        size_t amp = q.find('&');
+        std::string_view pair = q.substr(0, amp);
+        if (!pair.empty()) keys.push_back(urlDecode(pair.substr(0, pair.find('='))));
+        if (amp == std::string_view::npos) break;
+        q.remove_prefix(amp + 1);
+    }
+    return keys;
+}
+
 json::object RequestContext::jsonBody() const {
     if (req.body.empty()) return {};
     json::parse_options opts;

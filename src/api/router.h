@@ -41,6 +41,8 @@ struct RequestContext {
     }
     /// Decoded query parameter (first occurrence).
     std::optional<std::string> query(std::string_view name) const;
+    /// Decoded names of all query parameters, in order.
+    std::vector<std::string> queryKeys() const;
     /// The JSON body as an object; throws ApiError 400 if it is not valid JSON / not an object.
     boost::json::object jsonBody() const;
     const std::string& orgId() const { return principal.orgId; }

@@ -13,6 +13,18 @@
 // unknown properties -> "property foo should not exist"; optional properties accept
 // null; nested errors are prefixed with their path ("model.temperature must not be
 // greater than 2"); a oneOf is resolved by its discriminator (provider / type).
+//
+// Schema per endpoint: POST/PATCH /assistant -> CreateAssistantDTO / UpdateAssistantDTO;
+// /squad -> CreateSquadDTO / UpdateSquadDTO; /tool -> CreateToolDTO / UpdateToolDTO (by
+// `type`); /phone-number -> CreatePhoneNumberDTO / UpdatePhoneNumberDTO (by `provider`);
+// /credential -> CreateCredentialDTO / UpdateCredentialDTO (by `provider`); POST /call ->
+// CreateCallDTO; PATCH /call/{id} -> UpdateCallDTO; PATCH /file/{id} -> UpdateFileDTO;
+// POST /analytics -> AnalyticsQueryDTO. Every component schema is addressable by name too
+// (e.g. "UpdateFunctionToolDTO" when a PATCH omits the discriminator).
+//
+// Messages come in input order (unknown keys and property errors as the body reads, then
+// missing required properties), at most 50; the overlay format is described in its
+// "$comment" key.
 #pragma once
 #include <boost/json/value.hpp>
 

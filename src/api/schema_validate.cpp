@@ -23,7 +23,9 @@ constexpr size_t kMaxErrors = 50;
 // Node visits per request. Unions without a usable discriminator are tried variant by
 // variant; the budget bounds the cost of hostile nesting through them.
 constexpr size_t kBudget = 400'000;
-constexpr int kMaxDepth = 128;
+// Counts schema hops (allOf, unions) as well as input nesting, so a schema cycle that
+// consumes no input (X = allOf[X]) still terminates.
+constexpr int kMaxDepth = 512;
 // std::regex recurses per character; identifiers longer than this are rejected unmatched.
 constexpr size_t kMaxPatternInput = 1024;
 
@@ -200,13 +202,14 @@ bool isEmail(std::string_view s) {
     return true;
 }
 
-bool expectsObject(const Node* n) {
-    for (int i = 0; n && i < 16; ++i) {
+// `hops` bounds the walk: a malformed overlay could make a union contain itself.
+bool expectsObject(const Node* n, int hops = 16) {
+    for (; n && hops > 0; --hops) {
         if (n->types) return n->types == kObject;
         if (n->hasProperties) return true;
         if (n->oneOf) {
             for (const Node* v : n->oneOf->variants)
-                if (!expectsObject(v)) return false;
+                if (!expectsObject(v, hops - 1)) return false;
             return !n->oneOf->variants.empty();
         }
         if (n->allOf.size() != 1) return false;
@@ -216,15 +219,15 @@ bool expectsObject(const Node* n) {
 }
 
 // Whether `v`'s JSON type could satisfy variant `n` (cheap pre-filter for unions).
-bool kindFits(const Node* n, const json::value& v) {
-    for (int i = 0; n && i < 16; ++i) {
+bool kindFits(const Node* n, const json::value& v, int hops = 16) {
+    for (; n && hops > 0; --hops) {
         if (v.is_null() && n->nullable) return true;
         if (n->types) return typeMatches(n->types, v);
         if (n->hasProperties) return v.is_object();
         if (n->hasEnum) return v.is_string() || v.is_number();
         if (n->oneOf) {
             for (const Node* var : n->oneOf->variants)
-                if (kindFits(var, v)) return true;
+                if (kindFits(var, v, hops - 1)) return true;
             return false;
         }
         if (n->allOf.size() != 1) return true;
@@ -282,6 +285,9 @@ private:
         m.append(s.name.empty() && s.prefix.empty() ? std::string_view("body") : s.name);
         m.push_back(' ');
         m.append(tail);
+        // class-validator reports a constraint once per property, however many array
+        // elements break it.
+        if (!out_->empty() && out_->back() == m) return;
         out_->push_back(std::move(m));
     }
 

@@ -23,7 +23,8 @@ void registerSquads(Router& router) {
                                   if (c == std::string_view::npos) break;
                                   s.remove_prefix(c + 1);
                               }
-                          }});
+                          },
+                          .listParams = {"idAny"}});
 }
 
 }  // namespace voxa::api

@@ -156,6 +156,9 @@ asio::awaitable<void> session(tcp::socket socket, SessionContext ctx) {
     for (;;) {
         http::request_parser<http::string_body> parser;
         parser.header_limit(64 * 1024);
+        // The real limit depends on the route; set it once the header is known, so an
+        // oversized Content-Length gets a 413 instead of a dropped connection.
+        parser.body_limit(std::max(ctx.opts.bodyLimit, ctx.opts.uploadLimit) + 1);
         stream.expires_after(ctx.opts.idleTimeout);
         auto [ec, hn] = co_await http::async_read_header(stream, buffer, parser,
                                                      asio::as_tuple(asio::use_awaitable));
@@ -171,9 +174,15 @@ asio::awaitable<void> session(tcp::socket socket, SessionContext ctx) {
         bool upload = hdr.method() == http::verb::post &&
                       hdr.target().substr(0, 5) == "/file" &&
                       hdr[http::field::content_type].starts_with("multipart/");
-        parser.body_limit(upload ? ctx.opts.uploadLimit : ctx.opts.bodyLimit);
+        size_t limit = upload ? ctx.opts.uploadLimit : ctx.opts.bodyLimit;
         int earlyStatus = 0;
-        if (!parser.is_done()) {
+        // Beast checks Content-Length against body_limit only while parsing the header,
+        // so a declared length is checked here; chunked bodies hit body_limit as they come.
+        if (auto declared = parser.content_length(); declared && *declared > limit)
+            earlyStatus = 413;
+        else
+            parser.body_limit(limit);
+        if (!earlyStatus && !parser.is_done()) {
             stream.expires_after(std::chrono::seconds(60));
             auto [ec2, n] = co_await http::async_read(stream, buffer, parser,
                                                       asio::as_tuple(asio::use_awaitable));
@@ -182,7 +191,7 @@ asio::awaitable<void> session(tcp::socket socket, SessionContext ctx) {
         }
         HttpRequest req = toRequest(parser.get(), remote);
         unsigned version = parser.get().version();
-        bool keepAlive = parser.get().keep_alive() && !ctx.stopping.load() && earlyStatus == 0;
+        bool keepAlive = parser.get().keep_alive() && earlyStatus == 0;
 
         HttpResponse res;
         if (earlyStatus) {
@@ -207,6 +216,7 @@ asio::awaitable<void> session(tcp::socket socket, SessionContext ctx) {
             }
         }
         int status = res.status;
+        keepAlive = keepAlive && !ctx.stopping.load();  // draining: finish this one, then close
         stream.expires_after(std::chrono::seconds(60));
         size_t bytes = 0;
         try {
@@ -218,6 +228,24 @@ asio::awaitable<void> session(tcp::socket socket, SessionContext ctx) {
             double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
                               .count();
             ctx.log(AccessLogEntry{&req, status, bytes, secs});
+        }
+        if (earlyStatus) {
+            // The client may still be sending the body we refused. Closing with unread
+            // data would reset the connection and could destroy our response in flight,
+            // so half-close and drain for a moment (a "lingering close").
+            boost::system::error_code ignored;
+            stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+            stream.expires_after(std::chrono::seconds(2));
+            buffer.consume(buffer.size());
+            size_t drained = 0;
+            char scratch[16384];
+            while (drained < 16 * 1024 * 1024) {
+                auto [ec3, n] = co_await stream.async_read_some(
+                    asio::buffer(scratch), asio::as_tuple(asio::use_awaitable));
+                if (ec3) break;
+                drained += n;
+            }
+            break;
         }
         if (!keepAlive) break;
     }

@@ -35,6 +35,9 @@ if [[ ! -d "$sdk_dir/node_modules/@vapi-ai/server-sdk" ]]; then
 fi
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/voxa-sdk-$backend.XXXXXX")"
+# As root, pg-test-server.sh runs PostgreSQL as the "postgres" user, which must be able to
+# reach its cluster dir inside this one.
+chmod 0711 "$tmp"
 data_dir="$tmp/data"
 mkdir -p "$data_dir"
 server_log="$tmp/voxa.log"

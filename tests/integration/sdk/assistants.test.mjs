@@ -298,6 +298,10 @@ describe("assistants: errors", () => {
         await expect400(vapiA.assistants.create({ endCallPhrases: "bye" }), /endCallPhrases/, "endCallPhrases must be an array");
     });
 
+    test("string longer than maxLength → 400 (name ≤ 40)", async () => {
+        await expect400(vapiA.assistants.create({ name: "n".repeat(41) }), /name/, "name too long");
+    });
+
     test("unknown model provider → 400", async () => {
         await expect400(vapiA.assistants.create({ model: { provider: "not-a-provider", model: "x" } }), /model/, "model.provider");
     });

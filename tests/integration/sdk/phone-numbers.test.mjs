@@ -26,7 +26,7 @@ const BODIES = {
         name: uniq("sip line"),
         sipUri: `sip:${uniq("voxa")}@sip.example.org`,
         assistantId: assistant.id,
-        authentication: { realm: "example.org", username: "softphone", password: "pa55word" },
+        authentication: { realm: "example.org", username: "softphone-user-000001", password: "softphone-password-0001" },
         server: { url: "https://hooks.example.com/pn", timeoutSeconds: 7, headers: { "X-Line": "1" } },
         fallbackDestination: { type: "number", number: "+14155550123", message: "Forwarding you now." },
     }),

@@ -130,11 +130,18 @@ describe("tools: PATCH", () => {
     });
 
     test("transferCall tool: destinations replaced", async () => {
-        const tool = await vapiA.tools.create(VARIANTS.transferCall());
+        // (no transferPlan.sipVerb here, so this checks PATCH on its own)
+        const tool = await vapiA.tools.create({
+            type: "transferCall",
+            destinations: [{ type: "sip", sipUri: "sip:old@pbx.example.com", description: "old" }],
+            messages: [{ type: "request-start", content: "Please hold." }],
+        });
         cleanup.push(tool.id);
         const dest = [{ type: "number", number: "+14155550111" }];
         const p = await vapiA.tools.update({ id: tool.id, body: { type: "transferCall", destinations: dest } });
         assertContains(p.destinations, dest);
+        assert.equal(p.destinations[0].sipUri, undefined, "destinations replaced as a whole");
+        assertContains(p.messages, [{ type: "request-start", content: "Please hold." }], "messages untouched");
     });
 
     test("PATCH with a property of another variant is rejected", async () => {

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 using namespace voxa::store;
 
 TEST(ListSql, LikePatternEscapesWildcardsAndBackslash) {

@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 #include <unistd.h>
@@ -30,6 +31,10 @@ inline std::string backendName(const ::testing::TestParamInfo<Backend>& info) {
         case Backend::Postgres: return "Postgres";
     }
     return "Unknown";
+}
+
+inline void PrintTo(Backend b, std::ostream* os) {
+    *os << backendName(::testing::TestParamInfo<Backend>(b, 0));
 }
 
 inline const char* pgUrl() {
