@@ -9,8 +9,10 @@ BUILD_PKGS=(
   libspdlog-dev libfmt-dev prometheus-cpp-dev libcli11-dev libtomlplusplus-dev
   libpq-dev libsqlite3-dev libhiredis-dev libsodium-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
+  libspeexdsp-dev libwebrtc-audio-processing-dev libsndfile1-dev
+  libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us libespeak-ng-dev flite1-dev
 )
-TEST_PKGS=(postgresql-15 nodejs npm clang libclang-rt-14-dev)
+TEST_PKGS=(postgresql-15 nodejs npm clang libclang-rt-14-dev libspandsp-dev)
 BENCH_PKGS=(wrk nginx-light)
 
 want=("${BUILD_PKGS[@]}")

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Builds the request-validation fuzzer with clang (libFuzzer + ASan + UBSan) and runs it.
+# Builds the fuzzers with clang (libFuzzer + ASan + UBSan) and runs each of them.
 #
-#   scripts/fuzz.sh [seconds]        (default 60; FUZZ_BUILD_DIR overrides build-fuzz/)
+#   scripts/fuzz.sh [seconds] [targets]   (default 60 s each; targets: "json_dto sse";
+#                                          FUZZ_BUILD_DIR overrides build-fuzz/)
+#
+# json_dto: request-body validation. sse: the OpenAI stream (SSE) parser, whose seeds are
+# written to the build dir (the parser needs no committed corpus).
 #
 # Only the schema sources are compiled; the two JSON documents are embedded with the same
 # .incbin trick as CMakeLists.txt (VOXA_EMBED_CPP). New corpus entries go to the build dir,
@@ -11,6 +15,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-60}
+targets=${2:-json_dto sse}
 out=${FUZZ_BUILD_DIR:-$root/build-fuzz}
 cxx=${CXX_FUZZ:-clang++}
 mkdir -p "$out/obj" "$out/corpus"
@@ -19,48 +24,82 @@ flags=(-std=c++20 -O1 -g -fno-omit-frame-pointer
        -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
        -DBOOST_JSON_NO_LIB -I"$root/src")
 
-embed="$out/embedded_fuzz.cpp"
-{
-    echo '#include "common/embedded.h"'
-    echo 'namespace voxa::embedded {'
-    for i in 0 1; do
-        f=$([ $i = 0 ] && echo vapi-schemas.json || echo overlay.json)
-        sym="voxa_fz_$i"
-        asm=".section .rodata\\n.global $sym\\n$sym:\\n.incbin \\\"$root/src/api/spec/$f\\\"\\n"
-        asm+=".global ${sym}_end\\n${sym}_end:\\n.byte 0\\n.previous\\n"
-        echo "__asm__(\"$asm\");"
-        echo "extern \"C\" const char $sym[]; extern \"C\" const char ${sym}_end[];"
+build_json_dto() {
+    embed="$out/embedded_fuzz.cpp"
+    {
+        echo '#include "common/embedded.h"'
+        echo 'namespace voxa::embedded {'
+        for i in 0 1; do
+            f=$([ $i = 0 ] && echo vapi-schemas.json || echo overlay.json)
+            sym="voxa_fz_$i"
+            asm=".section .rodata\\n.global $sym\\n$sym:\\n.incbin \\\"$root/src/api/spec/$f\\\"\\n"
+            asm+=".global ${sym}_end\\n${sym}_end:\\n.byte 0\\n.previous\\n"
+            echo "__asm__(\"$asm\");"
+            echo "extern \"C\" const char $sym[]; extern \"C\" const char ${sym}_end[];"
+        done
+        echo 'using Files = std::vector<std::pair<std::string_view, std::string_view>>;'
+        echo 'const Files& all() {'
+        echo '    static const Files files = {'
+        echo '        {"src/api/spec/vapi-schemas.json", {voxa_fz_0, size_t(voxa_fz_0_end - voxa_fz_0)}},'
+        echo '        {"src/api/spec/overlay.json", {voxa_fz_1, size_t(voxa_fz_1_end - voxa_fz_1)}},'
+        echo '    };'
+        echo '    return files;'
+        echo '}'
+        echo '}'
+    } > "$embed.tmp"
+    mv "$embed.tmp" "$embed"
+
+    sources=("$root"/src/api/schema*.cpp "$root/tests/fuzz/json_dto_fuzz.cpp" "$embed")
+    objects=()
+    pids=()
+    for src in "${sources[@]}"; do
+        obj="$out/obj/$(basename "${src%.cpp}").o"
+        objects+=("$obj")
+        "$cxx" "${flags[@]}" -c "$src" -o "$obj" &
+        pids+=($!)
+        # Two compilers at a time.
+        if (( ${#pids[@]} >= 2 )); then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
     done
-    echo 'using Files = std::vector<std::pair<std::string_view, std::string_view>>;'
-    echo 'const Files& all() {'
-    echo '    static const Files files = {'
-    echo '        {"src/api/spec/vapi-schemas.json", {voxa_fz_0, size_t(voxa_fz_0_end - voxa_fz_0)}},'
-    echo '        {"src/api/spec/overlay.json", {voxa_fz_1, size_t(voxa_fz_1_end - voxa_fz_1)}},'
-    echo '    };'
-    echo '    return files;'
-    echo '}'
-    echo '}'
-} > "$embed.tmp"
-mv "$embed.tmp" "$embed"
+    for pid in "${pids[@]}"; do wait "$pid"; done
+    # The embedded documents change without touching embedded_fuzz.cpp; it was rebuilt above.
+    "$cxx" -fsanitize=fuzzer,address,undefined "${objects[@]}" -lboost_json -o "$out/json_dto_fuzz"
 
-sources=("$root"/src/api/schema*.cpp "$root/tests/fuzz/json_dto_fuzz.cpp" "$embed")
-objects=()
-pids=()
-for src in "${sources[@]}"; do
-    obj="$out/obj/$(basename "${src%.cpp}").o"
-    objects+=("$obj")
-    "$cxx" "${flags[@]}" -c "$src" -o "$obj" &
-    pids+=($!)
-    # Two compilers at a time.
-    if (( ${#pids[@]} >= 2 )); then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
+    echo "fuzz: running json_dto_fuzz for ${seconds}s"
+    "$out/json_dto_fuzz" \
+        -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+        -print_final_stats=1 -artifact_prefix="$out/" \
+        -dict="$root/tests/fuzz/json_dto.dict" \
+        "$out/corpus" "$root/tests/fuzz/corpus/json_dto"
+}
+
+build_sse() {
+    local objects=()
+    for src in "$root/src/providers/openai/sse.cpp" "$root/tests/fuzz/sse_fuzz.cpp"; do
+        local obj="$out/obj/$(basename "${src%.cpp}").o"
+        objects+=("$obj")
+        "$cxx" "${flags[@]}" -c "$src" -o "$obj"
+    done
+    "$cxx" -fsanitize=fuzzer,address,undefined "${objects[@]}" -o "$out/sse_fuzz"
+
+    # Seeds: byte 0 = piece size, byte 1 = size limit (255 = default), then the stream.
+    mkdir -p "$out/corpus-sse"
+    printf '\x03\xffdata: {"choices":[{"delta":{"content":"Hi"}}]}\n\ndata: [DONE]\n\n' \
+        > "$out/corpus-sse/seed-openai"
+    printf '\x01\xff: ping\r\nevent: e\r\nid: 1\r\ndata: a\r\ndata:b\r\n\r\ndata\rretry: 5\r\r' \
+        > "$out/corpus-sse/seed-crlf"
+    printf '\x05\x08\xef\xbb\xbfdata: 0123456789abcdef\n\ndata: x' > "$out/corpus-sse/seed-limits"
+
+    echo "fuzz: running sse_fuzz for ${seconds}s"
+    "$out/sse_fuzz" \
+        -max_total_time="$seconds" -max_len=16384 -timeout=10 -rss_limit_mb=2048 \
+        -print_final_stats=1 -artifact_prefix="$out/sse-" \
+        "$out/corpus-sse"
+}
+
+for target in $targets; do
+    case "$target" in
+        json_dto) build_json_dto ;;
+        sse) build_sse ;;
+        *) echo "fuzz: unknown target $target" >&2; exit 2 ;;
+    esac
 done
-for pid in "${pids[@]}"; do wait "$pid"; done
-# The embedded documents change without touching embedded_fuzz.cpp; it was rebuilt above.
-"$cxx" -fsanitize=fuzzer,address,undefined "${objects[@]}" -lboost_json -o "$out/json_dto_fuzz"
-
-echo "fuzz: running json_dto_fuzz for ${seconds}s"
-"$out/json_dto_fuzz" \
-    -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
-    -print_final_stats=1 -artifact_prefix="$out/" \
-    -dict="$root/tests/fuzz/json_dto.dict" \
-    "$out/corpus" "$root/tests/fuzz/corpus/json_dto"

@@ -88,6 +88,7 @@ Api::Api(ApiContext ctx)
     registerCredentials(*router_);
     registerOrgs(*router_);
     registerTokens(*router_);
+    registerCalls(*router_);
 }
 
 Api::~Api() = default;

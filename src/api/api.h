@@ -14,6 +14,7 @@
 #include <string>
 
 #include "auth/auth.h"
+#include "call/call.h"
 #include "net/http.h"
 #include "store/store.h"
 
@@ -29,6 +30,7 @@ struct ApiContext {
     boost::asio::thread_pool& dbPool;  // blocking work: database, hashing, file I/O
     auth::Auth& auth;
     ApiSettings settings;
+    call::CallManager* calls = nullptr;  // live calls (POST /call, control, recordings)
 };
 
 class Router;

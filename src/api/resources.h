@@ -14,5 +14,6 @@ void registerFiles(Router& router);
 void registerCredentials(Router& router);
 void registerOrgs(Router& router);
 void registerTokens(Router& router);
+void registerCalls(Router& router);
 
 }  // namespace voxa::api

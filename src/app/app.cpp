@@ -8,10 +8,13 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <thread>
 
 #include "api/api.h"
 #include "api/schema.h"
 #include "auth/auth.h"
+#include "call/call.h"
+#include "transport/transport.h"
 #include "common/log.h"
 #include "net/server.h"
 #include "store/store.h"
@@ -71,6 +74,9 @@ int serve(const ServeConfig& cfg) {
     pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
 
     boost::asio::thread_pool dbPool(static_cast<size_t>(std::max(1, cfg.dbThreads)));
+    // Model inference (STT/TTS) runs here, never on an event loop.
+    unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    boost::asio::thread_pool compute(cfg.computeThreads > 0 ? static_cast<size_t>(cfg.computeThreads) : cores);
     std::string publicUrl = cfg.publicUrl;
     net::ServerOptions opts{.host = host,
                             .port = port,
@@ -90,8 +96,11 @@ int serve(const ServeConfig& cfg) {
     // The API hands out URLs (files, calls) under the public URL.
     if (publicUrl.empty()) publicUrl = "http://" + cfg.listen.substr(0, cfg.listen.rfind(':')) +
                                        ":" + std::to_string(server.port());
+    call::CallManager calls(*store, dbPool, compute,
+                            {.publicUrl = publicUrl, .dataDir = cfg.storage.dataDir});
     api = std::make_unique<api::Api>(api::ApiContext{
-        *store, dbPool, auth, {.publicUrl = publicUrl, .dataDir = cfg.storage.dataDir}});
+        *store, dbPool, auth, {.publicUrl = publicUrl, .dataDir = cfg.storage.dataDir}, &calls});
+    server.setUpgradeHandler(transport::makeUpgradeHandler(calls, auth, dbPool));
     server.start();
 
     if (cfg.bootstrap && store->listOrgs().empty()) {
@@ -114,6 +123,7 @@ int serve(const ServeConfig& cfg) {
     sigwait(&sigs, &sig);
     spdlog::info("received signal {}, shutting down", sig);
     server.stop();
+    compute.join();
     dbPool.join();
     spdlog::info("stopped");
     flushLogging();

@@ -21,6 +21,7 @@ struct ServeConfig {
     std::string publicUrl;  // default: http://<listen>
     int threads = 0;        // event loops; 0 = one per core
     int dbThreads = 4;      // blocking pool: database, hashing, file I/O
+    int computeThreads = 0; // speech engines (STT/TTS); 0 = one per core
     size_t bodyLimit = 1024 * 1024;
     size_t uploadLimit = 100 * 1024 * 1024;
     std::string corsOrigins = "*";

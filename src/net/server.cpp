@@ -10,12 +10,14 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <system_error>
 
 #include "common/ids.h"
+#include "net/ws_detail.h"
 
 namespace voxa::net {
 
@@ -71,6 +73,7 @@ std::string_view reasonBody(int status) {
 struct SessionContext {
     const ServerOptions& opts;
     const Handler& handler;
+    const UpgradeHandler& upgrade;
     const AccessLog& log;
     std::atomic<int>& inFlight;
     std::atomic<bool>& stopping;
@@ -166,9 +169,13 @@ asio::awaitable<void> session(tcp::socket socket, SessionContext ctx) {
         auto started = std::chrono::steady_clock::now();
         ctx.inFlight.fetch_add(1, std::memory_order_relaxed);
         struct Guard {
-            std::atomic<int>& n;
-            ~Guard() { n.fetch_sub(1, std::memory_order_relaxed); }
-        } guard{ctx.inFlight};
+            std::atomic<int>* n;
+            void release() {
+                if (n) n->fetch_sub(1, std::memory_order_relaxed);
+                n = nullptr;
+            }
+            ~Guard() { release(); }
+        } guard{&ctx.inFlight};
 
         auto& hdr = parser.get();
         bool upload = hdr.method() == http::verb::post &&
@@ -193,6 +200,28 @@ asio::awaitable<void> session(tcp::socket socket, SessionContext ctx) {
         unsigned version = parser.get().version();
         bool keepAlive = parser.get().keep_alive() && earlyStatus == 0;
 
+        if (!earlyStatus && ctx.upgrade && beast::websocket::is_upgrade(parser.get())) {
+            std::optional<WsHandler> wsHandler;
+            try {
+                wsHandler = co_await ctx.upgrade(req);
+            } catch (const std::exception& e) {
+                spdlog::error("upgrade handler failed: {}", e.what());
+            }
+            if (wsHandler) {
+                guard.release();  // a long-lived connection is not an in-flight request
+                auto ws = co_await detail::acceptWebSocket(std::move(stream), parser.release(),
+                                                           ctx.opts.wsMessageLimit);
+                if (ws) {
+                    try {
+                        co_await (*wsHandler)(ws);
+                    } catch (const std::exception& e) {
+                        spdlog::error("websocket handler failed: {}", e.what());
+                    }
+                    ws->close(1000, "");
+                }
+                co_return;
+            }
+        }
         HttpResponse res;
         if (earlyStatus) {
             res = HttpResponse::json(earlyStatus, std::string(reasonBody(earlyStatus)));
@@ -296,7 +325,7 @@ void HttpServer::bind() {
 void HttpServer::start() {
     bind();
     for (auto& w : workers_) {
-        SessionContext ctx{opts_, handler_, log_, inFlight_, stopping_};
+        SessionContext ctx{opts_, handler_, upgrade_, log_, inFlight_, stopping_};
         asio::co_spawn(w->io, acceptLoop(*w->acceptor, ctx), asio::detached);
         w->thread = std::thread([io = &w->io] { io->run(); });
     }

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "net/http.h"
+#include "net/websocket.h"
 
 namespace voxa::net {
 
@@ -31,6 +32,7 @@ struct ServerOptions {
     uint16_t port = 8080;
     int threads = 0;                        // 0 = one per core
     size_t bodyLimit = 1024 * 1024;         // bytes; larger bodies get 413
+    size_t wsMessageLimit = 1024 * 1024;    // largest WebSocket message accepted
     size_t uploadLimit = 100 * 1024 * 1024; // multipart uploads (POST /file)
     std::chrono::seconds idleTimeout{75};   // keep-alive idle timeout
     std::chrono::seconds shutdownGrace{10}; // max wait for in-flight requests on stop()
@@ -61,6 +63,8 @@ public:
     /// Graceful stop: closes the acceptors, lets in-flight requests finish (up to
     /// shutdownGrace), then stops the loops and joins the threads.
     void stop();
+    /// Routes WebSocket upgrade requests (set before start()).
+    void setUpgradeHandler(UpgradeHandler h) { upgrade_ = std::move(h); }
     /// The bound port (useful with port 0).
     uint16_t port() const { return boundPort_; }
     /// The event loops, one per worker (other subsystems may schedule work on them).
@@ -70,6 +74,7 @@ private:
     struct Worker;
     ServerOptions opts_;
     Handler handler_;
+    UpgradeHandler upgrade_;
     AccessLog log_;
     std::vector<std::unique_ptr<Worker>> workers_;
     std::atomic<int> inFlight_{0};

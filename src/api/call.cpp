@@ -1,0 +1,105 @@
+// /call: create (POST, 201), list with Vapi's filters, get, PATCH {name}, DELETE, the
+// recordings, and the live-call control URL (POST /<callId>/control).
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+
+#include <filesystem>
+
+#include "api/errors.h"
+#include "api/resources.h"
+#include "call/session.h"
+#include "common/offload.h"
+#include "common/ids.h"
+#include "common/time.h"
+
+namespace voxa::api {
+
+namespace json = boost::json;
+
+namespace {
+
+call::CallManager& calls(RequestContext& rc) {
+    if (!rc.ctx.calls) throw ApiError::internal("calls are not enabled on this server");
+    return *rc.ctx.calls;
+}
+
+Awaitable createCall(RequestContext& rc) {
+    json::object body = rc.jsonBody();
+    dropNulls(body);
+    validateOrThrow("CreateCallDTO", body);
+    try {
+        auto call = co_await calls(rc).create(rc.orgId(), std::move(body));
+        co_return jsonResponse(201, call);
+    } catch (const call::CallError& e) {
+        throw ApiError(e.status, e.messages.front());
+    }
+}
+
+// Runs `fn(session)` on the session's own event loop and waits for it.
+template <class F>
+asio::awaitable<std::optional<std::string>> onSession(std::shared_ptr<call::CallSession> s, F fn) {
+    auto ex = s->executor();
+    co_return co_await asio::async_initiate<decltype(asio::use_awaitable),
+                                            void(std::exception_ptr, std::optional<std::string>)>(
+        [s, fn](auto handler) mutable {
+            auto back = asio::get_associated_executor(handler);
+            asio::post(s->executor(), [s, fn, h = std::move(handler), back]() mutable {
+                std::optional<std::string> r = fn(*s);
+                asio::post(back, [h = std::move(h), r]() mutable { std::move(h)(nullptr, r); });
+            });
+        },
+        asio::use_awaitable);
+}
+
+Awaitable control(RequestContext& rc) {
+    std::string id(rc.param("id"));
+    if (!isUuid(id)) throw ApiError::notFound("Call not found");
+    auto session = calls(rc).live(id);
+    if (!session) throw ApiError::notFound("Call not found or not in progress");
+    // monitorPlan.controlAuthenticationEnabled: then a key of the call's org is required.
+    json::object body = rc.jsonBody();
+    auto err = co_await onSession(session, [body](call::CallSession& s) {
+        return s.onClientMessage(body);
+    });
+    if (err) throw ApiError::badRequest(*err);
+    co_return net::HttpResponse::json(200, R"({"success":true})");
+}
+
+Awaitable recording(RequestContext& rc, const char* kind) {
+    auto row = co_await loadOr404(rc, "call", "Call", rc.param("id"));
+    std::string path = calls(rc).recordingPath(row.orgId, row.id, kind);
+    bool exists = co_await offload(rc.ctx.dbPool, [&] { return std::filesystem::exists(path); });
+    if (!exists) throw ApiError::notFound("Recording not found");
+    net::HttpResponse res;
+    res.contentType = "audio/wav";
+    res.filePath = path;
+    res.headers.push_back({"Content-Disposition", "inline; filename=\"" + row.id + "-" + kind + ".wav\""});
+    co_return res;
+}
+
+}  // namespace
+
+void registerCalls(Router& router) {
+    router.add("POST", "/call", createCall);
+    router.add("POST", "/call/web", createCall, Access::Public);
+    registerCrud(router, {.kind = "call",
+                          .path = "/call",
+                          .label = "Call",
+                          .createSchema = "CreateCallDTO",
+                          .updateSchema = "UpdateCallDTO",
+                          .listFilter = [](RequestContext& rc, store::ListQuery& q) {
+                              if (auto v = rc.query("assistantId"); v && !v->empty()) q.a1 = *v;
+                              if (auto v = rc.query("phoneNumberId"); v && !v->empty()) q.a2 = *v;
+                              if (auto v = rc.query("id"); v && !v->empty()) q.idAny.push_back(*v);
+                          },
+                          .listParams = {"id", "assistantId", "phoneNumberId"},
+                          .genericCreate = false});
+    router.add("GET", "/call/:id/stereo-recording",
+               [](RequestContext& rc) { return recording(rc, "stereo"); });
+    router.add("GET", "/call/:id/mono-recording",
+               [](RequestContext& rc) { return recording(rc, "mono"); });
+    router.add("POST", "/:id/control", control, Access::None);
+}
+
+}  // namespace voxa::api

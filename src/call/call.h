@@ -1,0 +1,100 @@
+// Calls: creation (POST /call), the live session of each call, and its record.
+//
+//   voxa::call::CallManager calls(store, dbPool, compute, {.publicUrl = "http://127.0.0.1:8080",
+//                                                          .dataDir = "./data"});
+//   json::object call = co_await calls.create(orgId, body);      // status "queued"
+//   // the transport connects to call.transport.websocketCallUrl:
+//   auto session = co_await calls.attach(callId, token, sink, loopExecutor);
+//   session->onAudio(pcm16k);  session->onClientMessage(msg);  session->onTransportClosed();
+//
+// A session lives on the event loop of its transport connection (one thread, no locks)
+// and writes its record (messages, transcript, recordings, latencies, cost) when it ends.
+#pragma once
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/json/object.hpp>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "store/store.h"
+
+namespace voxa::call {
+
+/// What a session sends back to its transport (implemented by each transport).
+class TransportSink {
+public:
+    virtual ~TransportSink() = default;
+    /// One 20 ms frame of assistant audio in the pipeline format (16 kHz mono s16).
+    virtual void sendAudio(std::span<const int16_t> pcm) = 0;
+    /// A client message (already filtered by the assistant's clientMessages).
+    virtual void sendJson(const boost::json::object& message) = 0;
+    /// Ends the connection (the call is over).
+    virtual void close() = 0;
+};
+
+struct CallSettings {
+    std::string publicUrl = "http://127.0.0.1:8080";
+    std::string dataDir = "./data";
+};
+
+class CallSession;
+
+/// Raised by create() for bad requests; the API maps it to Vapi's error body.
+struct CallError : std::runtime_error {
+    int status;
+    std::vector<std::string> messages;
+    CallError(int s, std::string m) : std::runtime_error(m), status(s), messages{std::move(m)} {}
+};
+
+class CallManager {
+public:
+    CallManager(store::Store& store, boost::asio::thread_pool& dbPool,
+                boost::asio::thread_pool& compute, CallSettings settings);
+    ~CallManager();
+
+    /// Validated CreateCallDTO body -> the stored call (201). Throws CallError.
+    boost::asio::awaitable<boost::json::object> create(std::string orgId, boost::json::object body);
+
+    /// The transport connected: starts the call's session on `executor`. nullptr if the
+    /// call does not exist, is not waiting for a transport, or the token is wrong.
+    boost::asio::awaitable<std::shared_ptr<CallSession>> attach(
+        std::string callId, std::string token, std::string bearerOrgId,
+        std::shared_ptr<TransportSink> sink, boost::asio::any_io_executor executor);
+
+    /// Whether attach() would accept this transport (checked before the WebSocket upgrade).
+    bool canAttach(const std::string& callId, const std::string& token,
+                   const std::string& bearerOrgId);
+    /// A live session, if the call is in progress on this node.
+    std::shared_ptr<CallSession> live(const std::string& callId);
+    size_t liveCount();
+
+    /// Used by sessions when they finish.
+    void finished(const std::string& callId);
+    boost::asio::awaitable<void> saveRecord(std::string orgId, std::string callId,
+                                            boost::json::object record);
+    std::string recordingPath(const std::string& orgId, const std::string& callId,
+                              const std::string& kind) const;
+
+    store::Store& store() { return store_; }
+    boost::asio::thread_pool& dbPool() { return dbPool_; }
+    boost::asio::thread_pool& compute() { return compute_; }
+    const CallSettings& settings() const { return settings_; }
+
+private:
+    store::Store& store_;
+    boost::asio::thread_pool& dbPool_;
+    boost::asio::thread_pool& compute_;
+    CallSettings settings_;
+    std::mutex mu_;
+    std::map<std::string, std::shared_ptr<CallSession>> live_;
+    std::map<std::string, std::string> pendingTokens_;  // callId -> transport token
+};
+
+}  // namespace voxa::call

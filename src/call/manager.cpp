@@ -1,0 +1,287 @@
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <ctime>
+#include <filesystem>
+
+#include "call/call.h"
+#include "call/session.h"
+#include "common/crypto.h"
+#include "common/ids.h"
+#include "common/offload.h"
+#include "common/time.h"
+
+namespace voxa::call {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+namespace {
+
+std::string str(const json::object& o, const char* key) {
+    auto* v = o.if_contains(key);
+    return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+struct Pending {
+    std::string token;
+    std::string orgId;
+    json::object assistant;  // resolved: overrides and variables applied
+};
+
+std::mutex gPendingMu;
+std::map<std::string, Pending>& pending() {
+    static std::map<std::string, Pending> p;
+    return p;
+}
+
+json::object builtinVariables(const json::object& call) {
+    std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char date[32], time[32], month[16], day[8], year[8], now[64];
+    std::strftime(date, sizeof date, "%b %d, %Y", &tm);
+    std::strftime(time, sizeof time, "%I:%M %p", &tm);
+    std::strftime(month, sizeof month, "%B", &tm);
+    std::strftime(day, sizeof day, "%d", &tm);
+    std::strftime(year, sizeof year, "%Y", &tm);
+    std::strftime(now, sizeof now, "%b %d, %Y, %I:%M %p UTC", &tm);
+    json::object v{{"now", now}, {"date", date}, {"time", time},
+                   {"month", month}, {"day", day}, {"year", year},
+                   {"call.id", str(call, "id")}, {"call.type", str(call, "type")},
+                   {"transport.conversationType", "voice"}};
+    if (auto* c = call.if_contains("customer"); c && c->is_object())
+        for (auto& kv : c->as_object())
+            if (kv.value().is_string())
+                v["customer." + std::string(kv.key())] = kv.value();
+    return v;
+}
+
+// A free coroutine with by-value parameters (g++ 12: no capturing lambda coroutines).
+asio::awaitable<json::object> loadResource(store::Store& store, asio::thread_pool& pool,
+                                           std::string kind, std::string orgId, std::string id) {
+    if (!isUuid(id)) throw CallError(400, kind + "Id must be a UUID");
+    auto row = co_await offload(pool, [&] { return store.getResource(kind, orgId, id); });
+    if (!row)
+        throw CallError(400, "Couldn't Get " +
+                                 std::string(kind == "assistant" ? "Assistant" : "Squad") + ". " +
+                                 id + " Not Found");
+    co_return json::parse(row->body).as_object();
+}
+
+}  // namespace
+
+CallManager::CallManager(store::Store& store, asio::thread_pool& dbPool, asio::thread_pool& compute,
+                         CallSettings settings)
+    : store_(store), dbPool_(dbPool), compute_(compute), settings_(std::move(settings)) {}
+
+CallManager::~CallManager() = default;
+
+std::string CallManager::recordingPath(const std::string& orgId, const std::string& callId,
+                                       const std::string& kind) const {
+    return (std::filesystem::path(settings_.dataDir) / "recordings" / orgId /
+            (callId + "-" + kind + ".wav"))
+        .string();
+}
+
+asio::awaitable<json::object> CallManager::create(std::string orgId, json::object body) {
+    int sources = 0;
+    for (auto* k : {"assistantId", "assistant", "squadId", "squad", "workflowId", "workflow"})
+        if (body.contains(k)) ++sources;
+    if (sources == 0)
+        throw CallError(400, "Need Either `assistant`, `assistantId`, `squad`, `squadId`, `workflow`, or `workflowId`.");
+    if (sources > 1)
+        throw CallError(400, "Provide only one of `assistant`, `assistantId`, `squad`, `squadId`.");
+    if (body.contains("workflowId") || body.contains("workflow"))
+        throw CallError(400, "Workflows are retired; use an assistant or a squad.");
+    if (body.contains("phoneNumberId") || body.contains("phoneNumber") || body.contains("customers"))
+        throw CallError(400, "Phone calls are not available on this server yet; use the vapi.websocket transport.");
+
+    // Resolve what runs the call.
+    json::object assistant;
+    json::object overrides;
+    if (auto* o = body.if_contains("assistantOverrides"); o && o->is_object()) overrides = o->as_object();
+    std::string assistantId = str(body, "assistantId");
+    if (!assistantId.empty()) {
+        assistant = co_await loadResource(store_, dbPool_, "assistant", orgId, assistantId);
+    } else if (auto* a = body.if_contains("assistant"); a && a->is_object()) {
+        assistant = a->as_object();
+    } else {
+        json::object squad;
+        if (auto id = str(body, "squadId"); !id.empty()) squad = co_await loadResource(store_, dbPool_, "squad", orgId, id);
+        else squad = body.at("squad").as_object();
+        auto* members = squad.if_contains("members");
+        if (!members || !members->is_array() || members->as_array().empty())
+            throw CallError(400, "squad.members must contain at least 1 elements");
+        auto& first = members->as_array().front().as_object();
+        if (auto id = str(first, "assistantId"); !id.empty()) assistant = co_await loadResource(store_, dbPool_, "assistant", orgId, id);
+        else if (auto* a = first.if_contains("assistant"); a && a->is_object()) assistant = a->as_object();
+        if (auto* mo = first.if_contains("assistantOverrides"); mo && mo->is_object())
+            for (auto& kv : mo->as_object()) overrides[kv.key()] = kv.value();
+        if (auto* mo = squad.if_contains("membersOverrides"); mo && mo->is_object())
+            for (auto& kv : mo->as_object()) overrides[kv.key()] = kv.value();
+    }
+    for (auto* k : {"id", "orgId", "createdAt", "updatedAt"}) assistant.erase(k);
+    json::object variables;
+    for (auto& kv : overrides) {
+        if (kv.key() == "variableValues") {
+            if (kv.value().is_object()) variables = kv.value().as_object();
+        } else if (kv.key() == "tools:append") {
+            auto& model = assistant["model"];
+            if (!model.is_object()) model = json::object{{"provider", "local"}};
+            auto& tools = model.as_object()["tools"];
+            if (!tools.is_array()) tools = json::array{};
+            if (kv.value().is_array())
+                for (auto& t : kv.value().as_array()) tools.as_array().push_back(t);
+        } else {
+            assistant[kv.key()] = kv.value();
+        }
+    }
+    // Legacy fields keep working.
+    if (auto* m = assistant.if_contains("model"); m && m->is_object()) (void)m;
+
+    // The record.
+    json::object call;
+    std::string id = newId();
+    std::string now = isoNow();
+    call["id"] = id;
+    call["orgId"] = orgId;
+    call["type"] = "vapi.websocketCall";
+    call["status"] = "queued";
+    for (auto* k : {"assistantId", "assistant", "assistantOverrides", "squadId", "squad", "name",
+                    "metadata", "customer", "customerId"})
+        if (auto* v = body.if_contains(k)) call[k] = *v;
+    json::object transport{{"provider", "vapi.websocket"}};
+    json::object format{{"format", "pcm_s16le"}, {"container", "raw"}, {"sampleRate", 16000}};
+    if (auto* t = body.if_contains("transport"); t && t->is_object()) {
+        auto& to = t->as_object();
+        std::string provider = str(to, "provider");
+        if (!provider.empty() && provider != "vapi.websocket")
+            throw CallError(400, "transport.provider must be one of the following values: vapi.websocket");
+        if (auto* af = to.if_contains("audioFormat"); af && af->is_object()) {
+            for (auto& kv : af->as_object()) format[kv.key()] = kv.value();
+            if (!af->as_object().contains("sampleRate") && str(format, "format") == "mulaw")
+                format["sampleRate"] = 8000;
+        }
+    }
+    std::string fmt = str(format, "format");
+    if (fmt != "pcm_s16le" && fmt != "mulaw")
+        throw CallError(400, "transport.audioFormat.format must be one of the following values: pcm_s16le, mulaw");
+    int rate = format.at("sampleRate").is_number() ? static_cast<int>(format.at("sampleRate").to_number<double>()) : 0;
+    static const int kRates[] = {8000, 16000, 22050, 24000, 44100, 48000};
+    if (std::find(std::begin(kRates), std::end(kRates), rate) == std::end(kRates))
+        throw CallError(400, "transport.audioFormat.sampleRate must be one of the following values: 8000, 16000, 22050, 24000, 44100, 48000");
+
+    std::string base = settings_.publicUrl;
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    std::string wsBase = base.starts_with("https://") ? "wss://" + base.substr(8)
+                         : base.starts_with("http://") ? "ws://" + base.substr(7)
+                                                      : base;
+    std::string token = randomToken(24);
+    transport["audioFormat"] = format;
+    transport["websocketCallUrl"] = wsBase + "/" + id + "/transport?token=" + token;
+    call["transport"] = transport;
+    call["monitor"] = json::object{{"listenUrl", wsBase + "/" + id + "/listen"},
+                                   {"controlUrl", base + "/" + id + "/control"}};
+    call["createdAt"] = now;
+    call["updatedAt"] = now;
+
+    json::value resolved = assistant;
+    json::object vars = builtinVariables(call);
+    for (auto& kv : variables) vars[kv.key()] = kv.value();
+    applyVariables(resolved, vars);
+
+    store::Resource r{.id = id, .orgId = orgId, .kind = "call", .createdAt = now, .updatedAt = now,
+                      .body = json::serialize(call), .a1 = assistantId, .a2 = "", .a3 = "queued"};
+    co_await offload(dbPool_, [&] {
+        store_.insertResource(r);
+        return true;
+    });
+    {
+        std::lock_guard lock(gPendingMu);
+        pending()[id] = Pending{token, orgId, std::move(resolved.as_object())};
+    }
+    co_return call;
+}
+
+asio::awaitable<std::shared_ptr<CallSession>> CallManager::attach(
+    std::string callId, std::string token, std::string bearerOrgId,
+    std::shared_ptr<TransportSink> sink, asio::any_io_executor executor) {
+    Pending p;
+    {
+        std::lock_guard lock(gPendingMu);
+        auto it = pending().find(callId);
+        if (it == pending().end()) co_return nullptr;
+        bool ok = (!token.empty() && constantTimeEquals(token, it->second.token)) ||
+                  (!bearerOrgId.empty() && bearerOrgId == it->second.orgId);
+        if (!ok) co_return nullptr;
+        p = std::move(it->second);
+        pending().erase(it);  // one connection per call
+    }
+    std::string org = p.orgId;
+    auto row = co_await offload(dbPool_, [&] { return store_.getResource("call", org, callId); });
+    if (!row) co_return nullptr;
+    json::object record = json::parse(row->body).as_object();
+    record["status"] = "in-progress";
+    record["startedAt"] = isoNow();
+    record["updatedAt"] = record["startedAt"];
+    co_await saveRecord(org, callId, record);
+    auto session = std::make_shared<CallSession>(*this, std::move(record), std::move(p.assistant),
+                                                 std::move(sink), executor);
+    {
+        std::lock_guard lock(mu_);
+        live_[callId] = session;
+    }
+    asio::post(executor, [session] { session->start(); });
+    co_return session;
+}
+
+bool CallManager::canAttach(const std::string& callId, const std::string& token,
+                            const std::string& bearerOrgId) {
+    std::lock_guard lock(gPendingMu);
+    auto it = pending().find(callId);
+    if (it == pending().end()) return false;
+    return (!token.empty() && constantTimeEquals(token, it->second.token)) ||
+           (!bearerOrgId.empty() && bearerOrgId == it->second.orgId);
+}
+
+std::shared_ptr<CallSession> CallManager::live(const std::string& callId) {
+    std::lock_guard lock(mu_);
+    auto it = live_.find(callId);
+    return it == live_.end() ? nullptr : it->second;
+}
+
+size_t CallManager::liveCount() {
+    std::lock_guard lock(mu_);
+    return live_.size();
+}
+
+void CallManager::finished(const std::string& callId) {
+    std::lock_guard lock(mu_);
+    live_.erase(callId);
+}
+
+asio::awaitable<void> CallManager::saveRecord(std::string orgId, std::string callId,
+                                              json::object record) {
+    store::Resource r;
+    r.id = callId;
+    r.orgId = orgId;
+    r.kind = "call";
+    r.createdAt = str(record, "createdAt");
+    r.updatedAt = str(record, "updatedAt");
+    if (r.updatedAt.empty()) r.updatedAt = isoNow();
+    r.a1 = str(record, "assistantId");
+    if (auto* pn = record.if_contains("phoneNumberId"); pn && pn->is_string()) r.a2 = std::string(pn->as_string());
+    r.a3 = str(record, "status");
+    r.body = json::serialize(record);
+    try {
+        co_await offload(dbPool_, [&] { return store_.updateResource(r); });
+    } catch (const std::exception& e) {
+        spdlog::error("call {}: cannot save the record: {}", callId, e.what());
+    }
+}
+
+}  // namespace voxa::call

@@ -1,0 +1,601 @@
+#include "call/session.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+
+#include "call/pricing.h"
+#include "common/ids.h"
+#include "common/offload.h"
+#include "common/time.h"
+
+namespace voxa::call {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using pipeline::FrameKind;
+
+namespace {
+
+// Vapi's default clientMessages.
+const char* kDefaultClientMessages[] = {
+    "conversation-update", "function-call", "hang",       "model-output",
+    "speech-update",       "status-update", "transfer-update", "transcript",
+    "tool-calls",          "user-interrupted", "voice-input", "workflow.node.started",
+    "assistant.started"};
+
+double num(const json::object& o, const char* key, double def) {
+    if (auto* v = o.if_contains(key)) {
+        if (v->is_double()) return v->as_double();
+        if (v->is_int64()) return static_cast<double>(v->as_int64());
+        if (v->is_uint64()) return static_cast<double>(v->as_uint64());
+    }
+    return def;
+}
+
+std::string str(const json::object& o, const char* key) {
+    auto* v = o.if_contains(key);
+    return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+std::string lower(std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+double round3(double v) { return std::round(v * 1000) / 1000; }
+
+}  // namespace
+
+void applyVariables(json::value& v, const json::object& vars) {
+    if (v.is_string()) {
+        std::string s(v.as_string());
+        if (s.find("{{") == std::string::npos) return;
+        std::string out;
+        size_t i = 0;
+        while (i < s.size()) {
+            size_t open = s.find("{{", i);
+            if (open == std::string::npos) {
+                out.append(s, i, std::string::npos);
+                break;
+            }
+            size_t close = s.find("}}", open + 2);
+            if (close == std::string::npos) {
+                out.append(s, i, std::string::npos);
+                break;
+            }
+            out.append(s, i, open - i);
+            std::string name = s.substr(open + 2, close - open - 2);
+            name.erase(0, name.find_first_not_of(' '));
+            name.erase(name.find_last_not_of(' ') + 1);
+            // Liquid renders an unknown variable as empty; a filter ("x | date") is not
+            // supported and leaves the expression's variable value.
+            std::string var = name.substr(0, name.find('|'));
+            var.erase(var.find_last_not_of(' ') + 1);
+            if (auto* val = vars.if_contains(var)) {
+                if (val->is_string()) out += val->as_string();
+                else out += json::serialize(*val);
+            }
+            i = close + 2;
+        }
+        v = out;
+    } else if (v.is_object()) {
+        for (auto& kv : v.as_object()) applyVariables(kv.value(), vars);
+    } else if (v.is_array()) {
+        for (auto& e : v.as_array()) applyVariables(e, vars);
+    }
+}
+
+CallSession::CallSession(CallManager& mgr, json::object record, json::object assistant,
+                         std::shared_ptr<TransportSink> sink, asio::any_io_executor ex)
+    : mgr_(mgr),
+      record_(std::move(record)),
+      assistant_(std::move(assistant)),
+      sink_(std::move(sink)),
+      ex_(std::move(ex)) {
+    id_ = str(record_, "id");
+    orgId_ = str(record_, "orgId");
+    if (auto* cm = assistant_.if_contains("clientMessages"); cm && cm->is_array()) {
+        for (auto& m : cm->as_array())
+            if (m.is_string()) clientMessages_.insert(std::string(m.as_string()));
+    } else {
+        for (auto* m : kDefaultClientMessages) clientMessages_.insert(m);
+    }
+    silenceTimeoutSec_ = num(assistant_, "silenceTimeoutSeconds", 30);
+    maxDurationSec_ = num(assistant_, "maxDurationSeconds", 600);
+    if (auto* p = assistant_.if_contains("endCallPhrases"); p && p->is_array())
+        for (auto& e : p->as_array())
+            if (e.is_string() && !e.as_string().empty())
+                endCallPhrases_.push_back(lower(std::string(e.as_string())));
+    if (auto* mp = assistant_.if_contains("messagePlan"); mp && mp->is_object()) {
+        auto& o = mp->as_object();
+        if (auto* im = o.if_contains("idleMessages"); im && im->is_array())
+            for (auto& e : im->as_array())
+                if (e.is_string()) idleMessages_.emplace_back(e.as_string());
+        idleTimeoutSec_ = num(o, "idleTimeoutSeconds", idleMessages_.empty() ? 0 : 10);
+        idleMaxCount_ = static_cast<int>(num(o, "idleMessageMaxSpokenCount", 3));
+    }
+    // hooks: customer.speech.timeout -> say (Vapi's replacement for idleMessages)
+    if (auto* hooks = assistant_.if_contains("hooks"); hooks && hooks->is_array()) {
+        for (auto& h : hooks->as_array()) {
+            if (!h.is_object() || str(h.as_object(), "on") != "customer.speech.timeout") continue;
+            auto& ho = h.as_object();
+            if (auto* opt = ho.if_contains("options"); opt && opt->is_object()) {
+                idleTimeoutSec_ = num(opt->as_object(), "timeoutSeconds", 7.5);
+                idleMaxCount_ = static_cast<int>(num(opt->as_object(), "triggerMaxCount", 3));
+            } else {
+                idleTimeoutSec_ = 7.5;
+            }
+            if (auto* d = ho.if_contains("do"); d && d->is_array())
+                for (auto& a : d->as_array())
+                    if (a.is_object() && str(a.as_object(), "type") == "say") {
+                        auto text = str(a.as_object(), "exact");
+                        if (text.empty()) text = str(a.as_object(), "message");
+                        if (!text.empty()) idleMessages_.push_back(text);
+                    }
+        }
+    }
+}
+
+CallSession::~CallSession() = default;
+
+double CallSession::secondsFromStart() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+}
+
+int64_t CallSession::epochNowMs() const { return epochMs(); }
+
+void CallSession::send(const std::string& type, json::object msg) {
+    if (!clientMessages_.count(type) || !sink_) return;
+    json::object out;
+    out.reserve(msg.size() + 1);
+    out["type"] = type;  // first, as Vapi's messages read
+    for (auto& kv : msg) out[kv.key()] = std::move(kv.value());
+    sink_->sendJson(out);
+}
+
+void CallSession::start() {
+    start_ = std::chrono::steady_clock::now();
+    startEpochMs_ = epochMs();
+    started_ = true;
+
+    providers::Context pctx;
+    pctx.executor = ex_;
+    pctx.compute = &mgr_.compute();
+    pctx.callId = id_;
+    pipeline_ = std::make_unique<pipeline::Pipeline>(
+        pipeline::PipelineConfig{.assistant = assistant_, .providerCtx = pctx}, *this);
+    if (auto err = pipeline_->start()) {
+        spdlog::warn("call {}: {}", id_, *err);
+        std::string reason = err->substr(0, err->find(':'));
+        send("status-update", json::object{{"status", "in-progress"}});
+        end(reason);
+        return;
+    }
+    // The system prompt opens the transcript, as on Vapi.
+    for (auto& m : pipeline_->conversation()) {
+        auto& o = m.as_object();
+        if (str(o, "role") == "system")
+            addMessage(json::object{{"role", "system"},
+                                    {"message", str(o, "content")},
+                                    {"time", startEpochMs_},
+                                    {"secondsFromStart", 0}});
+    }
+    send("status-update", json::object{{"status", "in-progress"}});
+
+    std::string mode = str(assistant_, "firstMessageMode");
+    std::string first = str(assistant_, "firstMessage");
+    bool interruptible = pipeline_->settings().firstMessageInterruptionsEnabled;
+    if (mode == "assistant-speaks-first-with-model-generated-message") {
+        pipeline_->inject(pipeline::Frame{.kind = FrameKind::UserTurn, .text = ""});
+    } else if (mode != "assistant-waits-for-user" && !first.empty()) {
+        speak(first, false, interruptible);
+    }
+    asio::co_spawn(ex_, clock(shared_from_this()), asio::detached);
+}
+
+void CallSession::speak(const std::string& text, bool endCallAfter, bool interruptible) {
+    if (!pipeline_) return;
+    bool was = pipeline_->state().interruptible;
+    pipeline_->state().interruptible = interruptible;
+    pipeline_->inject(pipeline::Frame{.kind = FrameKind::Speak, .text = text,
+                                      .endCallAfter = endCallAfter});
+    pipeline_->state().interruptible = was || interruptible;
+}
+
+asio::awaitable<void> CallSession::clock(std::shared_ptr<CallSession> self) {
+    asio::steady_timer timer(self->ex_);
+    auto next = self->start_;
+    while (!self->ended_) {
+        next += std::chrono::milliseconds(audio::kFrameMs);
+        timer.expires_at(next);
+        co_await timer.async_wait(asio::use_awaitable);
+        if (self->ended_) break;
+        self->onTick();
+    }
+}
+
+void CallSession::onTick() {
+    jitter_.tick(std::chrono::steady_clock::now());
+    pipeline_->tick();
+    if (ended_) return;
+    auto& st = pipeline_->state();
+    if (st.userSpeaking || st.botSpeaking || st.responding) lastActivityMs_ = st.nowMs;
+    double since = (st.nowMs - lastActivityMs_) / 1000.0;
+    if (st.nowMs / 1000.0 >= maxDurationSec_) return end("exceeded-max-duration");
+    if (since >= silenceTimeoutSec_) return end("silence-timed-out");
+    if (idleTimeoutSec_ > 0 && !idleMessages_.empty() && idleSpoken_ < idleMaxCount_ &&
+        since >= idleTimeoutSec_ * (idleSpoken_ + 1) - 1e-9 && !st.botSpeaking) {
+        speak(idleMessages_[static_cast<size_t>(idleSpoken_) % idleMessages_.size()], false, true);
+        ++idleSpoken_;
+    }
+}
+
+void CallSession::onAudio(std::span<const int16_t> pcm) {
+    if (ended_ || !pipeline_) return;
+    recorder_.addCustomer(inputSamples_, pcm);
+    inputSamples_ += static_cast<int64_t>(pcm.size());
+    pipeline_->pushAudio(pcm);
+}
+
+void CallSession::onOutputFrame(std::span<const int16_t> pcm, bool silence) {
+    // The output clock: frame n covers [n*20ms, (n+1)*20ms) of the call.
+    int64_t at = pipeline_->state().nowMs * audio::kRate / 1000;
+    recorder_.addAssistant(at, pcm);
+    ++outputFrames_;
+    if (sink_) sink_->sendAudio(pcm);
+}
+
+void CallSession::addMessage(json::object m) {
+    messages_.push_back(std::move(m));
+    json::object update{{"messages", messages_}};
+    if (pipeline_) update["messagesOpenAIFormatted"] = pipeline_->conversation();
+    send("conversation-update", std::move(update));
+}
+
+void CallSession::flushBotTurn() {
+    if (botText_.empty()) {
+        botStartSec_ = -1;
+        return;
+    }
+    double now = secondsFromStart();
+    double startSec = botStartSec_ < 0 ? now : botStartSec_;
+    addMessage(json::object{{"role", "bot"},
+                            {"message", botText_},
+                            {"time", startEpochMs_ + static_cast<int64_t>(startSec * 1000)},
+                            {"endTime", epochMs()},
+                            {"secondsFromStart", round3(startSec)},
+                            {"duration", static_cast<int64_t>((now - startSec) * 1000)},
+                            {"source", ""}});
+    botText_.clear();
+    botStartSec_ = -1;
+}
+
+void CallSession::onFrame(const pipeline::Frame& f) {
+    if (ended_) return;
+    auto nowMs = pipeline_ ? pipeline_->state().nowMs : 0;
+    switch (f.kind) {
+        case FrameKind::UserStartedSpeaking:
+            userStartSec_ = secondsFromStart();
+            send("speech-update", json::object{{"status", "started"}, {"role", "user"}, {"turn", turn_}});
+            break;
+        case FrameKind::UserStoppedSpeaking:
+            userStoppedMs_ = nowMs;
+            finalMs_ = turnMs_ = firstTextMs_ = firstTtsMs_ = -1;
+            send("speech-update", json::object{{"status", "stopped"}, {"role", "user"}, {"turn", turn_}});
+            break;
+        case FrameKind::Transcript:
+            if (f.isFinal) finalMs_ = nowMs;
+            if (f.isFinal && f.text.empty()) break;
+            send("transcript", json::object{{"role", "user"},
+                                            {"transcriptType", f.isFinal ? "final" : "partial"},
+                                            {"transcript", f.text}});
+            break;
+        case FrameKind::UserTurn: {
+            turnMs_ = nowMs;
+            if (f.text.empty()) break;
+            double startSec = userStartSec_ < 0 ? secondsFromStart() : userStartSec_;
+            addMessage(json::object{{"role", "user"},
+                                    {"message", f.text},
+                                    {"time", startEpochMs_ + static_cast<int64_t>(startSec * 1000)},
+                                    {"endTime", epochMs()},
+                                    {"secondsFromStart", round3(startSec)},
+                                    {"duration", static_cast<int64_t>((secondsFromStart() - startSec) * 1000)}});
+            userStartSec_ = -1;
+            break;
+        }
+        case FrameKind::LlmText:
+            if (firstTextMs_ < 0) firstTextMs_ = nowMs;
+            send("model-output", json::object{{"output", f.text}});
+            break;
+        case FrameKind::LlmToolCall: handleToolCall(f.toolCall); break;
+        case FrameKind::LlmDone:
+            usage_.promptTokens += f.usage.promptTokens;
+            usage_.completionTokens += f.usage.completionTokens;
+            break;
+        case FrameKind::LlmError:
+            spdlog::warn("call {}: {}", id_, f.text);
+            if (f.text.starts_with("voice:") || f.text.starts_with("transcriber:")) break;
+            {
+                std::string provider = "local";
+                if (auto* m = assistant_.if_contains("model"); m && m->is_object())
+                    if (auto p = str(m->as_object(), "provider"); !p.empty()) provider = p;
+                end("pipeline-error-" + provider + "-llm-failed");
+            }
+            break;
+        case FrameKind::TtsText: {
+            if (firstTtsMs_ < 0) firstTtsMs_ = nowMs;
+            ttsCharacters_ += f.text.size();
+            std::string l = lower(f.text);
+            for (auto& p : endCallPhrases_)
+                if (l.find(p) != std::string::npos) {
+                    endAfter_.insert(f.utterance);
+                    if (endReasonAfter_.empty()) endReasonAfter_ = "assistant-said-end-call-phrase";
+                }
+            if (f.endCallAfter) {
+                endAfter_.insert(f.utterance);
+                if (endReasonAfter_.empty()) endReasonAfter_ = "assistant-ended-call";
+            }
+            break;
+        }
+        case FrameKind::BotStartedSpeaking:
+            if (botStartSec_ < 0) {
+                botStartSec_ = secondsFromStart();
+                send("speech-update", json::object{{"status", "started"}, {"role", "assistant"}, {"turn", turn_}});
+                if (userStoppedMs_ >= 0 && turnMs_ >= 0) {
+                    // Per-turn latency, Vapi's performanceMetrics.turnLatencies.
+                    TurnLatency t;
+                    double vadHold = pipeline_->settings().vadStopSeconds * 1000;
+                    t.transcriberMs = finalMs_ >= 0 ? double(finalMs_ - userStoppedMs_) + vadHold : 0;
+                    t.endpointingMs = finalMs_ >= 0 ? double(turnMs_ - finalMs_) : double(turnMs_ - userStoppedMs_);
+                    t.modelMs = firstTextMs_ >= 0 ? double(firstTextMs_ - turnMs_) : 0;
+                    t.voiceMs = firstTtsMs_ >= 0 ? double(nowMs - firstTtsMs_) : 0;
+                    t.turnMs = double(nowMs - userStoppedMs_) + vadHold;
+                    latencies_.push_back(t);
+                    userStoppedMs_ = -1;
+                }
+            }
+            break;
+        case FrameKind::UtteranceSpoken:
+            if (!f.text.empty()) {
+                if (!botText_.empty()) botText_ += ' ';
+                botText_ += f.text;
+                send("transcript", json::object{{"role", "assistant"},
+                                                {"transcriptType", "final"},
+                                                {"transcript", f.text}});
+            }
+            if (f.isFinal && endAfter_.count(f.utterance)) {
+                flushBotTurn();
+                return end(endReasonAfter_);
+            }
+            break;
+        case FrameKind::Interruption:
+            ++interruptions_;
+            endAfter_.clear();
+            endReasonAfter_.clear();
+            send("user-interrupted", json::object{});
+            break;
+        case FrameKind::BotStoppedSpeaking:
+            flushBotTurn();
+            send("speech-update", json::object{{"status", "stopped"}, {"role", "assistant"}, {"turn", turn_}});
+            ++turn_;
+            break;
+        default: break;
+    }
+}
+
+void CallSession::handleToolCall(const providers::ToolCall& call) {
+    json::object fn{{"name", call.name}, {"arguments", call.arguments}};
+    json::array list{json::object{{"id", call.id}, {"type", "function"}, {"function", fn}}};
+    addMessage(json::object{{"role", "tool_calls"},
+                            {"toolCalls", list},
+                            {"message", ""},
+                            {"time", epochMs()},
+                            {"secondsFromStart", round3(secondsFromStart())}});
+    if (call.name == "endCall") {
+        std::string msg = str(assistant_, "endCallMessage");
+        pipeline_->addToolResult(call.id, call.name, "Call ended.", false);
+        if (!msg.empty()) speak(msg, true, false);
+        else if (pipeline_->state().botSpeaking || pipeline_->state().responding) {
+            endReasonAfter_ = "assistant-ended-call";
+            // End once what is being said now has been played.
+            endAfter_.insert(pipeline_->state().nextUtterance - 1);
+        } else {
+            end("assistant-ended-call");
+        }
+        return;
+    }
+    // Client-side tool: the client gets it; the model is told no server handled it.
+    send("tool-calls", json::object{{"toolCallList", list}});
+    std::string result = "No result returned.";
+    addMessage(json::object{{"role", "tool_call_result"},
+                            {"toolCallId", call.id},
+                            {"name", call.name},
+                            {"result", result},
+                            {"time", epochMs()},
+                            {"secondsFromStart", round3(secondsFromStart())}});
+    pipeline_->addToolResult(call.id, call.name, result, true);
+}
+
+std::optional<std::string> CallSession::onClientMessage(const json::object& msg) {
+    if (ended_) return std::string("the call has ended");
+    std::string type = str(msg, "type");
+    if (type == "end-call" || type == "hangup") {
+        end("customer-ended-call");
+        return std::nullopt;
+    }
+    if (type == "say") {
+        std::string text = str(msg, "content");
+        if (text.empty()) text = str(msg, "message");  // the web SDK's field
+        if (text.empty()) return std::string("say: content must be a non-empty string");
+        bool endAfter = msg.contains("endCallAfterSpoken") && msg.at("endCallAfterSpoken").is_bool() &&
+                        msg.at("endCallAfterSpoken").as_bool();
+        bool interruptAssistant = msg.contains("interruptAssistantEnabled") &&
+                                  msg.at("interruptAssistantEnabled").is_bool() &&
+                                  msg.at("interruptAssistantEnabled").as_bool();
+        bool interruptions = !msg.contains("interruptionsEnabled") ||
+                             (msg.at("interruptionsEnabled").is_bool() && msg.at("interruptionsEnabled").as_bool());
+        if (interruptAssistant && pipeline_->state().botSpeaking) pipeline_->interrupt();
+        speak(text, endAfter, interruptions);
+        return std::nullopt;
+    }
+    if (type == "add-message") {
+        auto* m = msg.if_contains("message");
+        if (!m || !m->is_object()) return std::string("add-message: message must be an object");
+        auto& mo = m->as_object();
+        std::string role = str(mo, "role");
+        if (role != "system" && role != "user" && role != "assistant" && role != "tool" &&
+            role != "function")
+            return std::string(
+                "add-message: message.role must be one of the following values: system, user, "
+                "assistant, tool, function");
+        pipeline_->addMessage(mo);
+        addMessage(json::object{{"role", role == "assistant" ? "bot" : role},
+                                {"message", str(mo, "content")},
+                                {"time", epochMs()},
+                                {"secondsFromStart", round3(secondsFromStart())}});
+        bool trigger = !msg.contains("triggerResponseEnabled") ||
+                       (msg.at("triggerResponseEnabled").is_bool() && msg.at("triggerResponseEnabled").as_bool());
+        if (trigger && role != "assistant")
+            pipeline_->inject(pipeline::Frame{.kind = FrameKind::UserTurn, .text = ""});
+        return std::nullopt;
+    }
+    if (type == "control") {
+        std::string c = str(msg, "control");
+        if (c == "say-first-message") {
+            auto first = str(assistant_, "firstMessage");
+            if (!first.empty()) speak(first, false, true);
+            return std::nullopt;
+        }
+        if (c == "mute-assistant" || c == "unmute-assistant" || c == "mute-customer" || c == "unmute-customer")
+            return std::nullopt;  // accepted; muting is not implemented yet
+        return std::string("control: unknown control '" + c + "'");
+    }
+    if (type.empty()) return std::string("message must have a string 'type'");
+    return std::string("unknown message type '" + type + "'");
+}
+
+void CallSession::onTransportClosed() {
+    sink_.reset();
+    end("customer-ended-call");
+}
+
+void CallSession::end(const std::string& reason) {
+    if (ended_) return;
+    ended_ = true;
+    flushBotTurn();
+    send("status-update", json::object{{"status", "ended"}, {"endedReason", reason}});
+    if (pipeline_) pipeline_->stop();
+    if (sink_) sink_->close();
+    asio::co_spawn(ex_, finish(reason), asio::detached);
+}
+
+asio::awaitable<void> CallSession::finish(std::string reason) {
+    auto self = shared_from_this();  // alive until the record is written
+    int64_t endedMs = epochMs();
+    double duration = started_ ? secondsFromStart() : 0;
+    std::string base = mgr_.settings().publicUrl;
+    while (!base.empty() && base.back() == '/') base.pop_back();
+
+    json::object artifact;
+    artifact["messages"] = messages_;
+    artifact["messagesOpenAIFormatted"] = pipeline_ ? json::value(pipeline_->conversation()) : json::value(json::array{});
+    std::string transcript;
+    for (auto& m : messages_) {
+        auto& o = m.as_object();
+        std::string role = str(o, "role");
+        if (role == "bot") transcript += "AI: " + str(o, "message") + "\n";
+        else if (role == "user") transcript += "User: " + str(o, "message") + "\n";
+    }
+    artifact["transcript"] = transcript;
+    bool recording = true;
+    if (auto* ap = assistant_.if_contains("artifactPlan"); ap && ap->is_object())
+        if (auto* r = ap->as_object().if_contains("recordingEnabled"); r && r->is_bool())
+            recording = r->as_bool();
+    if (recording && started_) {
+        std::string stereo = base + "/call/" + id_ + "/stereo-recording";
+        std::string mono = base + "/call/" + id_ + "/mono-recording";
+        artifact["recordingUrl"] = mono;
+        artifact["stereoRecordingUrl"] = stereo;
+        artifact["recording"] = json::object{{"stereoUrl", stereo},
+                                             {"mono", json::object{{"combinedUrl", mono}}}};
+    }
+    // performanceMetrics
+    json::array turns;
+    TurnLatency sum;
+    for (auto& t : latencies_) {
+        turns.push_back(json::object{{"transcriberLatency", round3(t.transcriberMs)},
+                                     {"endpointingLatency", round3(t.endpointingMs)},
+                                     {"modelLatency", round3(t.modelMs)},
+                                     {"voiceLatency", round3(t.voiceMs)},
+                                     {"turnLatency", round3(t.turnMs)}});
+        sum.transcriberMs += t.transcriberMs;
+        sum.endpointingMs += t.endpointingMs;
+        sum.modelMs += t.modelMs;
+        sum.voiceMs += t.voiceMs;
+        sum.turnMs += t.turnMs;
+    }
+    double n = latencies_.empty() ? 1 : double(latencies_.size());
+    artifact["performanceMetrics"] = json::object{
+        {"turnLatencies", turns},
+        {"transcriberLatencyAverage", round3(sum.transcriberMs / n)},
+        {"endpointingLatencyAverage", round3(sum.endpointingMs / n)},
+        {"modelLatencyAverage", round3(sum.modelMs / n)},
+        {"voiceLatencyAverage", round3(sum.voiceMs / n)},
+        {"turnLatencyAverage", round3(sum.turnMs / n)},
+        {"numUserInterrupted", interruptions_},
+        {"numAssistantInterrupted", 0},
+        {"outboundJitterP99Ms", round3(jitter_.p99Ms())},
+        {"outboundFrames", outputFrames_}};
+
+    Usage u{.minutes = duration / 60.0,
+            .promptTokens = usage_.promptTokens,
+            .completionTokens = usage_.completionTokens,
+            .ttsCharacters = static_cast<int64_t>(ttsCharacters_)};
+    auto cost = priceCall(assistant_, u);
+
+    json::object& r = record_;
+    r["status"] = "ended";
+    r["endedReason"] = reason;
+    if (started_) r["startedAt"] = isoFromMs(startEpochMs_);
+    r["endedAt"] = isoFromMs(endedMs);
+    r["updatedAt"] = isoFromMs(endedMs);
+    r["messages"] = messages_;
+    r["artifact"] = std::move(artifact);
+    r["cost"] = cost.total;
+    r["costBreakdown"] = cost.breakdown;
+    r["costs"] = cost.items;
+    r["analysis"] = json::object{};
+
+    // Recordings are written off the event loop (file I/O), then the record.
+    if (recording && started_) {
+        auto stereoPath = mgr_.recordingPath(orgId_, id_, "stereo");
+        auto monoPath = mgr_.recordingPath(orgId_, id_, "mono");
+        auto& rec = recorder_;
+        try {
+            co_await offload(mgr_.dbPool(), [&] {
+                std::filesystem::create_directories(std::filesystem::path(stereoPath).parent_path());
+                rec.writeStereoWav(stereoPath);
+                rec.writeMonoWav(monoPath);
+                return true;
+            });
+        } catch (const std::exception& e) {
+            spdlog::error("call {}: cannot write recordings: {}", id_, e.what());
+        }
+    }
+    co_await mgr_.saveRecord(orgId_, id_, record_);
+    pipeline_.reset();
+    mgr_.finished(id_);
+    spdlog::info(R"({{"msg":"call ended","callId":"{}","endedReason":"{}","seconds":{:.1f}}})", id_,
+                 reason, duration);
+}
+
+}  // namespace voxa::call

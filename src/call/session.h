@@ -1,0 +1,109 @@
+// CallSession: one live call. Owns the pipeline, paces audio out every 20 ms, turns
+// pipeline frames into Vapi's client messages and call record, runs the call's timers.
+#pragma once
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
+#include <chrono>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "audio/pacer.h"
+#include "audio/recorder.h"
+#include "call/call.h"
+#include "pipeline/pipeline.h"
+
+namespace voxa::call {
+
+struct TurnLatency {
+    double transcriberMs = 0, endpointingMs = 0, modelMs = 0, voiceMs = 0, turnMs = 0;
+};
+
+class CallSession : public pipeline::Observer, public std::enable_shared_from_this<CallSession> {
+public:
+    CallSession(CallManager& mgr, boost::json::object record, boost::json::object assistant,
+                std::shared_ptr<TransportSink> sink, boost::asio::any_io_executor ex);
+    ~CallSession() override;
+
+    /// Starts the pipeline and the clock; sends status-update in-progress, first message.
+    void start();
+    void onAudio(std::span<const int16_t> pcm);
+    /// A control message from the client socket or controlUrl (say, add-message, end-call,
+    /// control, transfer). Returns an error text for unknown or malformed messages.
+    std::optional<std::string> onClientMessage(const boost::json::object& msg);
+    void onTransportClosed();
+    /// Ends the call with a Vapi endedReason (idempotent).
+    void end(const std::string& reason);
+
+    const std::string& id() const { return id_; }
+    const boost::json::object& record() const { return record_; }
+    boost::asio::any_io_executor executor() const { return ex_; }
+    bool ended() const { return ended_; }
+
+    // pipeline::Observer
+    void onFrame(const pipeline::Frame& f) override;
+    void onOutputFrame(std::span<const int16_t> pcm, bool silence) override;
+
+private:
+    static boost::asio::awaitable<void> clock(std::shared_ptr<CallSession> self);
+    void onTick();
+    void send(const std::string& type, boost::json::object msg);
+    double secondsFromStart() const;
+    int64_t epochNowMs() const;
+    void addMessage(boost::json::object m);
+    void flushBotTurn();
+    void speak(const std::string& text, bool endCallAfter, bool interruptible);
+    void handleToolCall(const providers::ToolCall& call);
+    boost::asio::awaitable<void> finish(std::string reason);
+
+    CallManager& mgr_;
+    std::string id_, orgId_;
+    boost::json::object record_;
+    boost::json::object assistant_;
+    std::shared_ptr<TransportSink> sink_;
+    boost::asio::any_io_executor ex_;
+    std::unique_ptr<pipeline::Pipeline> pipeline_;
+    audio::CallRecorder recorder_;
+    audio::JitterStats jitter_;
+    std::set<std::string> clientMessages_;
+
+    std::chrono::steady_clock::time_point start_;
+    int64_t startEpochMs_ = 0;
+    int64_t inputSamples_ = 0;
+    int64_t outputFrames_ = 0;
+    bool started_ = false, ended_ = false;
+
+    // transcript and messages
+    boost::json::array messages_;
+    std::string botText_;          // current assistant turn as spoken
+    double botStartSec_ = -1;
+    int turn_ = 0;
+    std::set<uint64_t> endAfter_;  // utterances whose playback ends the call
+    std::string endReasonAfter_;
+    double userStartSec_ = -1;
+
+    // timers
+    int64_t lastActivityMs_ = 0;   // call clock
+    int idleSpoken_ = 0;
+    double silenceTimeoutSec_ = 30, maxDurationSec_ = 600;
+    double idleTimeoutSec_ = 0;
+    std::vector<std::string> idleMessages_;
+    int idleMaxCount_ = 3;
+
+    // latency of the turn in progress (call-clock ms)
+    int64_t userStoppedMs_ = -1, finalMs_ = -1, turnMs_ = -1, firstTextMs_ = -1, firstTtsMs_ = -1;
+    std::vector<TurnLatency> latencies_;
+    int interruptions_ = 0;
+    providers::Usage usage_;
+    size_t ttsCharacters_ = 0;
+    std::vector<std::string> endCallPhrases_;
+};
+
+/// Replaces {{name}} in every string of `v` (Vapi's variableValues, minus Liquid filters).
+void applyVariables(boost::json::value& v, const boost::json::object& vars);
+
+}  // namespace voxa::call

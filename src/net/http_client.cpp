@@ -1,0 +1,439 @@
+#include "net/http_client.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/basic_parser.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/url/parse.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <optional>
+
+namespace voxa::net {
+
+namespace asio = boost::asio;
+namespace ssl = asio::ssl;
+namespace http = boost::beast::http;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+using Clock = std::chrono::steady_clock;
+using Kind = HttpClientResult::ErrorKind;
+
+void CancelToken::cancel() {
+    if (cancelled_) return;
+    cancelled_ = true;
+    if (hook_) {
+        auto hook = std::move(hook_);
+        hook_ = nullptr;
+        hook();
+    }
+}
+
+const char* toString(HttpClientResult::ErrorKind kind) {
+    switch (kind) {
+        case Kind::None: return "none";
+        case Kind::BadRequest: return "bad request";
+        case Kind::Resolve: return "dns";
+        case Kind::Connect: return "connect";
+        case Kind::Tls: return "tls";
+        case Kind::Timeout: return "timeout";
+        case Kind::Cancelled: return "cancelled";
+        case Kind::Io: return "io";
+        case Kind::Protocol: return "protocol";
+        case Kind::BodyTooLarge: return "body too large";
+    }
+    return "?";
+}
+
+namespace {
+
+struct Target {
+    bool tls = false;
+    std::string host;        // for DNS, SNI and certificate checks (no IPv6 brackets)
+    std::string port;
+    std::string hostHeader;  // as it goes on the wire (brackets, non-default port)
+    std::string path;        // origin-form request target
+};
+
+std::optional<Target> parseTarget(std::string_view text) {
+    auto parsed = boost::urls::parse_uri(text);
+    if (!parsed) return std::nullopt;
+    auto u = *parsed;
+    Target t;
+    std::string scheme(u.scheme());
+    std::transform(scheme.begin(), scheme.end(), scheme.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (scheme == "https") t.tls = true;
+    else if (scheme != "http") return std::nullopt;
+    t.host = u.host_address();
+    if (t.host.empty()) return std::nullopt;
+    t.port = u.has_port() && !u.port().empty() ? std::string(u.port()) : (t.tls ? "443" : "80");
+    t.hostHeader = std::string(u.encoded_host());
+    if (u.has_port() && !u.port().empty() && t.port != (t.tls ? "443" : "80"))
+        t.hostHeader += ":" + t.port;
+    t.path = std::string(u.encoded_path());
+    if (t.path.empty()) t.path = "/";
+    if (u.has_query()) t.path += "?" + std::string(u.encoded_query());
+    return t;
+}
+
+bool hasCrLf(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; }
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+// Contexts are shared: SSL_CTX is safe to use from several threads once configured, and
+// loading the CA store per request would cost milliseconds. Per-connection settings (SNI,
+// verification mode, expected host name) live on the SSL object.
+ssl::context& tlsContext() {
+    static ssl::context ctx = [] {
+        ssl::context c(ssl::context::tls_client);
+        c.set_default_verify_paths();
+        c.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                      ssl::context::no_sslv3);
+        return c;
+    }();
+    return ctx;
+}
+
+// Socket, TLS layer and watchdog of one exchange. Shared with the timer handler and the
+// cancel hook (by weak_ptr), both of which close the socket to abort pending operations.
+struct Connection {
+    Connection(const asio::any_io_executor& ex, bool tls)
+        : resolver(ex), timer(ex), socket(ex) {
+        if (tls) stream.emplace(ex, tlsContext());
+    }
+    tcp::resolver resolver;
+    asio::steady_timer timer;
+    tcp::socket socket;                                  // plain http
+    std::optional<ssl::stream<tcp::socket>> stream;      // https
+    std::optional<Clock::time_point> totalDeadline;
+    bool timedOut = false;
+    bool aborted = false;
+
+    tcp::socket& lowest() { return stream ? stream->next_layer() : socket; }
+    void abort() {
+        resolver.cancel();
+        error_code ignored;
+        lowest().close(ignored);
+    }
+};
+
+// Arms the watchdog for the next phase. A handler that was already queued when we re-arm
+// sees an expiry in the future and does nothing.
+void arm(const std::shared_ptr<Connection>& c, std::chrono::milliseconds phase) {
+    auto deadline = Clock::now() + phase;
+    if (c->totalDeadline && *c->totalDeadline < deadline) deadline = *c->totalDeadline;
+    c->timer.expires_at(deadline);
+    c->timer.async_wait([weak = std::weak_ptr<Connection>(c)](error_code ec) {
+        auto conn = weak.lock();
+        if (ec || !conn || conn->timer.expiry() > Clock::now()) return;
+        conn->timedOut = true;
+        conn->abort();
+    });
+}
+
+// Where body bytes go: the caller's callback, or result.body.
+struct BodySink {
+    HttpClientResult* result = nullptr;
+    const BodyChunkHandler* onChunk = nullptr;
+    const CancelToken* cancel = nullptr;
+    bool bufferErrors = true;
+    size_t maxBuffered = 0;
+    bool streaming = false;  // decided once the status is known
+    bool tooLarge = false;
+
+    void start() {
+        bool ok2xx = result->status >= 200 && result->status < 300;
+        streaming = *onChunk && (ok2xx || !bufferErrors);
+    }
+    void put(std::string_view bytes, error_code& ec) {
+        if (cancel && cancel->cancelled()) {
+            ec = asio::error::operation_aborted;
+            return;
+        }
+        if (bytes.empty()) return;
+        if (streaming) {
+            (*onChunk)(bytes);
+            // The callback may have cancelled: stop before the next piece.
+            if (cancel && cancel->cancelled()) ec = asio::error::operation_aborted;
+            return;
+        }
+        if (result->body.size() + bytes.size() > maxBuffered) {
+            tooLarge = true;
+            ec = http::error::body_limit;
+            return;
+        }
+        result->body.append(bytes);
+    }
+};
+
+// Beast's push parser fed from our own reads: no Beast composed operations are instantiated
+// (they dominate compile time), and body bytes reach the sink with no intermediate copy.
+class ResponseParser final : public http::basic_parser<false> {
+public:
+    explicit ResponseParser(BodySink& sink) : sink_(sink) {}
+
+private:
+    void on_request_impl(http::verb, boost::beast::string_view, boost::beast::string_view, int,
+                         error_code&) override {}
+    void on_response_impl(int code, boost::beast::string_view, int, error_code&) override {
+        sink_.result->status = code;
+    }
+    void on_field_impl(http::field, boost::beast::string_view name,
+                       boost::beast::string_view value, error_code&) override {
+        sink_.result->headers.push_back({lower(name), std::string(value)});
+    }
+    void on_header_impl(error_code&) override { sink_.start(); }
+    void on_body_init_impl(const boost::optional<std::uint64_t>&, error_code&) override {}
+    size_t on_body_impl(boost::beast::string_view body, error_code& ec) override {
+        sink_.put(body, ec);
+        return body.size();
+    }
+    void on_chunk_header_impl(std::uint64_t, boost::beast::string_view, error_code&) override {}
+    size_t on_chunk_body_impl(std::uint64_t, boost::beast::string_view body,
+                              error_code& ec) override {
+        sink_.put(body, ec);
+        return body.size();
+    }
+    void on_finish_impl(error_code&) override {}
+
+    BodySink& sink_;
+};
+
+HttpClientResult failure(Kind kind, std::string message) {
+    HttpClientResult r;
+    r.errorKind = kind;
+    r.error = std::move(message);
+    return r;
+}
+
+void fail(HttpClientResult& r, Kind kind, std::string message) {
+    r.errorKind = kind;
+    r.error = std::move(message);
+}
+
+std::string ms(std::chrono::milliseconds d) { return std::to_string(d.count()) + " ms"; }
+
+std::string serializeRequest(const HttpClientRequest& req, const Target& t) {
+    std::string out;
+    out.reserve(256 + req.body.size());
+    out += req.method + " " + t.path + " HTTP/1.1\r\nHost: " + t.hostHeader + "\r\n";
+    bool userAgent = false;
+    for (auto& h : req.headers) {
+        auto name = lower(h.name);
+        // Framing headers are ours: a caller's copy would contradict what we send.
+        if (name == "host" || name == "content-length" || name == "connection" ||
+            name == "transfer-encoding")
+            continue;
+        userAgent = userAgent || name == "user-agent";
+        out += h.name + ": " + h.value + "\r\n";
+    }
+    if (!userAgent) out += "User-Agent: voxa\r\n";
+    if (!req.body.empty() || (req.method != "GET" && req.method != "HEAD"))
+        out += "Content-Length: " + std::to_string(req.body.size()) + "\r\n";
+    out += "Connection: close\r\n\r\n";
+    out += req.body;
+    return out;
+}
+
+using ReadResult = std::tuple<error_code, size_t>;
+
+asio::awaitable<ReadResult> readSome(std::shared_ptr<Connection> c, asio::mutable_buffer buf) {
+    if (c->stream)
+        co_return co_await c->stream->async_read_some(buf, asio::as_tuple(asio::use_awaitable));
+    co_return co_await c->socket.async_read_some(buf, asio::as_tuple(asio::use_awaitable));
+}
+
+asio::awaitable<error_code> writeAll(std::shared_ptr<Connection> c, std::string data) {
+    auto buf = asio::buffer(data);
+    if (c->stream) {
+        auto [ec, n] =
+            co_await asio::async_write(*c->stream, buf, asio::as_tuple(asio::use_awaitable));
+        co_return ec;
+    }
+    auto [ec, n] = co_await asio::async_write(c->socket, buf, asio::as_tuple(asio::use_awaitable));
+    co_return ec;
+}
+
+// Resolve, connect and (for https) handshake. Returns an empty result on success.
+asio::awaitable<HttpClientResult> open(std::shared_ptr<Connection> c, Target t,
+                                       std::chrono::milliseconds timeout, bool verifyTls,
+                                       std::shared_ptr<CancelToken> cancel) {
+    auto cancelled = [&] { return cancel && cancel->cancelled(); };
+    std::string where = t.host + ":" + t.port;
+    arm(c, timeout);
+    auto [rec, endpoints] = co_await c->resolver.async_resolve(
+        t.host, t.port, asio::as_tuple(asio::use_awaitable));
+    if (cancelled()) co_return failure(Kind::Cancelled, "cancelled");
+    if (c->timedOut)
+        co_return failure(Kind::Timeout, "resolving " + t.host + " timed out after " + ms(timeout));
+    if (rec) co_return failure(Kind::Resolve, "cannot resolve " + t.host + ": " + rec.message());
+
+    error_code cec = asio::error::host_not_found;
+    for (auto& entry : endpoints) {
+        error_code ignored;
+        c->lowest().close(ignored);
+        c->lowest().open(entry.endpoint().protocol(), ignored);
+        auto [ec] = co_await c->lowest().async_connect(entry.endpoint(),
+                                                       asio::as_tuple(asio::use_awaitable));
+        cec = ec;
+        if (!ec || cancelled() || c->timedOut) break;
+    }
+    if (cancelled()) co_return failure(Kind::Cancelled, "cancelled");
+    if (c->timedOut)
+        co_return failure(Kind::Timeout,
+                          "connecting to " + where + " timed out after " + ms(timeout));
+    if (cec) co_return failure(Kind::Connect, "cannot connect to " + where + ": " + cec.message());
+    error_code ignored;
+    c->lowest().set_option(tcp::no_delay(true), ignored);
+
+    if (c->stream) {
+        SSL* ssl = c->stream->native_handle();
+        error_code addrEc;
+        asio::ip::make_address(t.host, addrEc);
+        // SNI carries names only (RFC 6066); virtual-hosted TLS endpoints need it.
+        if (addrEc && !SSL_set_tlsext_host_name(ssl, t.host.c_str()))
+            co_return failure(Kind::Tls, "cannot set TLS server name " + t.host);
+        if (verifyTls) {
+            c->stream->set_verify_mode(ssl::verify_peer);
+            c->stream->set_verify_callback(ssl::host_name_verification(t.host));
+        } else {
+            c->stream->set_verify_mode(ssl::verify_none);
+        }
+        auto [hec] = co_await c->stream->async_handshake(ssl::stream_base::client,
+                                                         asio::as_tuple(asio::use_awaitable));
+        if (cancelled()) co_return failure(Kind::Cancelled, "cancelled");
+        if (c->timedOut)
+            co_return failure(Kind::Timeout,
+                              "TLS handshake with " + where + " timed out after " + ms(timeout));
+        if (hec)
+            co_return failure(Kind::Tls,
+                              "TLS handshake with " + where + " failed: " + hec.message());
+    }
+    co_return HttpClientResult{};
+}
+
+asio::awaitable<HttpClientResult> exchange(HttpClientRequest req, BodyChunkHandler onChunk,
+                                           std::shared_ptr<CancelToken> cancel) {
+    if (cancel && cancel->cancelled()) co_return failure(Kind::Cancelled, "cancelled");
+    auto target = parseTarget(req.url);
+    if (!target) co_return failure(Kind::BadRequest, "invalid http(s) URL: " + req.url);
+    if (req.method.empty() || hasCrLf(req.method) || req.method.find(' ') != std::string::npos)
+        co_return failure(Kind::BadRequest, "invalid method");
+    for (auto& h : req.headers)
+        if (h.name.empty() || hasCrLf(h.name) || hasCrLf(h.value) ||
+            h.name.find(':') != std::string::npos)
+            co_return failure(Kind::BadRequest, "invalid header " + h.name);
+
+    auto ex = co_await asio::this_coro::executor;
+    auto conn = std::make_shared<Connection>(ex, target->tls);
+    if (req.totalTimeout.count() > 0) conn->totalDeadline = Clock::now() + req.totalTimeout;
+    if (cancel) cancel->setHook([weak = std::weak_ptr<Connection>(conn)] {
+        if (auto c = weak.lock()) c->abort();
+    });
+    // Whatever happens below, the token must not keep pointing at this connection.
+    struct Unhook {
+        std::shared_ptr<CancelToken> token;
+        std::shared_ptr<Connection> conn;
+        ~Unhook() {
+            if (token) token->setHook(nullptr);
+            conn->timer.cancel();
+        }
+    } unhook{cancel, conn};
+    auto cancelled = [&] { return cancel && cancel->cancelled(); };
+
+    HttpClientResult result =
+        co_await open(conn, *target, req.connectTimeout, req.verifyTls, cancel);
+    if (!result.ok()) co_return result;
+
+    arm(conn, req.readTimeout);
+    auto wec = co_await writeAll(conn, serializeRequest(req, *target));
+    if (cancelled()) co_return failure(Kind::Cancelled, "cancelled");
+    if (conn->timedOut)
+        co_return failure(Kind::Timeout,
+                          "sending the request timed out after " + ms(req.readTimeout));
+    if (wec) co_return failure(Kind::Io, "sending the request failed: " + wec.message());
+
+    BodySink sink{&result, &onChunk, cancel.get(), req.bufferErrorBodies, req.maxBufferedBody};
+    ResponseParser parser(sink);
+    parser.eager(true);
+    parser.header_limit(64 * 1024);
+    parser.body_limit(boost::none);  // the sink enforces the buffered limit
+    if (req.method == "HEAD") parser.skip(true);
+
+    std::string pending;  // bytes read but not yet consumed by the parser
+    std::vector<char> scratch(16 * 1024);
+    while (!parser.is_done()) {
+        while (!pending.empty() && !parser.is_done()) {
+            error_code pec;
+            size_t used = parser.put(asio::buffer(pending), pec);
+            pending.erase(0, used);
+            if (pec == http::error::need_more) break;
+            if (cancelled()) co_return failure(Kind::Cancelled, "cancelled");
+            if (sink.tooLarge) {
+                fail(result, Kind::BodyTooLarge,
+                     "response body exceeds " + std::to_string(req.maxBufferedBody) + " bytes");
+                co_return result;
+            }
+            if (pec) {
+                fail(result, Kind::Protocol, "malformed HTTP response: " + pec.message());
+                co_return result;
+            }
+            if (used == 0) break;
+        }
+        if (parser.is_done()) break;
+        arm(conn, req.readTimeout);
+        auto [rec, n] = co_await readSome(conn, asio::buffer(scratch));
+        if (cancelled()) co_return failure(Kind::Cancelled, "cancelled");
+        if (conn->timedOut) {
+            bool total = conn->totalDeadline && Clock::now() >= *conn->totalDeadline;
+            fail(result, Kind::Timeout,
+                 total ? "request timed out after " + ms(req.totalTimeout)
+                       : "no data from the server for " + ms(req.readTimeout));
+            co_return result;
+        }
+        if (rec == asio::error::eof || rec == ssl::error::stream_truncated) {
+            // Peers often skip TLS close_notify; the parser decides if the message is whole.
+            error_code eec;
+            parser.put_eof(eec);
+            if (cancelled()) co_return failure(Kind::Cancelled, "cancelled");
+            if (eec) {
+                fail(result, Kind::Io, result.status ? "connection closed mid-response"
+                                                     : "connection closed before a response");
+                co_return result;
+            }
+            break;
+        }
+        if (rec) {
+            fail(result, Kind::Io, "reading the response failed: " + rec.message());
+            co_return result;
+        }
+        pending.append(scratch.data(), n);
+    }
+    co_return result;
+}
+
+}  // namespace
+
+asio::awaitable<HttpClientResult> fetch(HttpClientRequest req, BodyChunkHandler onBodyChunk,
+                                        std::shared_ptr<CancelToken> cancel) {
+    co_return co_await exchange(std::move(req), std::move(onBodyChunk), std::move(cancel));
+}
+
+asio::awaitable<HttpClientResult> fetch(HttpClientRequest req,
+                                        std::shared_ptr<CancelToken> cancel) {
+    co_return co_await exchange(std::move(req), BodyChunkHandler{}, std::move(cancel));
+}
+
+}  // namespace voxa::net

@@ -1,0 +1,53 @@
+// WebSocket connections handed out by the HTTP server after an upgrade, free of Beast.
+//
+//   server.setUpgradeHandler([&](HttpRequest& req) -> std::optional<WsHandler> {
+//       if (!isCallTransport(req.path)) return std::nullopt;          // -> 404
+//       return [](std::shared_ptr<WsConnection> ws) -> asio::awaitable<void> {
+//           while (auto msg = co_await ws->read()) ws->send(msg->data, msg->binary);  // echo
+//       };
+//   });
+//
+// send() never blocks and never interleaves frames: messages are queued and written in
+// order by one writer on the connection's event loop. All methods must be called on that
+// loop (executor()).
+#pragma once
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "net/http.h"
+
+namespace voxa::net {
+
+struct WsMessage {
+    bool binary = false;
+    std::string data;
+};
+
+class WsConnection {
+public:
+    virtual ~WsConnection() = default;
+    /// Next message, or nullopt once the peer closed or the connection failed.
+    virtual boost::asio::awaitable<std::optional<WsMessage>> read() = 0;
+    /// Queues a message. Returns false if the connection is closed or the queue is over
+    /// its limit (a slow reader), in which case the message is dropped.
+    virtual bool send(std::string data, bool binary) = 0;
+    /// Sends a close frame (after the queued messages) and ends the connection.
+    virtual void close(uint16_t code = 1000, std::string reason = {}) = 0;
+    virtual bool isOpen() const = 0;
+    virtual size_t queuedBytes() const = 0;
+    virtual boost::asio::any_io_executor executor() const = 0;
+};
+
+using WsHandler = std::function<boost::asio::awaitable<void>(std::shared_ptr<WsConnection>)>;
+/// Decides whether an upgrade request is accepted. nullopt -> the request goes to the
+/// normal HTTP handler (which answers 404/401...). May suspend (e.g. database lookups).
+using UpgradeHandler =
+    std::function<boost::asio::awaitable<std::optional<WsHandler>>(HttpRequest&)>;
+
+}  // namespace voxa::net

@@ -1,0 +1,251 @@
+#include "pipeline/pipeline.h"
+
+#include <boost/json.hpp>
+
+#include "audio/vad.h"
+#include "pipeline/stages.h"
+
+namespace voxa::pipeline {
+
+namespace json = boost::json;
+
+const char* toString(FrameKind k) {
+    switch (k) {
+        case FrameKind::InputAudio: return "InputAudio";
+        case FrameKind::UserStartedSpeaking: return "UserStartedSpeaking";
+        case FrameKind::UserStoppedSpeaking: return "UserStoppedSpeaking";
+        case FrameKind::Transcript: return "Transcript";
+        case FrameKind::UserTurn: return "UserTurn";
+        case FrameKind::Interruption: return "Interruption";
+        case FrameKind::Speak: return "Speak";
+        case FrameKind::LlmText: return "LlmText";
+        case FrameKind::LlmToolCall: return "LlmToolCall";
+        case FrameKind::LlmDone: return "LlmDone";
+        case FrameKind::LlmError: return "LlmError";
+        case FrameKind::TtsText: return "TtsText";
+        case FrameKind::OutputAudio: return "OutputAudio";
+        case FrameKind::UtteranceDone: return "UtteranceDone";
+        case FrameKind::BotStartedSpeaking: return "BotStartedSpeaking";
+        case FrameKind::BotStoppedSpeaking: return "BotStoppedSpeaking";
+        case FrameKind::UtteranceSpoken: return "UtteranceSpoken";
+    }
+    return "?";
+}
+
+static double num(const json::object& o, const char* key, double def) {
+    if (auto* v = o.if_contains(key)) {
+        if (v->is_double()) return v->as_double();
+        if (v->is_int64()) return static_cast<double>(v->as_int64());
+        if (v->is_uint64()) return static_cast<double>(v->as_uint64());
+    }
+    return def;
+}
+
+static const json::object* obj(const json::object& o, const char* key) {
+    auto* v = o.if_contains(key);
+    return v && v->is_object() ? &v->as_object() : nullptr;
+}
+
+static std::vector<std::string> strings(const json::object& o, const char* key) {
+    std::vector<std::string> out;
+    if (auto* v = o.if_contains(key); v && v->is_array())
+        for (auto& e : v->as_array())
+            if (e.is_string()) out.emplace_back(e.as_string());
+    return out;
+}
+
+static std::string provider(const json::object& a, const char* key, const char* def) {
+    if (auto* o = obj(a, key))
+        if (auto* p = o->if_contains("provider"); p && p->is_string())
+            return std::string(p->as_string());
+    return def;
+}
+
+Settings settingsFrom(const json::object& a) {
+    Settings s;
+    if (auto* p = obj(a, "startSpeakingPlan")) {
+        s.waitSeconds = num(*p, "waitSeconds", s.waitSeconds);
+        if (auto* t = obj(*p, "transcriptionEndpointingPlan")) {
+            s.onPunctuationSeconds = num(*t, "onPunctuationSeconds", s.onPunctuationSeconds);
+            s.onNoPunctuationSeconds = num(*t, "onNoPunctuationSeconds", s.onNoPunctuationSeconds);
+            s.onNumberSeconds = num(*t, "onNumberSeconds", s.onNumberSeconds);
+        }
+    }
+    if (auto* p = obj(a, "stopSpeakingPlan")) {
+        s.numWords = static_cast<int>(num(*p, "numWords", s.numWords));
+        s.voiceSeconds = num(*p, "voiceSeconds", s.voiceSeconds);
+        s.backoffSeconds = num(*p, "backoffSeconds", s.backoffSeconds);
+        s.interruptionPhrases = strings(*p, "interruptionPhrases");
+        s.acknowledgementPhrases = strings(*p, "acknowledgementPhrases");
+    }
+    if (auto* v = a.if_contains("firstMessageInterruptionsEnabled"); v && v->is_bool())
+        s.firstMessageInterruptionsEnabled = v->as_bool();
+    s.transcriberPunctuates = provider(a, "transcriber", "local") != "local";
+    return s;
+}
+
+struct Pipeline::Impl {
+    PipelineConfig cfg;
+    Shared shared;
+    std::unique_ptr<VadStage> vad;
+    std::unique_ptr<SttStage> stt;
+    std::unique_ptr<TurnStage> turn;
+    std::unique_ptr<LlmStage> llm;
+    std::unique_ptr<SentenceStage> sentence;
+    std::unique_ptr<TtsStage> tts;
+    std::unique_ptr<OutputStage> output;
+    std::unique_ptr<Stage> tail;  // hands frames to the observer
+    std::shared_ptr<bool> alive = std::make_shared<bool>(true);
+};
+
+namespace {
+class ObserverStage : public Stage {
+public:
+    explicit ObserverStage(Observer& o) : o_(o) {}
+    void process(Frame f) override { o_.onFrame(f); }
+
+private:
+    Observer& o_;
+};
+}  // namespace
+
+Pipeline::Pipeline(PipelineConfig cfg, Observer& observer) : impl_(std::make_unique<Impl>()) {
+    impl_->cfg = std::move(cfg);
+    impl_->shared.observer = &observer;
+    impl_->shared.settings = settingsFrom(impl_->cfg.assistant);
+    impl_->tail = std::make_unique<ObserverStage>(observer);
+
+    // The model's context: the assistant's configured messages, then the tools.
+    if (auto* m = obj(impl_->cfg.assistant, "model")) {
+        if (auto* msgs = m->if_contains("messages"); msgs && msgs->is_array())
+            for (auto& e : msgs->as_array())
+                if (e.is_object()) impl_->shared.conversation.push_back(e);
+        if (auto* tools = m->if_contains("tools"); tools && tools->is_array())
+            for (auto& t : tools->as_array()) {
+                if (!t.is_object()) continue;
+                auto& to = t.as_object();
+                auto* type = to.if_contains("type");
+                if (type && *type == "function" && to.contains("function"))
+                    impl_->shared.tools.push_back(
+                        json::object{{"type", "function"}, {"function", to.at("function")}});
+                else if (type && type->is_string()) {
+                    // Built-in tools are offered to the model as functions by their type.
+                    std::string name(type->as_string());
+                    json::object fn{{"name", name},
+                                    {"description", name == "endCall"
+                                                        ? "End the call when the conversation is over."
+                                                        : "Built-in tool " + name},
+                                    {"parameters", json::object{{"type", "object"},
+                                                                {"properties", json::object{}}}}};
+                    if (auto* f = to.if_contains("function"); f && f->is_object()) fn = f->as_object();
+                    impl_->shared.tools.push_back(json::object{{"type", "function"}, {"function", fn}});
+                }
+            }
+        if (auto* fns = m->if_contains("functions"); fns && fns->is_array())  // legacy
+            for (auto& f : fns->as_array())
+                if (f.is_object())
+                    impl_->shared.tools.push_back(json::object{{"type", "function"}, {"function", f}});
+    }
+}
+
+Pipeline::~Pipeline() { stop(); }
+
+std::optional<std::string> Pipeline::start() {
+    auto& im = *impl_;
+    auto& reg = providers::Registry::instance();
+    auto& a = im.cfg.assistant;
+    static const json::object kEmpty;
+    auto cfgOf = [&](const char* key) -> const json::object& {
+        auto* o = obj(a, key);
+        return o ? *o : kEmpty;
+    };
+    std::string sttName = provider(a, "transcriber", "local");
+    std::string ttsName = provider(a, "voice", "local");
+    std::string llmName = provider(a, "model", "local");
+    auto* sttP = reg.stt(sttName);
+    auto* ttsP = reg.tts(ttsName);
+    auto* llmP = reg.llm(llmName);
+    if (!sttP) return "pipeline-error-" + sttName + "-transcriber-failed: unsupported transcriber provider";
+    if (!ttsP) return "pipeline-error-" + ttsName + "-voice-failed: unsupported voice provider";
+    if (!llmP) return "pipeline-error-" + llmName + "-llm-failed: unsupported model provider";
+
+    std::weak_ptr<bool> alive = im.alive;
+    im.vad = std::make_unique<VadStage>(im.shared, std::make_unique<audio::WebRtcVad>(im.shared.settings.vadMode));
+    im.turn = std::make_unique<TurnStage>(im.shared);
+    im.sentence = std::make_unique<SentenceStage>(im.shared);
+    im.output = std::make_unique<OutputStage>(im.shared);
+
+    providers::SttCallbacks scb;
+    scb.onTranscript = [this, alive](const providers::Transcript& t) {
+        if (alive.lock() && impl_->stt) impl_->stt->onTranscript(t);
+    };
+    scb.onError = [this, alive](const std::string& e) {
+        if (alive.lock())
+            impl_->turn->process(Frame{.kind = FrameKind::LlmError, .text = "transcriber: " + e});
+    };
+    im.stt = std::make_unique<SttStage>(im.shared, sttP->open(cfgOf("transcriber"), im.cfg.providerCtx, scb));
+
+    providers::TtsCallbacks tcb;
+    tcb.onAudio = [this, alive](uint64_t id, audio::Samples pcm) {
+        if (alive.lock() && impl_->tts) impl_->tts->onAudio(id, std::move(pcm));
+    };
+    tcb.onDone = [this, alive](uint64_t id) {
+        if (alive.lock() && impl_->tts) impl_->tts->onDone(id);
+    };
+    tcb.onError = [this, alive](uint64_t id, const std::string& e) {
+        if (alive.lock() && impl_->tts) impl_->tts->onError(id, e);
+    };
+    im.tts = std::make_unique<TtsStage>(im.shared, ttsP->open(cfgOf("voice"), im.cfg.providerCtx, tcb));
+    im.llm = std::make_unique<LlmStage>(im.shared, llmP->open(cfgOf("model"), im.cfg.providerCtx));
+
+    im.vad->setNext(im.stt.get());
+    im.stt->setNext(im.turn.get());
+    im.turn->setNext(im.llm.get());
+    im.llm->setNext(im.sentence.get());
+    im.sentence->setNext(im.tts.get());
+    im.tts->setNext(im.output.get());
+    im.output->setNext(im.tail.get());
+    return std::nullopt;
+}
+
+void Pipeline::pushAudio(std::span<const int16_t> pcm) {
+    if (!impl_->vad) return;
+    impl_->vad->process(Frame{.kind = FrameKind::InputAudio, .pcm = audio::Samples(pcm.begin(), pcm.end())});
+}
+
+void Pipeline::inject(Frame f) {
+    if (impl_->llm) impl_->llm->process(std::move(f));
+}
+
+void Pipeline::interrupt() {
+    if (impl_->llm) impl_->llm->process(Frame{.kind = FrameKind::Interruption});
+}
+
+void Pipeline::tick() {
+    auto& im = *impl_;
+    im.shared.state.nowMs += audio::kFrameMs;
+    if (im.turn) im.turn->tick();
+    if (im.output) im.output->tick();
+}
+
+void Pipeline::addMessage(json::object message) { impl_->shared.conversation.push_back(std::move(message)); }
+
+void Pipeline::addToolResult(const std::string& toolCallId, const std::string& name,
+                             const std::string& result, bool respond) {
+    impl_->shared.conversation.push_back(json::object{
+        {"role", "tool"}, {"tool_call_id", toolCallId}, {"name", name}, {"content", result}});
+    if (respond && impl_->llm) impl_->llm->respond();
+}
+
+const json::array& Pipeline::conversation() const { return impl_->shared.conversation; }
+State& Pipeline::state() { return impl_->shared.state; }
+const Settings& Pipeline::settings() const { return impl_->shared.settings; }
+
+void Pipeline::stop() {
+    if (!impl_) return;
+    *impl_->alive = false;
+    impl_->alive = std::make_shared<bool>(false);
+    if (impl_->llm) impl_->llm->cancel();
+}
+
+}  // namespace voxa::pipeline

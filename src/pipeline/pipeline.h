@@ -1,0 +1,154 @@
+// The real-time voice pipeline: small stages passing frames one way.
+//
+//   Pipeline p(config, providerCtx, observer);      // builds the chain below
+//   p.pushAudio(pcm16k);                            // from the transport, 20 ms at a time
+//   p.tick();                                       // every 20 ms: paces one frame out
+//
+//   transport in -> VadStage -> SttStage -> TurnStage -> LlmStage -> SentenceStage
+//                -> TtsStage -> OutputStage -> observer (session: transcript, messages, out)
+//
+// Audio inside is audio::kRate mono s16; transports convert at the edges. Control frames
+// (Interruption, EndOfTurn, Speak) travel the same chain, so barge-in is just a frame that
+// every stage below the turn detector reacts to. Everything runs on the call's event loop;
+// providers call back on it too, so no stage needs a lock.
+#pragma once
+#include <boost/json/object.hpp>
+#include <boost/json/array.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "audio/audio.h"
+#include "providers/providers.h"
+
+namespace voxa::pipeline {
+
+enum class FrameKind {
+    InputAudio,            // pcm: caller audio
+    UserStartedSpeaking,   // VAD: speech onset (after voiceSeconds)
+    UserStoppedSpeaking,   // VAD: silence after speech
+    Transcript,            // text + isFinal: from STT
+    UserTurn,              // text: endpointed user turn, the LLM should answer
+    Interruption,          // barge-in: drop queued audio, cancel LLM/TTS
+    Speak,                 // text: say this verbatim (first message, say, end-call message)
+    LlmText,               // text: a streamed delta of the assistant's reply
+    LlmToolCall,           // toolCall
+    LlmDone,               // the model finished its reply (usage in tokens)
+    LlmError,              // text: provider error
+    TtsText,               // text + utterance: one sentence to synthesize
+    OutputAudio,           // pcm + utterance: synthesized audio to pace out
+    UtteranceDone,         // utterance: TTS finished this utterance
+    BotStartedSpeaking,    // utterance: first frame of an utterance left
+    BotStoppedSpeaking,    // the output queue ran dry
+    UtteranceSpoken,       // utterance + text: an utterance was fully played
+};
+
+const char* toString(FrameKind k);
+
+struct Frame {
+    FrameKind kind;
+    audio::Samples pcm;
+    std::string text;
+    bool isFinal = false;
+    uint64_t utterance = 0;
+    bool endCallAfter = false;  // Speak: hang up once spoken
+    providers::ToolCall toolCall;
+    providers::Usage usage;
+};
+
+/// Tunables from the assistant config (startSpeakingPlan, stopSpeakingPlan, ...).
+struct Settings {
+    // startSpeakingPlan
+    double waitSeconds = 0.4;
+    double onPunctuationSeconds = 0.1;
+    double onNoPunctuationSeconds = 1.5;
+    double onNumberSeconds = 0.4;
+    bool transcriberPunctuates = true;  // false for pocketsphinx: finals end sentences
+    // stopSpeakingPlan
+    int numWords = 0;
+    double voiceSeconds = 0.2;
+    double backoffSeconds = 1.0;
+    std::vector<std::string> interruptionPhrases;
+    std::vector<std::string> acknowledgementPhrases;
+    // VAD
+    int vadMode = 2;
+    double vadStopSeconds = 0.35;  // silence that ends a user utterance
+    bool firstMessageInterruptionsEnabled = false;
+};
+
+Settings settingsFrom(const boost::json::object& assistant);
+
+/// Shared, single-threaded call state the stages consult.
+struct State {
+    bool botSpeaking = false;      // output is playing assistant audio
+    bool userSpeaking = false;     // VAD says the user is talking
+    bool responding = false;       // an LLM/TTS turn is in flight
+    bool interruptible = true;     // the current utterance may be interrupted
+    int64_t nowMs = 0;             // call clock (ms since start), advanced by tick()
+    uint64_t nextUtterance = 1;
+};
+
+class Stage {
+public:
+    virtual ~Stage() = default;
+    virtual void process(Frame f) = 0;
+    /// Called every 20 ms (call clock advanced) so stages can run timers.
+    virtual void tick() {}
+    void setNext(Stage* n) { next_ = n; }
+
+protected:
+    void push(Frame f) {
+        if (next_) next_->process(std::move(f));
+    }
+    Stage* next_ = nullptr;
+};
+
+/// Receives every frame that leaves the chain, plus the audio to send.
+class Observer {
+public:
+    virtual ~Observer() = default;
+    virtual void onFrame(const Frame& f) = 0;
+    /// One 20 ms frame of assistant audio (or silence when idle, if wanted) to transmit.
+    virtual void onOutputFrame(std::span<const int16_t> pcm, bool silence) = 0;
+};
+
+struct PipelineConfig {
+    boost::json::object assistant;  // resolved assistant (overrides + variables applied)
+    providers::Context providerCtx;
+};
+
+class Pipeline {
+public:
+    Pipeline(PipelineConfig cfg, Observer& observer);
+    ~Pipeline();
+
+    /// Builds the provider sessions. Returns an error text (e.g. unknown provider).
+    std::optional<std::string> start();
+    void pushAudio(std::span<const int16_t> pcm);
+    /// Injects a frame at the head of the output part (Speak, UserTurn from add-message,...).
+    void inject(Frame f);
+    /// Barge-in from outside (e.g. a say with interruptAssistantEnabled).
+    void interrupt();
+    /// Advances the call clock by one frame and paces one output frame.
+    void tick();
+    /// Adds a message to the model's context (add-message, tool results).
+    void addMessage(boost::json::object message);
+    /// Appends a tool result and asks the model to continue.
+    void addToolResult(const std::string& toolCallId, const std::string& name,
+                       const std::string& result, bool respond);
+    /// The conversation as the model sees it (OpenAI format).
+    const boost::json::array& conversation() const;
+    State& state();
+    const Settings& settings() const;
+    void stop();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace voxa::pipeline

@@ -1,0 +1,469 @@
+#include "pipeline/stages.h"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+
+#include "audio/vad.h"
+
+namespace voxa::pipeline {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr int kFrame = audio::kFrameSamples;
+constexpr int kPrerollSamples = audio::kRate * 300 / 1000;  // audio kept before speech onset
+
+int msToFrames(double seconds) { return std::max(1, static_cast<int>(seconds * 1000 / audio::kFrameMs + 0.5)); }
+
+int countWords(std::string_view s) {
+    int n = 0;
+    bool in = false;
+    for (char c : s) {
+        bool w = std::isalnum(static_cast<unsigned char>(c)) || c == '\'';
+        if (w && !in) ++n;
+        in = w;
+    }
+    return n;
+}
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+}  // namespace
+
+// ---- VadStage ---------------------------------------------------------------------------
+
+VadStage::VadStage(Shared& s, std::unique_ptr<audio::VoiceDetector> vad)
+    : s_(s), vad_(std::move(vad)) {}
+VadStage::~VadStage() = default;
+
+void VadStage::process(Frame f) {
+    if (f.kind != FrameKind::InputAudio) return push(std::move(f));
+    // Transports may deliver any size: analyze in exact 20 ms frames.
+    carry_.insert(carry_.end(), f.pcm.begin(), f.pcm.end());
+    size_t off = 0;
+    while (carry_.size() - off >= static_cast<size_t>(kFrame)) {
+        analyze(std::span<const int16_t>(carry_.data() + off, kFrame));
+        off += kFrame;
+    }
+    carry_.erase(carry_.begin(), carry_.begin() + static_cast<std::ptrdiff_t>(off));
+    push(std::move(f));
+}
+
+void VadStage::analyze(std::span<const int16_t> frame) {
+    bool voiced = vad_ && vad_->isSpeech(frame);
+    recent_.push_back(voiced);
+    if (recent_.size() > 5) recent_.pop_front();
+    if (!s_.state.userSpeaking) {
+        // Onset: 3 of the last 5 frames voiced (60 ms); isolated clicks do not count.
+        int n = static_cast<int>(std::count(recent_.begin(), recent_.end(), true));
+        if (n >= 3) {
+            s_.state.userSpeaking = true;
+            silentFrames_ = 0;
+            push(Frame{.kind = FrameKind::UserStartedSpeaking});
+        }
+    } else {
+        silentFrames_ = voiced ? 0 : silentFrames_ + 1;
+        if (silentFrames_ >= msToFrames(s_.settings.vadStopSeconds)) {
+            s_.state.userSpeaking = false;
+            push(Frame{.kind = FrameKind::UserStoppedSpeaking});
+        }
+    }
+}
+
+// ---- SttStage ---------------------------------------------------------------------------
+
+SttStage::SttStage(Shared& s, std::unique_ptr<providers::SttSession> stt)
+    : s_(s), stt_(std::move(stt)) {}
+SttStage::~SttStage() {
+    if (stt_) stt_->close();
+}
+
+void SttStage::process(Frame f) {
+    switch (f.kind) {
+        case FrameKind::InputAudio:
+            if (feeding_) {
+                if (stt_) stt_->sendAudio(f.pcm);
+            } else {
+                preroll_.insert(preroll_.end(), f.pcm.begin(), f.pcm.end());
+                if (preroll_.size() > static_cast<size_t>(kPrerollSamples))
+                    preroll_.erase(preroll_.begin(),
+                                   preroll_.end() - kPrerollSamples);
+            }
+            return;  // audio ends here
+        case FrameKind::UserStartedSpeaking:
+            feeding_ = true;
+            if (stt_ && !preroll_.empty()) stt_->sendAudio(preroll_);
+            preroll_.clear();
+            break;
+        case FrameKind::UserStoppedSpeaking:
+            feeding_ = false;
+            if (stt_) stt_->finalize();
+            break;
+        default: break;
+    }
+    push(std::move(f));
+}
+
+void SttStage::onTranscript(const providers::Transcript& t) {
+    push(Frame{.kind = FrameKind::Transcript, .text = t.text, .isFinal = t.isFinal});
+}
+
+// ---- TurnStage --------------------------------------------------------------------------
+
+void TurnStage::schedule(int64_t atMs) {
+    int64_t minAt = userStoppedAtMs_ + static_cast<int64_t>(s_.settings.waitSeconds * 1000);
+    turnAtMs_ = std::max(atMs, minAt);
+}
+
+void TurnStage::interrupt() {
+    interruptedThisTurn_ = true;
+    lastInterruptMs_ = s_.state.nowMs;
+    push(Frame{.kind = FrameKind::Interruption});
+}
+
+void TurnStage::process(Frame f) {
+    auto& st = s_.state;
+    auto& set = s_.settings;
+    switch (f.kind) {
+        case FrameKind::UserStartedSpeaking:
+            turnAtMs_ = -1;  // the user goes on: not the end of the turn yet
+            speechStartedAtMs_ = st.nowMs;
+            break;
+        case FrameKind::UserStoppedSpeaking:
+            userStoppedAtMs_ = st.nowMs;
+            speechStartedAtMs_ = -1;
+            awaitingFinal_ = true;
+            break;
+        case FrameKind::Transcript: {
+            std::string text = f.text;
+            if (!f.isFinal) {
+                // numWords > 0: interrupt only once enough words are recognised.
+                if (st.botSpeaking && st.interruptible && set.numWords > 0 &&
+                    countWords(text) >= set.numWords)
+                    interrupt();
+                break;
+            }
+            awaitingFinal_ = false;
+            std::string l = lower(text);
+            bool ack = false;
+            for (auto& p : set.acknowledgementPhrases)
+                if (!p.empty() && l == lower(p)) ack = true;
+            if (ack && st.botSpeaking) break;  // "uh-huh" while the bot talks: keep going
+            if (!text.empty()) {
+                if (!pending_.empty()) pending_ += ' ';
+                pending_ += text;
+            }
+            if (st.userSpeaking) break;
+            if (pending_.empty()) {
+                // A blip that never became words. If it cut the assistant off, let the
+                // model pick up again instead of leaving the call silent.
+                if (interruptedThisTurn_ && !st.botSpeaking) {
+                    interruptedThisTurn_ = false;
+                    push(Frame{.kind = FrameKind::UserTurn, .text = ""});
+                }
+                break;
+            }
+            // Transcribers that punctuate tell us whether the sentence ended. A final
+            // from one that doesn't (pocketsphinx) only comes after VAD silence, so it is
+            // treated like punctuation.
+            char last = pending_.back();
+            double wait = set.onNoPunctuationSeconds;
+            if (last == '.' || last == '?' || last == '!') wait = set.onPunctuationSeconds;
+            else if (std::isdigit(static_cast<unsigned char>(last))) wait = set.onNumberSeconds;
+            else if (!set.transcriberPunctuates) wait = set.onPunctuationSeconds;
+            schedule(st.nowMs + static_cast<int64_t>(wait * 1000));
+            break;
+        }
+        default: break;
+    }
+    push(std::move(f));
+}
+
+void TurnStage::tick() {
+    auto& st = s_.state;
+    // Barge-in by voice (numWords == 0): the user has talked over the bot long enough.
+    if (st.botSpeaking && st.interruptible && st.userSpeaking && speechStartedAtMs_ >= 0 &&
+        s_.settings.numWords == 0 &&
+        st.nowMs - speechStartedAtMs_ >= static_cast<int64_t>(s_.settings.voiceSeconds * 1000) &&
+        st.nowMs - lastInterruptMs_ >= static_cast<int64_t>(s_.settings.backoffSeconds * 1000))
+        interrupt();
+    if (turnAtMs_ >= 0 && st.nowMs >= turnAtMs_ && !st.userSpeaking) {
+        turnAtMs_ = -1;
+        interruptedThisTurn_ = false;
+        std::string text = std::move(pending_);
+        pending_.clear();
+        push(Frame{.kind = FrameKind::UserTurn, .text = std::move(text)});
+    }
+}
+
+// ---- LlmStage ---------------------------------------------------------------------------
+
+LlmStage::LlmStage(Shared& s, std::unique_ptr<providers::LlmSession> llm)
+    : s_(s), llm_(std::move(llm)) {}
+LlmStage::~LlmStage() { cancel(); }
+
+void LlmStage::cancel() {
+    ++*generation_;
+    if (turn_) turn_->cancel();
+    turn_.reset();
+    s_.state.responding = false;
+    reply_.clear();
+    toolCalls_.clear();
+}
+
+void LlmStage::respond() {
+    if (!llm_) return;
+    cancel();
+    s_.state.responding = true;
+    providers::LlmRequest req;
+    req.messages = s_.conversation;
+    req.tools = s_.tools;
+    int gen = *generation_;
+    std::weak_ptr<int> alive = generation_;
+    auto current = [alive, gen] {
+        auto g = alive.lock();
+        return g && *g == gen;
+    };
+    providers::LlmCallbacks cb;
+    cb.onText = [this, current](const std::string& delta) {
+        if (!current()) return;
+        reply_ += delta;
+        push(Frame{.kind = FrameKind::LlmText, .text = delta});
+    };
+    cb.onToolCall = [this, current](const providers::ToolCall& call) {
+        if (!current()) return;
+        json::object fn{{"name", call.name}, {"arguments", call.arguments}};
+        toolCalls_.push_back(json::object{{"id", call.id}, {"type", "function"}, {"function", fn}});
+        push(Frame{.kind = FrameKind::LlmToolCall, .toolCall = call});
+    };
+    cb.onDone = [this, current](const providers::Usage& usage) {
+        if (!current()) return;
+        json::object msg{{"role", "assistant"}, {"content", reply_}};
+        if (!toolCalls_.empty()) msg["tool_calls"] = toolCalls_;
+        if (!reply_.empty() || !toolCalls_.empty()) s_.conversation.push_back(std::move(msg));
+        reply_.clear();
+        toolCalls_.clear();
+        turn_.reset();
+        s_.state.responding = false;
+        push(Frame{.kind = FrameKind::LlmDone, .usage = usage});
+    };
+    cb.onError = [this, current](const std::string& e) {
+        if (!current()) return;
+        turn_.reset();
+        s_.state.responding = false;
+        push(Frame{.kind = FrameKind::LlmError, .text = e});
+    };
+    turn_ = llm_->complete(std::move(req), std::move(cb));
+}
+
+void LlmStage::process(Frame f) {
+    switch (f.kind) {
+        case FrameKind::UserTurn:
+            if (!f.text.empty())
+                s_.conversation.push_back(json::object{{"role", "user"}, {"content", f.text}});
+            push(std::move(f));
+            respond();
+            return;
+        case FrameKind::Interruption:
+            // What the model had said so far is recorded from what was actually played
+            // (UtteranceSpoken), so the partial reply is dropped here.
+            cancel();
+            break;
+        default: break;
+    }
+    push(std::move(f));
+}
+
+// ---- SentenceStage ----------------------------------------------------------------------
+
+void SentenceStage::emit(std::string text, bool endCallAfter) {
+    size_t b = text.find_first_not_of(" \t\n");
+    if (b == std::string::npos) return;
+    text = text.substr(b);
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\n')) text.pop_back();
+    Frame out{.kind = FrameKind::TtsText, .text = std::move(text)};
+    out.utterance = s_.state.nextUtterance++;
+    out.endCallAfter = endCallAfter;
+    push(std::move(out));
+}
+
+void SentenceStage::process(Frame f) {
+    switch (f.kind) {
+        case FrameKind::LlmText: {
+            buffer_ += f.text;
+            // Cut at sentence ends; a long clause is cut at a comma so TTS starts early.
+            for (;;) {
+                size_t cut = std::string::npos;
+                for (size_t i = 0; i + 1 < buffer_.size(); ++i) {
+                    char c = buffer_[i];
+                    if ((c == '.' || c == '!' || c == '?' || c == '\n') &&
+                        (buffer_[i + 1] == ' ' || buffer_[i + 1] == '\n')) {
+                        // "e.g. " / "Dr. " style abbreviations are rare in speech; accept.
+                        cut = i + 1;
+                        break;
+                    }
+                }
+                if (cut == std::string::npos && buffer_.size() > 160) {
+                    size_t comma = buffer_.rfind(", ");
+                    if (comma != std::string::npos && comma > 40) cut = comma + 1;
+                }
+                if (cut == std::string::npos) break;
+                std::string sentence = buffer_.substr(0, cut);
+                buffer_.erase(0, cut);
+                emit(std::move(sentence));
+            }
+            push(std::move(f));
+            return;
+        }
+        case FrameKind::LlmDone:
+        case FrameKind::LlmToolCall:
+        case FrameKind::LlmError:
+            if (!buffer_.empty()) emit(std::exchange(buffer_, {}));
+            break;
+        case FrameKind::Speak:
+            if (!buffer_.empty()) emit(std::exchange(buffer_, {}));
+            emit(f.text, f.endCallAfter);
+            push(std::move(f));
+            return;
+        case FrameKind::Interruption: buffer_.clear(); break;
+        default: break;
+    }
+    push(std::move(f));
+}
+
+// ---- TtsStage ---------------------------------------------------------------------------
+
+TtsStage::TtsStage(Shared& s, std::unique_ptr<providers::TtsSession> tts)
+    : s_(s), tts_(std::move(tts)) {}
+TtsStage::~TtsStage() {
+    if (tts_) tts_->close();
+}
+
+void TtsStage::process(Frame f) {
+    if (f.kind == FrameKind::TtsText) {
+        if (tts_) tts_->speak(f.utterance, f.text);
+    } else if (f.kind == FrameKind::Interruption) {
+        if (tts_) tts_->cancel();
+    }
+    push(std::move(f));
+}
+
+void TtsStage::onAudio(uint64_t id, audio::Samples pcm) {
+    push(Frame{.kind = FrameKind::OutputAudio, .pcm = std::move(pcm), .utterance = id});
+}
+void TtsStage::onDone(uint64_t id) {
+    push(Frame{.kind = FrameKind::UtteranceDone, .utterance = id});
+}
+void TtsStage::onError(uint64_t id, const std::string& e) {
+    push(Frame{.kind = FrameKind::LlmError, .text = "voice: " + e, .utterance = id});
+    onDone(id);
+}
+
+// ---- OutputStage ------------------------------------------------------------------------
+
+OutputStage::Utterance* OutputStage::find(uint64_t id) {
+    for (auto& u : utterances_)
+        if (u.id == id) return &u;
+    return nullptr;
+}
+
+void OutputStage::process(Frame f) {
+    switch (f.kind) {
+        case FrameKind::TtsText: {
+            Utterance u{.id = f.utterance, .text = f.text, .endCallAfter = f.endCallAfter};
+            u.interruptible = s_.state.interruptible;
+            utterances_.push_back(std::move(u));
+            break;
+        }
+        case FrameKind::OutputAudio:
+            if (auto* u = find(f.utterance)) u->pcm.insert(u->pcm.end(), f.pcm.begin(), f.pcm.end());
+            return;  // audio leaves through tick()
+        case FrameKind::UtteranceDone:
+            if (auto* u = find(f.utterance)) u->synthesized = true;
+            break;
+        case FrameKind::Interruption: {
+            // Drop everything queued at once; report what the caller actually heard.
+            for (auto& u : utterances_) {
+                if (!u.started) continue;
+                double frac = u.pcm.empty() ? 0 : double(u.played) / double(u.pcm.size());
+                std::string heard;
+                int words = countWords(u.text);
+                int keep = static_cast<int>(words * frac + 0.5);
+                int seen = 0;
+                bool in = false;
+                for (char c : u.text) {
+                    bool w = std::isalnum(static_cast<unsigned char>(c)) || c == '\'';
+                    if (w && !in) ++seen;
+                    in = w;
+                    if (seen > keep) break;
+                    heard.push_back(c);
+                }
+                while (!heard.empty() && heard.back() == ' ') heard.pop_back();
+                push(Frame{.kind = FrameKind::UtteranceSpoken, .text = heard, .isFinal = false,
+                           .utterance = u.id});
+            }
+            utterances_.clear();
+            if (speaking_) {
+                speaking_ = false;
+                s_.state.botSpeaking = false;
+                push(std::move(f));
+                push(Frame{.kind = FrameKind::BotStoppedSpeaking});
+                return;
+            }
+            break;
+        }
+        default: break;
+    }
+    push(std::move(f));
+}
+
+void OutputStage::tick() {
+    // Finished utterances leave the queue (in order) as they complete.
+    while (!utterances_.empty()) {
+        auto& u = utterances_.front();
+        if (!(u.synthesized && u.played >= u.pcm.size())) break;
+        Utterance done = std::move(u);
+        utterances_.pop_front();
+        if (done.started || done.pcm.empty())
+            push(Frame{.kind = FrameKind::UtteranceSpoken, .text = done.text, .isFinal = true,
+                       .utterance = done.id, .endCallAfter = done.endCallAfter});
+    }
+    if (utterances_.empty() || utterances_.front().played >= utterances_.front().pcm.size()) {
+        if (speaking_ && utterances_.empty()) {
+            speaking_ = false;
+            s_.state.botSpeaking = false;
+            push(Frame{.kind = FrameKind::BotStoppedSpeaking});
+        }
+        return;  // nothing to play now (idle, or TTS behind: an underrun)
+    }
+    auto& u = utterances_.front();
+    if (!u.started) {
+        u.started = true;
+        s_.state.interruptible = u.interruptible;
+        push(Frame{.kind = FrameKind::BotStartedSpeaking, .text = u.text, .utterance = u.id});
+    }
+    if (!speaking_) {
+        speaking_ = true;
+        s_.state.botSpeaking = true;
+    }
+    size_t n = std::min<size_t>(kFrame, u.pcm.size() - u.played);
+    if (n == static_cast<size_t>(kFrame)) {
+        s_.observer->onOutputFrame(std::span<const int16_t>(u.pcm.data() + u.played, n), false);
+    } else {
+        // The tail of an utterance: pad to a whole frame with silence.
+        int16_t frame[kFrame] = {};
+        std::copy_n(u.pcm.data() + u.played, n, frame);
+        if (!u.synthesized) return;  // wait for more audio rather than pad mid-utterance
+        s_.observer->onOutputFrame(std::span<const int16_t>(frame, kFrame), false);
+    }
+    u.played += n;
+}
+
+}  // namespace voxa::pipeline

@@ -1,0 +1,147 @@
+// The stages of the voice pipeline (see pipeline.h for the chain and the contract).
+// Each stage consumes the frames it owns and forwards every other frame unchanged.
+#pragma once
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "pipeline/pipeline.h"
+
+namespace voxa::audio {
+class VoiceDetector;
+}
+
+namespace voxa::pipeline {
+
+/// Shared by the stages of one pipeline (same thread, no locks).
+struct Shared {
+    Settings settings;
+    State state;
+    boost::json::array conversation;  // OpenAI-format messages the model sees
+    boost::json::array tools;         // OpenAI-format tools
+    Observer* observer = nullptr;
+};
+
+/// Speech onset/offset from a VoiceDetector on 20 ms frames.
+class VadStage : public Stage {
+public:
+    VadStage(Shared& s, std::unique_ptr<audio::VoiceDetector> vad);
+    ~VadStage() override;
+    void process(Frame f) override;
+
+private:
+    void analyze(std::span<const int16_t> frame);
+    Shared& s_;
+    std::unique_ptr<audio::VoiceDetector> vad_;
+    audio::Samples carry_;
+    std::deque<bool> recent_;  // last frames' decisions
+    int silentFrames_ = 0;
+};
+
+/// Feeds speech (plus a short pre-roll) to the STT session; finalizes on speech end.
+class SttStage : public Stage {
+public:
+    SttStage(Shared& s, std::unique_ptr<providers::SttSession> stt);
+    ~SttStage() override;
+    void process(Frame f) override;
+    /// Entry point for transcripts coming back from the provider.
+    void onTranscript(const providers::Transcript& t);
+
+private:
+    Shared& s_;
+    std::unique_ptr<providers::SttSession> stt_;
+    audio::Samples preroll_;
+    bool feeding_ = false;
+};
+
+/// End of turn per startSpeakingPlan, and barge-in per stopSpeakingPlan.
+class TurnStage : public Stage {
+public:
+    explicit TurnStage(Shared& s) : s_(s) {}
+    void process(Frame f) override;
+    void tick() override;
+
+private:
+    void schedule(int64_t atMs);
+    void interrupt();
+    Shared& s_;
+    std::string pending_;            // final user text not yet sent to the model
+    int64_t turnAtMs_ = -1;          // when to emit UserTurn
+    int64_t userStoppedAtMs_ = -1;
+    int64_t speechStartedAtMs_ = -1; // for voiceSeconds during bot speech
+    bool awaitingFinal_ = false;     // user stopped, final transcript not in yet
+    bool interruptedThisTurn_ = false;
+    int64_t lastInterruptMs_ = -1000000;
+};
+
+/// Streams the model's reply; keeps the conversation.
+class LlmStage : public Stage {
+public:
+    LlmStage(Shared& s, std::unique_ptr<providers::LlmSession> llm);
+    ~LlmStage() override;
+    void process(Frame f) override;
+    void respond();  // start a completion over the current conversation
+    void cancel();
+
+private:
+    Shared& s_;
+    std::unique_ptr<providers::LlmSession> llm_;
+    std::shared_ptr<providers::LlmTurn> turn_;
+    std::shared_ptr<int> generation_ = std::make_shared<int>(0);
+    std::string reply_;
+    boost::json::array toolCalls_;
+};
+
+/// Cuts streamed text into sentences for TTS.
+class SentenceStage : public Stage {
+public:
+    explicit SentenceStage(Shared& s) : s_(s) {}
+    void process(Frame f) override;
+
+private:
+    void emit(std::string text, bool endCallAfter = false);
+    Shared& s_;
+    std::string buffer_;
+};
+
+/// Synthesizes sentences; audio flows on as OutputAudio.
+class TtsStage : public Stage {
+public:
+    TtsStage(Shared& s, std::unique_ptr<providers::TtsSession> tts);
+    ~TtsStage() override;
+    void process(Frame f) override;
+    void onAudio(uint64_t id, audio::Samples pcm);
+    void onDone(uint64_t id);
+    void onError(uint64_t id, const std::string& e);
+
+private:
+    Shared& s_;
+    std::unique_ptr<providers::TtsSession> tts_;
+};
+
+/// Paces synthesized audio out in real time, one 20 ms frame per tick; knows what has
+/// actually been played, so an interruption can cut the transcript to it.
+class OutputStage : public Stage {
+public:
+    explicit OutputStage(Shared& s) : s_(s) {}
+    void process(Frame f) override;
+    void tick() override;
+
+private:
+    struct Utterance {
+        uint64_t id;
+        std::string text;
+        bool endCallAfter = false;
+        bool interruptible = true;
+        audio::Samples pcm;     // synthesized so far
+        size_t played = 0;      // samples already sent
+        bool synthesized = false;  // UtteranceDone seen
+        bool started = false;
+    };
+    Utterance* find(uint64_t id);
+    Shared& s_;
+    std::deque<Utterance> utterances_;
+    bool speaking_ = false;
+};
+
+}  // namespace voxa::pipeline

@@ -1,0 +1,36 @@
+// STT `local`: CMU pocketsphinx 0.8 (generic en-US 3-gram LM), streaming, fully offline.
+//
+// Transcriber config (the assistant's `transcriber` object):
+//   {"provider":"local", "language":"en-US", "model":"en-us", "fast":false}
+//   language  "en" / "en-US" (case-insensitive) or absent; anything else -> onError.
+//   model     "en-us" (default; also "default"); anything else -> onError.
+//   fast      true adds `-fwdflat no -bestpath no`: final ~35 ms after finalize() instead of
+//             ~200-350 ms, at 2-3x the word error rate on synthetic speech (see
+//             /work/shared/notes/local-engines.md §1). Default false: accuracy first.
+//
+// Decoders take 0.1-0.9 s to load and ~100 MB each, so a process-wide pool keeps warm ones:
+// a session leases one when it opens (warming starts at once, on ctx.compute) and gives it
+// back on close(). Decoding runs serially per session on a strand over ctx.compute; results
+// are posted to ctx.executor. Partials: when the hypothesis changed, at most one per 200 ms.
+// Finals: lower-case words as pocketsphinx gives them; confidence = per-word geometric mean
+// of the best path's posterior (ps_get_prob ^ (1/words), 0-1; ~0.4-0.6 on clean synthetic
+// speech); with `fast` there is no lattice, so it is a fixed 0.5. Empty final: 0.
+#pragma once
+#include <memory>
+
+#include "providers/providers.h"
+
+namespace voxa::providers::local {
+
+std::shared_ptr<SttProvider> makePocketsphinxProvider();
+
+/// Pool statistics, for tests and metrics.
+struct DecoderPoolStats {
+    int created = 0;      // decoders ever created
+    int live = 0;         // currently existing (idle + leased)
+    int idle = 0;
+    double lastInitMs = 0;
+};
+DecoderPoolStats decoderPoolStats();
+
+}  // namespace voxa::providers::local

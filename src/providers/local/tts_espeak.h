@@ -1,0 +1,24 @@
+// TTS `local` for other languages: espeak-ng (formant synthesis, ~100 languages, 22050 Hz,
+// resampled to audio::kRate). Chosen when the voice config has a non-English `language`
+// ("de", "fr-FR", ...) or a voiceId "espeak:<voice>" ("espeak:de", "espeak:en-us").
+// `speed` 0.5-2 scales the default 175 words per minute.
+//
+// espeak-ng's API is process-global and not thread-safe (one current voice, one callback),
+// so one mutex serializes all espeak work; it runs ~700x real time, so that is cheap.
+// espeak-ng is GPL-3+; it is linked dynamically from Debian's package.
+#pragma once
+#include <boost/json/object.hpp>
+
+#include <string>
+
+#include "providers/local/tts_worker.h"
+
+namespace voxa::providers::local {
+
+/// True when the config selects espeak-ng rather than flite.
+bool wantsEspeak(const boost::json::object& config);
+
+/// A SynthFn for the espeak voice the config selects, or null with `err` set.
+SynthFn makeEspeakSynth(const boost::json::object& config, std::string& err);
+
+}  // namespace voxa::providers::local

@@ -1,0 +1,128 @@
+#include "providers/local/tts_flite.h"
+
+extern "C" {
+#include <flite/flite.h>
+}
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+
+extern "C" {
+cst_voice* register_cmu_us_slt(const char* voxdir);
+cst_voice* register_cmu_us_kal16(const char* voxdir);
+cst_voice* register_cmu_us_rms(const char* voxdir);
+cst_voice* register_cmu_us_awb(const char* voxdir);
+}
+
+namespace voxa::providers::local {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr int kStreamChunk = 800;  // samples per streaming callback: 50 ms at 16 kHz
+
+// Guards every flite call in the process (see the header for why).
+std::mutex& fliteMutex() {
+    static std::mutex mu;
+    return mu;
+}
+
+/// Voices are registered once, on first use, and live for the whole process.
+cst_voice* fliteVoice(const std::string& name) {
+    static std::map<std::string, cst_voice*> voices;
+    static std::once_flag once;
+    std::call_once(once, [] {
+        std::lock_guard lk(fliteMutex());
+        flite_init();
+        voices["slt"] = register_cmu_us_slt(nullptr);
+        voices["kal16"] = register_cmu_us_kal16(nullptr);
+        voices["rms"] = register_cmu_us_rms(nullptr);
+        voices["awb"] = register_cmu_us_awb(nullptr);
+    });
+    auto it = voices.find(name);
+    return it == voices.end() ? nullptr : it->second;
+}
+
+struct StreamCtx {
+    const PcmSink* sink;
+    bool called = false;
+    bool stopped = false;
+};
+
+int onFliteAudio(const cst_wave* w, int start, int size, int last, cst_audio_streaming_info* asi) {
+    auto* c = static_cast<StreamCtx*>(asi->userdata);
+    c->called = true;
+    if (size > 0 && !(*c->sink)({w->samples + start, size_t(size)}, w->sample_rate)) {
+        c->stopped = true;
+        return CST_AUDIO_STREAM_STOP;
+    }
+    return CST_AUDIO_STREAM_CONT;
+}
+
+std::string synthesize(cst_voice* voice, float stretch, const std::string& text,
+                       const PcmSink& sink) {
+    std::lock_guard lk(fliteMutex());
+    StreamCtx sc{&sink};
+    cst_utterance* u = new_utterance();
+    utt_set_input_text(u, text.c_str());
+    utt_init(u, voice);
+    // Per-utterance features shadow the voice's, so shared voices are never modified.
+    cst_audio_streaming_info* asi = new_audio_streaming_info();  // owned by the feature
+    asi->min_buffsize = kStreamChunk;
+    asi->asc = onFliteAudio;
+    asi->userdata = &sc;
+    feat_set(u->features, "streaming_info", audio_streaming_info_val(asi));
+    if (stretch != 1.0f) {
+        // Relative to the voice's own pace (kal16 ships with 1.1).
+        float base = flite_get_param_float(voice->features, "duration_stretch", 1.0f);
+        feat_set_float(u->features, "duration_stretch", base * stretch);
+    }
+    cst_utterance* done = utt_synth(u);
+    std::string err;
+    if (!done && !sc.stopped) {
+        err = "flite could not synthesize the text";
+    } else if (done && !sc.called) {
+        // A voice without streaming support: hand over the whole wave at once.
+        if (cst_wave* w = utt_wave(u); w && w->num_samples > 0)
+            sink({w->samples, size_t(w->num_samples)}, w->sample_rate);
+    }
+    delete_utterance(u);
+    return err;
+}
+
+std::string voiceName(const json::object& cfg) {
+    auto* v = cfg.if_contains("voiceId");
+    if (!v || v->is_null()) return "slt";
+    if (!v->is_string()) return "";
+    std::string name(v->get_string());
+    for (auto& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
+    if (name.rfind("cmu_us_", 0) == 0) name = name.substr(7);
+    return name.empty() ? "slt" : name;
+}
+
+}  // namespace
+
+double ttsSpeed(const json::object& cfg) {
+    double speed = 1.0;
+    if (auto* v = cfg.if_contains("speed"); v && v->is_number()) speed = v->to_number<double>();
+    return std::clamp(speed, 0.5, 2.0);
+}
+
+SynthFn makeFliteSynth(const json::object& cfg, std::string& err) {
+    auto name = voiceName(cfg);
+    cst_voice* voice = fliteVoice(name);
+    if (!voice) {
+        auto* v = cfg.if_contains("voiceId");
+        err = "unknown local voice " + (v ? json::serialize(*v) : std::string("?")) +
+              " (flite voices: slt, kal16, rms, awb; or espeak:<language>)";
+        return nullptr;
+    }
+    auto stretch = float(1.0 / ttsSpeed(cfg));
+    return [voice, stretch](const std::string& text, const PcmSink& sink) {
+        return synthesize(voice, stretch, text, sink);
+    };
+}
+
+}  // namespace voxa::providers::local

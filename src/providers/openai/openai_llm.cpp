@@ -1,0 +1,422 @@
+#include "providers/openai/openai_llm.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+
+#include "net/http_client.h"
+#include "providers/openai/openai.h"
+#include "providers/openai/sse.h"
+
+namespace voxa::providers::openai {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+namespace {
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+const json::value* field(const json::object& o, std::string_view key) {
+    auto it = o.find(key);
+    return it == o.end() || it->value().is_null() ? nullptr : &it->value();
+}
+
+std::string stringField(const json::object& o, std::string_view key) {
+    auto v = field(o, key);
+    return v && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+
+std::optional<double> numberField(const json::object& o, std::string_view key) {
+    auto v = field(o, key);
+    if (!v || !v->is_number()) return std::nullopt;
+    return v->to_number<double>();
+}
+
+void setHeader(std::vector<net::Header>& headers, std::string name, std::string value) {
+    auto key = lower(name);
+    std::erase_if(headers, [&](const net::Header& h) { return lower(h.name) == key; });
+    headers.push_back({std::move(name), std::move(value)});
+}
+
+}  // namespace
+
+std::string chatCompletionsUrl(std::string_view base) {
+    while (!base.empty() && base.back() == '/') base.remove_suffix(1);
+    constexpr std::string_view kPath = "/chat/completions";
+    if (base.ends_with(kPath)) return std::string(base);
+    return std::string(base) + std::string(kPath);
+}
+
+LlmSettings resolveSettings(const json::object& config, const Context& ctx,
+                            const std::string& defaultBaseUrl) {
+    LlmSettings s;
+    s.provider = stringField(config, "provider");
+    std::string base = stringField(config, "url");
+    if (base.empty()) base = defaultBaseUrl;
+    if (base.empty())
+        s.error = "model.url is required for provider " +
+                  (s.provider.empty() ? std::string("custom-llm") : s.provider);
+    else
+        s.url = chatCompletionsUrl(base);
+    s.model = stringField(config, "model");
+    s.temperature = numberField(config, "temperature");
+    if (auto n = numberField(config, "maxTokens")) s.maxTokens = static_cast<int64_t>(*n);
+    if (auto t = numberField(config, "timeoutSeconds"); t && *t > 0)
+        s.timeout = std::chrono::milliseconds(static_cast<int64_t>(*t * 1000));
+
+    setHeader(s.headers, "Content-Type", "application/json");
+    setHeader(s.headers, "Accept", "text/event-stream");
+    std::string key;
+    if (auto it = ctx.credentials.find(s.provider); it != ctx.credentials.end())
+        key = it->second;
+    // Only OpenAI itself falls back to the environment; local servers (Ollama, vLLM,
+    // llama.cpp) take no key, so none is sent.
+    if (key.empty() && s.provider == "openai")
+        if (const char* env = std::getenv("OPENAI_API_KEY")) key = env;
+    if (!key.empty()) setHeader(s.headers, "Authorization", "Bearer " + key);
+    if (auto h = field(config, "headers"); h && h->is_object())
+        for (auto& [name, value] : h->get_object())
+            if (value.is_string())
+                setHeader(s.headers, std::string(name), std::string(value.get_string()));
+    return s;
+}
+
+std::string buildRequestBody(const LlmSettings& s, const LlmRequest& req) {
+    json::object body;
+    if (!s.model.empty()) body["model"] = s.model;
+    body["messages"] = req.messages;
+    if (!req.tools.empty()) body["tools"] = req.tools;
+    body["stream"] = true;
+    json::object streamOptions;
+    streamOptions["include_usage"] = true;
+    body["stream_options"] = std::move(streamOptions);
+    if (s.temperature) body["temperature"] = *s.temperature;
+    if (s.maxTokens) body["max_tokens"] = *s.maxTokens;
+    return json::serialize(body);
+}
+
+std::string describeHttpError(int status, std::string_view body, std::string_view url) {
+    std::string detail;
+    boost::system::error_code ec;
+    auto v = json::parse(body, ec);
+    if (!ec && v.is_object()) {
+        // OpenAI: {"error":{"message":...}}; some servers: {"error":"..."} or {"message":...}
+        auto& o = v.get_object();
+        if (auto e = field(o, "error")) {
+            if (e->is_string()) detail = std::string(e->get_string());
+            else if (e->is_object()) detail = stringField(e->get_object(), "message");
+        }
+        if (detail.empty()) detail = stringField(o, "message");
+    }
+    if (detail.empty()) {
+        detail = std::string(body.substr(0, 300));
+        if (body.size() > 300) detail += "...";
+    }
+    std::string out = "HTTP " + std::to_string(status) + " from " + std::string(url);
+    if (!detail.empty()) out += ": " + detail;
+    return out;
+}
+
+// ---- ChatStreamDecoder ---------------------------------------------------------------
+
+bool ChatStreamDecoder::onData(std::string_view text) {
+    boost::system::error_code ec;
+    auto v = json::parse(text, ec);
+    if (ec || !v.is_object()) {
+        error_ = "unparsable stream chunk: " + std::string(text.substr(0, 200));
+        return false;
+    }
+    auto& chunk = v.get_object();
+    if (auto e = field(chunk, "error")) {
+        error_ = "stream error: " + (e->is_object() ? stringField(e->get_object(), "message")
+                                                     : json::serialize(*e));
+        return false;
+    }
+    sawChunk_ = true;
+    readUsage(chunk);
+    auto choices = field(chunk, "choices");
+    if (!choices || !choices->is_array()) return true;
+    for (auto& c : choices->get_array()) {
+        if (!c.is_object()) continue;
+        auto& choice = c.get_object();
+        auto idx = field(choice, "index");
+        if (idx && idx->is_int64() && idx->get_int64() != 0) continue;  // n>1: first only
+        if (auto d = field(choice, "delta"); d && d->is_object()) {
+            auto& delta = d->get_object();
+            std::string content = stringField(delta, "content");
+            if (!content.empty() && cb_.onText && !stopped_()) cb_.onText(content);
+            if (auto tc = field(delta, "tool_calls"); tc && tc->is_array()) {
+                size_t pos = 0;
+                for (auto& t : tc->get_array())
+                    if (t.is_object()) addToolDelta(t.get_object(), pos++);
+            }
+        }
+        // Any finish_reason ends the calls' argument streams.
+        if (field(choice, "finish_reason")) flushToolCalls();
+    }
+    return true;
+}
+
+bool ChatStreamDecoder::onCompletion(std::string_view text) {
+    boost::system::error_code ec;
+    auto v = json::parse(text, ec);
+    if (ec || !v.is_object()) {
+        error_ = "unexpected response body: " + std::string(text.substr(0, 200));
+        return false;
+    }
+    auto& o = v.get_object();
+    if (auto e = field(o, "error")) {
+        error_ = "error: " + (e->is_object() ? stringField(e->get_object(), "message")
+                                              : json::serialize(*e));
+        return false;
+    }
+    auto choices = field(o, "choices");
+    if (!choices || !choices->is_array()) {
+        error_ = "response has no choices: " + std::string(text.substr(0, 200));
+        return false;
+    }
+    sawChunk_ = true;
+    readUsage(o);
+    for (auto& c : choices->get_array()) {
+        if (!c.is_object()) continue;
+        auto m = field(c.get_object(), "message");
+        if (!m || !m->is_object()) continue;
+        auto& msg = m->get_object();
+        std::string content = stringField(msg, "content");
+        if (!content.empty() && cb_.onText && !stopped_()) cb_.onText(content);
+        if (auto tc = field(msg, "tool_calls"); tc && tc->is_array()) {
+            size_t pos = 0;
+            for (auto& t : tc->get_array())
+                if (t.is_object()) addToolDelta(t.get_object(), pos++);
+        }
+        break;
+    }
+    flushToolCalls();
+    return true;
+}
+
+void ChatStreamDecoder::finish() { flushToolCalls(); }
+
+void ChatStreamDecoder::addToolDelta(const json::object& d, size_t position) {
+    // Fragments of one call share an index. Servers that send whole calls may omit it: then
+    // the id tells calls apart (a new id is a new call), else the position in the array.
+    auto idx = field(d, "index");
+    std::string id = stringField(d, "id");
+    int64_t index = static_cast<int64_t>(position);
+    if (idx && idx->is_int64()) {
+        index = idx->get_int64();
+    } else if (!id.empty()) {
+        auto same = std::find_if(calls_.begin(), calls_.end(),
+                                 [&](auto& entry) { return entry.second.call.id == id; });
+        if (same != calls_.end()) index = same->first;
+        else if (!calls_.empty()) index = calls_.rbegin()->first + 1;
+    }
+    auto& pending = calls_[index];
+    if (pending.emitted) {  // a new call reusing an index after a flush
+        pending = {};
+    }
+    if (!id.empty()) pending.call.id = id;
+    if (auto f = field(d, "function"); f && f->is_object()) {
+        auto& fn = f->get_object();
+        std::string name = stringField(fn, "name");
+        // OpenAI sends the name once; tolerate servers that repeat it on every fragment.
+        if (!name.empty() && name != pending.call.name) pending.call.name += name;
+        if (auto a = field(fn, "arguments")) {
+            if (a->is_string()) pending.call.arguments += std::string(a->get_string());
+            else pending.call.arguments += json::serialize(*a);  // Ollama-style object
+        }
+    }
+}
+
+void ChatStreamDecoder::readUsage(const json::object& chunk) {
+    auto u = field(chunk, "usage");
+    if (!u || !u->is_object()) return;
+    auto& usage = u->get_object();
+    if (auto p = numberField(usage, "prompt_tokens"))
+        usage_.promptTokens = static_cast<int64_t>(*p);
+    if (auto c = numberField(usage, "completion_tokens"))
+        usage_.completionTokens = static_cast<int64_t>(*c);
+}
+
+void ChatStreamDecoder::flushToolCalls() {
+    for (auto& [index, pending] : calls_) {
+        if (pending.emitted) continue;
+        pending.emitted = true;
+        if (pending.call.name.empty() && pending.call.arguments.empty()) continue;
+        if (cb_.onToolCall && !stopped_()) cb_.onToolCall(pending.call);
+    }
+}
+
+// ---- Provider ------------------------------------------------------------------------
+
+namespace {
+
+struct TurnState {
+    LlmCallbacks cb;
+    std::shared_ptr<net::CancelToken> token = std::make_shared<net::CancelToken>();
+    bool stopped = false;  // cancelled, or the terminal callback was delivered
+    void stop() {
+        stopped = true;
+        token->cancel();
+    }
+};
+
+class Turn final : public LlmTurn {
+public:
+    explicit Turn(std::shared_ptr<TurnState> s) : state_(std::move(s)) {}
+    void cancel() override { state_->stop(); }
+
+private:
+    std::shared_ptr<TurnState> state_;
+};
+
+void fail(TurnState& s, const std::string& message) {
+    if (s.stopped) return;
+    s.stopped = true;
+    if (s.cb.onError) s.cb.onError(message);
+}
+
+// The bytes of a non-SSE 2xx body kept in case it is a plain JSON completion.
+constexpr size_t kMaxPlainBody = 1024 * 1024;
+
+asio::awaitable<void> runTurn(std::shared_ptr<TurnState> s, net::HttpClientRequest req,
+                              std::string label) {
+    // However the turn ends, drop the callbacks (and whatever they capture, possibly the
+    // turn handle itself) once it is over. Never earlier: a callback may be running.
+    struct ReleaseCallbacks {
+        TurnState& s;
+        ~ReleaseCallbacks() { s.cb = {}; }
+    } release{*s};
+    SseParser parser;
+    std::vector<SseEvent> events;
+    ChatStreamDecoder decoder(s->cb, [s] { return s->stopped; });
+    bool done = false;
+    bool streamError = false;
+    std::string plain;  // raw body while no SSE event has been seen
+
+    auto handle = [&](std::vector<SseEvent>& evs) {
+        for (auto& e : evs) {
+            if (s->stopped || done || streamError) break;
+            if (e.isDone()) {
+                done = true;
+            } else if (!decoder.onData(e.data)) {
+                streamError = true;
+                s->token->cancel();  // stop reading; reported below
+            }
+        }
+        evs.clear();
+    };
+    net::BodyChunkHandler onBytes = [&](std::string_view bytes) {
+        if (s->stopped || done || streamError) return;
+        if (!decoder.sawChunk() && plain.size() < kMaxPlainBody) plain.append(bytes);
+        if (!parser.feed(bytes, events)) {
+            streamError = true;
+            s->token->cancel();
+            return;
+        }
+        handle(events);
+    };
+    std::string url = req.url;
+    net::HttpClientResult r = co_await net::fetch(std::move(req), std::move(onBytes), s->token);
+    if (s->stopped) co_return;
+
+    if (streamError) {
+        fail(*s, label + ": " + (parser.overflowed() ? std::string("stream event too large")
+                                                     : decoder.error()));
+    } else if (r.ok() && !r.success()) {
+        fail(*s, label + ": " + describeHttpError(r.status, r.body, url));
+    } else if (!r.ok() && !done) {
+        using Kind = net::HttpClientResult::ErrorKind;
+        std::string what = r.errorKind == Kind::Timeout ? "timed out: " : "request failed: ";
+        fail(*s, label + ": " + what + r.error + " (" + url + ")");
+    } else {
+        if (!done) {
+            parser.finish(events);
+            handle(events);
+        }
+        if (streamError) {
+            fail(*s, label + ": " + decoder.error());
+        } else if (!decoder.sawChunk() && !done) {
+            // Not a stream: a server that ignored stream:true, or something else entirely.
+            if (!decoder.onCompletion(plain)) fail(*s, label + ": " + decoder.error());
+        }
+        if (!s->stopped) {
+            decoder.finish();
+            if (!s->stopped) {
+                s->stopped = true;
+                if (s->cb.onDone) s->cb.onDone(decoder.usage());
+            }
+        }
+    }
+}
+
+class Session final : public LlmSession {
+public:
+    Session(LlmSettings settings, Context ctx)
+        : settings_(std::move(settings)), ctx_(std::move(ctx)) {}
+    ~Session() override {
+        // The call is going away: nothing may call back into it.
+        for (auto& w : turns_)
+            if (auto s = w.lock()) s->stop();
+    }
+
+    std::shared_ptr<LlmTurn> complete(LlmRequest req, LlmCallbacks cb) override {
+        auto state = std::make_shared<TurnState>();
+        state->cb = std::move(cb);
+        std::erase_if(turns_, [](const std::weak_ptr<TurnState>& w) { return w.expired(); });
+        turns_.push_back(state);
+        std::string label = settings_.provider.empty() ? "llm" : settings_.provider;
+        if (!settings_.error.empty()) {
+            // Report asynchronously, like every other outcome.
+            asio::post(ctx_.executor, [state, msg = label + ": " + settings_.error] {
+                fail(*state, msg);
+                state->cb = {};
+            });
+            return std::make_shared<Turn>(state);
+        }
+        net::HttpClientRequest http;
+        http.method = "POST";
+        http.url = settings_.url;
+        http.headers = settings_.headers;
+        http.body = buildRequestBody(settings_, req);
+        http.connectTimeout = settings_.timeout;
+        http.readTimeout = settings_.timeout;
+        asio::co_spawn(ctx_.executor, runTurn(state, std::move(http), std::move(label)),
+                       asio::detached);
+        return std::make_shared<Turn>(state);
+    }
+
+private:
+    LlmSettings settings_;
+    Context ctx_;
+    std::vector<std::weak_ptr<TurnState>> turns_;
+};
+
+class Provider final : public LlmProvider {
+public:
+    explicit Provider(std::string base) : defaultBaseUrl_(std::move(base)) {}
+    std::unique_ptr<LlmSession> open(const json::object& config, const Context& ctx) override {
+        return std::make_unique<Session>(resolveSettings(config, ctx, defaultBaseUrl_), ctx);
+    }
+
+private:
+    std::string defaultBaseUrl_;
+};
+
+}  // namespace
+
+std::shared_ptr<LlmProvider> makeLlmProvider(std::string defaultBaseUrl) {
+    return std::make_shared<Provider>(std::move(defaultBaseUrl));
+}
+
+}  // namespace voxa::providers::openai

@@ -1,0 +1,174 @@
+// Providers: speech-to-text, language model and text-to-speech engines behind small
+// interfaces, chosen by the assistant's `provider` field through one registry.
+//
+//   auto& reg = voxa::providers::Registry::instance();
+//   auto stt = reg.stt("local")->open(transcriberConfig, ctx, {
+//       .onTranscript = [](const Transcript& t) { ... },   // runs on ctx.executor
+//       .onError = [](const std::string& e) { ... }});
+//   stt->sendAudio(frame);                                   // 16 kHz s16, any length
+//   stt->finalize();                                         // end of speech: emit a final
+//
+//   auto tts = reg.tts("local")->open(voiceConfig, ctx, {.onAudio = ..., .onDone = ...});
+//   tts->speak(1, "Hello there.");                           // audio arrives in chunks, in order
+//   tts->cancel();                                           // barge-in: drop everything queued
+//
+//   auto llm = reg.llm("openai")->open(modelConfig, ctx);
+//   auto turn = llm->complete(request, {.onText = ..., .onToolCall = ..., .onDone = ...});
+//   turn->cancel();
+//
+// Threading contract: every callback runs on `ctx.executor` (the call's event loop), never
+// concurrently with the call's own code. Engines that compute (pocketsphinx, flite) do it on
+// `ctx.compute` and post results back; network providers run their sockets on
+// `ctx.executor`. After cancel()/close() returns, no further callback for that work fires.
+// Adding a provider = one folder under src/providers/ + one line in registry.cpp.
+#pragma once
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "audio/audio.h"
+
+namespace voxa::providers {
+
+/// What a provider session needs from the call.
+struct Context {
+    boost::asio::any_io_executor executor;   // the call's event loop
+    boost::asio::thread_pool* compute = nullptr;  // CPU-heavy work (inference)
+    std::string callId;
+    /// Provider API keys resolved from the org's credentials (provider name -> key).
+    std::map<std::string, std::string> credentials;
+};
+
+// ---- Speech to text ------------------------------------------------------------------
+
+struct Transcript {
+    std::string text;
+    bool isFinal = false;
+    double confidence = 0;
+};
+
+struct SttCallbacks {
+    std::function<void(const Transcript&)> onTranscript;
+    std::function<void(const std::string&)> onError;
+};
+
+class SttSession {
+public:
+    virtual ~SttSession() = default;
+    /// Pipeline audio (audio::kRate, mono s16). Cheap: copies and queues.
+    virtual void sendAudio(std::span<const int16_t> pcm) = 0;
+    /// The VAD/endpointer says the user stopped: produce a final transcript for what was
+    /// heard since the last final (an empty final if nothing was recognised).
+    virtual void finalize() = 0;
+    virtual void close() = 0;
+};
+
+class SttProvider {
+public:
+    virtual ~SttProvider() = default;
+    virtual std::unique_ptr<SttSession> open(const boost::json::object& config,
+                                             const Context& ctx, SttCallbacks cb) = 0;
+};
+
+// ---- Text to speech ------------------------------------------------------------------
+
+struct TtsCallbacks {
+    /// A chunk of audio for utterance `id`, at audio::kRate. Chunks of one utterance arrive
+    /// in order; utterances are spoken in the order speak() was called.
+    std::function<void(uint64_t id, audio::Samples pcm)> onAudio;
+    std::function<void(uint64_t id)> onDone;
+    std::function<void(uint64_t id, const std::string&)> onError;
+};
+
+class TtsSession {
+public:
+    virtual ~TtsSession() = default;
+    virtual void speak(uint64_t id, std::string text) = 0;
+    /// Drops every queued and in-progress utterance; no callback fires for them afterwards.
+    virtual void cancel() = 0;
+    virtual void close() = 0;
+};
+
+class TtsProvider {
+public:
+    virtual ~TtsProvider() = default;
+    virtual std::unique_ptr<TtsSession> open(const boost::json::object& config,
+                                             const Context& ctx, TtsCallbacks cb) = 0;
+};
+
+// ---- Language model ------------------------------------------------------------------
+
+struct ToolCall {
+    std::string id;
+    std::string name;
+    std::string arguments;  // JSON text, as the model produced it
+};
+
+struct Usage {
+    int64_t promptTokens = 0;
+    int64_t completionTokens = 0;
+};
+
+struct LlmRequest {
+    boost::json::array messages;  // OpenAI chat format: {role, content, tool_calls, ...}
+    boost::json::array tools;     // OpenAI tools: [{type:"function", function:{...}}]
+};
+
+struct LlmCallbacks {
+    std::function<void(const std::string& delta)> onText;
+    std::function<void(const ToolCall&)> onToolCall;  // once per complete call
+    std::function<void(const Usage&)> onDone;
+    std::function<void(const std::string&)> onError;
+};
+
+class LlmTurn {
+public:
+    virtual ~LlmTurn() = default;
+    virtual void cancel() = 0;
+};
+
+class LlmSession {
+public:
+    virtual ~LlmSession() = default;
+    /// Starts one streamed completion. Keep the returned handle to cancel it.
+    virtual std::shared_ptr<LlmTurn> complete(LlmRequest req, LlmCallbacks cb) = 0;
+};
+
+class LlmProvider {
+public:
+    virtual ~LlmProvider() = default;
+    virtual std::unique_ptr<LlmSession> open(const boost::json::object& config,
+                                             const Context& ctx) = 0;
+};
+
+// ---- Registry ------------------------------------------------------------------------
+
+class Registry {
+public:
+    static Registry& instance();
+    SttProvider* stt(const std::string& provider) const;
+    TtsProvider* tts(const std::string& provider) const;
+    LlmProvider* llm(const std::string& provider) const;
+
+    void addStt(std::string name, std::shared_ptr<SttProvider> p);
+    void addTts(std::string name, std::shared_ptr<TtsProvider> p);
+    void addLlm(std::string name, std::shared_ptr<LlmProvider> p);
+
+private:
+    Registry();
+    std::map<std::string, std::shared_ptr<SttProvider>> stt_;
+    std::map<std::string, std::shared_ptr<TtsProvider>> tts_;
+    std::map<std::string, std::shared_ptr<LlmProvider>> llm_;
+};
+
+}  // namespace voxa::providers

@@ -1,0 +1,44 @@
+#include <stdexcept>
+
+#include "providers/local/local.h"
+#include "providers/openai/openai.h"
+#include "providers/providers.h"
+
+namespace voxa::providers {
+
+Registry::Registry() {
+    // One line per provider. Embedded engines need no key and are the defaults.
+    addStt("local", local::makeSttProvider());
+    addTts("local", local::makeTtsProvider());
+    addLlm("local", local::makeScriptedLlmProvider());
+    // OpenAI-compatible chat completions (streaming SSE), each with its default base URL.
+    addLlm("openai", openai::makeLlmProvider("https://api.openai.com/v1"));
+    addLlm("custom-llm", openai::makeLlmProvider(""));  // model.url is required
+    addLlm("groq", openai::makeLlmProvider("https://api.groq.com/openai/v1"));
+    addLlm("together-ai", openai::makeLlmProvider("https://api.together.xyz/v1"));
+    addLlm("openrouter", openai::makeLlmProvider("https://openrouter.ai/api/v1"));
+    addLlm("deepinfra", openai::makeLlmProvider("https://api.deepinfra.com/v1/openai"));
+}
+
+Registry& Registry::instance() {
+    static Registry r;
+    return r;
+}
+
+SttProvider* Registry::stt(const std::string& p) const {
+    auto it = stt_.find(p);
+    return it == stt_.end() ? nullptr : it->second.get();
+}
+TtsProvider* Registry::tts(const std::string& p) const {
+    auto it = tts_.find(p);
+    return it == tts_.end() ? nullptr : it->second.get();
+}
+LlmProvider* Registry::llm(const std::string& p) const {
+    auto it = llm_.find(p);
+    return it == llm_.end() ? nullptr : it->second.get();
+}
+void Registry::addStt(std::string n, std::shared_ptr<SttProvider> p) { stt_[std::move(n)] = std::move(p); }
+void Registry::addTts(std::string n, std::shared_ptr<TtsProvider> p) { tts_[std::move(n)] = std::move(p); }
+void Registry::addLlm(std::string n, std::shared_ptr<LlmProvider> p) { llm_[std::move(n)] = std::move(p); }
+
+}  // namespace voxa::providers

@@ -1,0 +1,57 @@
+#include "transport/transport.h"
+
+#include <boost/asio/co_spawn.hpp>
+
+#include "common/ids.h"
+#include "common/offload.h"
+#include "transport/ws/ws_transport.h"
+
+namespace voxa::transport {
+
+namespace asio = boost::asio;
+
+namespace {
+
+std::string queryParam(std::string_view query, std::string_view name) {
+    while (!query.empty()) {
+        size_t amp = query.find('&');
+        std::string_view pair = query.substr(0, amp);
+        size_t eq = pair.find('=');
+        if (pair.substr(0, eq) == name && eq != std::string_view::npos)
+            return std::string(pair.substr(eq + 1));
+        if (amp == std::string_view::npos) break;
+        query.remove_prefix(amp + 1);
+    }
+    return {};
+}
+
+// "/<uuid>/transport" -> uuid, else empty.
+std::string callIdFor(std::string_view path, std::string_view suffix) {
+    if (path.size() != 1 + 36 + 1 + suffix.size() || path[0] != '/') return {};
+    std::string_view id = path.substr(1, 36);
+    if (!isUuid(id) || path.substr(37, 1) != "/" || path.substr(38) != suffix) return {};
+    return std::string(id);
+}
+
+}  // namespace
+
+net::UpgradeHandler makeUpgradeHandler(call::CallManager& calls, auth::Auth& auth,
+                                       asio::thread_pool& dbPool) {
+    return [&calls, &auth, &dbPool](net::HttpRequest& req) -> asio::awaitable<std::optional<net::WsHandler>> {
+        std::string callId = callIdFor(req.path, "transport");
+        if (callId.empty()) co_return std::nullopt;
+        std::string token = queryParam(req.query, "token");
+        std::string bearerOrg;
+        if (auto key = auth::bearerToken(req.header("authorization")); !key.empty()) {
+            std::string secret(key);
+            auto p = co_await offload(dbPool, [&] { return auth.lookup(secret); });
+            if (p && p->isPrivate()) bearerOrg = p->orgId;
+        }
+        if (!calls.canAttach(callId, token, bearerOrg)) co_return std::nullopt;
+        co_return net::WsHandler([&calls, callId, token, bearerOrg](std::shared_ptr<net::WsConnection> ws) {
+            return ws::serve(std::move(ws), calls, callId, token, bearerOrg);
+        });
+    };
+}
+
+}  // namespace voxa::transport
