@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the fuzzers with clang (libFuzzer + ASan + UBSan) and runs each of them.
 #
-#   scripts/fuzz.sh [seconds] [targets]   (default 60 s each; targets: "json_dto sse";
+#   scripts/fuzz.sh [seconds] [targets]   (default 60 s each; targets: "json_dto sse ws_inbound";
 #                                          FUZZ_BUILD_DIR overrides build-fuzz/)
 #
 # json_dto: request-body validation. sse: the OpenAI stream (SSE) parser, whose seeds are
@@ -15,7 +15,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-60}
-targets=${2:-json_dto sse}
+targets=${2:-json_dto sse ws_inbound}
 out=${FUZZ_BUILD_DIR:-$root/build-fuzz}
 cxx=${CXX_FUZZ:-clang++}
 mkdir -p "$out/obj" "$out/corpus"
@@ -96,10 +96,32 @@ build_sse() {
         "$out/corpus-sse"
 }
 
+build_ws_inbound() {
+    local objects=()
+    for src in "$root/src/transport/ws/inbound.cpp" "$root/src/audio/g711.cpp" \
+               "$root/src/audio/resampler.cpp" "$root/tests/fuzz/ws_inbound_fuzz.cpp"; do
+        local obj="$out/obj/$(basename "${src%.cpp}").o"
+        objects+=("$obj")
+        "$cxx" "${flags[@]}" -c "$src" -o "$obj"
+    done
+    "$cxx" -fsanitize=fuzzer,address,undefined "${objects[@]}" -lboost_json -lspeexdsp \
+        -o "$out/ws_inbound_fuzz"
+    mkdir -p "$out/corpus-ws"
+    # format byte, then [len lo][len hi][binary] chunks: a JSON say, odd-length PCM, mu-law.
+    printf '\x02\x1c\x00\x00{"type":"say","content":"hi"}\x05\x00\x01abcde' > "$out/corpus-ws/seed-pcm"
+    printf '\x01\x04\x00\x01\xff\x7f\x00\x80\x0a\x00\x00{"type":1}' > "$out/corpus-ws/seed-mulaw"
+    echo "fuzz: running ws_inbound_fuzz for ${seconds}s"
+    "$out/ws_inbound_fuzz" \
+        -max_total_time="$seconds" -max_len=140000 -timeout=10 -rss_limit_mb=2048 \
+        -print_final_stats=1 -artifact_prefix="$out/ws-" \
+        "$out/corpus-ws"
+}
+
 for target in $targets; do
     case "$target" in
         json_dto) build_json_dto ;;
         sse) build_sse ;;
+        ws_inbound) build_ws_inbound ;;
         *) echo "fuzz: unknown target $target" >&2; exit 2 ;;
     esac
 done

@@ -3,12 +3,12 @@
 # PostgreSQL), the same under ASan/UBSan, and the fuzz targets for a bounded time.
 # Prints one closing line "N passed, N failed" over all stages.
 #
-# Env: JOBS (default nproc), VOXA_SKIP_ASAN=1, VOXA_FUZZ_SECONDS (default 60; 0 skips).
+# Env: JOBS (default nproc), VOXA_SKIP_ASAN=1, VOXA_FUZZ_SECONDS (default 30 per target; 0 skips).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 JOBS=${JOBS:-$(nproc)}
-FUZZ_SECONDS=${VOXA_FUZZ_SECONDS:-60}
+FUZZ_SECONDS=${VOXA_FUZZ_SECONDS:-30}
 LOGDIR=$ROOT/build/test-logs
 mkdir -p "$LOGDIR"
 

@@ -67,10 +67,21 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"private", "public"}))
         ->capture_default_str();
 
+    voxa::app::TalkConfig talk;
+    auto* t = cli.add_subcommand("talk", "Talk to an assistant: stream a WAV, record the reply");
+    t->add_option("--url", talk.url, "Server base URL")->envname("VOXA_URL")->capture_default_str();
+    t->add_option("--key", talk.key, "Private API key")->envname("VOXA_KEY")->required();
+    t->add_option("--assistant", talk.assistantId, "Assistant id")->required();
+    t->add_option("--wav", talk.wav, "What you say (WAV file)");
+    t->add_option("--out", talk.out, "Where to write the assistant's reply (WAV)");
+    t->add_option("--lead", talk.leadSeconds, "Seconds to listen before speaking")->capture_default_str();
+    t->add_option("--wait", talk.waitSeconds, "Longest wait for the reply, seconds")->capture_default_str();
+
     CLI11_PARSE(cli, argc, argv);
 
     try {
         if (s->parsed()) return voxa::app::serve(serve);
+        if (t->parsed()) return voxa::app::runTalk(talk, std::cout);
         if (createOrg->parsed()) return voxa::app::adminCreateOrg(storage, orgName, std::cout);
         if (createKey->parsed())
             return voxa::app::adminCreateKey(storage, orgId, kind, std::cout);

@@ -30,7 +30,19 @@ struct ServeConfig {
     bool bootstrap = true;
 };
 
+struct TalkConfig {
+    std::string url = "http://127.0.0.1:8080";
+    std::string key;          // private key (VOXA_KEY)
+    std::string assistantId;
+    std::string wav;          // the question; any rate, mono or stereo
+    std::string out;          // where to write the assistant's audio (WAV, 16 kHz)
+    double leadSeconds = 3;   // listen to the first message before speaking
+    double waitSeconds = 15;  // longest wait for the answer
+};
+
 int serve(const ServeConfig& cfg);
+/// The one-line client: streams a WAV into a call and records the answer.
+int runTalk(const TalkConfig& cfg, std::ostream& out);
 int adminCreateOrg(const StorageConfig& storage, const std::string& name, std::ostream& out);
 int adminCreateKey(const StorageConfig& storage, const std::string& orgId,
                    const std::string& kind, std::ostream& out);

@@ -6,6 +6,9 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/this_coro.hpp>
+
 #include <deque>
 
 #include "net/ws_detail.h"
@@ -15,8 +18,6 @@ namespace voxa::net::detail {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
-
-namespace {
 
 constexpr size_t kMaxQueuedBytes = 8 * 1024 * 1024;  // a reader this far behind is dropped
 
@@ -31,6 +32,19 @@ public:
         ws_.read_message_max(maxMessage);
         beast::get_lowest_layer(ws_).expires_never();
         auto [ec] = co_await ws_.async_accept(req, asio::as_tuple(asio::use_awaitable));
+        open_ = !ec;
+        co_return open_;
+    }
+
+    asio::awaitable<bool> handshake(std::string host, std::string target,
+                                    std::vector<Header> headers) {
+        ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
+        ws_.set_option(websocket::stream_base::decorator(
+            [headers](websocket::request_type& req) {
+                for (auto& h : headers) req.set(h.name, h.value);
+            }));
+        beast::get_lowest_layer(ws_).expires_never();
+        auto [ec] = co_await ws_.async_handshake(host, target, asio::as_tuple(asio::use_awaitable));
         open_ = !ec;
         co_return open_;
     }
@@ -111,7 +125,42 @@ private:
     std::string closeReason_;
 };
 
-}  // namespace
+}  // namespace voxa::net::detail
+
+namespace voxa::net {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+
+asio::awaitable<std::shared_ptr<WsConnection>> connectWebSocket(std::string url,
+                                                               std::vector<Header> headers) {
+    // ws://host[:port]/path?query
+    if (!url.starts_with("ws://")) co_return nullptr;
+    std::string rest = url.substr(5);
+    size_t slash = rest.find('/');
+    std::string hostport = rest.substr(0, slash);
+    std::string target = slash == std::string::npos ? "/" : rest.substr(slash);
+    std::string host = hostport, port = "80";
+    if (auto colon = hostport.rfind(':'); colon != std::string::npos) {
+        host = hostport.substr(0, colon);
+        port = hostport.substr(colon + 1);
+    }
+    auto ex = co_await asio::this_coro::executor;
+    asio::ip::tcp::resolver resolver(ex);
+    auto [rec, endpoints] = co_await resolver.async_resolve(host, port, asio::as_tuple(asio::use_awaitable));
+    if (rec) co_return nullptr;
+    beast::tcp_stream stream(ex);
+    stream.expires_after(std::chrono::seconds(10));
+    auto [cec, ep] = co_await stream.async_connect(endpoints, asio::as_tuple(asio::use_awaitable));
+    if (cec) co_return nullptr;
+    auto conn = std::make_shared<detail::BeastWsConnection>(std::move(stream));
+    if (!co_await conn->handshake(hostport, target, std::move(headers))) co_return nullptr;
+    co_return conn;
+}
+
+}  // namespace voxa::net
+
+namespace voxa::net::detail {
 
 asio::awaitable<std::shared_ptr<WsConnection>> acceptWebSocket(
     beast::tcp_stream stream, beast::http::request<beast::http::string_body> req,

@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "net/http.h"
 
@@ -49,5 +50,10 @@ using WsHandler = std::function<boost::asio::awaitable<void>(std::shared_ptr<WsC
 /// normal HTTP handler (which answers 404/401...). May suspend (e.g. database lookups).
 using UpgradeHandler =
     std::function<boost::asio::awaitable<std::optional<WsHandler>>(HttpRequest&)>;
+
+/// Client side: connects to ws://host:port/path (wss:// is not supported yet); nullptr on
+/// failure. `headers` are added to the upgrade request (e.g. Authorization).
+boost::asio::awaitable<std::shared_ptr<WsConnection>> connectWebSocket(std::string url,
+                                                                      std::vector<Header> headers);
 
 }  // namespace voxa::net

@@ -76,23 +76,15 @@ SynthFn makeEspeakSynth(const json::object& cfg, std::string& err) {
     std::string name = voice.rfind("espeak:", 0) == 0 ? voice.substr(7)
                                                       : lower(configString(cfg, "language"));
     if (name.empty()) name = "en-us";
-    int rate = espeakRate();
-    if (rate <= 0) {
-        err = "espeak-ng failed to initialize (is espeak-ng-data installed?)";
-        return nullptr;
-    }
-    {
-        std::lock_guard lk(espeakMutex());
-        if (!selectVoice(name)) {
-            err = "unknown espeak-ng voice/language \"" + name + "\"";
-            return nullptr;
-        }
-    }
     int wpm = int(espeakRATE_NORMAL * ttsSpeed(cfg));
-    return [name, rate, wpm](const std::string& text, const PcmSink& sink) -> std::string {
+    // Initialization and voice loading happen on the compute pool (first sentence), never
+    // in open(), which runs on the call's event loop; a bad voice fails each speak().
+    return [name, wpm](const std::string& text, const PcmSink& sink) -> std::string {
+        int rate = espeakRate();
+        if (rate <= 0) return "espeak-ng failed to initialize (is espeak-ng-data installed?)";
         std::lock_guard lk(espeakMutex());
         // Voice and rate are global: set them for every sentence.
-        if (!selectVoice(name)) return "espeak-ng voice \"" + name + "\" vanished";
+        if (!selectVoice(name)) return "unknown espeak-ng voice/language \"" + name + "\"";
         espeak_SetParameter(espeakRATE, wpm, 0);
         SynthCtx c{&sink, rate};
         auto r = espeak_Synth(text.c_str(), text.size() + 1, 0, POS_CHARACTER, 0,

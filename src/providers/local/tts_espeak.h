@@ -18,7 +18,8 @@ namespace voxa::providers::local {
 /// True when the config selects espeak-ng rather than flite.
 bool wantsEspeak(const boost::json::object& config);
 
-/// A SynthFn for the espeak voice the config selects, or null with `err` set.
+/// A SynthFn for the espeak voice the config selects. The voice is loaded on first use on
+/// the compute pool, so an unknown voice is reported per speak() (onError); `err` is unused.
 SynthFn makeEspeakSynth(const boost::json::object& config, std::string& err);
 
 }  // namespace voxa::providers::local

@@ -112,15 +112,17 @@ double ttsSpeed(const json::object& cfg) {
 
 SynthFn makeFliteSynth(const json::object& cfg, std::string& err) {
     auto name = voiceName(cfg);
-    cst_voice* voice = fliteVoice(name);
-    if (!voice) {
+    if (name != "slt" && name != "kal16" && name != "rms" && name != "awb") {
         auto* v = cfg.if_contains("voiceId");
         err = "unknown local voice " + (v ? json::serialize(*v) : std::string("?")) +
               " (flite voices: slt, kal16, rms, awb; or espeak:<language>)";
         return nullptr;
     }
     auto stretch = float(1.0 / ttsSpeed(cfg));
-    return [voice, stretch](const std::string& text, const PcmSink& sink) {
+    // Voices are registered on first synthesis, on the compute pool, not in open().
+    return [name, stretch](const std::string& text, const PcmSink& sink) {
+        cst_voice* voice = fliteVoice(name);
+        if (!voice) return std::string("flite voice " + name + " failed to load");
         return synthesize(voice, stretch, text, sink);
     };
 }

@@ -16,23 +16,6 @@ namespace json = boost::json;
 
 namespace {
 
-struct Format {
-    bool mulaw = false;
-    int rate = 16000;
-};
-
-Format formatOf(const json::object& record) {
-    Format f;
-    if (auto* t = record.if_contains("transport"); t && t->is_object())
-        if (auto* af = t->as_object().if_contains("audioFormat"); af && af->is_object()) {
-            auto& o = af->as_object();
-            if (auto* v = o.if_contains("format"); v && v->is_string()) f.mulaw = v->as_string() == "mulaw";
-            if (auto* v = o.if_contains("sampleRate"); v && v->is_number())
-                f.rate = static_cast<int>(v->to_number<double>());
-        }
-    return f;
-}
-
 std::string errorJson(const std::string& e) {
     return json::serialize(json::object{{"type", "error"}, {"error", e}});
 }
@@ -41,7 +24,7 @@ std::string errorJson(const std::string& e) {
 class WsSink final : public call::TransportSink {
 public:
     explicit WsSink(std::shared_ptr<net::WsConnection> ws) : ws_(std::move(ws)) {}
-    void setFormat(Format f) {
+    void setFormat(AudioFormat f) {
         fmt_ = f;
         out_ = std::make_unique<audio::Resampler>(audio::kRate, f.rate);
     }
@@ -72,7 +55,7 @@ public:
 
 private:
     std::weak_ptr<net::WsConnection> ws_;
-    Format fmt_;
+    AudioFormat fmt_;
     std::unique_ptr<audio::Resampler> out_;
     audio::Samples buf_;
 };
@@ -88,51 +71,20 @@ asio::awaitable<void> serve(std::shared_ptr<net::WsConnection> ws, call::CallMan
         ws->close(1008, "call not available");
         co_return;
     }
-    Format fmt = formatOf(session->record());
+    AudioFormat fmt = formatOf(session->record());
     sink->setFormat(fmt);
-    audio::Resampler in(fmt.rate, audio::kRate);
-    audio::Samples pcm, wide;
-    std::string carry;  // an odd trailing byte of s16le audio
+    InboundParser parser(fmt);
     while (auto msg = co_await ws->read()) {
         if (session->ended()) break;
-        if (msg->binary) {
-            if (msg->data.size() > kMaxAudioFrameBytes) {
-                ws->send(errorJson("audio frame of " + std::to_string(msg->data.size()) +
-                                   " bytes dropped: send at most 65536 bytes per frame (20 ms is best)"),
-                         false);
-                continue;
-            }
-            pcm.clear();
-            if (fmt.mulaw) {
-                audio::g711::decodeUlaw(std::string_view(msg->data), pcm);
-            } else {
-                std::string data = carry + msg->data;
-                carry.clear();
-                if (data.size() % 2) {
-                    carry = data.substr(data.size() - 1);
-                    data.pop_back();
-                }
-                pcm.resize(data.size() / 2);
-                std::memcpy(pcm.data(), data.data(), data.size());
-            }
-            if (fmt.rate == audio::kRate) {
-                session->onAudio(pcm);
-            } else {
-                wide.clear();
-                in.process(pcm, wide);
-                session->onAudio(wide);
-            }
-            continue;
+        Inbound in = parser.parse(msg->binary, msg->data);
+        switch (in.kind) {
+            case Inbound::Audio: session->onAudio(in.pcm); break;
+            case Inbound::Message:
+                if (auto err = session->onClientMessage(in.message)) ws->send(errorJson(*err), false);
+                break;
+            case Inbound::Error: ws->send(errorJson(in.error), false); break;
+            case Inbound::Nothing: break;
         }
-        std::error_code ec;
-        json::parse_options opts;
-        opts.max_depth = 32;
-        json::value v = json::parse(msg->data, ec, {}, opts);
-        if (ec || !v.is_object()) {
-            ws->send(errorJson("invalid JSON message: " + (ec ? ec.message() : std::string("not an object"))), false);
-            continue;
-        }
-        if (auto err = session->onClientMessage(v.as_object())) ws->send(errorJson(*err), false);
     }
     if (!session->ended()) session->onTransportClosed();
 }

@@ -13,6 +13,7 @@
 
 #include "call/call.h"
 #include "net/websocket.h"
+#include "transport/ws/inbound.h"
 
 namespace voxa::transport::ws {
 
@@ -20,7 +21,5 @@ namespace voxa::transport::ws {
 boost::asio::awaitable<void> serve(std::shared_ptr<net::WsConnection> ws,
                                    call::CallManager& calls, std::string callId,
                                    std::string token, std::string bearerOrgId);
-
-inline constexpr size_t kMaxAudioFrameBytes = 64 * 1024;
 
 }  // namespace voxa::transport::ws

@@ -40,15 +40,21 @@ audio::Samples padded(const audio::Samples& speech) {
 
 }  // namespace
 
-/// Waits until the pool has created a decoder after `before` (one session's warm-up).
+int leased() {
+    auto s = decoderPoolStats();
+    return s.live - s.idle;
+}
+
+/// Waits until one more decoder is leased than `before` (a new session's warm-up done).
 void waitForDecoder(Loop& loop, int before) {
-    ASSERT_TRUE(loop.runUntil([&] { return decoderPoolStats().created > before; }));
+    ASSERT_TRUE(loop.runUntil([&] { return leased() > before; }));
 }
 
 // flite -> pocketsphinx through both session APIs, as a call would use them.
-// Voice kal16: flite's default slt voice deterministically makes pocketsphinx hear "me to"
-// as "mean a" in this sentence (2/6 = 33 % WER; slt is 4 % over a 10-sentence set), so slt
-// is checked below with a looser bound.
+// Voice kal16 (diphone) gives bit-identical audio on every run, so the assertion is stable.
+// flite's default slt voice uses random excitation (its audio differs per run) and usually
+// makes pocketsphinx hear "me to" as "mean a" here (2/6 = 33 % WER, though slt is ~4 % over
+// a 10-sentence set), so slt is checked below with a looser bound.
 TEST(LocalRoundTrip, FliteToPocketsphinx) {
     Loop loop;
     const std::string text = "please transfer me to customer service";
@@ -56,7 +62,7 @@ TEST(LocalRoundTrip, FliteToPocketsphinx) {
     ASSERT_GT(speech.size(), size_t(audio::kRate));
 
     SttRecorder rec;
-    int before = decoderPoolStats().created;
+    int before = leased();
     auto t0 = Clock::now();
     auto stt = makeSttProvider()->open(obj(R"({"language":"en-US"})"), loop.ctx, rec.callbacks());
     // Pool warm-up starts at open(); wait for it so the latency below is decoding only.
@@ -92,14 +98,14 @@ TEST(LocalRoundTrip, FliteToPocketsphinx) {
     w = wer(text, rec.finals[1].text);
     std::printf("[ measure  ] slt: final \"%s\", %.0f ms after finalize, WER %.0f%%\n",
                 rec.finals[1].text.c_str(), latency, w * 100);
-    EXPECT_LE(w, 0.34);
+    EXPECT_LE(w, 0.5);
     EXPECT_EQ(rec.finals[1].text.find("customer service please"), std::string::npos);
 
-    auto speech3 = synthesize(loop, "my account number is four five six");
+    auto speech3 = synthesize(loop, "my account number is four five six", R"({"voiceId":"kal16"})");
     feed(loop, *stt, padded(speech3));
     stt->finalize();
     ASSERT_TRUE(loop.runUntil([&] { return rec.finals.size() == 3; }));
-    std::printf("[ measure  ] slt: third utterance \"%s\"\n", rec.finals[2].text.c_str());
+    std::printf("[ measure  ] kal16: third utterance \"%s\"\n", rec.finals[2].text.c_str());
     EXPECT_LE(wer("my account number is four five six", rec.finals[2].text), 0.30);
     stt->close();
 }
@@ -109,7 +115,7 @@ TEST(LocalStt, FastModeIsQuicker) {
     const std::string text = "please transfer me to customer service";
     auto speech = padded(synthesize(loop, text));
     SttRecorder rec;
-    int before = decoderPoolStats().created;
+    int before = leased();
     auto stt = makeSttProvider()->open(obj(R"({"fast":true})"), loop.ctx, rec.callbacks());
     waitForDecoder(loop, before);  // a new profile: its own decoder
     feed(loop, *stt, speech, audio::kFrameMs);
@@ -157,8 +163,10 @@ TEST(LocalStt, NoCallbackAfterClose) {
 
 TEST(LocalStt, ParallelSessionsUseSeparateDecoders) {
     Loop loop;
-    auto a = padded(synthesize(loop, "please transfer me to customer service"));
-    auto b = padded(synthesize(loop, "i would like to check my balance"));
+    auto a = padded(synthesize(loop, "please transfer me to customer service",
+                               R"({"voiceId":"kal16"})"));
+    auto b = padded(synthesize(loop, "i would like to check my balance",
+                               R"({"voiceId":"kal16"})"));
     SttRecorder ra, rb;
     auto sa = makeSttProvider()->open(obj("{}"), loop.ctx, ra.callbacks());
     auto sb = makeSttProvider()->open(obj(R"({"language":"en"})"), loop.ctx, rb.callbacks());
