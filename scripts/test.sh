@@ -61,6 +61,19 @@ configure() { # DIR extra-cmake-args...
 
 start=$(date +%s)
 
+# A throwaway PostgreSQL for the store's unit tests (the SDK suite starts its own).
+PG_DIR=$(mktemp -d /tmp/voxa-test-pg.XXXXXX)
+chmod 0711 "$PG_DIR"
+PG_PORT=$((20000 + RANDOM % 20000))
+if url=$(scripts/pg-test-server.sh start "$PG_DIR/pg" "$PG_PORT" 2>"$LOGDIR/pg.log"); then
+  export VOXA_TEST_DATABASE_URL=$url
+else
+  echo "test.sh: could not start PostgreSQL (see $LOGDIR/pg.log)" >&2
+  failed=$((failed + 1))
+  failures+=("postgres start")
+fi
+trap 'scripts/pg-test-server.sh stop "$PG_DIR/pg" >/dev/null 2>&1; rm -rf "$PG_DIR"' EXIT
+
 # 1. Release build + every ctest test.
 if step build bash -c "$(declare -f configure); ROOT=$ROOT; configure build -DCMAKE_BUILD_TYPE=RelWithDebInfo && cmake --build build -j $JOBS"; then
   ctest_stage release build

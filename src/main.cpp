@@ -9,7 +9,8 @@
 int main(int argc, char** argv) {
     CLI::App cli{"Voxa: a self-hostable, Vapi-compatible voice-AI server"};
     cli.require_subcommand(1);
-    cli.set_config("--config", "", "TOML/INI config file (keys are the long option names)");
+    cli.set_config("--config", "", "TOML config file: a [serve] section whose keys are the long option names");
+    cli.allow_config_extras(CLI::config_extras_mode::error);  // a typo in the file is an error
 
     voxa::app::ServeConfig serve;
     auto* s = cli.add_subcommand("serve", "Run the API and voice server");

@@ -378,6 +378,7 @@ void CallSession::onFrame(const pipeline::Frame& f) {
             }
             break;
         case FrameKind::Interruption:
+            if (ending_) break;  // end() cutting the assistant off, not the user
             ++interruptions_;
             endAfter_.clear();
             endReasonAfter_.clear();
@@ -490,6 +491,12 @@ void CallSession::onTransportClosed() {
 
 void CallSession::end(const std::string& reason) {
     if (ended_) return;
+    // Cut what is playing now as a barge-in does, so that the part the caller heard is
+    // recorded (UtteranceSpoken) instead of being lost from messages and the transcript.
+    if (pipeline_ && pipeline_->state().botSpeaking) {
+        ending_ = true;
+        pipeline_->interrupt();
+    }
     ended_ = true;
     flushBotTurn();
     send("status-update", json::object{{"status", "ended"}, {"endedReason", reason}});

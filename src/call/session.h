@@ -76,6 +76,7 @@ private:
     int64_t inputSamples_ = 0;
     int64_t outputFrames_ = 0;
     bool started_ = false, ended_ = false;
+    bool ending_ = false;  // end() is cutting off the assistant's speech
 
     // transcript and messages
     boost::json::array messages_;

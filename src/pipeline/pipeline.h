@@ -86,6 +86,7 @@ Settings settingsFrom(const boost::json::object& assistant);
 struct State {
     bool botSpeaking = false;      // output is playing assistant audio
     bool userSpeaking = false;     // VAD says the user is talking
+    int64_t userVoicedMs = 0;      // voiced audio since the user started speaking (voiceSeconds)
     bool responding = false;       // an LLM/TTS turn is in flight
     bool interruptible = true;     // the current utterance may be interrupted
     int64_t nowMs = 0;             // call clock (ms since start), advanced by tick()

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 
 #include "audio/vad.h"
 
@@ -15,6 +16,7 @@ namespace {
 
 constexpr int kFrame = audio::kFrameSamples;
 constexpr int kPrerollSamples = audio::kRate * 300 / 1000;  // audio kept before speech onset
+constexpr double kMinVoiceLevel = 100;  // RMS (-50 dBFS): quieter frames are not voice
 
 int msToFrames(double seconds) { return std::max(1, static_cast<int>(seconds * 1000 / audio::kFrameMs + 0.5)); }
 
@@ -58,6 +60,9 @@ void VadStage::process(Frame f) {
 
 void VadStage::analyze(std::span<const int16_t> frame) {
     bool voiced = vad_ && vad_->isSpeech(frame);
+    double energy = 0;
+    for (int16_t v : frame) energy += double(v) * v;
+    double level = std::sqrt(energy / double(frame.size()));
     recent_.push_back(voiced);
     if (recent_.size() > 5) recent_.pop_front();
     if (!s_.state.userSpeaking) {
@@ -65,10 +70,18 @@ void VadStage::analyze(std::span<const int16_t> frame) {
         int n = static_cast<int>(std::count(recent_.begin(), recent_.end(), true));
         if (n >= 3) {
             s_.state.userSpeaking = true;
+            s_.state.userVoicedMs = int64_t{n} * audio::kFrameMs;
+            peakLevel_ = level;
             silentFrames_ = 0;
             push(Frame{.kind = FrameKind::UserStartedSpeaking});
         }
     } else {
+        // WebRTC's VAD goes on saying "speech" for ~6 frames after a sound stops (its own
+        // hangover), even over digital silence. Those frames are not the user's voice, so
+        // voiced time (voiceSeconds) counts only frames within 26 dB of the loudest so far.
+        peakLevel_ = std::max(peakLevel_, level);
+        if (voiced && level >= std::max(kMinVoiceLevel, peakLevel_ * 0.05))
+            s_.state.userVoicedMs += audio::kFrameMs;
         silentFrames_ = voiced ? 0 : silentFrames_ + 1;
         if (silentFrames_ >= msToFrames(s_.settings.vadStopSeconds)) {
             s_.state.userSpeaking = false;
@@ -188,10 +201,12 @@ void TurnStage::process(Frame f) {
 
 void TurnStage::tick() {
     auto& st = s_.state;
-    // Barge-in by voice (numWords == 0): the user has talked over the bot long enough.
+    // Barge-in by voice (numWords == 0): the user has talked over the bot long enough. What
+    // counts is voiced audio, not time since onset: the VAD's hangover after a short noise
+    // burst (userSpeaking stays true for vadStopSeconds) must not add up to voiceSeconds.
     if (st.botSpeaking && st.interruptible && st.userSpeaking && speechStartedAtMs_ >= 0 &&
         s_.settings.numWords == 0 &&
-        st.nowMs - speechStartedAtMs_ >= static_cast<int64_t>(s_.settings.voiceSeconds * 1000) &&
+        st.userVoicedMs >= static_cast<int64_t>(s_.settings.voiceSeconds * 1000) &&
         st.nowMs - lastInterruptMs_ >= static_cast<int64_t>(s_.settings.backoffSeconds * 1000))
         interrupt();
     if (turnAtMs_ >= 0 && st.nowMs >= turnAtMs_ && !st.userSpeaking) {

@@ -36,6 +36,7 @@ private:
     audio::Samples carry_;
     std::deque<bool> recent_;  // last frames' decisions
     int silentFrames_ = 0;
+    double peakLevel_ = 0;     // loudest frame (RMS) of the current utterance
 };
 
 /// Feeds speech (plus a short pre-roll) to the STT session; finalizes on speech end.

@@ -103,6 +103,7 @@ public:
                 Decoder* d = idle.back();
                 idle.pop_back();
                 d->resetCmn();
+                ++leased_;
                 return Lease(d, Releaser{key});
             }
             if (live_ >= maxLive()) {
@@ -121,6 +122,7 @@ public:
             return Lease(nullptr, Releaser{key});
         }
         ++created_;
+        ++leased_;
         lastInitMs_ = ms;
         auto* d = new Decoder{ps, false, {}};
         d->saveCmn();
@@ -131,7 +133,7 @@ public:
         std::lock_guard lk(mu_);
         int idle = 0;
         for (auto& [k, v] : idle_) idle += int(v.size());
-        return {created_, live_, idle, lastInitMs_};
+        return {created_, live_, idle, leased_, lastInitMs_};
     }
 
 private:
@@ -166,6 +168,7 @@ private:
             d->inUtt = false;
         }
         std::unique_lock lk(mu_);
+        --leased_;
         auto& idle = idle_[key];
         if (int(idle.size()) < maxIdle()) {
             idle.push_back(d);
@@ -181,6 +184,7 @@ private:
     std::map<std::string, std::vector<Decoder*>> idle_;
     int live_ = 0;
     int created_ = 0;
+    int leased_ = 0;
     double lastInitMs_ = 0;
 };
 

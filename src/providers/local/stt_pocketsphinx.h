@@ -29,6 +29,7 @@ struct DecoderPoolStats {
     int created = 0;      // decoders ever created
     int live = 0;         // currently existing (idle + leased)
     int idle = 0;
+    int leased = 0;       // ready and held by a session
     double lastInitMs = 0;
 };
 DecoderPoolStats decoderPoolStats();

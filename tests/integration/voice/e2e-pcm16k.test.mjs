@@ -58,6 +58,9 @@ test("16 kHz PCM: caller speech -> transcript -> custom-llm -> voice -> record",
     assert.ok(wh.hits.includes("appointment") && wh.hits.includes("tomorrow"),
               `pocketsphinx heard "${heard}" in the reply`);
     assert.ok(wh.ratio >= 0.5, `at least half of the reply's words were heard: "${heard}"`);
+    const m = L.envelopeMatch(client.receivedPcm(userDone), rate, await L.synth(REPLY, { rate }), rate);
+    assert.ok(m.correlation > 0.8 && Math.abs(m.durationRatio - 1) < 0.15,
+              `the reply audio matches flite saying it: ${JSON.stringify(m)}`);
     L.note(`e2e16k: caller heard by the server as "${finalUser.msg.transcript}"`);
 
     // What the model got.

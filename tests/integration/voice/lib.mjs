@@ -524,3 +524,50 @@ export function audioStopAfter(client, fromT, gapMs = 200) {
     }
     return last;
 }
+
+/** Loudness envelope: RMS of each 20 ms frame of s16le PCM at `rate`. */
+export function envelope(pcm, rate) {
+    const frame = (rate / 50) * 2;
+    const out = [];
+    for (let off = 0; off + frame <= pcm.length; off += frame) out.push(rms(pcm.subarray(off, off + frame)));
+    return out;
+}
+
+function trimQuiet(env, threshold = 200) {
+    let a = 0, b = env.length;
+    while (a < b && env[a] < threshold) a++;
+    while (b > a && env[b - 1] < threshold) b--;
+    return env.slice(a, b);
+}
+
+/**
+ * How alike two recordings of speech are, without recognising them: the best Pearson
+ * correlation of their loudness envelopes (silence trimmed, ±maxLag frames), and the ratio
+ * of their voiced durations. The same sentence from the same voice scores > 0.8 and ~1.0.
+ */
+export function envelopeMatch(pcmA, rateA, pcmB, rateB, maxLag = 10) {
+    const a = trimQuiet(envelope(pcmA, rateA));
+    const b = trimQuiet(envelope(pcmB, rateB));
+    const corr = (lag) => {
+        const xs = [], ys = [];
+        for (let i = 0; i < a.length; i++) {
+            const j = i + lag;
+            if (j < 0 || j >= b.length) continue;
+            xs.push(a[i]);
+            ys.push(b[j]);
+        }
+        if (xs.length < 10) return 0;
+        const mx = xs.reduce((s, v) => s + v, 0) / xs.length;
+        const my = ys.reduce((s, v) => s + v, 0) / ys.length;
+        let sxy = 0, sxx = 0, syy = 0;
+        for (let i = 0; i < xs.length; i++) {
+            sxy += (xs[i] - mx) * (ys[i] - my);
+            sxx += (xs[i] - mx) ** 2;
+            syy += (ys[i] - my) ** 2;
+        }
+        return sxx && syy ? sxy / Math.sqrt(sxx * syy) : 0;
+    };
+    let best = -1;
+    for (let lag = -maxLag; lag <= maxLag; lag++) best = Math.max(best, corr(lag));
+    return { correlation: best, durationRatio: a.length / Math.max(1, b.length), framesA: a.length, framesB: b.length };
+}

@@ -1,0 +1,125 @@
+// Barge-in (stopSpeakingPlan) and its false positives: the caller talking over the assistant
+// stops it fast, and the transcript keeps only what was played; a short noise burst does not
+// leave the call silent.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import * as L from "./lib.mjs";
+
+const LONG = "Welcome to the city library information line. Our opening hours are nine to five " +
+             "from Monday to Friday. On Saturdays we open at ten and close at two in the afternoon. " +
+             "You can renew your books online or by calling this number at any time.";
+
+const words = (s) => s.split(/\s+/).filter(Boolean).length;
+
+function assistant(extra = {}) {
+    return L.localAssistant({
+        firstMessage: LONG,
+        firstMessageInterruptionsEnabled: true,
+        stopSpeakingPlan: { numWords: 0, voiceSeconds: 0.2, backoffSeconds: 1 },
+        // (greeting/emptyReply/fallback, documented in scripted_llm.h, are refused by the
+        // LocalModel schema, so one catch-all rule.)
+        model: { provider: "local", rules: [{ reply: "Sure, go ahead." }] },
+        ...extra,
+    });
+}
+
+test("barge-in: caller speech stops the assistant within voiceSeconds + a few frames", { concurrency: true }, async (t) => {
+    const rate = 16000, format = "pcm_s16le";
+    const speech = await L.synth("Excuse me, I have a question about my card", { rate, format });
+    const onsetOffset = L.onsetMs(speech, { rate, format });
+    const { call, client } = await L.startCall({ rate, format, assistant: assistant() });
+    t.after(() => client.close());
+    client.startContinuous();
+
+    // Let the long first message play for a while, then talk over it.
+    await client.waitFor((c) => c.audio.length > 0, 5000, "first audio");
+    const firstAudioAt = client.audio[0].t;
+    await L.sleep(1500);
+    const sent = client.streamPcm(speech);
+    const { startedAt } = await new Promise((resolve) => {
+        const check = () => (client.queue[0]?.startedAt ? resolve({ startedAt: client.queue[0].startedAt }) : setTimeout(check, 2));
+        check();
+    });
+    const onset = startedAt + onsetOffset;
+
+    const interrupted = await client.waitForMessage({ type: "user-interrupted" }, 5000);
+    await sent;
+    const stopAt = L.audioStopAfter(client, onset, 200);
+    assert.ok(stopAt, "audio was still arriving when the caller started talking");
+    const latency = stopAt - onset;
+    const msgLatency = interrupted.t - onset;
+    L.note(`barge-in: assistant audio stopped ${Math.round(latency)} ms after speech onset ` +
+           `(user-interrupted after ${Math.round(msgLatency)} ms; voiceSeconds 0.2)`);
+    // VAD onset needs 60 ms of speech, then voiceSeconds (200 ms) of it; allow ample slack.
+    assert.ok(latency >= 150, `stopped ${latency} ms after onset: too early for voiceSeconds 0.2`);
+    assert.ok(latency <= 700, `stopped ${latency} ms after onset (expected ~260-400)`);
+    assert.ok(msgLatency <= 800, `user-interrupted ${msgLatency} ms after onset`);
+    // Nothing of the first message after the interruption: the next audio (if any) is the reply.
+    const after = client.audio.filter((a) => a.t > stopAt);
+    if (after.length) assert.ok(after[0].t - stopAt >= 200, "a real gap after the stop");
+    const playedMs = (client.receivedBytes(0, stopAt + 1).length / 2 / rate) * 1000;
+    assert.ok(playedMs > 1000 && playedMs < (stopAt - firstAudioAt) + 500, `played ${playedMs} ms before the stop`);
+
+    // speech-update stopped for the assistant comes with the interruption.
+    const botStopped = client.messages.find((e) => e.msg.type === "speech-update" && e.msg.role === "assistant" &&
+                                                   e.msg.status === "stopped");
+    assert.ok(botStopped && botStopped.t <= stopAt + 500, "assistant speech-update stopped at the interruption");
+
+    // The assistant answers the caller afterwards.
+    await client.waitForMessage((m) => m.type === "transcript" && m.role === "assistant" && m.transcript === "Sure, go ahead.", 10000);
+    client.endCall();
+    await client.closedPromise;
+    const rec = await L.waitForEnded(call.id);
+    assert.equal(rec.endedReason, "customer-ended-call");
+    const bots = L.byRole(rec, "bot");
+    assert.ok(bots.length >= 1);
+    const cut = bots[0].message;
+    L.note(`barge-in: first message recorded as "${cut}" (${words(cut)} of ${words(LONG)} words)`);
+    assert.ok(cut.length > 0 && cut.length < LONG.length, "the first message is cut to what was played");
+    assert.ok(LONG.startsWith(cut), "the cut first message is a prefix of it");
+    // ~1.5 s + ~0.3 s played of a ~14 s message: roughly an eighth of the words.
+    assert.ok(words(cut) < words(LONG) / 2, `${words(cut)} words kept`);
+    assert.ok(rec.artifact.transcript.startsWith(`AI: ${cut}\nUser: `));
+    assert.equal(rec.artifact.performanceMetrics.numUserInterrupted, 1);
+    assert.equal(L.byRole(rec, "user").length, 1);
+});
+
+test("noise blip: 150 ms of loud noise during assistant speech does not leave the call silent", async (t) => {
+    const rate = 16000, format = "pcm_s16le";
+    const { call, client } = await L.startCall({ rate, format, assistant: assistant() });
+    t.after(() => client.close());
+    client.startContinuous();
+    await client.waitFor((c) => c.audio.length > 0, 5000, "first audio");
+    await L.sleep(1500);
+    const { endedAt: noiseEnd } = await client.streamPcm(L.noise(150, { rate, format }));
+
+    // Within a few seconds the assistant is talking again (still, or resumed, or answering).
+    const again = await client.waitFor((c) => c.audio.find((a) => a.t > noiseEnd + 1500), 6000,
+                                       "assistant audio after the noise");
+    assert.ok(again);
+    const interrupted = client.ofType("user-interrupted").length > 0;
+    const live = await L.getCall(call.id);
+    assert.equal(live.status, "in-progress");
+    L.note(`noise: interrupted=${interrupted}; audio again ${Math.round(again.t - noiseEnd)} ms after the noise; ` +
+           `bot transcripts ${JSON.stringify(client.ofType("transcript").filter((m) => m.role === "assistant").map((m) => m.transcript))}`);
+    // 150 ms of sound is less than voiceSeconds (0.2 s): it must not count as barge-in, even
+    // though the VAD keeps "user speaking" on for vadStopSeconds after it.
+    assert.equal(interrupted, false, "a 150 ms blip shorter than voiceSeconds interrupted the assistant");
+    const gap = client.audio.filter((a) => a.t > noiseEnd - 200 && a.t < noiseEnd + 1500)
+        .reduce((g, a, i, arr) => (i ? Math.max(g, a.t - arr[i - 1].t) : g), 0);
+    assert.ok(gap < 200, `the first message kept playing through the noise (largest gap ${Math.round(gap)} ms)`);
+    // Keep listening a moment: the assistant must not go quiet for good.
+    await L.sleep(1000);
+    assert.ok(client.audio.at(-1).t > noiseEnd + 1500);
+    client.endCall();
+    await client.closedPromise;
+    const rec = await L.waitForEnded(call.id);
+    assert.equal(rec.endedReason, "customer-ended-call");
+    // The hang-up cut the first message: the record keeps the part that was played.
+    const bots = L.byRole(rec, "bot");
+    assert.equal(bots.length, 1, "the interrupted-by-hang-up first message is in messages[]");
+    assert.ok(bots[0].message.length > 0 && bots[0].message.length < LONG.length && LONG.startsWith(bots[0].message),
+              `recorded "${bots[0].message}"`);
+    assert.equal(rec.artifact.transcript, `AI: ${bots[0].message}\n`);
+    assert.equal(rec.artifact.performanceMetrics.numUserInterrupted, 0);
+});
