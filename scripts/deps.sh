@@ -12,7 +12,7 @@ BUILD_PKGS=(
   libspeexdsp-dev libwebrtc-audio-processing-dev libsndfile1-dev
   libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us libespeak-ng-dev flite1-dev
 )
-TEST_PKGS=(postgresql-15 nodejs npm clang libclang-rt-14-dev libspandsp-dev)
+TEST_PKGS=(postgresql-15 nodejs npm clang libclang-rt-14-dev libspandsp-dev pocketsphinx flite sox)
 BENCH_PKGS=(wrk nginx-light)
 
 want=("${BUILD_PKGS[@]}")

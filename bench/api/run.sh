@@ -2,14 +2,14 @@
 # REST load test: GET /assistant/{id} and POST /assistant on Voxa, and nginx serving a
 # static file of the same size as the GET response (the ceiling), in one run.
 #
-#   bench/api/run.sh                 # uses build/voxa; DURATION=10 CONNECTIONS=64 THREADS=2
+#   bench/api/run.sh                 # uses build/voxa; DURATION=10 CONNECTIONS="16 64" THREADS=2
 # Prints a table and writes build/bench/api.json.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 BIN=${VOXA_BIN:-$ROOT/build/voxa}
 DURATION=${DURATION:-10}
-CONNECTIONS=${CONNECTIONS:-64}
+CONNECTIONS_LIST=${CONNECTIONS:-16 64}
 WRK_THREADS=${THREADS:-2}
 PORT=${PORT:-18180}
 NGINX_PORT=$((PORT + 1))
@@ -64,7 +64,7 @@ sleep 0.3
 run_wrk() { # NAME URL [script]
   local name=$1 url=$2 script=${3:-}
   local file=$WORK/wrk-$(tr -c 'a-zA-Z0-9' '_' <<<"$name").txt
-  local args=(-t"$WRK_THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency)
+  local args=(-t"$WRK_THREADS" -c"$CONN" -d"${DURATION}s" --latency)
   [[ -n $script ]] && args+=(-s "$script")
   wrk "${args[@]}" "$url" >"$file"
   local rps p99
@@ -72,16 +72,18 @@ run_wrk() { # NAME URL [script]
   p99=$(awk '$1=="99%" {print $2}' "$file")
   local non2xx
   non2xx=$(awk '/Non-2xx/ {print $5}' "$file")
-  printf '| %-28s | %10s | %8s | %8s |\n' "$name" "$rps" "$p99" "${non2xx:-0}"
-  echo "{\"name\":\"$name\",\"requestsPerSec\":$rps,\"p99\":\"$p99\",\"non2xx\":${non2xx:-0}}" >>"$WORK/results.jsonl"
+  printf '| %-28s | %5s | %10s | %8s | %8s |\n' "$name" "$CONN" "$rps" "$p99" "${non2xx:-0}"
+  echo "{\"name\":\"$name\",\"connections\":$CONN,\"requestsPerSec\":$rps,\"p99\":\"$p99\",\"non2xx\":${non2xx:-0}}" >>"$WORK/results.jsonl"
 }
 
-echo "Voxa REST bench: $(nproc) cores, wrk -t$WRK_THREADS -c$CONNECTIONS -d${DURATION}s, response $SIZE bytes"
-echo "| test                         |  req/s     |  p99     | non-2xx  |"
-echo "|------------------------------|------------|----------|----------|"
-run_wrk "voxa GET /assistant/{id}" "http://127.0.0.1:$PORT/assistant/$ID" bench/api/get.lua
-run_wrk "nginx GET static (ceiling)" "http://127.0.0.1:$NGINX_PORT/assistant.json"
-run_wrk "voxa POST /assistant" "http://127.0.0.1:$PORT/assistant" bench/api/post.lua
+echo "Voxa REST bench: $(nproc) cores, wrk -t$WRK_THREADS -d${DURATION}s, response $SIZE bytes"
+echo "| test                         | conns |  req/s     |  p99     | non-2xx  |"
+echo "|------------------------------|-------|------------|----------|----------|"
+for CONN in $CONNECTIONS_LIST; do
+  run_wrk "voxa GET /assistant/{id}" "http://127.0.0.1:$PORT/assistant/$ID" bench/api/get.lua
+  run_wrk "nginx GET static (ceiling)" "http://127.0.0.1:$NGINX_PORT/assistant.json"
+  run_wrk "voxa POST /assistant" "http://127.0.0.1:$PORT/assistant" bench/api/post.lua
+done
 python3 - "$WORK/results.jsonl" "$OUT/api.json" "$SIZE" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]

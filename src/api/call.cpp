@@ -37,19 +37,22 @@ Awaitable createCall(RequestContext& rc) {
 }
 
 // Runs `fn(session)` on the session's own event loop and waits for it.
-template <class F>
-asio::awaitable<std::optional<std::string>> onSession(std::shared_ptr<call::CallSession> s, F fn) {
-    auto ex = s->executor();
-    co_return co_await asio::async_initiate<decltype(asio::use_awaitable),
-                                            void(std::exception_ptr, std::optional<std::string>)>(
-        [s, fn](auto handler) mutable {
-            auto back = asio::get_associated_executor(handler);
-            asio::post(s->executor(), [s, fn, h = std::move(handler), back]() mutable {
-                std::optional<std::string> r = fn(*s);
-                asio::post(back, [h = std::move(h), r]() mutable { std::move(h)(nullptr, r); });
-            });
-        },
-        asio::use_awaitable);
+// Hands a control message to the session on its own event loop and waits for the answer.
+// A coroutine with by-value parameters and the initiation in a named local: g++ 12 destroys
+// temporaries with captures inside a co_await expression twice (cpp-stack.md, pitfall 3).
+asio::awaitable<std::optional<std::string>> sendToSession(std::shared_ptr<call::CallSession> s,
+                                                          json::object msg) {
+    auto init = [s, msg](auto handler) mutable {
+        auto back = asio::get_associated_executor(handler);
+        asio::post(s->executor(), [s, msg, h = std::move(handler), back]() mutable {
+            std::optional<std::string> r = s->onClientMessage(msg);
+            asio::post(back, [h = std::move(h), r]() mutable { std::move(h)(nullptr, r); });
+        });
+    };
+    auto r = co_await asio::async_initiate<decltype(asio::use_awaitable),
+                                           void(std::exception_ptr, std::optional<std::string>)>(
+        std::move(init), asio::use_awaitable);
+    co_return r;
 }
 
 Awaitable control(RequestContext& rc) {
@@ -59,9 +62,7 @@ Awaitable control(RequestContext& rc) {
     if (!session) throw ApiError::notFound("Call not found or not in progress");
     // monitorPlan.controlAuthenticationEnabled: then a key of the call's org is required.
     json::object body = rc.jsonBody();
-    auto err = co_await onSession(session, [body](call::CallSession& s) {
-        return s.onClientMessage(body);
-    });
+    auto err = co_await sendToSession(session, std::move(body));
     if (err) throw ApiError::badRequest(*err);
     co_return net::HttpResponse::json(200, R"({"success":true})");
 }

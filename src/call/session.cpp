@@ -198,6 +198,8 @@ void CallSession::start() {
         pipeline_->inject(pipeline::Frame{.kind = FrameKind::UserTurn, .text = ""});
     } else if (mode != "assistant-waits-for-user" && !first.empty()) {
         speak(first, false, interruptible);
+        // The model sees its opening line, as on Vapi.
+        pipeline_->addMessage(json::object{{"role", "assistant"}, {"content", first}});
     }
     asio::co_spawn(ex_, clock(shared_from_this()), asio::detached);
 }
@@ -241,6 +243,11 @@ void CallSession::onTick() {
 
 void CallSession::onAudio(std::span<const int16_t> pcm) {
     if (ended_ || !pipeline_) return;
+    // Customer audio goes on the call's clock: contiguous while it streams, re-anchored to
+    // the wall clock after a pause (or a slow client), so both channels line up.
+    int64_t elapsed = static_cast<int64_t>(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count() * audio::kRate);
+    if (elapsed - inputSamples_ > audio::kRate / 5) inputSamples_ = elapsed - audio::kFrameSamples;
     recorder_.addCustomer(inputSamples_, pcm);
     inputSamples_ += static_cast<int64_t>(pcm.size());
     pipeline_->pushAudio(pcm);
@@ -379,6 +386,8 @@ void CallSession::onFrame(const pipeline::Frame& f) {
             break;
         case FrameKind::Interruption:
             if (ending_) break;  // end() cutting the assistant off, not the user
+            // The cut UtteranceSpoken frames came first, so botText_ is what was heard.
+            pipeline_->recordInterruptedReply(botText_);
             ++interruptions_;
             endAfter_.clear();
             endReasonAfter_.clear();

@@ -228,7 +228,29 @@ void Pipeline::tick() {
     if (im.output) im.output->tick();
 }
 
-void Pipeline::addMessage(json::object message) { impl_->shared.conversation.push_back(std::move(message)); }
+void Pipeline::addMessage(json::object message) {
+    auto& sh = impl_->shared;
+    bool assistant = message.contains("role") && message.at("role") == "assistant";
+    sh.conversation.push_back(std::move(message));
+    // An assistant line (e.g. the first message) is what a barge-in would cut.
+    if (assistant) sh.lastReplyIndex = static_cast<int64_t>(sh.conversation.size()) - 1;
+}
+
+void Pipeline::recordInterruptedReply(const std::string& heard) {
+    auto& sh = impl_->shared;
+    auto idx = sh.lastReplyIndex;
+    if (idx >= 0 && idx == static_cast<int64_t>(sh.conversation.size()) - 1) {
+        auto& msg = sh.conversation[static_cast<size_t>(idx)].as_object();
+        if (!msg.contains("tool_calls")) {
+            msg["content"] = heard;
+            sh.lastReplyIndex = -1;
+            return;
+        }
+    }
+    if (!heard.empty())
+        sh.conversation.push_back(json::object{{"role", "assistant"}, {"content", heard}});
+    sh.lastReplyIndex = -1;
+}
 
 void Pipeline::addToolResult(const std::string& toolCallId, const std::string& name,
                              const std::string& result, bool respond) {

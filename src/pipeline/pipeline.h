@@ -58,6 +58,7 @@ struct Frame {
     bool endCallAfter = false;  // Speak: hang up once spoken
     providers::ToolCall toolCall;
     providers::Usage usage;
+    bool interruptible = true;  // TtsText: barge-in may cut this utterance
 };
 
 /// Tunables from the assistant config (startSpeakingPlan, stopSpeakingPlan, ...).
@@ -88,7 +89,8 @@ struct State {
     bool userSpeaking = false;     // VAD says the user is talking
     int64_t userVoicedMs = 0;      // voiced audio since the user started speaking (voiceSeconds)
     bool responding = false;       // an LLM/TTS turn is in flight
-    bool interruptible = true;     // the current utterance may be interrupted
+    bool interruptible = true;     // a Speak injected now may be interrupted (set around inject)
+    bool playingInterruptible = true;  // the utterance playing now may be (output sets it)
     int64_t nowMs = 0;             // call clock (ms since start), advanced by tick()
     uint64_t nextUtterance = 1;
 };
@@ -138,6 +140,9 @@ public:
     void tick();
     /// Adds a message to the model's context (add-message, tool results).
     void addMessage(boost::json::object message);
+    /// After a barge-in: the model's context keeps only what the caller heard of the reply
+    /// (replacing the finished reply, or adding the heard part of a cancelled one).
+    void recordInterruptedReply(const std::string& heard);
     /// Appends a tool result and asks the model to continue.
     void addToolResult(const std::string& toolCallId, const std::string& name,
                        const std::string& result, bool respond);

@@ -31,10 +31,31 @@ int countWords(std::string_view s) {
     return n;
 }
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+// Lower-case words separated by single spaces: "Uh-huh." and "uh huh" compare equal.
+std::string normalized(std::string_view s) {
+    std::string out;
+    for (char c : s) {
+        if (std::isalnum(static_cast<unsigned char>(c)) || c == '\'')
+            out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+        else if (!out.empty() && out.back() != ' ')
+            out.push_back(' ');
+    }
+    if (!out.empty() && out.back() == ' ') out.pop_back();
     return out;
+}
+
+bool isAcknowledgement(const Settings& set, std::string_view text) {
+    std::string t = normalized(text);
+    if (t.empty()) return false;
+    for (auto& p : set.acknowledgementPhrases)
+        if (t == normalized(p)) return true;
+    return false;
+}
+
+// Playback length of an utterance still being synthesized, from its text (~15 chars/s),
+// so the part heard at a barge-in is not measured against only the audio received so far.
+size_t estimatedSamples(const std::string& text) {
+    return text.size() * audio::kRate / 15;
 }
 
 }  // namespace
@@ -158,17 +179,14 @@ void TurnStage::process(Frame f) {
             std::string text = f.text;
             if (!f.isFinal) {
                 // numWords > 0: interrupt only once enough words are recognised.
-                if (st.botSpeaking && st.interruptible && set.numWords > 0 &&
-                    countWords(text) >= set.numWords)
+                if (st.botSpeaking && st.playingInterruptible && set.numWords > 0 &&
+                    countWords(text) >= set.numWords && !isAcknowledgement(set, text))
                     interrupt();
                 break;
             }
             awaitingFinal_ = false;
-            std::string l = lower(text);
-            bool ack = false;
-            for (auto& p : set.acknowledgementPhrases)
-                if (!p.empty() && l == lower(p)) ack = true;
-            if (ack && st.botSpeaking) break;  // "uh-huh" while the bot talks: keep going
+            // "uh-huh" while the bot talks: keep going
+            if (st.botSpeaking && isAcknowledgement(set, text)) break;
             if (!text.empty()) {
                 if (!pending_.empty()) pending_ += ' ';
                 pending_ += text;
@@ -179,7 +197,9 @@ void TurnStage::process(Frame f) {
                 // model pick up again instead of leaving the call silent.
                 if (interruptedThisTurn_ && !st.botSpeaking) {
                     interruptedThisTurn_ = false;
+                    push(std::move(f));  // the (empty) final first, then the turn it ends
                     push(Frame{.kind = FrameKind::UserTurn, .text = ""});
+                    return;
                 }
                 break;
             }
@@ -204,7 +224,7 @@ void TurnStage::tick() {
     // Barge-in by voice (numWords == 0): the user has talked over the bot long enough. What
     // counts is voiced audio, not time since onset: the VAD's hangover after a short noise
     // burst (userSpeaking stays true for vadStopSeconds) must not add up to voiceSeconds.
-    if (st.botSpeaking && st.interruptible && st.userSpeaking && speechStartedAtMs_ >= 0 &&
+    if (st.botSpeaking && st.playingInterruptible && st.userSpeaking && speechStartedAtMs_ >= 0 &&
         s_.settings.numWords == 0 &&
         st.userVoicedMs >= static_cast<int64_t>(s_.settings.voiceSeconds * 1000) &&
         st.nowMs - lastInterruptMs_ >= static_cast<int64_t>(s_.settings.backoffSeconds * 1000))
@@ -262,7 +282,10 @@ void LlmStage::respond() {
         if (!current()) return;
         json::object msg{{"role", "assistant"}, {"content", reply_}};
         if (!toolCalls_.empty()) msg["tool_calls"] = toolCalls_;
-        if (!reply_.empty() || !toolCalls_.empty()) s_.conversation.push_back(std::move(msg));
+        if (!reply_.empty() || !toolCalls_.empty()) {
+            s_.conversation.push_back(std::move(msg));
+            s_.lastReplyIndex = static_cast<int64_t>(s_.conversation.size()) - 1;
+        }
         reply_.clear();
         toolCalls_.clear();
         turn_.reset();
@@ -298,7 +321,7 @@ void LlmStage::process(Frame f) {
 
 // ---- SentenceStage ----------------------------------------------------------------------
 
-void SentenceStage::emit(std::string text, bool endCallAfter) {
+void SentenceStage::emit(std::string text, bool endCallAfter, bool interruptible) {
     size_t b = text.find_first_not_of(" \t\n");
     if (b == std::string::npos) return;
     text = text.substr(b);
@@ -306,6 +329,7 @@ void SentenceStage::emit(std::string text, bool endCallAfter) {
     Frame out{.kind = FrameKind::TtsText, .text = std::move(text)};
     out.utterance = s_.state.nextUtterance++;
     out.endCallAfter = endCallAfter;
+    out.interruptible = interruptible;
     push(std::move(out));
 }
 
@@ -344,10 +368,15 @@ void SentenceStage::process(Frame f) {
             break;
         case FrameKind::Speak:
             if (!buffer_.empty()) emit(std::exchange(buffer_, {}));
-            emit(f.text, f.endCallAfter);
+            // Whoever injects a Speak says whether it may be cut (state().interruptible);
+            // the model's own sentences always may.
+            emit(f.text, f.endCallAfter, s_.state.interruptible);
             push(std::move(f));
             return;
-        case FrameKind::Interruption: buffer_.clear(); break;
+        case FrameKind::Interruption:
+        // A new turn: LlmStage::respond() cancels any reply still streaming, so its unfinished
+        // sentence is stale (it used to be glued to the front of the next reply).
+        case FrameKind::UserTurn: buffer_.clear(); break;
         default: break;
     }
     push(std::move(f));
@@ -392,8 +421,11 @@ OutputStage::Utterance* OutputStage::find(uint64_t id) {
 void OutputStage::process(Frame f) {
     switch (f.kind) {
         case FrameKind::TtsText: {
+            // From the frame, not state().interruptible: that used to be overwritten with the
+            // playing utterance's flag, so everything queued behind an uninterruptible first
+            // message (and so the rest of the call) became uninterruptible too.
             Utterance u{.id = f.utterance, .text = f.text, .endCallAfter = f.endCallAfter};
-            u.interruptible = s_.state.interruptible;
+            u.interruptible = f.interruptible;
             utterances_.push_back(std::move(u));
             break;
         }
@@ -407,7 +439,9 @@ void OutputStage::process(Frame f) {
             // Drop everything queued at once; report what the caller actually heard.
             for (auto& u : utterances_) {
                 if (!u.started) continue;
-                double frac = u.pcm.empty() ? 0 : double(u.played) / double(u.pcm.size());
+                size_t total = u.synthesized ? u.pcm.size()
+                                             : std::max(u.pcm.size(), estimatedSamples(u.text));
+                double frac = total == 0 ? 0 : double(u.played) / double(total);
                 std::string heard;
                 int words = countWords(u.text);
                 int keep = static_cast<int>(words * frac + 0.5);
@@ -425,6 +459,7 @@ void OutputStage::process(Frame f) {
                            .utterance = u.id});
             }
             utterances_.clear();
+            s_.state.playingInterruptible = true;
             if (speaking_) {
                 speaking_ = false;
                 s_.state.botSpeaking = false;
@@ -454,6 +489,7 @@ void OutputStage::tick() {
         if (speaking_ && utterances_.empty()) {
             speaking_ = false;
             s_.state.botSpeaking = false;
+            s_.state.playingInterruptible = true;
             push(Frame{.kind = FrameKind::BotStoppedSpeaking});
         }
         return;  // nothing to play now (idle, or TTS behind: an underrun)
@@ -461,7 +497,7 @@ void OutputStage::tick() {
     auto& u = utterances_.front();
     if (!u.started) {
         u.started = true;
-        s_.state.interruptible = u.interruptible;
+        s_.state.playingInterruptible = u.interruptible;
         push(Frame{.kind = FrameKind::BotStartedSpeaking, .text = u.text, .utterance = u.id});
     }
     if (!speaking_) {

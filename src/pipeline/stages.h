@@ -18,6 +18,7 @@ struct Shared {
     Settings settings;
     State state;
     boost::json::array conversation;  // OpenAI-format messages the model sees
+    int64_t lastReplyIndex = -1;      // the model's latest reply in `conversation`
     boost::json::array tools;         // OpenAI-format tools
     Observer* observer = nullptr;
 };
@@ -100,7 +101,7 @@ public:
     void process(Frame f) override;
 
 private:
-    void emit(std::string text, bool endCallAfter = false);
+    void emit(std::string text, bool endCallAfter = false, bool interruptible = true);
     Shared& s_;
     std::string buffer_;
 };

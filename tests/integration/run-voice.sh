@@ -6,7 +6,8 @@
 #   tests/integration/run-voice.sh
 #
 # Env: VOXA_BIN (default <repo>/build/voxa), VOXA_VOICE_TEST_ARGS (extra `node --test` args,
-# e.g. "--test-name-pattern=barge"), VOXA_KEEP_TMP=1 to keep the temp dir.
+# e.g. "--test-name-pattern=barge"), VOXA_VOICE_FILES (test files, default all of
+# tests/integration/voice/*.test.mjs), VOXA_KEEP_TMP=1 to keep the temp dir.
 # Needs node >= 20.10 (WebSocket behind --experimental-websocket), curl, flite, sox and
 # pocketsphinx_continuous (scripts/deps.sh test). Works from any directory. Exits with the
 # test status.
@@ -97,7 +98,7 @@ log "running the suite"
 cd "$root"
 # shellcheck disable=SC2086
 node --experimental-websocket --test --test-reporter=spec --test-concurrency=4 \
-  ${VOXA_VOICE_TEST_ARGS:-} tests/integration/voice/*.test.mjs
+  ${VOXA_VOICE_TEST_ARGS:-} ${VOXA_VOICE_FILES:-tests/integration/voice/*.test.mjs}
 status=$?
 
 if ! kill -0 "$server_pid" 2>/dev/null; then

@@ -42,6 +42,7 @@ test("bad input on the socket -> error messages; the call goes on and ends with 
 
     // Still alive: audio in, and the assistant still speaks and answers.
     client.startContinuous();
+    await client.waitForMessage({ type: "speech-update", role: "assistant", status: "stopped" }, 8000);
     client.send({ type: "say", content: "Still here." });
     await client.waitForMessage((m) => m.type === "transcript" && m.role === "assistant" && m.transcript === "Still here.", 8000);
     client.send({ type: "add-message", message: { role: "user", content: "Are you there?" } });

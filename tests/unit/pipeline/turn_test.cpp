@@ -186,7 +186,7 @@ TEST_F(PipelineTest, SlowFinalIsNotPenalisedTwiceByWaitSeconds) {
     auto* final = rec.first(K::Transcript);
     auto* turn = rec.first(K::UserTurn);
     ASSERT_TRUE(stopped && final && turn);
-    EXPECT_EQ(final->ms, stopped->ms + 620);
+    EXPECT_EQ(final->ms, stopped->ms + 600);
     EXPECT_EQ(turn->ms, final->ms + 100);
 }
 
@@ -207,6 +207,26 @@ TEST_F(PipelineTest, UserResumingBeforeTheTurnEndsMakesOneTurn) {
     ASSERT_EQ(world.llmRequests.size(), 1u);
     EXPECT_EQ(world.llmRequests[0].messages.back().at("content"),
               "so I was thinking about Friday.");
+}
+
+TEST_F(PipelineTest, NewTurnWhileTheModelStreamsDropsItsHalfSentence) {
+    // The model is mid-sentence (nothing spoken yet) when the user adds to the turn.
+    world.stt.push_back({.final = "I want to book."});
+    world.stt.push_back({.final = "For Friday."});
+    world.llmReplies.push_back({.text = "Sure, which day would you like to", .deltaMs = 300});
+    world.llmReplies.push_back({.text = "Friday works."});
+    start();
+    speak(600);
+    ASSERT_TRUE(runUntilKind(K::LlmText, 2, 3000));
+    speak(600);
+    runToBotStopped();
+    ASSERT_EQ(rec.count(K::UserTurn), 2);
+    EXPECT_EQ(rec.count(K::Interruption), 0);
+    auto tts = rec.of(K::TtsText);
+    ASSERT_EQ(tts.size(), 1u);
+    EXPECT_EQ(tts[0].text, "Friday works.");
+    EXPECT_EQ(rec.of(K::UtteranceSpoken).back().text, "Friday works.");
+    EXPECT_GE(world.llmCancels, 1);
 }
 
 TEST(PipelineSettings, FromAssistantConfig) {
