@@ -234,6 +234,12 @@ void CallSession::onTick() {
     double since = (st.nowMs - lastActivityMs_) / 1000.0;
     if (st.nowMs / 1000.0 >= maxDurationSec_) return end("exceeded-max-duration");
     if (since >= silenceTimeoutSec_) return end("silence-timed-out");
+    // `hang`: the caller finished a turn and the assistant has been silent too long
+    // (slow model, voice or tool), as Vapi reports it.
+    if (awaitingReplyMs_ >= 0 && st.nowMs - awaitingReplyMs_ >= kHangMs) {
+        awaitingReplyMs_ = -1;
+        send("hang", json::object{});
+    }
     if (idleTimeoutSec_ > 0 && !idleMessages_.empty() && idleSpoken_ < idleMaxCount_ &&
         since >= idleTimeoutSec_ * (idleSpoken_ + 1) - 1e-9 && !st.botSpeaking) {
         speak(idleMessages_[static_cast<size_t>(idleSpoken_) % idleMessages_.size()], false, true);
@@ -291,6 +297,7 @@ void CallSession::onFrame(const pipeline::Frame& f) {
     auto nowMs = pipeline_ ? pipeline_->state().nowMs : 0;
     switch (f.kind) {
         case FrameKind::UserStartedSpeaking:
+            awaitingReplyMs_ = -1;
             userStartSec_ = secondsFromStart();
             send("speech-update", json::object{{"status", "started"}, {"role", "user"}, {"turn", turn_}});
             break;
@@ -308,6 +315,7 @@ void CallSession::onFrame(const pipeline::Frame& f) {
             break;
         case FrameKind::UserTurn: {
             turnMs_ = nowMs;
+            awaitingReplyMs_ = nowMs;
             if (f.text.empty()) break;
             double startSec = userStartSec_ < 0 ? secondsFromStart() : userStartSec_;
             addMessage(json::object{{"role", "user"},
@@ -354,6 +362,7 @@ void CallSession::onFrame(const pipeline::Frame& f) {
             break;
         }
         case FrameKind::BotStartedSpeaking:
+            awaitingReplyMs_ = -1;
             if (botStartSec_ < 0) {
                 botStartSec_ = secondsFromStart();
                 send("speech-update", json::object{{"status", "started"}, {"role", "assistant"}, {"turn", turn_}});

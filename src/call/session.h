@@ -76,6 +76,8 @@ private:
     int64_t inputSamples_ = 0;
     int64_t outputFrames_ = 0;
     bool started_ = false, ended_ = false;
+    int64_t awaitingReplyMs_ = -1;  // call clock of the turn still waiting for a reply
+    static constexpr int64_t kHangMs = 5000;  // no reply this long after a turn -> "hang"
     bool ending_ = false;  // end() is cutting off the assistant's speech
 
     // transcript and messages
