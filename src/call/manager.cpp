@@ -11,6 +11,7 @@
 #include "call/session.h"
 #include "common/crypto.h"
 #include "common/ids.h"
+#include "common/json_fields.h"
 #include "common/offload.h"
 #include "common/time.h"
 
@@ -18,13 +19,9 @@ namespace voxa::call {
 
 namespace asio = boost::asio;
 namespace json = boost::json;
+using json_fields::str;
 
 namespace {
-
-std::string str(const json::object& o, const char* key) {
-    auto* v = o.if_contains(key);
-    return v && v->is_string() ? std::string(v->as_string()) : std::string();
-}
 
 struct Pending {
     std::string token;

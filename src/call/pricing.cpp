@@ -1,5 +1,7 @@
 #include "call/pricing.h"
 
+#include "common/json_fields.h"
+
 #include <boost/json.hpp>
 
 #include <cmath>
@@ -25,13 +27,6 @@ constexpr double kDeepgramPerMinute = 0.0043;
 constexpr double kElevenLabsPer1kChars = 0.18;
 constexpr double kOpenAiTtsPer1kChars = 0.015;
 
-std::string provider(const json::object& a, const char* key) {
-    if (auto* v = a.if_contains(key); v && v->is_object())
-        if (auto* p = v->as_object().if_contains("provider"); p && p->is_string())
-            return std::string(p->as_string());
-    return "local";
-}
-
 std::string model(const json::object& a) {
     if (auto* v = a.if_contains("model"); v && v->is_object())
         if (auto* p = v->as_object().if_contains("model"); p && p->is_string())
@@ -45,8 +40,9 @@ double r6(double v) { return std::round(v * 1e6) / 1e6; }
 
 Cost priceCall(const json::object& a, const Usage& u) {
     Cost c;
-    std::string stt = provider(a, "transcriber"), tts = provider(a, "voice"),
-                llm = provider(a, "model"), m = model(a);
+    std::string stt = json_fields::provider(a, "transcriber", "local"),
+                tts = json_fields::provider(a, "voice", "local"),
+                llm = json_fields::provider(a, "model", "local"), m = model(a);
     double sttCost = stt == "deepgram" ? u.minutes * kDeepgramPerMinute : u.minutes * kSttPerMinute[0];
     double llmCost = 0;
     if (llm == "openai") {

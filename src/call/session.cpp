@@ -14,6 +14,7 @@
 
 #include "call/pricing.h"
 #include "common/ids.h"
+#include "common/json_fields.h"
 #include "common/offload.h"
 #include "common/time.h"
 
@@ -22,6 +23,8 @@ namespace voxa::call {
 namespace asio = boost::asio;
 namespace json = boost::json;
 using pipeline::FrameKind;
+using json_fields::num;
+using json_fields::str;
 
 namespace {
 
@@ -31,20 +34,6 @@ const char* kDefaultClientMessages[] = {
     "speech-update",       "status-update", "transfer-update", "transcript",
     "tool-calls",          "user-interrupted", "voice-input", "workflow.node.started",
     "assistant.started"};
-
-double num(const json::object& o, const char* key, double def) {
-    if (auto* v = o.if_contains(key)) {
-        if (v->is_double()) return v->as_double();
-        if (v->is_int64()) return static_cast<double>(v->as_int64());
-        if (v->is_uint64()) return static_cast<double>(v->as_uint64());
-    }
-    return def;
-}
-
-std::string str(const json::object& o, const char* key) {
-    auto* v = o.if_contains(key);
-    return v && v->is_string() ? std::string(v->as_string()) : std::string();
-}
 
 std::string lower(std::string s) {
     for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

@@ -3,11 +3,15 @@
 #include <boost/json.hpp>
 
 #include "audio/vad.h"
+#include "common/json_fields.h"
 #include "pipeline/stages.h"
 
 namespace voxa::pipeline {
 
 namespace json = boost::json;
+using json_fields::num;
+using json_fields::obj;
+using json_fields::provider;
 
 const char* toString(FrameKind k) {
     switch (k) {
@@ -32,33 +36,12 @@ const char* toString(FrameKind k) {
     return "?";
 }
 
-static double num(const json::object& o, const char* key, double def) {
-    if (auto* v = o.if_contains(key)) {
-        if (v->is_double()) return v->as_double();
-        if (v->is_int64()) return static_cast<double>(v->as_int64());
-        if (v->is_uint64()) return static_cast<double>(v->as_uint64());
-    }
-    return def;
-}
-
-static const json::object* obj(const json::object& o, const char* key) {
-    auto* v = o.if_contains(key);
-    return v && v->is_object() ? &v->as_object() : nullptr;
-}
-
 static std::vector<std::string> strings(const json::object& o, const char* key) {
     std::vector<std::string> out;
     if (auto* v = o.if_contains(key); v && v->is_array())
         for (auto& e : v->as_array())
             if (e.is_string()) out.emplace_back(e.as_string());
     return out;
-}
-
-static std::string provider(const json::object& a, const char* key, const char* def) {
-    if (auto* o = obj(a, key))
-        if (auto* p = o->if_contains("provider"); p && p->is_string())
-            return std::string(p->as_string());
-    return def;
 }
 
 Settings settingsFrom(const json::object& a) {
