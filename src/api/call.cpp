@@ -95,6 +95,12 @@ void registerCalls(Router& router) {
                               if (auto v = rc.query("id"); v && !v->empty()) q.idAny.push_back(*v);
                           },
                           .listParams = {"id", "assistantId", "phoneNumberId"},
+                          .onDelete = [](const json::object& o, RequestContext& rc) {
+                              // Deleting a live call hangs it up first.
+                              std::string id(o.at("id").as_string());
+                              if (auto s = calls(rc).live(id))
+                                  asio::post(s->executor(), [s] { s->end("call-deleted"); });
+                          },
                           .genericCreate = false});
     router.add("GET", "/call/:id/stereo-recording",
                [](RequestContext& rc) { return recording(rc, "stereo"); });

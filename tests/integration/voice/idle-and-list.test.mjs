@@ -48,3 +48,17 @@ test("GET /call filters by assistantId and id, newest first, and respects limit"
     assert.equal(bad.status, 400);
     assert.deepEqual(bad.json.message, ["property colour should not exist"]);
 });
+
+test("DELETE /call/{id} on a live call hangs it up and removes the record", async (t) => {
+    const { call, client } = await L.startCall({ assistant: L.localAssistant({ firstMessage: "Hi." }) });
+    t.after(() => client.close());
+    await client.waitForMessage((m) => m.type === "status-update" && m.status === "in-progress", 8000);
+    const del = await L.api("DELETE", `/call/${call.id}`);
+    assert.equal(del.status, 200);
+    assert.equal(del.json.id, call.id);
+    const ended = await client.waitForMessage((m) => m.type === "status-update" && m.status === "ended", 5000);
+    assert.equal(ended.msg.endedReason, "call-deleted");
+    await client.closedPromise;
+    const after = await L.api("GET", `/call/${call.id}`);
+    assert.equal(after.status, 404);
+});
