@@ -12,13 +12,15 @@ test("messagePlan.idleMessages: spoken after idleTimeoutSeconds of silence, then
     });
     t.after(() => client.close());
     client.startContinuous();  // a live microphone that stays silent
-    const first = await client.waitForMessage(
-        (m) => m.type === "transcript" && m.role === "assistant" && m.transcript === "Hi.", 8000);
-    const idle = await client.waitForMessage(
-        (m) => m.type === "transcript" && m.role === "assistant" && m.transcript === "Are you still there?", 12000);
-    const gap = (idle.t - first.t) / 1000;
-    L.note(`idle message after ${gap.toFixed(2)} s`);
-    assert.ok(gap >= 5 && gap < 8, `idle message ${gap} s after the first message`);
+    await client.waitForMessage(
+        (m) => m.type === "transcript" && m.role === "assistant" && m.transcript === "Are you still there?", 14000);
+    // From the end of "Hi." to the start of the idle message: idleTimeoutSeconds, plus the
+    // time to synthesize the first words (longer in a sanitizer build).
+    const speech = client.messages.filter((e) => e.msg.type === "speech-update" && e.msg.role === "assistant");
+    assert.deepEqual(speech.map((e) => e.msg.status).slice(0, 3), ["started", "stopped", "started"]);
+    const gap = (speech[2].t - speech[1].t) / 1000;
+    L.note(`idle message starts ${gap.toFixed(2)} s after the first message ended`);
+    assert.ok(gap >= 4.8 && gap < 7.5, `idle message ${gap} s after the first message ended`);
     const rec0 = await L.getCall(call.id);
     assert.equal(rec0.status, "in-progress");
     client.endCall();
