@@ -137,8 +137,6 @@ asio::awaitable<json::object> CallManager::create(std::string orgId, json::objec
             assistant[kv.key()] = kv.value();
         }
     }
-    // Legacy fields keep working.
-    if (auto* m = assistant.if_contains("model"); m && m->is_object()) (void)m;
 
     // The record.
     json::object call;

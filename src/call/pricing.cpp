@@ -22,7 +22,7 @@ struct LlmPrice {
 constexpr LlmPrice kOpenAi[] = {{"gpt-4o", 2.5, 10.0},         {"gpt-4o-mini", 0.15, 0.6},
                                 {"gpt-4.1", 2.0, 8.0},         {"gpt-4.1-mini", 0.4, 1.6},
                                 {"gpt-4.1-nano", 0.1, 0.4},    {"gpt-3.5-turbo", 0.5, 1.5}};
-constexpr double kSttPerMinute[] = {0.0};  // local pocketsphinx
+constexpr double kLocalSttPerMinute = 0.0;  // pocketsphinx on your own cores
 constexpr double kDeepgramPerMinute = 0.0043;
 constexpr double kElevenLabsPer1kChars = 0.18;
 constexpr double kOpenAiTtsPer1kChars = 0.015;
@@ -43,7 +43,7 @@ Cost priceCall(const json::object& a, const Usage& u) {
     std::string stt = json_fields::provider(a, "transcriber", "local"),
                 tts = json_fields::provider(a, "voice", "local"),
                 llm = json_fields::provider(a, "model", "local"), m = model(a);
-    double sttCost = stt == "deepgram" ? u.minutes * kDeepgramPerMinute : u.minutes * kSttPerMinute[0];
+    double sttCost = stt == "deepgram" ? u.minutes * kDeepgramPerMinute : u.minutes * kLocalSttPerMinute;
     double llmCost = 0;
     if (llm == "openai") {
         const LlmPrice* p = &kOpenAi[0];
