@@ -52,6 +52,16 @@ bool isAcknowledgement(const Settings& set, std::string_view text) {
     return false;
 }
 
+// stopSpeakingPlan.interruptionPhrases: these interrupt at once, whatever numWords says.
+bool hasInterruptionPhrase(const Settings& set, std::string_view text) {
+    std::string t = " " + normalized(text) + " ";
+    for (auto& p : set.interruptionPhrases) {
+        std::string n = normalized(p);
+        if (!n.empty() && t.find(" " + n + " ") != std::string::npos) return true;
+    }
+    return false;
+}
+
 // Playback length of an utterance still being synthesized, from its text (~15 chars/s),
 // so the part heard at a barge-in is not measured against only the audio received so far.
 size_t estimatedSamples(const std::string& text) {
@@ -177,6 +187,10 @@ void TurnStage::process(Frame f) {
             break;
         case FrameKind::Transcript: {
             std::string text = f.text;
+            if (st.botSpeaking && st.playingInterruptible && hasInterruptionPhrase(set, text)) {
+                interrupt();
+                if (!f.isFinal) break;
+            }
             if (!f.isFinal) {
                 // numWords > 0: interrupt only once enough words are recognised.
                 if (st.botSpeaking && st.playingInterruptible && set.numWords > 0 &&

@@ -136,6 +136,29 @@ TEST_F(BargeIn, NumWordsWaitsForEnoughWordsInAPartial) {
     EXPECT_EQ(outputs(intrs[0].ms + 20), 0);  // the next tick sends nothing
 }
 
+TEST_F(BargeIn, InterruptionPhraseInterruptsRegardlessOfNumWords) {
+    plan("stopSpeakingPlan") = json::object{{"numWords", 5}, {"interruptionPhrases", json::array{"stop"}}};
+    botTellsStory(400);
+    world.stt.push_back({.final = "Stop.", .partials = {{320, "Stop"}}});
+    speak(600);
+    auto intrs = rec.of(K::Interruption);
+    ASSERT_EQ(intrs.size(), 1u);
+    std::vector<Event> partials;
+    for (auto& e : rec.of(K::Transcript))
+        if (!e.isFinal) partials.push_back(e);
+    ASSERT_FALSE(partials.empty());
+    EXPECT_EQ(intrs[0].ms, partials[0].ms);  // one word, but a phrase that always interrupts
+    EXPECT_EQ(outputs(intrs[0].ms + 20), 0);
+}
+
+TEST_F(BargeIn, WordsThatOnlyContainAPhraseDoNotInterrupt) {
+    plan("stopSpeakingPlan") = json::object{{"numWords", 5}, {"interruptionPhrases", json::array{"stop"}}};
+    botTellsStory(400);
+    world.stt.push_back({.final = "Unstoppable.", .partials = {{320, "Unstoppable"}}});
+    speak(600);
+    EXPECT_EQ(rec.count(K::Interruption), 0);
+}
+
 class Acknowledgement : public BargeIn, public ::testing::WithParamInterface<const char*> {};
 
 TEST_P(Acknowledgement, DoesNotInterrupt) {
