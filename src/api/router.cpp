@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "api/errors.h"
+#include "common/url.h"
 
 namespace voxa::api {
 
@@ -53,55 +54,11 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
     return m;
 }
 
-static std::string urlDecode(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    auto hex = [](char c) -> int {
-        if (c >= '0' && c <= '9') return c - '0';
-        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-        return -1;
-    };
-    for (size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '+') {
-            out.push_back(' ');
-        } else if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
-            out.push_back(static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2])));
-            i += 2;
-        } else {
-            out.push_back(s[i]);
-        }
-    }
-    return out;
-}
-
 std::optional<std::string> RequestContext::query(std::string_view name) const {
-    std::string_view q = req.query;
-    while (!q.empty()) {
-        size_t amp = q.find('&');
-        std::string_view pair = q.substr(0, amp);
-        size_t eq = pair.find('=');
-        std::string key = urlDecode(pair.substr(0, eq));
-        if (key == name)
-            return eq == std::string_view::npos ? std::string() : urlDecode(pair.substr(eq + 1));
-        if (amp == std::string_view::npos) break;
-        q.remove_prefix(amp + 1);
-    }
-    return std::nullopt;
+    return url::queryParam(req.query, name);
 }
 
-std::vector<std::string> RequestContext::queryKeys() const {
-    std::vector<std::string> keys;
-    std::string_view q = req.query;
-    while (!q.empty()) {
-        size_t amp = q.find('&');
-        std::string_view pair = q.substr(0, amp);
-        if (!pair.empty()) keys.push_back(urlDecode(pair.substr(0, pair.find('='))));
-        if (amp == std::string_view::npos) break;
-        q.remove_prefix(amp + 1);
-    }
-    return keys;
-}
+std::vector<std::string> RequestContext::queryKeys() const { return url::queryKeys(req.query); }
 
 json::object RequestContext::jsonBody() const {
     if (req.body.empty()) return {};

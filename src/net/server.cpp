@@ -17,6 +17,7 @@
 #include <system_error>
 
 #include "common/ids.h"
+#include "common/url.h"
 #include "net/ws_detail.h"
 
 namespace voxa::net {
@@ -33,30 +34,6 @@ struct HttpServer::Worker {
 };
 
 namespace {
-
-int hexValue(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-std::string percentDecode(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '%' && i + 2 < s.size()) {
-            int hi = hexValue(s[i + 1]), lo = hexValue(s[i + 2]);
-            if (hi >= 0 && lo >= 0) {
-                out.push_back(static_cast<char>(hi * 16 + lo));
-                i += 2;
-                continue;
-            }
-        }
-        out.push_back(s[i]);
-    }
-    return out;
-}
 
 std::string_view reasonBody(int status) {
     switch (status) {
@@ -85,7 +62,7 @@ HttpRequest toRequest(const http::request<http::string_body>& msg, const std::st
     req.target = std::string(msg.target());
     std::string_view t = req.target;
     auto q = t.find('?');
-    req.path = percentDecode(t.substr(0, q));
+    req.path = url::percentDecode(t.substr(0, q));
     if (q != std::string_view::npos) req.query = std::string(t.substr(q + 1));
     req.headers.reserve(16);
     for (auto& f : msg) {

@@ -4,6 +4,7 @@
 
 #include "common/ids.h"
 #include "common/offload.h"
+#include "common/url.h"
 #include "transport/ws/ws_transport.h"
 
 namespace voxa::transport {
@@ -11,19 +12,6 @@ namespace voxa::transport {
 namespace asio = boost::asio;
 
 namespace {
-
-std::string queryParam(std::string_view query, std::string_view name) {
-    while (!query.empty()) {
-        size_t amp = query.find('&');
-        std::string_view pair = query.substr(0, amp);
-        size_t eq = pair.find('=');
-        if (pair.substr(0, eq) == name && eq != std::string_view::npos)
-            return std::string(pair.substr(eq + 1));
-        if (amp == std::string_view::npos) break;
-        query.remove_prefix(amp + 1);
-    }
-    return {};
-}
 
 // "/<uuid>/transport" -> uuid, else empty.
 std::string callIdFor(std::string_view path, std::string_view suffix) {
@@ -40,7 +28,7 @@ net::UpgradeHandler makeUpgradeHandler(call::CallManager& calls, auth::Auth& aut
     return [&calls, &auth, &dbPool](net::HttpRequest& req) -> asio::awaitable<std::optional<net::WsHandler>> {
         std::string callId = callIdFor(req.path, "transport");
         if (callId.empty()) co_return std::nullopt;
-        std::string token = queryParam(req.query, "token");
+        std::string token = url::queryParam(req.query, "token").value_or("");
         std::string bearerOrg;
         if (auto key = auth::bearerToken(req.header("authorization")); !key.empty()) {
             std::string secret(key);
