@@ -89,6 +89,7 @@ Api::Api(ApiContext ctx)
     registerOrgs(*router_);
     registerTokens(*router_);
     registerCalls(*router_);
+    registerLogs(*router_);
 }
 
 Api::~Api() = default;

@@ -8,6 +8,7 @@
 
 #include "api/errors.h"
 #include "api/resources.h"
+#include "auth/auth.h"
 #include "call/session.h"
 #include "common/offload.h"
 #include "common/ids.h"
@@ -36,21 +37,28 @@ Awaitable createCall(RequestContext& rc) {
     }
 }
 
-// Runs `fn(session)` on the session's own event loop and waits for it.
+// What the session answered to a control message.
+struct ControlAnswer {
+    bool ended = false;                // the call ended before the message reached it
+    std::optional<std::string> error;  // the message was refused, with this text
+};
+
 // Hands a control message to the session on its own event loop and waits for the answer.
+// A call that ended may stay registered for a moment while its record is saved: `ended`.
 // A coroutine with by-value parameters and the initiation in a named local: g++ 12 destroys
 // temporaries with captures inside a co_await expression twice (cpp-stack.md, pitfall 3).
-asio::awaitable<std::optional<std::string>> sendToSession(std::shared_ptr<call::CallSession> s,
-                                                          json::object msg) {
+asio::awaitable<ControlAnswer> sendToSession(std::shared_ptr<call::CallSession> s, json::object msg) {
     auto init = [s, msg](auto handler) mutable {
         auto back = asio::get_associated_executor(handler);
         asio::post(s->executor(), [s, msg, h = std::move(handler), back]() mutable {
-            std::optional<std::string> r = s->onClientMessage(msg);
+            ControlAnswer r;
+            if (s->ended()) r.ended = true;
+            else r.error = s->onClientMessage(msg);
             asio::post(back, [h = std::move(h), r]() mutable { std::move(h)(nullptr, r); });
         });
     };
     auto r = co_await asio::async_initiate<decltype(asio::use_awaitable),
-                                           void(std::exception_ptr, std::optional<std::string>)>(
+                                           void(std::exception_ptr, ControlAnswer)>(
         std::move(init), asio::use_awaitable);
     co_return r;
 }
@@ -60,10 +68,19 @@ Awaitable control(RequestContext& rc) {
     if (!isUuid(id)) throw ApiError::notFound("Call not found");
     auto session = calls(rc).live(id);
     if (!session) throw ApiError::notFound("Call not found or not in progress");
-    // monitorPlan.controlAuthenticationEnabled: then a key of the call's org is required.
+    // monitorPlan.controlAuthenticationEnabled: then a private key of the call's org.
+    if (auto m = calls(rc).monitor(id); m && m->controlAuth) {
+        auto token = auth::bearerToken(rc.req.header("authorization"));
+        if (token.empty()) throw ApiError::unauthorized("Unauthorized");
+        auto& auth = rc.ctx.auth;
+        std::string secret(token);
+        auto p = co_await offload(rc.ctx.dbPool, [&] { return auth.lookup(secret); });
+        if (!p || !p->isPrivate() || p->orgId != m->orgId) throw ApiError::unauthorized("Invalid Key. Hot tip, you may be using the private key instead of the public key, or vice versa.");
+    }
     json::object body = rc.jsonBody();
-    auto err = co_await sendToSession(session, std::move(body));
-    if (err) throw ApiError::badRequest(*err);
+    auto answer = co_await sendToSession(session, std::move(body));
+    if (answer.ended) throw ApiError::notFound("Call not found or not in progress");
+    if (answer.error) throw ApiError::badRequest(*answer.error);
     co_return net::HttpResponse::json(200, R"({"success":true})");
 }
 

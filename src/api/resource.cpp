@@ -106,6 +106,48 @@ json::object present(const ResourceSpec& spec, const std::string& body) {
 
 }  // namespace
 
+Awaitable listPage(RequestContext& rc, std::shared_ptr<const ResourceSpec> spec) {
+    auto params = spec->listParams;
+    for (auto* p : {"page", "sortOrder", "sortBy", "search"}) params.emplace_back(p);
+    store::ListQuery q = parseListQuery(rc, params);
+    int page = 1;
+    if (auto p = rc.query("page")) {
+        try {
+            page = std::stoi(*p);
+        } catch (const std::exception&) {
+            page = 0;
+        }
+        if (page < 1)
+            throw ApiError::badRequest(std::vector<std::string>{"page must not be less than 1"});
+    }
+    if (auto s = rc.query("sortOrder")) {
+        if (*s == "ASC") q.ascending = true;
+        else if (*s != "DESC")
+            throw ApiError::badRequest(std::vector<std::string>{
+                "sortOrder must be one of the following values: ASC, DESC"});
+    }
+    if (auto s = rc.query("search"); s && !s->empty()) q.search = *s;
+    if (spec->listFilter) spec->listFilter(rc, q);
+    q.offset = (page - 1) * q.limit;
+    auto& store = rc.ctx.store;
+    std::string org = rc.orgId();
+    auto [rows, total] = co_await offload(rc.ctx.dbPool, [&] {
+        return std::make_pair(store.listResources(spec->kind, org, q),
+                              store.countResources(spec->kind, org, q));
+    });
+    json::array results;
+    for (auto& r : rows) results.emplace_back(present(*spec, r.body));
+    int64_t pages = q.limit > 0 ? (total + q.limit - 1) / q.limit : 0;
+    json::object meta{{"itemsPerPage", q.limit},
+                      {"totalItems", total},
+                      {"currentPage", page},
+                      {"totalPages", pages},
+                      {"hasNextPage", page < pages},
+                      {"sortOrder", q.ascending ? "ASC" : "DESC"}};
+    co_return jsonResponse(200, json::object{{"results", std::move(results)},
+                                             {"metadata", std::move(meta)}});
+}
+
 void registerCrud(Router& router, ResourceSpec specIn) {
     auto spec = std::make_shared<const ResourceSpec>(std::move(specIn));
 
@@ -160,49 +202,8 @@ void registerCrud(Router& router, ResourceSpec specIn) {
         co_return jsonResponse(200, out);
     });
 
-    if (!spec->v2Path.empty()) {
-        router.add("GET", spec->v2Path, [spec](RequestContext& rc) -> Awaitable {
-            auto params = spec->listParams;
-            for (auto* p : {"page", "sortOrder", "sortBy", "search"}) params.emplace_back(p);
-            store::ListQuery q = parseListQuery(rc, params);
-            int page = 1;
-            if (auto p = rc.query("page")) {
-                try {
-                    page = std::stoi(*p);
-                } catch (const std::exception&) {
-                    page = 0;
-                }
-                if (page < 1)
-                    throw ApiError::badRequest(std::vector<std::string>{"page must not be less than 1"});
-            }
-            if (auto s = rc.query("sortOrder")) {
-                if (*s == "ASC") q.ascending = true;
-                else if (*s != "DESC")
-                    throw ApiError::badRequest(std::vector<std::string>{
-                        "sortOrder must be one of the following values: ASC, DESC"});
-            }
-            if (auto s = rc.query("search"); s && !s->empty()) q.search = *s;
-            if (spec->listFilter) spec->listFilter(rc, q);
-            q.offset = (page - 1) * q.limit;
-            auto& store = rc.ctx.store;
-            std::string org = rc.orgId();
-            auto [rows, total] = co_await offload(rc.ctx.dbPool, [&] {
-                return std::make_pair(store.listResources(spec->kind, org, q),
-                                      store.countResources(spec->kind, org, q));
-            });
-            json::array results;
-            for (auto& r : rows) results.emplace_back(present(*spec, r.body));
-            int64_t pages = q.limit > 0 ? (total + q.limit - 1) / q.limit : 0;
-            json::object meta{{"itemsPerPage", q.limit},
-                              {"totalItems", total},
-                              {"currentPage", page},
-                              {"totalPages", pages},
-                              {"hasNextPage", page < pages},
-                              {"sortOrder", q.ascending ? "ASC" : "DESC"}};
-            co_return jsonResponse(200, json::object{{"results", std::move(results)},
-                                                     {"metadata", std::move(meta)}});
-        });
-    }
+    if (!spec->v2Path.empty())
+        router.add("GET", spec->v2Path, [spec](RequestContext& rc) { return listPage(rc, spec); });
 
     std::string itemPath = spec->path + "/:id";
     router.add("GET", itemPath, [spec](RequestContext& rc) -> Awaitable {

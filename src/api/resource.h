@@ -11,6 +11,7 @@
 #include <boost/json/object.hpp>
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "api/router.h"
@@ -48,6 +49,10 @@ struct ResourceSpec {
 };
 
 void registerCrud(Router& router, ResourceSpec spec);
+
+/// The paginated listing ({results, metadata}; page, sortOrder, search, limit and date
+/// filters) of spec->kind, as served on spec->v2Path.
+Awaitable listPage(RequestContext& rc, std::shared_ptr<const ResourceSpec> spec);
 
 /// Helpers shared by resources ------------------------------------------------------------
 

@@ -15,5 +15,6 @@ void registerCredentials(Router& router);
 void registerOrgs(Router& router);
 void registerTokens(Router& router);
 void registerCalls(Router& router);
+void registerLogs(Router& router);
 
 }  // namespace voxa::api

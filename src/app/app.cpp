@@ -15,6 +15,7 @@
 #include "auth/auth.h"
 #include "call/call.h"
 #include "transport/transport.h"
+#include "webhooks/webhooks.h"
 #include "common/log.h"
 #include "net/server.h"
 #include "store/store.h"
@@ -96,12 +97,17 @@ int serve(const ServeConfig& cfg) {
     // The API hands out URLs (files, calls) under the public URL.
     if (publicUrl.empty()) publicUrl = "http://" + cfg.listen.substr(0, cfg.listen.rfind(':')) +
                                        ":" + std::to_string(server.port());
+    // Server messages: the durable outbox, delivered from the first event loop.
+    webhooks::Outbox outbox(*store, dbPool, server.loops().front()->get_executor(),
+                            {.releaseClaimsAtStart = store->dialect() == "sqlite",
+                             .claims = store->dialect() != "sqlite"});
     call::CallManager calls(*store, dbPool, compute,
-                            {.publicUrl = publicUrl, .dataDir = cfg.storage.dataDir});
+                            {.publicUrl = publicUrl, .dataDir = cfg.storage.dataDir, .outbox = &outbox});
     api = std::make_unique<api::Api>(api::ApiContext{
         *store, dbPool, auth, {.publicUrl = publicUrl, .dataDir = cfg.storage.dataDir}, &calls});
     server.setUpgradeHandler(transport::makeUpgradeHandler(calls, auth, dbPool));
     server.start();
+    outbox.start();
 
     if (cfg.bootstrap && store->listOrgs().empty()) {
         auto created = auth.createOrg("Default Org");
@@ -122,6 +128,7 @@ int serve(const ServeConfig& cfg) {
     int sig = 0;
     sigwait(&sigs, &sig);
     spdlog::info("received signal {}, shutting down", sig);
+    outbox.stop();
     server.stop();
     compute.join();
     dbPool.join();

@@ -24,6 +24,7 @@
 #include <string>
 
 #include "store/store.h"
+#include "webhooks/webhooks.h"
 
 namespace voxa::call {
 
@@ -39,9 +40,35 @@ public:
     virtual void close() = 0;
 };
 
+/// A live listener of the call's audio (monitor.listenUrl), fed by the session.
+class Listener {
+public:
+    virtual ~Listener() = default;
+    /// 20 ms of stereo s16 at 16 kHz, interleaved: customer, assistant.
+    virtual void sendFrame(std::span<const int16_t> stereo) = 0;
+    /// The call is over.
+    virtual void ended() = 0;
+};
+
 struct CallSettings {
     std::string publicUrl = "http://127.0.0.1:8080";
     std::string dataDir = "./data";
+    /// Server messages go here (null: no webhooks).
+    webhooks::Outbox* outbox = nullptr;
+};
+
+/// What a call needs to reach the customer's server: the org's `server` and the webhook
+/// credentials its assistant, tools and org refer to.
+struct ServerContext {
+    boost::json::object org;  // server, serverUrl, serverUrlSecret
+    webhooks::Credentials credentials;
+};
+
+/// What a call runs, resolved at creation (overrides and {{variables}} applied).
+struct CallSetup {
+    boost::json::object assistant;  // the assistant that starts (a squad's first member)
+    ServerContext server;
+    boost::json::array squad;       // squad calls: [{name, assistant}], members in order
 };
 
 class CallSession;
@@ -71,6 +98,13 @@ public:
     /// Whether attach() would accept this transport (checked before the WebSocket upgrade).
     bool canAttach(const std::string& callId, const std::string& token,
                    const std::string& bearerOrgId);
+    /// monitorPlan of a call that is waiting for its transport or in progress on this node.
+    struct Monitor {
+        std::string orgId;
+        bool listenAuth = false;   // monitorPlan.listenAuthenticationEnabled
+        bool controlAuth = false;  // monitorPlan.controlAuthenticationEnabled
+    };
+    std::optional<Monitor> monitor(const std::string& callId);
     /// A live session, if the call is in progress on this node.
     std::shared_ptr<CallSession> live(const std::string& callId);
     size_t liveCount();

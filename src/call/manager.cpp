@@ -6,6 +6,7 @@
 
 #include <ctime>
 #include <filesystem>
+#include <set>
 
 #include "call/call.h"
 #include "call/session.h"
@@ -26,7 +27,8 @@ namespace {
 struct Pending {
     std::string token;
     std::string orgId;
-    json::object assistant;  // resolved: overrides and variables applied
+    CallSetup setup;  // resolved: overrides and variables applied
+    bool taken = false;  // a transport is attaching (one connection per call)
 };
 
 std::mutex gPendingMu;
@@ -69,6 +71,139 @@ asio::awaitable<json::object> loadResource(store::Store& store, asio::thread_poo
     co_return json::parse(row->body).as_object();
 }
 
+// Every server.credentialId under `v` (assistant.server, tools' servers, ...).
+void collectCredentialIds(const json::value& v, std::set<std::string>& out) {
+    if (v.is_object()) {
+        auto& o = v.as_object();
+        if (auto* s = o.if_contains("server"); s && s->is_object())
+            if (auto id = str(s->as_object(), "credentialId"); !id.empty()) out.insert(id);
+        for (auto& kv : o) collectCredentialIds(kv.value(), out);
+    } else if (v.is_array()) {
+        for (auto& e : v.as_array()) collectCredentialIds(e, out);
+    }
+}
+
+// The org's server settings and the webhook credentials the call may use.
+asio::awaitable<ServerContext> loadServerContext(store::Store& store, asio::thread_pool& pool,
+                                                 std::string orgId, json::object assistant) {
+    ServerContext ctx;
+    auto org = co_await offload(pool, [&] { return store.getOrg(orgId); });
+    if (org) {
+        boost::system::error_code ec;
+        auto body = json::parse(org->body, ec);
+        if (!ec && body.is_object())
+            for (auto* k : {"server", "serverUrl", "serverUrlSecret"})
+                if (auto* v = body.as_object().if_contains(k)) ctx.org[k] = *v;
+    }
+    std::set<std::string> ids;
+    collectCredentialIds(assistant, ids);
+    collectCredentialIds(ctx.org, ids);
+    for (auto& id : ids) {
+        auto row = co_await offload(pool, [&] { return store.getResource("credential", orgId, id); });
+        if (!row) continue;
+        boost::system::error_code ec;
+        auto body = json::parse(row->body, ec);
+        if (!ec && body.is_object()) ctx.credentials[id] = body.as_object();
+    }
+    co_return ctx;
+}
+
+// model.toolIds -> the stored tools, appended to model.tools (as Vapi resolves them).
+asio::awaitable<void> resolveToolIds(store::Store& store, asio::thread_pool& pool,
+                                     std::string orgId, json::object& assistant) {
+    auto* model = assistant.if_contains("model");
+    if (!model || !model->is_object()) co_return;
+    auto* ids = model->as_object().if_contains("toolIds");
+    if (!ids || !ids->is_array() || ids->as_array().empty()) co_return;
+    json::array tools;
+    if (auto* t = model->as_object().if_contains("tools"); t && t->is_array()) tools = t->as_array();
+    for (auto& idv : ids->as_array()) {
+        if (!idv.is_string()) continue;
+        std::string id(idv.as_string());
+        if (!isUuid(id)) throw CallError(400, "model.toolIds must contain UUIDs");
+        auto row = co_await offload(pool, [&] { return store.getResource("tool", orgId, id); });
+        if (!row) throw CallError(400, "Couldn't Get Tool. " + id + " Not Found");
+        tools.push_back(json::parse(row->body));
+    }
+    model->as_object()["tools"] = std::move(tools);
+}
+
+// {{variables}} in every string of the assistant: built-ins, then variableValues.
+json::object withVariables(json::object assistant, const json::object& builtins,
+                           const json::object& variables) {
+    json::object vars = builtins;
+    for (auto& kv : variables) vars[kv.key()] = kv.value();
+    // The local scripted model's own templates ({{text}}, {{result}}, {{1}}) are not Vapi
+    // variables: keep them out of the substitution.
+    json::object script;
+    if (auto* m = assistant.if_contains("model"); m && m->is_object())
+        for (auto* k : {"rules", "fallback", "emptyReply", "greeting", "toolReply"})
+            if (auto* v = m->as_object().if_contains(k)) {
+                script[k] = *v;
+                m->as_object().erase(k);
+            }
+    json::value v = std::move(assistant);
+    applyVariables(v, vars);
+    for (auto& kv : script) v.as_object()["model"].as_object()[kv.key()] = kv.value();
+    return std::move(v.as_object());
+}
+
+// assistantOverrides on an assistant: tools:append, variableValues (returned), the rest
+// replaces top-level keys; then model.toolIds are resolved.
+asio::awaitable<void> prepareAssistant(store::Store& store, asio::thread_pool& pool, std::string orgId,
+                                       json::object& assistant, json::object overrides,
+                                       json::object& variables) {
+    for (auto* k : {"id", "orgId", "createdAt", "updatedAt"}) assistant.erase(k);
+    for (auto& kv : overrides) {
+        if (kv.key() == "variableValues") {
+            if (kv.value().is_object()) variables = kv.value().as_object();
+        } else if (kv.key() == "tools:append") {
+            auto& model = assistant["model"];
+            if (!model.is_object()) model = json::object{{"provider", "local"}};
+            auto& tools = model.as_object()["tools"];
+            if (!tools.is_array()) tools = json::array{};
+            if (kv.value().is_array())
+                for (auto& t : kv.value().as_array()) tools.as_array().push_back(t);
+        } else {
+            assistant[kv.key()] = kv.value();
+        }
+    }
+    co_await resolveToolIds(store, pool, orgId, assistant);
+}
+
+// A squad member's assistantDestinations become a transferCall tool the model can use to
+// hand the call to another member (as Vapi adds it).
+void addHandoffTool(json::object& assistant, const json::object& member) {
+    auto* dests = member.if_contains("assistantDestinations");
+    if (!dests || !dests->is_array() || dests->as_array().empty()) return;
+    json::array destinations, names;
+    std::string described;
+    for (auto& d : dests->as_array()) {
+        if (!d.is_object()) continue;
+        auto& o = d.as_object();
+        std::string name = str(o, "assistantName");
+        if (name.empty()) continue;
+        json::object dest{{"type", "assistant"}, {"assistantName", name}};
+        for (auto* k : {"message", "description", "transferMode"})
+            if (auto* v = o.if_contains(k)) dest[k] = *v;
+        destinations.push_back(std::move(dest));
+        names.push_back(json::string(name));
+        described += "\n- " + name + (str(o, "description").empty() ? "" : ": " + str(o, "description"));
+    }
+    if (destinations.empty()) return;
+    json::object fn{
+        {"name", "transferCall"},
+        {"description", "Transfer the call to another assistant of the team when the caller needs it:" + described},
+        {"parameters", json::object{{"type", "object"},
+                                    {"properties", json::object{{"destination", json::object{{"type", "string"}, {"enum", names}}}}},
+                                    {"required", json::array{"destination"}}}}};
+    auto& model = assistant["model"];
+    if (!model.is_object()) model = json::object{{"provider", "local"}};
+    auto& tools = model.as_object()["tools"];
+    if (!tools.is_array()) tools = json::array{};
+    tools.as_array().push_back(json::object{{"type", "transferCall"}, {"destinations", std::move(destinations)}, {"function", std::move(fn)}});
+}
+
 }  // namespace
 
 CallManager::CallManager(store::Store& store, asio::thread_pool& dbPool, asio::thread_pool& compute,
@@ -97,15 +232,17 @@ asio::awaitable<json::object> CallManager::create(std::string orgId, json::objec
     if (body.contains("phoneNumberId") || body.contains("phoneNumber") || body.contains("customers"))
         throw CallError(400, "Phone calls are not available on this server yet; use the vapi.websocket transport.");
 
-    // Resolve what runs the call.
-    json::object assistant;
-    json::object overrides;
-    if (auto* o = body.if_contains("assistantOverrides"); o && o->is_object()) overrides = o->as_object();
+    // Resolve what runs the call: one assistant, or a squad whose first member starts.
+    json::object callOverrides;
+    if (auto* o = body.if_contains("assistantOverrides"); o && o->is_object()) callOverrides = o->as_object();
     std::string assistantId = str(body, "assistantId");
-    if (!assistantId.empty()) {
-        assistant = co_await loadResource(store_, dbPool_, "assistant", orgId, assistantId);
-    } else if (auto* a = body.if_contains("assistant"); a && a->is_object()) {
-        assistant = a->as_object();
+    json::object assistant;
+    json::object variables;
+    json::array squadMembers;  // [{name, assistant}] with overrides applied
+    if (!assistantId.empty() || body.contains("assistant")) {
+        if (!assistantId.empty()) assistant = co_await loadResource(store_, dbPool_, "assistant", orgId, assistantId);
+        else if (auto* a = body.if_contains("assistant"); a && a->is_object()) assistant = a->as_object();
+        co_await prepareAssistant(store_, dbPool_, orgId, assistant, callOverrides, variables);
     } else {
         json::object squad;
         if (auto id = str(body, "squadId"); !id.empty()) squad = co_await loadResource(store_, dbPool_, "squad", orgId, id);
@@ -113,28 +250,30 @@ asio::awaitable<json::object> CallManager::create(std::string orgId, json::objec
         auto* members = squad.if_contains("members");
         if (!members || !members->is_array() || members->as_array().empty())
             throw CallError(400, "squad.members must contain at least 1 elements");
-        auto& first = members->as_array().front().as_object();
-        if (auto id = str(first, "assistantId"); !id.empty()) assistant = co_await loadResource(store_, dbPool_, "assistant", orgId, id);
-        else if (auto* a = first.if_contains("assistant"); a && a->is_object()) assistant = a->as_object();
-        if (auto* mo = first.if_contains("assistantOverrides"); mo && mo->is_object())
-            for (auto& kv : mo->as_object()) overrides[kv.key()] = kv.value();
-        if (auto* mo = squad.if_contains("membersOverrides"); mo && mo->is_object())
-            for (auto& kv : mo->as_object()) overrides[kv.key()] = kv.value();
-    }
-    for (auto* k : {"id", "orgId", "createdAt", "updatedAt"}) assistant.erase(k);
-    json::object variables;
-    for (auto& kv : overrides) {
-        if (kv.key() == "variableValues") {
-            if (kv.value().is_object()) variables = kv.value().as_object();
-        } else if (kv.key() == "tools:append") {
-            auto& model = assistant["model"];
-            if (!model.is_object()) model = json::object{{"provider", "local"}};
-            auto& tools = model.as_object()["tools"];
-            if (!tools.is_array()) tools = json::array{};
-            if (kv.value().is_array())
-                for (auto& t : kv.value().as_array()) tools.as_array().push_back(t);
-        } else {
-            assistant[kv.key()] = kv.value();
+        size_t index = 0;
+        for (auto& mv : members->as_array()) {
+            if (!mv.is_object()) continue;
+            auto& member = mv.as_object();
+            json::object a;
+            if (auto id = str(member, "assistantId"); !id.empty()) a = co_await loadResource(store_, dbPool_, "assistant", orgId, id);
+            else if (auto* inl = member.if_contains("assistant"); inl && inl->is_object()) a = inl->as_object();
+            // member.assistantOverrides, then squad.membersOverrides, then the call's.
+            json::object ov;
+            if (auto* mo = member.if_contains("assistantOverrides"); mo && mo->is_object()) ov = mo->as_object();
+            if (auto* mo = squad.if_contains("membersOverrides"); mo && mo->is_object())
+                for (auto& kv : mo->as_object()) ov[kv.key()] = kv.value();
+            for (auto& kv : callOverrides) ov[kv.key()] = kv.value();
+            addHandoffTool(a, member);
+            json::object vars;
+            co_await prepareAssistant(store_, dbPool_, orgId, a, ov, vars);
+            std::string name = str(a, "name");
+            if (name.empty()) name = "member-" + std::to_string(index);
+            if (index == 0) {
+                assistant = a;
+                variables = vars;
+            }
+            squadMembers.push_back(json::object{{"name", name}, {"assistant", std::move(a)}, {"variables", std::move(vars)}});
+            ++index;
         }
     }
 
@@ -184,20 +323,27 @@ asio::awaitable<json::object> CallManager::create(std::string orgId, json::objec
     call["createdAt"] = now;
     call["updatedAt"] = now;
 
-    json::value resolved = assistant;
-    json::object vars = builtinVariables(call);
-    for (auto& kv : variables) vars[kv.key()] = kv.value();
-    applyVariables(resolved, vars);
+    json::object builtins = builtinVariables(call);
+    json::value resolved = withVariables(assistant, builtins, variables);
+    for (auto& m : squadMembers) {
+        auto& mo = m.as_object();
+        mo["assistant"] = withVariables(mo["assistant"].as_object(), builtins, mo["variables"].as_object());
+        mo.erase("variables");
+    }
 
     store::Resource r{.id = id, .orgId = orgId, .kind = "call", .createdAt = now, .updatedAt = now,
                       .body = json::serialize(call), .a1 = assistantId, .a2 = "", .a3 = "queued"};
+    json::object forCredentials = resolved.as_object();
+    forCredentials["squad"] = squadMembers;
+    ServerContext server = co_await loadServerContext(store_, dbPool_, orgId, std::move(forCredentials));
     co_await offload(dbPool_, [&] {
         store_.insertResource(r);
         return true;
     });
     {
         std::lock_guard lock(gPendingMu);
-        pending()[id] = Pending{token, orgId, std::move(resolved.as_object())};
+        pending()[id] = Pending{token, orgId,
+                                CallSetup{std::move(resolved.as_object()), std::move(server), std::move(squadMembers)}};
     }
     co_return call;
 }
@@ -209,13 +355,20 @@ asio::awaitable<std::shared_ptr<CallSession>> CallManager::attach(
     {
         std::lock_guard lock(gPendingMu);
         auto it = pending().find(callId);
-        if (it == pending().end()) co_return nullptr;
+        if (it == pending().end() || it->second.taken) co_return nullptr;
         bool ok = (!token.empty() && constantTimeEquals(token, it->second.token)) ||
                   (!bearerOrgId.empty() && bearerOrgId == it->second.orgId);
         if (!ok) co_return nullptr;
-        p = std::move(it->second);
-        pending().erase(it);  // one connection per call
+        p = it->second;
+        it->second.taken = true;  // stays visible to monitor() until the session is live
     }
+    struct Unpend {  // however attach ends, the call is no longer pending
+        std::string id;
+        ~Unpend() {
+            std::lock_guard lock(gPendingMu);
+            pending().erase(id);
+        }
+    } unpend{callId};
     std::string org = p.orgId;
     auto row = co_await offload(dbPool_, [&] { return store_.getResource("call", org, callId); });
     if (!row) co_return nullptr;
@@ -224,7 +377,7 @@ asio::awaitable<std::shared_ptr<CallSession>> CallManager::attach(
     record["startedAt"] = isoNow();
     record["updatedAt"] = record["startedAt"];
     co_await saveRecord(org, callId, record);
-    auto session = std::make_shared<CallSession>(*this, std::move(record), std::move(p.assistant),
+    auto session = std::make_shared<CallSession>(*this, std::move(record), std::move(p.setup),
                                                  std::move(sink), executor);
     {
         std::lock_guard lock(mu_);
@@ -238,9 +391,32 @@ bool CallManager::canAttach(const std::string& callId, const std::string& token,
                             const std::string& bearerOrgId) {
     std::lock_guard lock(gPendingMu);
     auto it = pending().find(callId);
-    if (it == pending().end()) return false;
+    if (it == pending().end() || it->second.taken) return false;
     return (!token.empty() && constantTimeEquals(token, it->second.token)) ||
            (!bearerOrgId.empty() && bearerOrgId == it->second.orgId);
+}
+
+namespace {
+CallManager::Monitor monitorOf(const std::string& orgId, const json::object& assistant) {
+    CallManager::Monitor m{.orgId = orgId};
+    if (auto* mp = assistant.if_contains("monitorPlan"); mp && mp->is_object()) {
+        auto& o = mp->as_object();
+        if (auto* v = o.if_contains("listenAuthenticationEnabled"); v && v->is_bool()) m.listenAuth = v->as_bool();
+        if (auto* v = o.if_contains("controlAuthenticationEnabled"); v && v->is_bool()) m.controlAuth = v->as_bool();
+    }
+    return m;
+}
+}  // namespace
+
+std::optional<CallManager::Monitor> CallManager::monitor(const std::string& callId) {
+    if (auto s = live(callId)) {
+        if (s->ended()) return std::nullopt;  // finishing its record
+        return monitorOf(s->orgId(), s->monitorSource());
+    }
+    std::lock_guard lock(gPendingMu);
+    auto it = pending().find(callId);
+    if (it == pending().end()) return std::nullopt;
+    return monitorOf(it->second.orgId, it->second.setup.assistant);
 }
 
 std::shared_ptr<CallSession> CallManager::live(const std::string& callId) {

@@ -12,6 +12,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "call/analysis.h"
 #include "call/pricing.h"
 #include "common/ids.h"
 #include "common/json_fields.h"
@@ -34,6 +35,54 @@ const char* kDefaultClientMessages[] = {
     "speech-update",       "status-update", "transfer-update", "transcript",
     "tool-calls",          "user-interrupted", "voice-input", "workflow.node.started",
     "assistant.started"};
+
+// Vapi's default serverMessages.
+const char* kDefaultServerMessages[] = {
+    "conversation-update", "end-of-call-report", "function-call",  "hang",
+    "speech-update",       "status-update",      "tool-calls",     "transfer-destination-request",
+    "handoff-destination-request", "user-interrupted", "assistant.started"};
+
+std::string transcriptText(const json::array& messages) {
+    std::string transcript;
+    for (auto& m : messages) {
+        auto& o = m.as_object();
+        std::string role = str(o, "role");
+        if (role == "bot") transcript += "AI: " + str(o, "message") + "\n";
+        else if (role == "user") transcript += "User: " + str(o, "message") + "\n";
+    }
+    return transcript;
+}
+
+// A model's tool call as Vapi sends it: arguments as an object (docs), plus flattened
+// name/arguments for lenient consumers.
+json::object toolCallJson(const providers::ToolCall& c) {
+    boost::system::error_code ec;
+    json::value args = json::parse(c.arguments, ec);
+    if (ec || !args.is_object()) args = json::object{};
+    return json::object{{"id", c.id},
+                        {"type", "function"},
+                        {"function", json::object{{"name", c.name}, {"arguments", args}}}};
+}
+
+// tool.messages[] entry of `type`, if any.
+const json::object* toolMessage(const json::object& tool, std::string_view type) {
+    if (auto* ms = tool.if_contains("messages"); ms && ms->is_array())
+        for (auto& m : ms->as_array())
+            if (m.is_object() && str(m.as_object(), "type") == type) return &m.as_object();
+    return nullptr;
+}
+
+std::string messageText(const json::object& m) {
+    std::string text = str(m, "content");
+    if (text.empty())
+        if (auto* cs = m.if_contains("contents"); cs && cs->is_array() && !cs->as_array().empty() &&
+                                                  cs->as_array()[0].is_object())
+            text = str(cs->as_array()[0].as_object(), "text");
+    return text;
+}
+
+asio::awaitable<void> sayWhenDelayed(std::shared_ptr<CallSession> self, std::shared_ptr<bool> done,
+                                     int64_t ms, std::string text);
 
 std::string lower(std::string s) {
     for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -83,20 +132,63 @@ void applyVariables(json::value& v, const json::object& vars) {
     }
 }
 
-CallSession::CallSession(CallManager& mgr, json::object record, json::object assistant,
+CallSession::CallSession(CallManager& mgr, json::object record, CallSetup setup,
                          std::shared_ptr<TransportSink> sink, asio::any_io_executor ex)
     : mgr_(mgr),
       record_(std::move(record)),
-      assistant_(std::move(assistant)),
+      assistant_(std::move(setup.assistant)),
+      serverCtx_(std::move(setup.server)),
+      squad_(std::move(setup.squad)),
       sink_(std::move(sink)),
       ex_(std::move(ex)) {
     id_ = str(record_, "id");
     orgId_ = str(record_, "orgId");
+    if (auto* mp = assistant_.if_contains("monitorPlan")) monitorSource_["monitorPlan"] = *mp;
+    if (!squad_.empty()) memberName_ = str(squad_.front().as_object(), "name");
+    configureFromAssistant();
+}
+
+void CallSession::configureFromAssistant() {
+    clientMessages_.clear();
+    serverMessages_.clear();
+    tools_.clear();
+    endCallPhrases_.clear();
+    idleMessages_.clear();
+    idleTimeoutSec_ = 0;
     if (auto* cm = assistant_.if_contains("clientMessages"); cm && cm->is_array()) {
         for (auto& m : cm->as_array())
             if (m.is_string()) clientMessages_.insert(std::string(m.as_string()));
     } else {
         for (auto* m : kDefaultClientMessages) clientMessages_.insert(m);
+    }
+    if (auto* sm = assistant_.if_contains("serverMessages"); sm && sm->is_array()) {
+        for (auto& m : sm->as_array())
+            if (m.is_string()) serverMessages_.insert(std::string(m.as_string()));
+    } else {
+        for (auto* m : kDefaultServerMessages) serverMessages_.insert(m);
+    }
+    // Where server messages go: assistant.server (or legacy serverUrl), else the org's.
+    server_ = webhooks::targetFrom(assistant_.if_contains("server"), serverCtx_.credentials,
+                                   str(assistant_, "serverUrl"), str(assistant_, "serverUrlSecret"));
+    if (server_.empty())
+        server_ = webhooks::targetFrom(serverCtx_.org.if_contains("server"), serverCtx_.credentials,
+                                       str(serverCtx_.org, "serverUrl"),
+                                       str(serverCtx_.org, "serverUrlSecret"));
+    if (auto* m = assistant_.if_contains("model"); m && m->is_object()) {
+        if (auto* tools = m->as_object().if_contains("tools"); tools && tools->is_array())
+            for (auto& t : tools->as_array()) {
+                if (!t.is_object()) continue;
+                auto& to = t.as_object();
+                std::string name = str(to, "type");
+                if (auto* f = to.if_contains("function"); f && f->is_object())
+                    if (auto n = str(f->as_object(), "name"); !n.empty()) name = n;
+                if (!name.empty()) tools_[name] = to;
+            }
+        if (auto* fns = m->as_object().if_contains("functions"); fns && fns->is_array())
+            for (auto& f : fns->as_array())
+                if (f.is_object())
+                    tools_[str(f.as_object(), "name")] =
+                        json::object{{"type", "function"}, {"function", f}};
     }
     silenceTimeoutSec_ = num(assistant_, "silenceTimeoutSeconds", 30);
     maxDurationSec_ = num(assistant_, "maxDurationSeconds", 600);
@@ -142,7 +234,35 @@ double CallSession::secondsFromStart() const {
 
 int64_t CallSession::epochNowMs() const { return epochMs(); }
 
-void CallSession::send(const std::string& type, json::object msg) {
+json::object CallSession::liveArtifact() const {
+    json::object a{{"messages", messages_}, {"transcript", transcriptText(messages_)}};
+    a["messagesOpenAIFormatted"] = pipeline_ ? json::value(pipeline_->conversation()) : json::value(json::array{});
+    return a;
+}
+
+std::string CallSession::serverBody(const std::string& type, json::object msg, bool withArtifact) const {
+    json::object m;
+    m.reserve(msg.size() + 6);
+    m["type"] = type;
+    m["timestamp"] = epochMs();
+    for (auto& kv : msg) m[kv.key()] = std::move(kv.value());
+    if (withArtifact && !m.contains("artifact")) m["artifact"] = liveArtifact();
+    m["call"] = record_;
+    m["assistant"] = assistant_;
+    if (auto* c = record_.if_contains("customer")) m["customer"] = *c;
+    return json::serialize(json::object{{"message", std::move(m)}});
+}
+
+void CallSession::send(const std::string& type, json::object msg, bool server) {
+    if (server && !server_.empty() && mgr_.settings().outbox) {
+        bool wanted = serverMessages_.count(type) > 0;
+        if (!wanted && type == "transcript" && serverMessages_.count(R"(transcript[transcriptType="final"])"))
+            wanted = str(msg, "transcriptType") == "final";
+        if (wanted) {
+            bool artifact = type == "status-update" && str(msg, "status") == "ended";
+            mgr_.settings().outbox->enqueue(orgId_, id_, type, server_, serverBody(type, msg, artifact));
+        }
+    }
     if (!clientMessages_.count(type) || !sink_) return;
     json::object out;
     out.reserve(msg.size() + 1);
@@ -218,6 +338,10 @@ void CallSession::onTick() {
     jitter_.tick(std::chrono::steady_clock::now());
     pipeline_->tick();
     if (ended_) return;
+    if (handoff_ && !pipeline_->state().botSpeaking && !pipeline_->state().responding) {
+        completeHandoff();
+        if (ended_) return;
+    }
     auto& st = pipeline_->state();
     if (st.userSpeaking || st.botSpeaking || st.responding) lastActivityMs_ = st.nowMs;
     double since = (st.nowMs - lastActivityMs_) / 1000.0;
@@ -244,6 +368,8 @@ void CallSession::onAudio(std::span<const int16_t> pcm) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count() * audio::kRate);
     if (elapsed - inputSamples_ > audio::kRate / 5) inputSamples_ = elapsed - audio::kFrameSamples;
     recorder_.addCustomer(inputSamples_, pcm);
+    if (!listeners_.empty() && listenCustomer_.size() < audio::kRate)  // at most 1 s behind
+        listenCustomer_.insert(listenCustomer_.end(), pcm.begin(), pcm.end());
     inputSamples_ += static_cast<int64_t>(pcm.size());
     pipeline_->pushAudio(pcm);
 }
@@ -254,6 +380,27 @@ void CallSession::onOutputFrame(std::span<const int16_t> pcm, bool silence) {
     recorder_.addAssistant(at, pcm);
     ++outputFrames_;
     if (sink_) sink_->sendAudio(pcm);
+    if (!listeners_.empty()) {
+        // One stereo frame per output frame: the customer audio that came in meanwhile.
+        listenFrame_.assign(pcm.size() * 2, 0);
+        size_t n = std::min(pcm.size(), listenCustomer_.size());
+        for (size_t i = 0; i < pcm.size(); ++i) {
+            listenFrame_[2 * i] = i < n ? listenCustomer_[i] : 0;
+            listenFrame_[2 * i + 1] = silence ? 0 : pcm[i];
+        }
+        listenCustomer_.erase(listenCustomer_.begin(), listenCustomer_.begin() + static_cast<long>(n));
+        for (auto& l : listeners_) l->sendFrame(listenFrame_);
+    }
+}
+
+void CallSession::addListener(std::shared_ptr<Listener> l) {
+    if (ended_) return l->ended();
+    listeners_.push_back(std::move(l));
+}
+
+void CallSession::removeListener(const std::shared_ptr<Listener>& l) {
+    std::erase(listeners_, l);
+    if (listeners_.empty()) listenCustomer_.clear();
 }
 
 void CallSession::addMessage(json::object m) {
@@ -324,6 +471,10 @@ void CallSession::onFrame(const pipeline::Frame& f) {
         case FrameKind::LlmDone:
             usage_.promptTokens += f.usage.promptTokens;
             usage_.completionTokens += f.usage.completionTokens;
+            // The model's message with its tool calls is in the context now: run them (not
+            // from inside the model's callback).
+            if (!pendingToolCalls_.empty())
+                asio::post(ex_, [self = shared_from_this()] { self->runTools(); });
             break;
         case FrameKind::LlmError:
             spdlog::warn("call {}: {}", id_, f.text);
@@ -401,36 +552,256 @@ void CallSession::onFrame(const pipeline::Frame& f) {
 }
 
 void CallSession::handleToolCall(const providers::ToolCall& call) {
-    json::object fn{{"name", call.name}, {"arguments", call.arguments}};
-    json::array list{json::object{{"id", call.id}, {"type", "function"}, {"function", fn}}};
     addMessage(json::object{{"role", "tool_calls"},
-                            {"toolCalls", list},
+                            {"toolCalls", json::array{toolCallJson(call)}},
                             {"message", ""},
                             {"time", epochMs()},
                             {"secondsFromStart", round3(secondsFromStart())}});
-    if (call.name == "endCall") {
-        std::string msg = str(assistant_, "endCallMessage");
-        pipeline_->addToolResult(call.id, call.name, "Call ended.", false);
-        if (!msg.empty()) speak(msg, true, false);
-        else if (pipeline_->state().botSpeaking || pipeline_->state().responding) {
-            endReasonAfter_ = "assistant-ended-call";
-            // End once what is being said now has been played.
-            endAfter_.insert(pipeline_->state().nextUtterance - 1);
-        } else {
-            end("assistant-ended-call");
+    pendingToolCalls_.push_back(call);
+}
+
+void CallSession::runTools() {
+    auto calls = std::move(pendingToolCalls_);
+    pendingToolCalls_.clear();
+    if (ended_ || !pipeline_) return;
+    json::array clientList;
+    toolsOutstanding_ += static_cast<int>(calls.size());
+    for (auto& c : calls) {
+        json::object tool;
+        if (auto it = tools_.find(c.name); it != tools_.end()) tool = it->second;
+        std::string type = str(tool, "type");
+        if (c.name == "endCall" || type == "endCall") {
+            --toolsOutstanding_;
+            std::string msg = str(assistant_, "endCallMessage");
+            pipeline_->addToolResult(c.id, c.name, "Call ended.", false);
+            if (!msg.empty()) speak(msg, true, false);
+            else if (pipeline_->state().botSpeaking || pipeline_->state().responding) {
+                endReasonAfter_ = "assistant-ended-call";
+                // End once what is being said now has been played.
+                endAfter_.insert(pipeline_->state().nextUtterance - 1);
+            } else {
+                end("assistant-ended-call");
+                return;
+            }
+            continue;
         }
-        return;
+        if (type == "transferCall" && !squad_.empty()) {
+            // A squad handoff: {"destination": "<member name>"}.
+            boost::system::error_code ec;
+            json::value args = json::parse(c.arguments, ec);
+            std::string dest = !ec && args.is_object() ? str(args.as_object(), "destination") : "";
+            json::object destination;
+            if (auto* ds = tool.if_contains("destinations"); ds && ds->is_array())
+                for (auto& d : ds->as_array())
+                    if (d.is_object() && str(d.as_object(), "assistantName") == dest) destination = d.as_object();
+            if (destination.empty()) {
+                toolResult(c, "There is no transfer destination named '" + dest + "'.", true, nullptr, true);
+                continue;
+            }
+            if (auto err = handoff(dest, destination)) {
+                toolResult(c, *err, true, nullptr, true);
+                continue;
+            }
+            toolResult(c, "Transferred the call to " + dest + ".", false, nullptr, false);
+            continue;
+        }
+        if (!type.empty() && type != "function") {
+            // transferCall, dtmf, ...: this transport has no phone line to act on.
+            toolResult(c, "The " + type + " tool is not available on a " + str(record_, "type") + ".",
+                       true, nullptr, true);
+            continue;
+        }
+        clientList.push_back(toolCallJson(c));
+        webhooks::Target target = webhooks::targetFrom(tool.if_contains("server"), serverCtx_.credentials);
+        if (target.empty()) target = server_;
+        if (target.empty() || !mgr_.settings().outbox) {
+            // A client-side tool: the client gets tool-calls; the model hears nothing back.
+            toolResult(c, "No result returned.", false, nullptr, true);
+            continue;
+        }
+        if (auto* m = toolMessage(tool, "request-start"))
+            if (auto text = messageText(*m); !text.empty()) speak(text, false, true);
+        asio::co_spawn(ex_, callToolServer(shared_from_this(), c, tool, target), asio::detached);
     }
-    // Client-side tool: the client gets it; the model is told no server handled it.
-    send("tool-calls", json::object{{"toolCallList", list}});
-    std::string result = "No result returned.";
-    addMessage(json::object{{"role", "tool_call_result"},
-                            {"toolCallId", call.id},
-                            {"name", call.name},
-                            {"result", result},
-                            {"time", epochMs()},
-                            {"secondsFromStart", round3(secondsFromStart())}});
-    pipeline_->addToolResult(call.id, call.name, result, true);
+    if (!clientList.empty()) send("tool-calls", json::object{{"toolCallList", clientList}}, false);
+}
+
+namespace {
+asio::awaitable<void> sayWhenDelayed(std::shared_ptr<CallSession> self, std::shared_ptr<bool> done,
+                                     int64_t ms, std::string text) {
+    asio::steady_timer t(self->executor());
+    t.expires_after(std::chrono::milliseconds(ms));
+    co_await t.async_wait(asio::use_awaitable);
+    if (!*done && !self->ended())
+        self->onClientMessage(json::object{{"type", "say"}, {"content", text}});
+}
+}  // namespace
+
+asio::awaitable<void> CallSession::callToolServer(std::shared_ptr<CallSession> self,
+                                                  providers::ToolCall call, json::object tool,
+                                                  webhooks::Target target) {
+    auto done = std::make_shared<bool>(false);
+    if (auto* m = toolMessage(tool, "request-response-delayed"))
+        if (auto text = messageText(*m); !text.empty())
+            asio::co_spawn(self->ex_,
+                           sayWhenDelayed(self, done, static_cast<int64_t>(num(*m, "timingMilliseconds", 1000)), text),
+                           asio::detached);
+    json::object tc = toolCallJson(call);
+    json::object withCall = tool;
+    withCall["toolCall"] = tc;
+    std::string body = self->serverBody(
+        "tool-calls",
+        json::object{{"toolCallList", json::array{tc}}, {"toolWithToolCallList", json::array{withCall}}},
+        true);
+    auto logs = self->mgr_.settings().outbox->logs();
+    webhooks::Reply reply = co_await webhooks::request(target, std::move(body), "tool-calls",
+                                                       self->orgId_, self->id_, logs);
+    *done = true;
+    if (self->ended_) co_return;
+
+    std::string result;
+    bool isError = false;
+    const json::object* spoken = nullptr;
+    json::object spokenCopy;
+    auto text = [](const json::value& v) { return v.is_string() ? std::string(v.as_string()) : json::serialize(v); };
+    if (!reply.ok()) {
+        result = reply.error;
+        isError = true;
+    } else if (reply.json.is_object()) {
+        auto& o = reply.json.as_object();
+        const json::object* item = nullptr;
+        if (auto* rs = o.if_contains("results"); rs && rs->is_array()) {
+            for (auto& r : rs->as_array())
+                if (r.is_object() && str(r.as_object(), "toolCallId") == call.id) item = &r.as_object();
+            if (!item && rs->as_array().size() == 1 && rs->as_array()[0].is_object())
+                item = &rs->as_array()[0].as_object();
+        } else {
+            item = &o;  // {"result": ...} (legacy function-call) or a top-level {"error": ...}
+        }
+        if (item) {
+            if (auto* e = item->if_contains("error"); e && !e->is_null()) {
+                result = text(*e);
+                isError = true;
+            } else if (auto* r = item->if_contains("result"); r && !r->is_null()) {
+                result = text(*r);
+            }
+            if (auto* m = item->if_contains("message"); m && m->is_object()) {
+                spokenCopy = m->as_object();
+                spoken = &spokenCopy;
+            }
+        }
+    }
+    if (result.empty()) result = "No result returned.";
+    if (!spoken) spoken = toolMessage(tool, isError ? "request-failed" : "request-complete");
+    if (spoken) spokenCopy = *spoken;
+    self->toolResult(call, result, isError, spoken ? &spokenCopy : nullptr, true);
+}
+
+void CallSession::toolResult(const providers::ToolCall& call, const std::string& result,
+                             bool isError, const json::object* spokenMessage, bool respond) {
+    json::object m{{"role", "tool_call_result"},
+                   {"toolCallId", call.id},
+                   {"name", call.name},
+                   {"result", result},
+                   {"time", epochMs()},
+                   {"secondsFromStart", round3(secondsFromStart())}};
+    if (isError) m["error"] = result;
+    addMessage(std::move(m));
+    send("tool-calls-result",
+         json::object{{"toolCallResult", json::object{{"toolCallId", call.id},
+                                                       {"name", call.name},
+                                                       {isError ? "error" : "result", result}}}},
+         false);
+    pipeline_->addToolResult(call.id, call.name, result, false);
+    // tool.messages request-complete / request-failed (or the server's `message`): an
+    // assistant message is spoken instead of a model reply; a system one guides the reply.
+    if (spokenMessage) {
+        std::string text = messageText(*spokenMessage);
+        bool endAfter = spokenMessage->contains("endCallAfterSpokenEnabled") &&
+                        spokenMessage->at("endCallAfterSpokenEnabled").is_bool() &&
+                        spokenMessage->at("endCallAfterSpokenEnabled").as_bool();
+        if (str(*spokenMessage, "role") == "system") {
+            if (!text.empty()) pipeline_->addMessage(json::object{{"role", "system"}, {"content", text}});
+        } else if (!text.empty()) {
+            speak(text, endAfter, true);
+            pipeline_->addMessage(json::object{{"role", "assistant"}, {"content", text}});
+            respond = false;
+        }
+    }
+    if (respond) toolsRespond_ = true;
+    if (--toolsOutstanding_ <= 0) {
+        toolsOutstanding_ = 0;
+        if (toolsRespond_ && !ended_) pipeline_->inject(pipeline::Frame{.kind = FrameKind::UserTurn, .text = ""});
+        toolsRespond_ = false;
+    }
+}
+
+std::optional<std::string> CallSession::handoff(const std::string& name, const json::object& destination) {
+    bool known = false;
+    for (auto& m : squad_) known = known || str(m.as_object(), "name") == name;
+    if (!known) return std::string("no squad member is named '" + name + "'");
+    if (name == memberName_) return std::string(name + " is already on the call");
+    // The destination's message is said by the current assistant, then the swap happens
+    // once it (and anything else queued) has been played: see onTick.
+    if (auto msg = str(destination, "message"); !msg.empty()) speak(msg, false, false);
+    handoff_ = PendingHandoff{name, destination};
+    return std::nullopt;
+}
+
+void CallSession::completeHandoff() {
+    auto h = std::move(*handoff_);
+    handoff_.reset();
+    const json::object* next = nullptr;
+    for (auto& m : squad_)
+        if (str(m.as_object(), "name") == h.name) next = &m.as_object().at("assistant").as_object();
+    if (!next || ended_) return;
+    json::object from = assistant_;
+    std::string fromName = memberName_;
+    // The conversation goes along (Vapi's rolling history): the new assistant's own
+    // system prompt replaces the old one.
+    json::array history;
+    for (auto& m : pipeline_->conversation())
+        if (str(m.as_object(), "role") != "system") history.push_back(m);
+    pipeline::State state = pipeline_->state();
+    pipeline_->stop();
+    auto old = std::move(pipeline_);
+    assistant_ = *next;
+    memberName_ = h.name;
+    configureFromAssistant();
+    providers::Context pctx;
+    pctx.executor = ex_;
+    pctx.compute = &mgr_.compute();
+    pctx.callId = id_;
+    pipeline_ = std::make_unique<pipeline::Pipeline>(
+        pipeline::PipelineConfig{.assistant = assistant_, .providerCtx = pctx}, *this);
+    if (auto err = pipeline_->start()) {
+        spdlog::warn("call {}: handoff to {}: {}", id_, h.name, *err);
+        return end(err->substr(0, err->find(':')));
+    }
+    auto& st = pipeline_->state();
+    st.nowMs = state.nowMs;
+    st.nextUtterance = state.nextUtterance;
+    for (auto& m : history) pipeline_->addMessage(m.as_object());
+    for (auto& m : pipeline_->conversation()) {
+        auto& o = m.as_object();
+        if (str(o, "role") == "system" && !history.empty())
+            addMessage(json::object{{"role", "system"}, {"message", str(o, "content")},
+                                    {"time", epochMs()}, {"secondsFromStart", round3(secondsFromStart())}});
+        break;
+    }
+    spdlog::info(R"({{"msg":"squad handoff","callId":"{}","from":"{}","to":"{}"}})", id_, fromName, h.name);
+    send("transfer-update", json::object{{"destination", h.destination},
+                                         {"fromAssistant", from},
+                                         {"toAssistant", assistant_}});
+    send("assistant.started", json::object{{"newAssistant", assistant_}});
+    std::string first = str(assistant_, "firstMessage");
+    if (!first.empty() && str(assistant_, "firstMessageMode") != "assistant-waits-for-user") {
+        speak(first, false, pipeline_->settings().firstMessageInterruptionsEnabled);
+        pipeline_->addMessage(json::object{{"role", "assistant"}, {"content", first}});
+    } else {
+        pipeline_->inject(pipeline::Frame{.kind = FrameKind::UserTurn, .text = ""});
+    }
+    // `old` (the previous member's pipeline) is released here; its callbacks are dead.
 }
 
 std::optional<std::string> CallSession::onClientMessage(const json::object& msg) {
@@ -509,7 +880,22 @@ void CallSession::end(const std::string& reason) {
     send("status-update", json::object{{"status", "ended"}, {"endedReason", reason}});
     if (pipeline_) pipeline_->stop();
     if (sink_) sink_->close();
+    for (auto& l : listeners_) l->ended();
+    listeners_.clear();
     asio::co_spawn(ex_, finish(reason), asio::detached);
+}
+
+asio::awaitable<json::object> CallSession::analyze(std::string reason) {
+    AnalysisInput in{.assistant = assistant_,
+                     .messages = messages_,
+                     .transcript = transcriptText(messages_),
+                     .endedReason = reason};
+    providers::Context pctx;
+    pctx.executor = ex_;
+    pctx.compute = &mgr_.compute();
+    pctx.callId = id_;
+    json::object out = co_await analyzeCall(std::move(in), std::move(pctx));
+    co_return out;
 }
 
 asio::awaitable<void> CallSession::finish(std::string reason) {
@@ -522,14 +908,7 @@ asio::awaitable<void> CallSession::finish(std::string reason) {
     json::object artifact;
     artifact["messages"] = messages_;
     artifact["messagesOpenAIFormatted"] = pipeline_ ? json::value(pipeline_->conversation()) : json::value(json::array{});
-    std::string transcript;
-    for (auto& m : messages_) {
-        auto& o = m.as_object();
-        std::string role = str(o, "role");
-        if (role == "bot") transcript += "AI: " + str(o, "message") + "\n";
-        else if (role == "user") transcript += "User: " + str(o, "message") + "\n";
-    }
-    artifact["transcript"] = transcript;
+    artifact["transcript"] = transcriptText(messages_);
     bool recording = true;
     if (auto* ap = assistant_.if_contains("artifactPlan"); ap && ap->is_object())
         if (auto* r = ap->as_object().if_contains("recordingEnabled"); r && r->is_bool())
@@ -608,6 +987,36 @@ asio::awaitable<void> CallSession::finish(std::string reason) {
     co_await mgr_.saveRecord(orgId_, id_, record_);
     pipeline_.reset();
     mgr_.finished(id_);
+
+    // Post-call analysis goes into the record before the end-of-call-report is sent.
+    json::object analysis = co_await analyze(reason);
+    if (!analysis.empty()) {
+        r["analysis"] = analysis;
+        co_await mgr_.saveRecord(orgId_, id_, record_);
+    }
+    auto* outbox = mgr_.settings().outbox;
+    if (outbox && !server_.empty() && serverMessages_.count("end-of-call-report")) {
+        auto& art = r["artifact"].as_object();
+        json::object report{{"endedReason", reason},
+                            {"artifact", art},
+                            {"analysis", r["analysis"]},
+                            {"cost", r["cost"]},
+                            {"costs", r["costs"]},
+                            {"costBreakdown", r["costBreakdown"]},
+                            {"endedAt", r["endedAt"]},
+                            {"durationMs", static_cast<int64_t>(duration * 1000)},
+                            {"durationSeconds", round3(duration)},
+                            {"durationMinutes", round3(duration / 60)},
+                            // legacy top-level fields many integrations still read
+                            {"transcript", art["transcript"]},
+                            {"messages", art["messages"]}};
+        if (auto* v = r.if_contains("startedAt")) report["startedAt"] = *v;
+        if (auto* a = analysis.if_contains("summary")) report["summary"] = *a;
+        if (auto* u = art.if_contains("recordingUrl")) report["recordingUrl"] = *u;
+        if (auto* u = art.if_contains("stereoRecordingUrl")) report["stereoRecordingUrl"] = *u;
+        outbox->enqueue(orgId_, id_, "end-of-call-report", server_,
+                        serverBody("end-of-call-report", std::move(report), false));
+    }
     spdlog::info(R"({{"msg":"call ended","callId":"{}","endedReason":"{}","seconds":{:.1f}}})", id_,
                  reason, duration);
 }

@@ -6,7 +6,9 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
+#include <atomic>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -25,7 +27,7 @@ struct TurnLatency {
 
 class CallSession : public pipeline::Observer, public std::enable_shared_from_this<CallSession> {
 public:
-    CallSession(CallManager& mgr, boost::json::object record, boost::json::object assistant,
+    CallSession(CallManager& mgr, boost::json::object record, CallSetup setup,
                 std::shared_ptr<TransportSink> sink, boost::asio::any_io_executor ex);
     ~CallSession() override;
 
@@ -39,7 +41,14 @@ public:
     /// Ends the call with a Vapi endedReason (idempotent).
     void end(const std::string& reason);
 
+    /// monitor.listenUrl listeners (on the session's executor).
+    void addListener(std::shared_ptr<Listener> l);
+    void removeListener(const std::shared_ptr<Listener>& l);
+    /// {"monitorPlan": ...} of the assistant the call started with (immutable; any thread).
+    const boost::json::object& monitorSource() const { return monitorSource_; }
+
     const std::string& id() const { return id_; }
+    const std::string& orgId() const { return orgId_; }
     const boost::json::object& record() const { return record_; }
     boost::asio::any_io_executor executor() const { return ex_; }
     bool ended() const { return ended_; }
@@ -51,31 +60,69 @@ public:
 private:
     static boost::asio::awaitable<void> clock(std::shared_ptr<CallSession> self);
     void onTick();
-    void send(const std::string& type, boost::json::object msg);
+    /// A message to the client (filtered by clientMessages) and, unless `server` is false,
+    /// to the server URL through the outbox (filtered by serverMessages).
+    void send(const std::string& type, boost::json::object msg, bool server = true);
+    /// Vapi's server message body: {"message": {type, timestamp, ...msg, call, assistant, customer}}.
+    std::string serverBody(const std::string& type, boost::json::object msg, bool withArtifact) const;
+    boost::json::object liveArtifact() const;
     double secondsFromStart() const;
     int64_t epochNowMs() const;
     void addMessage(boost::json::object m);
     void flushBotTurn();
     void speak(const std::string& text, bool endCallAfter, bool interruptible);
     void handleToolCall(const providers::ToolCall& call);
+    void runTools();
+    /// Squad handoff: `name` takes over the call with the conversation so far.
+    std::optional<std::string> handoff(const std::string& name, const boost::json::object& destination);
+    void completeHandoff();
+    /// assistant_-derived settings (serverMessages, server URL, tools, timers, ...).
+    void configureFromAssistant();
+    void toolResult(const providers::ToolCall& call, const std::string& result, bool isError,
+                    const boost::json::object* spokenMessage, bool respond);
+    static boost::asio::awaitable<void> callToolServer(std::shared_ptr<CallSession> self,
+                                                       providers::ToolCall call,
+                                                       boost::json::object tool,
+                                                       webhooks::Target target);
     boost::asio::awaitable<void> finish(std::string reason);
+    /// analysisPlan: summary, structured data, success evaluation (call/analysis.h).
+    boost::asio::awaitable<boost::json::object> analyze(std::string reason);
 
     CallManager& mgr_;
     std::string id_, orgId_;
     boost::json::object record_;
-    boost::json::object assistant_;
+    boost::json::object assistant_;  // the active assistant (changes on a squad handoff)
+    boost::json::object monitorSource_;
+    boost::json::array squad_;        // [{name, assistant}] of a squad call
+    std::string memberName_;          // the active squad member
+    struct PendingHandoff {
+        std::string name;
+        boost::json::object destination;
+    };
+    std::optional<PendingHandoff> handoff_;  // waits for the current speech to finish
     std::shared_ptr<TransportSink> sink_;
     boost::asio::any_io_executor ex_;
     std::unique_ptr<pipeline::Pipeline> pipeline_;
     audio::CallRecorder recorder_;
     audio::JitterStats jitter_;
     std::set<std::string> clientMessages_;
+    std::set<std::string> serverMessages_;
+    std::vector<std::shared_ptr<Listener>> listeners_;
+    std::vector<int16_t> listenCustomer_;  // customer audio not yet sent to listeners
+    std::vector<int16_t> listenFrame_;
+    ServerContext serverCtx_;
+    webhooks::Target server_;  // assistant.server -> org.server
+    std::map<std::string, boost::json::object> tools_;  // function name -> tool config
+    std::vector<providers::ToolCall> pendingToolCalls_;  // of the model turn in progress
+    int toolsOutstanding_ = 0;   // tool calls of the last model turn still running
+    bool toolsRespond_ = false;  // the model answers once they are all back
 
     std::chrono::steady_clock::time_point start_;
     int64_t startEpochMs_ = 0;
     int64_t inputSamples_ = 0;
     int64_t outputFrames_ = 0;
-    bool started_ = false, ended_ = false;
+    bool started_ = false;
+    std::atomic<bool> ended_{false};  // read by other threads (monitor, listen)
     int64_t awaitingReplyMs_ = -1;  // call clock of the turn still waiting for a reply
     static constexpr int64_t kHangMs = 5000;  // no reply this long after a turn -> "hang"
     bool ending_ = false;  // end() is cutting off the assistant's speech

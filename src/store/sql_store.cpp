@@ -1,5 +1,7 @@
 #include "store/sql_store.h"
 
+#include <algorithm>
+
 namespace voxa::store {
 namespace {
 
@@ -66,6 +68,23 @@ void SqlStore::insertResource(const Resource& r) {
                ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
            {r.id, r.orgId, r.kind, r.createdAt, r.updatedAt, r.body, textOrNull(r.a1),
             textOrNull(r.a2), textOrNull(r.a3)});
+}
+
+void SqlStore::insertResources(const std::vector<Resource>& rows) {
+    constexpr size_t kChunk = 200;
+    for (size_t start = 0; start < rows.size(); start += kChunk) {
+        size_t end = std::min(rows.size(), start + kChunk);
+        std::string sql = "INSERT INTO resources (" + std::string(kResourceColumns) + ") VALUES ";
+        SqlParams params;
+        params.reserve((end - start) * 9);
+        for (size_t i = start; i < end; ++i) {
+            auto& r = rows[i];
+            sql += i > start ? ", (?, ?, ?, ?, ?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?, ?, ?, ?, ?)";
+            params.insert(params.end(), {r.id, r.orgId, r.kind, r.createdAt, r.updatedAt, r.body,
+                                         textOrNull(r.a1), textOrNull(r.a2), textOrNull(r.a3)});
+        }
+        change(sql, params);
+    }
 }
 
 std::optional<Resource> SqlStore::getResource(const std::string& kind, const std::string& orgId,
@@ -159,6 +178,112 @@ std::vector<ApiKey> SqlStore::listKeys(const std::string& orgId) {
 
 bool SqlStore::deleteKey(const std::string& orgId, const std::string& id) {
     return change("DELETE FROM api_keys WHERE org_id = ? AND id = ?", {orgId, id}) > 0;
+}
+
+// Webhook outbox ----------------------------------------------------------------------
+
+namespace {
+const std::string kEventColumns =
+    "id, org_id, order_key, seq, type, target, body, status, attempts, next_attempt_at, "
+    "expires_at, created_at, updated_at, last_status, last_error";
+
+int64_t toInt(const std::string& s) { return s.empty() ? 0 : std::stoll(s); }
+}  // namespace
+
+std::vector<OutboxEvent> SqlStore::queryEvents(const std::string& sql, const SqlParams& params) {
+    std::vector<OutboxEvent> out;
+    query(sql, params, [&](const SqlRow& row) {
+        out.push_back(OutboxEvent{.id = row.text(0),
+                                  .orgId = row.text(1),
+                                  .orderKey = row.text(2),
+                                  .seq = toInt(row.text(3)),
+                                  .type = row.text(4),
+                                  .target = row.text(5),
+                                  .body = row.text(6),
+                                  .status = row.text(7),
+                                  .attempts = static_cast<int>(toInt(row.text(8))),
+                                  .nextAttemptMs = toInt(row.text(9)),
+                                  .expiresMs = toInt(row.text(10)),
+                                  .createdAt = row.text(11),
+                                  .updatedAt = row.text(12),
+                                  .lastStatus = static_cast<int>(toInt(row.text(13))),
+                                  .lastError = row.text(14)});
+    });
+    return out;
+}
+
+void SqlStore::insertEvents(const std::vector<OutboxEvent>& events) {
+    if (events.empty()) return;
+    std::string sql = "INSERT INTO webhook_outbox (" + kEventColumns + ") VALUES ";
+    SqlParams params;
+    params.reserve(events.size() * 15);
+    for (size_t i = 0; i < events.size(); ++i) {
+        auto& e = events[i];
+        sql += i ? ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                 : "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+        params.insert(params.end(),
+                      {e.id, e.orgId, e.orderKey, e.seq, e.type, e.target, e.body, e.status,
+                       int64_t{e.attempts}, e.nextAttemptMs, e.expiresMs, e.createdAt,
+                       e.updatedAt.empty() ? e.createdAt : e.updatedAt,
+                       e.lastStatus ? SqlParam{int64_t{e.lastStatus}} : SqlParam{},
+                       textOrNull(e.lastError)});
+    }
+    change(sql, params);
+}
+
+std::vector<OutboxEvent> SqlStore::dueEvents(int64_t nowMs, int limit) {
+    return queryEvents(
+        "SELECT " + kEventColumns + " FROM webhook_outbox e"
+        " WHERE e.status = 'pending' AND e.next_attempt_at <= ?"
+        " AND (e.claim_until IS NULL OR e.claim_until < ?)"
+        " AND NOT EXISTS (SELECT 1 FROM webhook_outbox p WHERE p.status = 'pending'"
+        " AND p.order_key = e.order_key AND p.seq < e.seq)"
+        " ORDER BY e.next_attempt_at, e.seq LIMIT ?",
+        {nowMs, nowMs, int64_t{limit}});
+}
+
+bool SqlStore::claimEvent(const std::string& id, int64_t nowMs, int64_t untilMs) {
+    return change("UPDATE webhook_outbox SET claim_until = ? WHERE id = ? AND status = 'pending'"
+                  " AND (claim_until IS NULL OR claim_until < ?)",
+                  {untilMs, id, nowMs}) > 0;
+}
+
+void SqlStore::updateEvent(const OutboxEvent& e) {
+    change("UPDATE webhook_outbox SET status = ?, attempts = ?, next_attempt_at = ?,"
+           " updated_at = ?, last_status = ?, last_error = ?, claim_until = NULL WHERE id = ?",
+           {e.status, int64_t{e.attempts}, e.nextAttemptMs, e.updatedAt,
+            e.lastStatus ? SqlParam{int64_t{e.lastStatus}} : SqlParam{}, textOrNull(e.lastError),
+            e.id});
+}
+
+std::optional<OutboxEvent> SqlStore::getEvent(const std::string& id) {
+    return first(queryEvents("SELECT " + kEventColumns + " FROM webhook_outbox WHERE id = ?", {id}));
+}
+
+std::vector<OutboxEvent> SqlStore::listEvents(const std::string& orgId, const std::string& orderKey,
+                                              const std::string& status, int limit) {
+    std::string sql = "SELECT " + kEventColumns + " FROM webhook_outbox WHERE org_id = ?";
+    SqlParams params{orgId};
+    if (!orderKey.empty()) {
+        sql += " AND order_key = ?";
+        params.push_back(orderKey);
+    }
+    if (!status.empty()) {
+        sql += " AND status = ?";
+        params.push_back(status);
+    }
+    sql += " ORDER BY seq LIMIT ?";
+    params.push_back(int64_t{limit});
+    return queryEvents(sql, params);
+}
+
+void SqlStore::releaseClaims() {
+    change("UPDATE webhook_outbox SET claim_until = NULL WHERE claim_until IS NOT NULL", {});
+}
+
+int64_t SqlStore::pruneEvents(const std::string& updatedBefore) {
+    return change("DELETE FROM webhook_outbox WHERE status <> 'pending' AND updated_at < ?",
+                  {updatedBefore});
 }
 
 }  // namespace voxa::store

@@ -13,6 +13,7 @@ namespace voxa::store {
 class SqlStore : public StoreBackend {
 public:
     void insertResource(const Resource& r) override;
+    void insertResources(const std::vector<Resource>& rows) override;
     std::optional<Resource> getResource(const std::string& kind, const std::string& orgId,
                                         const std::string& id) override;
     std::optional<Resource> getResourceAnyOrg(const std::string& kind,
@@ -38,6 +39,16 @@ public:
     std::vector<ApiKey> listKeys(const std::string& orgId) override;
     bool deleteKey(const std::string& orgId, const std::string& id) override;
 
+    void insertEvents(const std::vector<OutboxEvent>& events) override;
+    std::vector<OutboxEvent> dueEvents(int64_t nowMs, int limit) override;
+    bool claimEvent(const std::string& id, int64_t nowMs, int64_t untilMs) override;
+    void updateEvent(const OutboxEvent& e) override;
+    std::optional<OutboxEvent> getEvent(const std::string& id) override;
+    std::vector<OutboxEvent> listEvents(const std::string& orgId, const std::string& orderKey,
+                                        const std::string& status, int limit) override;
+    void releaseClaims() override;
+    int64_t pruneEvents(const std::string& updatedBefore) override;
+
 protected:
     /// Runs one statement, calling onRow for each result row. Throws StoreError.
     virtual void query(const std::string& sql, const SqlParams& params, const RowFn& onRow) = 0;
@@ -49,6 +60,7 @@ private:
     std::vector<Resource> queryResources(const std::string& sql, const SqlParams& params);
     std::vector<Org> queryOrgs(const std::string& sql, const SqlParams& params);
     std::vector<ApiKey> queryKeys(const std::string& sql, const SqlParams& params);
+    std::vector<OutboxEvent> queryEvents(const std::string& sql, const SqlParams& params);
 };
 
 }  // namespace voxa::store

@@ -71,6 +71,25 @@ struct ApiKey {
     std::string body;  // JSON: restrictions etc.
 };
 
+/// A server message waiting in the webhook outbox (see webhooks/webhooks.h). Events with
+/// the same orderKey are handed out one at a time, lowest seq first.
+struct OutboxEvent {
+    std::string id;        // X-Voxa-Event-Id, stable across retries
+    std::string orgId;
+    std::string orderKey;  // the call id (or the event id when there is no call)
+    int64_t seq = 0;       // increasing per orderKey
+    std::string type;      // message.type
+    std::string target;    // JSON: where and how to deliver (url, headers, signing, backoff)
+    std::string body;      // the request body, exactly as it is sent
+    std::string status = "pending";  // pending | delivered | failed
+    int attempts = 0;
+    int64_t nextAttemptMs = 0;  // epoch ms
+    int64_t expiresMs = 0;
+    std::string createdAt, updatedAt;
+    int lastStatus = 0;  // HTTP status of the last attempt, 0 = none / no response
+    std::string lastError;
+};
+
 /// Thrown for storage failures (connection lost, constraint violated, ...).
 struct StoreError : std::runtime_error {
     using std::runtime_error::runtime_error;
@@ -90,6 +109,8 @@ public:
 
     // Resources -----------------------------------------------------------------
     virtual void insertResource(const Resource& r) = 0;
+    /// Inserts many rows atomically (in one statement per few hundred rows).
+    virtual void insertResources(const std::vector<Resource>& rows) = 0;
     virtual std::optional<Resource> getResource(const std::string& kind, const std::string& orgId,
                                                 const std::string& id) = 0;
     /// Looks a resource up by id in any org (for routing, e.g. a call's WebSocket).
@@ -119,6 +140,28 @@ public:
     virtual std::optional<ApiKey> getKey(const std::string& orgId, const std::string& id) = 0;
     virtual std::vector<ApiKey> listKeys(const std::string& orgId) = 0;
     virtual bool deleteKey(const std::string& orgId, const std::string& id) = 0;
+
+    // Webhook outbox -----------------------------------------------------------------
+    /// Stores events atomically (one statement).
+    virtual void insertEvents(const std::vector<OutboxEvent>& events) = 0;
+    /// Pending events that are due at `nowMs`, not claimed, and first in line for their
+    /// orderKey; oldest first.
+    virtual std::vector<OutboxEvent> dueEvents(int64_t nowMs, int limit) = 0;
+    /// Takes an event for delivery until `untilMs` (a lease). False if another worker has it.
+    virtual bool claimEvent(const std::string& id, int64_t nowMs, int64_t untilMs) = 0;
+    /// Records an attempt's outcome: status, attempts, nextAttemptMs, lastStatus, lastError,
+    /// updatedAt; releases the claim.
+    virtual void updateEvent(const OutboxEvent& e) = 0;
+    virtual std::optional<OutboxEvent> getEvent(const std::string& id) = 0;
+    /// Events of one org, filtered by orderKey (empty = all) and status (empty = all),
+    /// ordered by seq.
+    virtual std::vector<OutboxEvent> listEvents(const std::string& orgId,
+                                                const std::string& orderKey,
+                                                const std::string& status, int limit) = 0;
+    /// Releases every claim (a single-node restart: no other worker can hold one).
+    virtual void releaseClaims() = 0;
+    /// Deletes delivered and failed events last updated before `updatedBefore` (ISO).
+    virtual int64_t pruneEvents(const std::string& updatedBefore) = 0;
 };
 
 struct Options {

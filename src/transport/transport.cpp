@@ -5,6 +5,7 @@
 #include "common/ids.h"
 #include "common/offload.h"
 #include "common/url.h"
+#include "transport/listen/listen.h"
 #include "transport/ws/ws_transport.h"
 
 namespace voxa::transport {
@@ -26,15 +27,23 @@ std::string callIdFor(std::string_view path, std::string_view suffix) {
 net::UpgradeHandler makeUpgradeHandler(call::CallManager& calls, auth::Auth& auth,
                                        asio::thread_pool& dbPool) {
     return [&calls, &auth, &dbPool](net::HttpRequest& req) -> asio::awaitable<std::optional<net::WsHandler>> {
-        std::string callId = callIdFor(req.path, "transport");
-        if (callId.empty()) co_return std::nullopt;
-        std::string token = url::queryParam(req.query, "token").value_or("");
         std::string bearerOrg;
         if (auto key = auth::bearerToken(req.header("authorization")); !key.empty()) {
             std::string secret(key);
             auto p = co_await offload(dbPool, [&] { return auth.lookup(secret); });
             if (p && p->isPrivate()) bearerOrg = p->orgId;
         }
+        // monitor.listenUrl: the call's audio, live.
+        if (std::string id = callIdFor(req.path, "listen"); !id.empty()) {
+            auto m = calls.monitor(id);
+            if (!m || (m->listenAuth && bearerOrg != m->orgId)) co_return std::nullopt;
+            co_return net::WsHandler([&calls, id](std::shared_ptr<net::WsConnection> ws) {
+                return listen::serve(std::move(ws), calls, id);
+            });
+        }
+        std::string callId = callIdFor(req.path, "transport");
+        if (callId.empty()) co_return std::nullopt;
+        std::string token = url::queryParam(req.query, "token").value_or("");
         if (!calls.canAttach(callId, token, bearerOrg)) co_return std::nullopt;
         co_return net::WsHandler([&calls, callId, token, bearerOrg](std::shared_ptr<net::WsConnection> ws) {
             return ws::serve(std::move(ws), calls, callId, token, bearerOrg);

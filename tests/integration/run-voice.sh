@@ -92,6 +92,7 @@ out="$(printf '%s\n' "$out" | grep -m1 '^{')"
 key="$(node -e 'const o=JSON.parse(process.argv[1]);if(!o.privateKey){process.exit(1)}console.log(o.privateKey)' "$out")" ||
   { log "create-org printed no privateKey"; exit 1; }
 export VOXA_BASE_URL="$base"
+export VOXA_BIN="$bin"   # tests that restart a server of their own (webhook-faults)
 export VOXA_KEY="$key"
 
 log "running the suite"

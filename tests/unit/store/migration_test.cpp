@@ -72,8 +72,9 @@ TEST_P(StoreMigrationTest, RefusesAChangedMigration) {
 TEST_P(StoreMigrationTest, AFailingMigrationIsRolledBackAndNotRecorded) {
     auto bad = makeMigration(910, "0910_bad.sql",
                              "CREATE TABLE t910 (x INTEGER);\nSELECT * FROM no_such_table;");
+    int64_t latest = loadMigrations(store_->dialect()).back().version;
     EXPECT_THROW(backend().applyMigrations({bad}), StoreError);
-    EXPECT_EQ(backend().appliedMigrations().back().version, 1);
+    EXPECT_EQ(backend().appliedMigrations().back().version, latest);
     // t910 must not exist, or creating it again would fail.
     EXPECT_NO_THROW(backend().applyMigrations(
         {makeMigration(910, "0910_good.sql", "CREATE TABLE t910 (x INTEGER)")}));

@@ -1,0 +1,133 @@
+// Function tools whose calls go to the tool's server (Vapi's tool-calls server message):
+// the result flows back into the model's turn, tool.messages are spoken at the right
+// moments, and bad answers (not JSON, too slow, an error) leave the call going with the
+// error in messages[].
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import * as L from "./lib.mjs";
+import { startReceiver } from "./receiver.mjs";
+
+function spoken(client) {
+    return client.ofType("transcript").filter((m) => m.role === "assistant" && m.transcriptType === "final").map((m) => m.transcript);
+}
+
+async function ask(call, client, text, expect, timeoutMs = 10000) {
+    const r = await L.control(call, { type: "add-message", message: { role: "user", content: text } });
+    assert.equal(r.status, 200, r.text);
+    return client.waitFor(() => spoken(client).find((s) => expect.test(s)), timeoutMs, `a reply matching ${expect}`)
+        .catch((e) => { throw new Error(`${e.message}\nassistant said: ${JSON.stringify(spoken(client))}\n` +
+                                   `model context: ${JSON.stringify(client.ofType("conversation-update").at(-1)?.messagesOpenAIFormatted)}`); });
+}
+
+test("tool-calls: the server's result changes what the assistant says; bad answers become errors in messages[]", async (t) => {
+    const rx = await startReceiver(async (req) => {
+        const m = req.json?.message;
+        if (m?.type !== "tool-calls") return { status: 200, json: {} };
+        const call = m.toolCallList[0];
+        switch (call.function.name) {
+            case "getWeather":
+                return { json: { results: [{ toolCallId: call.id, name: "getWeather",
+                                             result: `sunny in ${call.function.arguments.city}` }] } };
+            case "brokenTool":
+                return { text: "<html>oops</html>", contentType: "text/html" };
+            case "slowTool":
+                return { hang: true };
+            case "failingTool":
+                return { json: { results: [{ toolCallId: call.id, error: "the database is down" }] } };
+        }
+        return { status: 404, json: {} };
+    });
+    t.after(() => rx.close());
+
+    // A stored tool referenced by model.toolIds, with its own server URL.
+    const stored = await L.api("POST", "/tool", {
+        type: "function",
+        function: { name: "brokenTool", description: "Answers with HTML", parameters: { type: "object", properties: {} } },
+        server: { url: `${rx.url}/broken` },
+    });
+    assert.equal(stored.status, 201, stored.text);
+
+    const fn = (name, extra = {}) => ({
+        type: "function",
+        function: { name, description: name, parameters: { type: "object", properties: { city: { type: "string" } } } },
+        ...extra,
+    });
+    const assistant = L.localAssistant({
+        firstMessage: "Hi.",
+        server: { url: `${rx.url}/assistant-server` },
+        serverMessages: ["end-of-call-report"],
+        model: {
+            provider: "local",
+            rules: [
+                { match: ["weather"], tool: "getWeather", arguments: { city: "Paris" }, toolReply: "The weather is {{result}}." },
+                { match: ["broken"], tool: "brokenTool", toolReply: "Broken result: {{result}}" },
+                { match: ["slow"], tool: "slowTool", toolReply: "Slow result: {{result}}" },
+                { match: ["failing"], tool: "failingTool", toolReply: "Failing result: {{result}}" },
+                { match: ["hello"], reply: "Hello again." },
+            ],
+            toolIds: [stored.json.id],
+            tools: [
+                fn("getWeather", { server: { url: `${rx.url}/weather` },
+                                   messages: [{ type: "request-start", content: "Let me check the weather." }] }),
+                fn("slowTool", { server: { url: `${rx.url}/slow`, timeoutSeconds: 1 },
+                                 messages: [{ type: "request-response-delayed", timingMilliseconds: 300, content: "Still working on it." },
+                                            { type: "request-failed", content: "Sorry, that took too long." }] }),
+                fn("failingTool"),  // no server of its own: the assistant's server URL
+            ],
+        },
+    });
+    const { call, client } = await L.startCall({ assistant });
+    t.after(() => client.close());
+    client.startContinuous();
+    await client.waitForMessage({ type: "speech-update", role: "assistant", status: "stopped" }, 8000);
+
+    // 1. The result reaches the model and changes its reply.
+    const weather = await ask(call, client, "what is the weather like", /sunny in paris/i);
+    L.note(`tools: heard "${weather}"`);
+    const said = spoken(client);
+    assert.ok(said.indexOf("Let me check the weather.") >= 0 && said.indexOf("Let me check the weather.") < said.indexOf(weather),
+              `request-start before the reply: ${JSON.stringify(said)}`);
+    const req = rx.ofType("tool-calls").find((r) => r.path === "/weather").json.message;
+    assert.equal(req.toolCallList.length, 1);
+    assert.equal(req.toolCallList[0].type, "function");
+    assert.equal(req.toolCallList[0].function.name, "getWeather");
+    assert.deepEqual(req.toolCallList[0].function.arguments, { city: "Paris" });
+    assert.equal(req.toolWithToolCallList[0].function.name, "getWeather");
+    assert.equal(req.toolWithToolCallList[0].toolCall.id, req.toolCallList[0].id);
+    assert.equal(req.call.id, call.id);
+    assert.ok(Array.isArray(req.artifact.messages));
+    // The client heard about it too (clientMessages default has tool-calls).
+    assert.ok(client.ofType("tool-calls").some((m) => m.toolCallList[0].function.name === "getWeather"));
+
+    // 2. Not JSON -> an error result; the call goes on.
+    await ask(call, client, "use the broken tool", /Broken result: .*not JSON/i);
+    // 3. Too slow -> request-response-delayed spoken, then the timeout -> request-failed spoken
+    //    instead of a model reply.
+    const t0 = Date.now();
+    await client.waitFor(() => false, 1).catch(() => {});
+    await ask(call, client, "try the slow tool", /Sorry, that took too long\./, 8000);
+    assert.ok(spoken(client).includes("Still working on it."), JSON.stringify(spoken(client)));
+    assert.ok(Date.now() - t0 < 6000);
+    // 4. An error in results[] (the assistant's server URL, no tool server).
+    await ask(call, client, "call the failing tool", /Failing result: the database is down/);
+    assert.equal(rx.ofType("tool-calls").find((r) => r.json.message.toolCallList[0].function.name === "failingTool").path, "/assistant-server");
+    // 5. Still a conversation.
+    await ask(call, client, "hello", /Hello again\./);
+
+    await L.control(call, { type: "end-call" });
+    const rec = await L.waitForEnded(call.id);
+    const calls = L.byRole(rec, "tool_calls").map((m) => m.toolCalls[0].function.name);
+    assert.deepEqual(calls, ["getWeather", "brokenTool", "slowTool", "failingTool"]);
+    const results = L.byRole(rec, "tool_call_result");
+    assert.equal(results.length, 4);
+    assert.equal(results[0].result, "sunny in Paris");
+    assert.equal(results[0].error, undefined);
+    assert.match(results[1].error, /not JSON/);
+    assert.match(results[2].error, /timeout/i);
+    assert.equal(results[3].error, "the database is down");
+    for (const r of results) assert.equal(r.toolCallId, L.byRole(rec, "tool_calls").find((c) => c.toolCalls[0].id === r.toolCallId).toolCalls[0].id);
+    // The tool requests are in the delivery logs as well.
+    const logs = await L.api("GET", `/logs?callId=${call.id}&webhookType=tool-calls`);
+    assert.equal(logs.json.results.length, 4);
+    assert.ok(logs.json.results.some((l) => l.responseHttpCode === 200 && /not JSON/.test(l.error)));
+});
