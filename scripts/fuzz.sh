@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the fuzzers with clang (libFuzzer + ASan + UBSan) and runs each of them.
 #
-#   scripts/fuzz.sh [seconds] [targets]   (default 60 s each; targets: "json_dto sse ws_inbound";
+#   scripts/fuzz.sh [seconds] [targets]   (default 60 s each; targets: "json_dto sse ws_inbound
+#                                          twilio_stream";
 #                                          FUZZ_BUILD_DIR overrides build-fuzz/)
 #
 # json_dto: request-body validation. sse: the OpenAI stream (SSE) parser, whose seeds are
@@ -15,7 +16,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-60}
-targets=${2:-json_dto sse ws_inbound}
+targets=${2:-json_dto sse ws_inbound twilio_stream}
 out=${FUZZ_BUILD_DIR:-$root/build-fuzz}
 cxx=${CXX_FUZZ:-clang++}
 mkdir -p "$out/obj" "$out/corpus"
@@ -117,11 +118,34 @@ build_ws_inbound() {
         "$out/corpus-ws"
 }
 
+build_twilio_stream() {
+    local objects=()
+    for src in "$root/src/transport/twilio/media_stream.cpp" "$root/src/audio/g711.cpp" \
+               "$root/src/audio/resampler.cpp" "$root/src/common/crypto.cpp" \
+               "$root/tests/fuzz/twilio_stream_fuzz.cpp"; do
+        local obj="$out/obj/$(basename "${src%.cpp}").o"
+        objects+=("$obj")
+        "$cxx" "${flags[@]}" -c "$src" -o "$obj"
+    done
+    "$cxx" -fsanitize=fuzzer,address,undefined "${objects[@]}" -lboost_json -lspeexdsp -lcrypto \
+        -o "$out/twilio_stream_fuzz"
+    mkdir -p "$out/corpus-twilio"
+    printf '{"event":"connected"}\0{"event":"start","start":{"streamSid":"MZ1","callSid":"CA1","customParameters":{"token":"t"}}}\0{"event":"media","media":{"track":"inbound","payload":"//////////8="}}\0{"event":"stop"}' \
+        > "$out/corpus-twilio/seed-call"
+    printf '{"event":"media","media":{"payload":"not base64!"}}\0{"event":5}\0[]' > "$out/corpus-twilio/seed-bad"
+    echo "fuzz: running twilio_stream_fuzz for ${seconds}s"
+    "$out/twilio_stream_fuzz" \
+        -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+        -print_final_stats=1 -artifact_prefix="$out/twilio-" \
+        "$out/corpus-twilio"
+}
+
 for target in $targets; do
     case "$target" in
         json_dto) build_json_dto ;;
         sse) build_sse ;;
         ws_inbound) build_ws_inbound ;;
+        twilio_stream) build_twilio_stream ;;
         *) echo "fuzz: unknown target $target" >&2; exit 2 ;;
     esac
 done

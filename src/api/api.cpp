@@ -90,6 +90,7 @@ Api::Api(ApiContext ctx)
     registerTokens(*router_);
     registerCalls(*router_);
     registerLogs(*router_);
+    registerTwilio(*router_);
 }
 
 Api::~Api() = default;

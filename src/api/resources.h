@@ -16,5 +16,6 @@ void registerOrgs(Router& router);
 void registerTokens(Router& router);
 void registerCalls(Router& router);
 void registerLogs(Router& router);
+void registerTwilio(Router& router);
 
 }  // namespace voxa::api

@@ -36,6 +36,8 @@ public:
     virtual void sendAudio(std::span<const int16_t> pcm) = 0;
     /// A client message (already filtered by the assistant's clientMessages).
     virtual void sendJson(const boost::json::object& message) = 0;
+    /// Barge-in: drop audio the far end has buffered but not played (Twilio "clear").
+    virtual void clearAudio() {}
     /// Ends the connection (the call is over).
     virtual void close() = 0;
 };
@@ -68,6 +70,7 @@ struct ServerContext {
 struct CallSetup {
     boost::json::object assistant;  // the assistant that starts (a squad's first member)
     ServerContext server;
+    boost::json::object phoneNumber;  // phone calls: the number called (server, name, ...)
     boost::json::array squad;       // squad calls: [{name, assistant}], members in order
 };
 
@@ -88,6 +91,20 @@ public:
 
     /// Validated CreateCallDTO body -> the stored call (201). Throws CallError.
     boost::asio::awaitable<boost::json::object> create(std::string orgId, boost::json::object body);
+
+    /// An inbound phone call, answered by a telephony transport (twilio/).
+    struct Inbound {
+        std::string callId;          // chosen before assistant-request
+        boost::json::object phoneNumber;  // the stored phone number that was called
+        std::string from;            // the caller's number (customer.number)
+        std::string provider = "twilio";
+        std::string providerCallId;  // e.g. Twilio's CallSid
+        std::string token;           // out: the transport's one-time token
+    };
+    /// `body`: {assistantId | assistant | squadId | squad, assistantOverrides?} as chosen by
+    /// the phone number or the assistant-request answer. The call waits for attach().
+    boost::asio::awaitable<boost::json::object> createInbound(std::string orgId, boost::json::object body,
+                                                              Inbound& in);
 
     /// The transport connected: starts the call's session on `executor`. nullptr if the
     /// call does not exist, is not waiting for a transport, or the token is wrong.
@@ -122,6 +139,8 @@ public:
     const CallSettings& settings() const { return settings_; }
 
 private:
+    boost::asio::awaitable<boost::json::object> createCall(std::string orgId, boost::json::object body,
+                                                           Inbound* inbound);
     store::Store& store_;
     boost::asio::thread_pool& dbPool_;
     boost::asio::thread_pool& compute_;

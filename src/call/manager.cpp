@@ -220,6 +220,19 @@ std::string CallManager::recordingPath(const std::string& orgId, const std::stri
 }
 
 asio::awaitable<json::object> CallManager::create(std::string orgId, json::object body) {
+    if (body.contains("phoneNumberId") || body.contains("phoneNumber") || body.contains("customers"))
+        throw CallError(400, "Outbound phone calls are not available on this server yet; use the vapi.websocket transport.");
+    json::object call = co_await createCall(std::move(orgId), std::move(body), nullptr);
+    co_return call;
+}
+
+asio::awaitable<json::object> CallManager::createInbound(std::string orgId, json::object body, Inbound& in) {
+    json::object call = co_await createCall(std::move(orgId), std::move(body), &in);
+    co_return call;
+}
+
+asio::awaitable<json::object> CallManager::createCall(std::string orgId, json::object body,
+                                                      Inbound* inbound) {
     int sources = 0;
     for (auto* k : {"assistantId", "assistant", "squadId", "squad", "workflowId", "workflow"})
         if (body.contains(k)) ++sources;
@@ -229,9 +242,6 @@ asio::awaitable<json::object> CallManager::create(std::string orgId, json::objec
         throw CallError(400, "Provide only one of `assistant`, `assistantId`, `squad`, `squadId`.");
     if (body.contains("workflowId") || body.contains("workflow"))
         throw CallError(400, "Workflows are retired; use an assistant or a squad.");
-    if (body.contains("phoneNumberId") || body.contains("phoneNumber") || body.contains("customers"))
-        throw CallError(400, "Phone calls are not available on this server yet; use the vapi.websocket transport.");
-
     // Resolve what runs the call: one assistant, or a squad whose first member starts.
     json::object callOverrides;
     if (auto* o = body.if_contains("assistantOverrides"); o && o->is_object()) callOverrides = o->as_object();
@@ -279,15 +289,23 @@ asio::awaitable<json::object> CallManager::create(std::string orgId, json::objec
 
     // The record.
     json::object call;
-    std::string id = newId();
+    std::string id = inbound && !inbound->callId.empty() ? inbound->callId : newId();
     std::string now = isoNow();
     call["id"] = id;
     call["orgId"] = orgId;
-    call["type"] = "vapi.websocketCall";
-    call["status"] = "queued";
+    call["type"] = inbound ? "inboundPhoneCall" : "vapi.websocketCall";
+    call["status"] = inbound ? "ringing" : "queued";
     for (auto* k : {"assistantId", "assistant", "assistantOverrides", "squadId", "squad", "name",
                     "metadata", "customer", "customerId"})
         if (auto* v = body.if_contains(k)) call[k] = *v;
+    if (inbound) {
+        call["phoneNumberId"] = str(inbound->phoneNumber, "id");
+        call["customer"] = json::object{{"number", inbound->from}};
+        call["phoneCallProvider"] = inbound->provider;
+        call["phoneCallTransport"] = "pstn";
+        call["phoneCallProviderId"] = inbound->providerCallId;
+        body.erase("transport");
+    }
     json::object transport{{"provider", "vapi.websocket"}};
     json::object format{{"format", "pcm_s16le"}, {"container", "raw"}, {"sampleRate", 16000}};
     if (auto* t = body.if_contains("transport"); t && t->is_object()) {
@@ -315,9 +333,13 @@ asio::awaitable<json::object> CallManager::create(std::string orgId, json::objec
                          : base.starts_with("http://") ? "ws://" + base.substr(7)
                                                       : base;
     std::string token = randomToken(24);
-    transport["audioFormat"] = format;
-    transport["websocketCallUrl"] = wsBase + "/" + id + "/transport?token=" + token;
-    call["transport"] = transport;
+    if (inbound) {
+        inbound->token = token;  // the telephony transport carries it (e.g. a TwiML <Parameter>)
+    } else {
+        transport["audioFormat"] = format;
+        transport["websocketCallUrl"] = wsBase + "/" + id + "/transport?token=" + token;
+        call["transport"] = transport;
+    }
     call["monitor"] = json::object{{"listenUrl", wsBase + "/" + id + "/listen"},
                                    {"controlUrl", base + "/" + id + "/control"}};
     call["createdAt"] = now;
@@ -332,9 +354,11 @@ asio::awaitable<json::object> CallManager::create(std::string orgId, json::objec
     }
 
     store::Resource r{.id = id, .orgId = orgId, .kind = "call", .createdAt = now, .updatedAt = now,
-                      .body = json::serialize(call), .a1 = assistantId, .a2 = "", .a3 = "queued"};
+                      .body = json::serialize(call), .a1 = assistantId,
+                      .a2 = inbound ? str(inbound->phoneNumber, "id") : "", .a3 = str(call, "status")};
     json::object forCredentials = resolved.as_object();
     forCredentials["squad"] = squadMembers;
+    if (inbound) forCredentials["phoneNumber"] = inbound->phoneNumber;
     ServerContext server = co_await loadServerContext(store_, dbPool_, orgId, std::move(forCredentials));
     co_await offload(dbPool_, [&] {
         store_.insertResource(r);
@@ -343,7 +367,9 @@ asio::awaitable<json::object> CallManager::create(std::string orgId, json::objec
     {
         std::lock_guard lock(gPendingMu);
         pending()[id] = Pending{token, orgId,
-                                CallSetup{std::move(resolved.as_object()), std::move(server), std::move(squadMembers)}};
+                                CallSetup{std::move(resolved.as_object()), std::move(server),
+                                          inbound ? inbound->phoneNumber : json::object{},
+                                          std::move(squadMembers)}};
     }
     co_return call;
 }

@@ -137,8 +137,9 @@ CallSession::CallSession(CallManager& mgr, json::object record, CallSetup setup,
     : mgr_(mgr),
       record_(std::move(record)),
       assistant_(std::move(setup.assistant)),
-      serverCtx_(std::move(setup.server)),
       squad_(std::move(setup.squad)),
+      phoneNumber_(std::move(setup.phoneNumber)),
+      serverCtx_(std::move(setup.server)),
       sink_(std::move(sink)),
       ex_(std::move(ex)) {
     id_ = str(record_, "id");
@@ -167,9 +168,13 @@ void CallSession::configureFromAssistant() {
     } else {
         for (auto* m : kDefaultServerMessages) serverMessages_.insert(m);
     }
-    // Where server messages go: assistant.server (or legacy serverUrl), else the org's.
+    // Where server messages go: assistant.server (or legacy serverUrl), else the phone
+    // number's, else the org's.
     server_ = webhooks::targetFrom(assistant_.if_contains("server"), serverCtx_.credentials,
                                    str(assistant_, "serverUrl"), str(assistant_, "serverUrlSecret"));
+    if (server_.empty())
+        server_ = webhooks::targetFrom(phoneNumber_.if_contains("server"), serverCtx_.credentials,
+                                       str(phoneNumber_, "serverUrl"), str(phoneNumber_, "serverUrlSecret"));
     if (server_.empty())
         server_ = webhooks::targetFrom(serverCtx_.org.if_contains("server"), serverCtx_.credentials,
                                        str(serverCtx_.org, "serverUrl"),
@@ -250,6 +255,7 @@ std::string CallSession::serverBody(const std::string& type, json::object msg, b
     m["call"] = record_;
     m["assistant"] = assistant_;
     if (auto* c = record_.if_contains("customer")) m["customer"] = *c;
+    if (!phoneNumber_.empty()) m["phoneNumber"] = phoneNumber_;
     return json::serialize(json::object{{"message", std::move(m)}});
 }
 
@@ -537,6 +543,7 @@ void CallSession::onFrame(const pipeline::Frame& f) {
             if (ending_) break;  // end() cutting the assistant off, not the user
             // The cut UtteranceSpoken frames came first, so botText_ is what was heard.
             pipeline_->recordInterruptedReply(botText_);
+            if (sink_) sink_->clearAudio();
             ++interruptions_;
             endAfter_.clear();
             endReasonAfter_.clear();

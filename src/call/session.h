@@ -94,6 +94,8 @@ private:
     boost::json::object assistant_;  // the active assistant (changes on a squad handoff)
     boost::json::object monitorSource_;
     boost::json::array squad_;        // [{name, assistant}] of a squad call
+    boost::json::object phoneNumber_; // phone calls: the number called
+    ServerContext serverCtx_;
     std::string memberName_;          // the active squad member
     struct PendingHandoff {
         std::string name;
@@ -110,7 +112,6 @@ private:
     std::vector<std::shared_ptr<Listener>> listeners_;
     std::vector<int16_t> listenCustomer_;  // customer audio not yet sent to listeners
     std::vector<int16_t> listenFrame_;
-    ServerContext serverCtx_;
     webhooks::Target server_;  // assistant.server -> org.server
     std::map<std::string, boost::json::object> tools_;  // function name -> tool config
     std::vector<providers::ToolCall> pendingToolCalls_;  // of the model turn in progress

@@ -6,6 +6,7 @@
 #include "common/offload.h"
 #include "common/url.h"
 #include "transport/listen/listen.h"
+#include "transport/twilio/twilio_transport.h"
 #include "transport/ws/ws_transport.h"
 
 namespace voxa::transport {
@@ -39,6 +40,13 @@ net::UpgradeHandler makeUpgradeHandler(call::CallManager& calls, auth::Auth& aut
             if (!m || (m->listenAuth && bearerOrg != m->orgId)) co_return std::nullopt;
             co_return net::WsHandler([&calls, id](std::shared_ptr<net::WsConnection> ws) {
                 return listen::serve(std::move(ws), calls, id);
+            });
+        }
+        // Twilio Media Streams: the token arrives in the stream's "start" message.
+        if (std::string id = callIdFor(req.path, "twilio"); !id.empty()) {
+            if (!calls.monitor(id)) co_return std::nullopt;
+            co_return net::WsHandler([&calls, id](std::shared_ptr<net::WsConnection> ws) {
+                return twilio::serve(std::move(ws), calls, id);
             });
         }
         std::string callId = callIdFor(req.path, "transport");

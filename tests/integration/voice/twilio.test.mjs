@@ -1,0 +1,210 @@
+// Inbound phone calls over Twilio: the voice webhook (POST /twilio/inbound_call, signed
+// with X-Twilio-Signature), assistant-request to the number's server URL choosing the
+// assistant, TwiML <Connect><Stream>, and the bidirectional Media Stream (8 kHz mu-law in
+// base64 JSON frames, "clear" on barge-in). Twilio's side is played by this test.
+import assert from "node:assert/strict";
+import { createHmac, randomBytes } from "node:crypto";
+import { test } from "node:test";
+import * as L from "./lib.mjs";
+import { startReceiver } from "./receiver.mjs";
+
+const AUTH_TOKEN = "twilio-auth-token-test";
+
+function twilioSignature(url, form) {
+    const data = url + Object.keys(form).sort().map((k) => k + form[k]).join("");
+    return createHmac("sha1", AUTH_TOKEN).update(data).digest("base64");
+}
+
+async function voiceWebhook(to, { from = "+15557654321", sign = true, badSignature = false } = {}) {
+    const form = { AccountSid: "AC" + randomBytes(16).toString("hex"), CallSid: "CA" + randomBytes(16).toString("hex"),
+                   CallStatus: "ringing", Direction: "inbound", ApiVersion: "2010-04-01", From: from, To: to,
+                   Caller: from, Called: to };
+    const url = `${L.BASE_URL}/twilio/inbound_call`;
+    const headers = { "Content-Type": "application/x-www-form-urlencoded" };
+    if (sign) headers["X-Twilio-Signature"] = badSignature ? "bm9wZQ==" : twilioSignature(url, form);
+    const res = await fetch(url, { method: "POST", headers, body: new URLSearchParams(form) });
+    return { status: res.status, type: res.headers.get("content-type"), twiml: await res.text(), form };
+}
+
+// Twilio's end of a Media Stream: 20 ms mu-law frames out, the server's media collected.
+class TwilioStream {
+    constructor(url, token, callSid) {
+        this.ws = new WebSocket(url);
+        this.streamSid = "MZ" + randomBytes(16).toString("hex");
+        this.callSid = callSid;
+        this.token = token;
+        this.received = [];   // {t, bytes}
+        this.events = [];     // every non-media message
+        this.queue = [];
+        this.ws.addEventListener("message", (ev) => {
+            const m = JSON.parse(ev.data);
+            if (m.event === "media") this.received.push({ t: L.now(), bytes: Buffer.from(m.media.payload, "base64"), sid: m.streamSid });
+            else this.events.push({ t: L.now(), ...m });
+        });
+        this.closed = new Promise((r) => this.ws.addEventListener("close", (ev) => r(ev.code)));
+    }
+    async open() {
+        await new Promise((resolve, reject) => {
+            this.ws.addEventListener("open", resolve, { once: true });
+            this.ws.addEventListener("error", () => reject(new Error("stream refused")), { once: true });
+        });
+        const send = (o) => this.ws.readyState === 1 && this.ws.send(JSON.stringify(o));
+        send({ event: "connected", protocol: "Call", version: "1.0.0" });
+        send({ event: "start", sequenceNumber: "1", streamSid: this.streamSid,
+               start: { streamSid: this.streamSid, callSid: this.callSid, tracks: ["inbound"],
+                        customParameters: { token: this.token },
+                        mediaFormat: { encoding: "audio/x-mulaw", sampleRate: 8000, channels: 1 } } });
+        const t0 = Date.now();
+        let n = 0;
+        this.timer = setInterval(() => {
+            // Drift-free: catch up to where the clock says we should be.
+            while (n * 20 <= Date.now() - t0) {
+                const frame = this.queue.length ? this.queue.shift() : Buffer.alloc(160, 0xff);
+                send({ event: "media", sequenceNumber: String(n + 2), streamSid: this.streamSid,
+                       media: { track: "inbound", chunk: String(n + 1), timestamp: String(n * 20), payload: frame.toString("base64") } });
+                n++;
+            }
+        }, 10);
+    }
+    say(ulaw) {
+        for (let i = 0; i < ulaw.length; i += 160) {
+            const f = Buffer.alloc(160, 0xff);
+            ulaw.copy(f, 0, i, Math.min(i + 160, ulaw.length));
+            this.queue.push(f);
+        }
+    }
+    stop() {
+        clearInterval(this.timer);
+        if (this.ws.readyState === 1) this.ws.send(JSON.stringify({ event: "stop", streamSid: this.streamSid, stop: { callSid: this.callSid } }));
+    }
+    receivedMs() { return this.received.reduce((a, r) => a + r.bytes.length, 0) / 8; }
+    voicedMs() { // frames that are not silence
+        return this.received.filter((r) => L.rms(L.decodeMulaw(r.bytes)) > 300).length * 20;
+    }
+}
+
+function streamFromTwiml(twiml) {
+    const url = /<Stream\b[^>]*\burl="([^"]+)"/.exec(twiml)?.[1]?.replace(/&amp;/g, "&");
+    const token = /<Parameter\b[^>]*name="token"[^>]*value="([^"]*)"/.exec(twiml)?.[1];
+    return { url, token };
+}
+
+test("inbound Twilio call: assistant-request picks the assistant; the Media Stream carries the conversation", async (t) => {
+    const FIRST = "Thanks for calling Acme, this is the automated assistant speaking, how may I help you today?";
+    const rx = await startReceiver((req) => {
+        if (req.type === "assistant-request")
+            return { json: { assistant: L.localAssistant({ firstMessage: FIRST, name: "Acme line", firstMessageInterruptionsEnabled: true,
+                                                            serverMessages: ["status-update", "end-of-call-report", "user-interrupted"] }) } };
+        return { status: 200, json: {} };
+    });
+    t.after(() => rx.close());
+    const number = "+1555" + String(Date.now()).slice(-7);
+    const pn = await L.api("POST", "/phone-number", { provider: "twilio", number, twilioAccountSid: "AC" + "1".repeat(32),
+                                                      twilioAuthToken: AUTH_TOKEN, server: { url: `${rx.url}/phone` } });
+    assert.equal(pn.status, 201, pn.text);
+    t.after(() => L.api("DELETE", `/phone-number/${pn.json.id}`));
+
+    const hook = await voiceWebhook(number);
+    assert.equal(hook.status, 200, hook.twiml);
+    assert.match(hook.type, /xml/);
+    const { url, token } = streamFromTwiml(hook.twiml);
+    assert.ok(url && token, hook.twiml);
+    const callId = /\/([0-9a-f-]{36})\/twilio$/.exec(url)[1];
+
+    // The assistant-request: Vapi's shape, the phone number without its auth token.
+    const ar = rx.ofType("assistant-request")[0];
+    assert.equal(ar.path, "/phone");
+    const m = ar.json.message;
+    assert.equal(m.call.id, callId);
+    assert.equal(m.call.type, "inboundPhoneCall");
+    assert.equal(m.phoneNumber.number, number);
+    assert.equal(m.phoneNumber.twilioAuthToken, undefined);
+    assert.equal(m.customer.number, "+15557654321");
+
+    const stream = new TwilioStream(url, token, hook.form.CallSid);
+    await stream.open();
+    t.after(() => stream.stop());
+    // The first message plays; the caller talks over it -> Twilio is told to "clear".
+    await L.sleep(2500);
+    assert.ok(stream.voicedMs() > 1000, `${stream.voicedMs()} ms of assistant audio`);
+    assert.ok(stream.received.every((r) => r.sid === stream.streamSid && r.bytes.length === 160), "20 ms mu-law frames on our streamSid");
+    const speech = await L.synth("wait a moment please I have a question", { rate: 8000, format: "mulaw" });
+    stream.say(speech);
+    await new Promise((resolve, reject) => {
+        const deadline = Date.now() + 8000;
+        const iv = setInterval(() => {
+            if (stream.events.some((e) => e.event === "clear")) { clearInterval(iv); resolve(); }
+            else if (Date.now() > deadline) { clearInterval(iv); reject(new Error(`no clear; events ${JSON.stringify(stream.events.map((e) => e.event))}`)); }
+        }, 20);
+    });
+    assert.equal(stream.events.find((e) => e.event === "clear").streamSid, stream.streamSid);
+    await L.sleep(1500);
+    stream.stop();
+    assert.equal(await Promise.race([stream.closed, L.sleep(5000).then(() => "open")]), 1000);
+
+    const rec = await L.waitForEnded(callId);
+    assert.equal(rec.type, "inboundPhoneCall");
+    assert.equal(rec.phoneNumberId, pn.json.id);
+    assert.equal(rec.customer.number, "+15557654321");
+    assert.equal(rec.phoneCallProvider, "twilio");
+    assert.equal(rec.phoneCallProviderId, hook.form.CallSid);
+    assert.equal(rec.endedReason, "customer-ended-call");
+    assert.ok(rec.artifact.performanceMetrics.numUserInterrupted >= 1);
+    // The chosen assistant's webhooks went to the phone number's server, with phoneNumber.
+    await rx.waitFor((reqs) => reqs.some((r) => r.type === "end-of-call-report"), 15000);
+    const report = rx.ofType("end-of-call-report")[0].json.message;
+    assert.equal(report.phoneNumber.number, number);
+    assert.equal(report.assistant.name, "Acme line");
+    L.note(`twilio: ${stream.receivedMs()} ms of assistant audio, clear after barge-in, ${rx.requests.length} webhooks`);
+});
+
+test("Twilio webhook: bad signature 403, unknown number, assistant-request errors and a number with its own assistant", async (t) => {
+    let mode = "error";
+    const rx = await startReceiver((req) => {
+        if (mode === "error") return { json: { error: "We are closed, please call again tomorrow." } };
+        if (mode === "forward") return { json: { destination: { type: "number", number: "+15550009999", message: "Forwarding you." } } };
+        if (mode === "slow") return { hang: true };
+        return { json: {} };
+    });
+    t.after(() => rx.close());
+    const number = "+1556" + String(Date.now()).slice(-7);
+    const pn = await L.api("POST", "/phone-number", { provider: "twilio", number, twilioAccountSid: "AC" + "2".repeat(32),
+                                                      twilioAuthToken: AUTH_TOKEN, server: { url: `${rx.url}/phone` } });
+    assert.equal(pn.status, 201, pn.text);
+    t.after(() => L.api("DELETE", `/phone-number/${pn.json.id}`));
+
+    assert.equal((await voiceWebhook(number, { badSignature: true })).status, 403);
+    assert.equal((await voiceWebhook(number, { sign: false })).status, 403);
+    assert.match((await voiceWebhook("+19999999999")).twiml, /<Say>This number is not configured\.<\/Say><Hangup\/>/);
+    assert.match((await voiceWebhook(number)).twiml, /<Say>We are closed, please call again tomorrow\.<\/Say><Hangup\/>/);
+    mode = "forward";
+    assert.match((await voiceWebhook(number)).twiml, /<Say>Forwarding you\.<\/Say><Dial>\+15550009999<\/Dial>/);
+    mode = "slow";  // no answer within 7.5 s -> an apology, not a hang
+    const t0 = Date.now();
+    assert.match((await voiceWebhook(number)).twiml, /<Say>Sorry/);
+    const waited = Date.now() - t0;
+    assert.ok(waited >= 7000 && waited < 9500, `waited ${waited} ms`);
+
+    // A number with an assistant answers without asking the server.
+    const a = await L.api("POST", "/assistant", L.localAssistant({ firstMessage: "Hi." }));
+    t.after(() => L.api("DELETE", `/assistant/${a.json.id}`));
+    const patched = await L.api("PATCH", `/phone-number/${pn.json.id}`, { assistantId: a.json.id });
+    assert.equal(patched.status, 200, patched.text);
+    const before = rx.requests.length;
+    const hook = await voiceWebhook(number);
+    const { url, token } = streamFromTwiml(hook.twiml);
+    assert.ok(url && token, hook.twiml);
+    assert.equal(rx.requests.length, before, "no assistant-request");
+    const callId = /\/([0-9a-f-]{36})\/twilio$/.exec(url)[1];
+    const rec = await L.getCall(callId);
+    assert.equal(rec.assistantId, a.json.id);
+    assert.equal(rec.status, "ringing");
+    // A stream with the wrong token is refused.
+    const bad = new TwilioStream(url, "wrong-token", hook.form.CallSid);
+    await bad.open();
+    assert.equal(await Promise.race([bad.closed, L.sleep(5000).then(() => "open")]), 1008);
+    bad.stop();
+    // The assistant-request attempts are in the logs.
+    const logs = await L.api("GET", "/logs?type=Webhook&webhookType=assistant-request&limit=100");
+    assert.ok(logs.json.results.length >= 3);
+});
