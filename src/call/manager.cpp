@@ -142,9 +142,22 @@ json::object withVariables(json::object assistant, const json::object& builtins,
                 script[k] = *v;
                 m->as_object().erase(k);
             }
+    // apiRequest tools template their url and headers with the model's arguments when they
+    // run ({{id}}), so those stay as written too.
+    std::vector<std::pair<size_t, json::object>> requests;
+    if (auto* m = assistant.if_contains("model"); m && m->is_object())
+        if (auto* tools = m->as_object().if_contains("tools"); tools && tools->is_array())
+            for (size_t i = 0; i < tools->as_array().size(); ++i)
+                if (auto& t = tools->as_array()[i]; t.is_object() && str(t.as_object(), "type") == "apiRequest")
+                    requests.emplace_back(i, t.as_object());
     json::value v = std::move(assistant);
     applyVariables(v, vars);
     for (auto& kv : script) v.as_object()["model"].as_object()[kv.key()] = kv.value();
+    for (auto& [i, t] : requests) {
+        auto& tool = v.as_object()["model"].as_object()["tools"].as_array()[i].as_object();
+        for (auto* k : {"url", "headers"})
+            if (auto* orig = t.if_contains(k)) tool[k] = *orig;
+    }
     return std::move(v.as_object());
 }
 

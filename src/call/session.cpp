@@ -18,6 +18,8 @@
 #include "common/json_fields.h"
 #include "common/offload.h"
 #include "common/time.h"
+#include "common/url.h"
+#include "net/http_client.h"
 
 namespace voxa::call {
 
@@ -187,13 +189,14 @@ void CallSession::configureFromAssistant() {
                 std::string name = str(to, "type");
                 if (auto* f = to.if_contains("function"); f && f->is_object())
                     if (auto n = str(f->as_object(), "name"); !n.empty()) name = n;
+                if (name == "apiRequest" && !str(to, "name").empty()) name = str(to, "name");
                 if (!name.empty()) tools_[name] = to;
             }
         if (auto* fns = m->as_object().if_contains("functions"); fns && fns->is_array())
             for (auto& f : fns->as_array())
-                if (f.is_object())
+                if (f.is_object())  // legacy OpenAI functions: Vapi's function-call message
                     tools_[str(f.as_object(), "name")] =
-                        json::object{{"type", "function"}, {"function", f}};
+                        json::object{{"type", "function"}, {"function", f}, {"legacyFunction", true}};
     }
     silenceTimeoutSec_ = num(assistant_, "silenceTimeoutSeconds", 30);
     maxDurationSec_ = num(assistant_, "maxDurationSeconds", 600);
@@ -592,6 +595,18 @@ void CallSession::runTools() {
             }
             continue;
         }
+        if (type == "apiRequest") {
+            if (auto* m = toolMessage(tool, "request-start"))
+                if (auto text = messageText(*m); !text.empty()) speak(text, false, true);
+            asio::co_spawn(ex_, callApiRequest(shared_from_this(), c, tool), asio::detached);
+            continue;
+        }
+        if (type == "transferCall" && !squad_.empty() && !tool.contains("destinations") && !server_.empty() &&
+            mgr_.settings().outbox) {
+            // No destinations configured: ask the server (transfer-destination-request).
+            asio::co_spawn(ex_, askTransferDestination(shared_from_this(), c, tool), asio::detached);
+            continue;
+        }
         if (type == "transferCall" && !squad_.empty()) {
             // A squad handoff: {"destination": "<member name>"}.
             boost::system::error_code ec;
@@ -656,12 +671,19 @@ asio::awaitable<void> CallSession::callToolServer(std::shared_ptr<CallSession> s
     json::object tc = toolCallJson(call);
     json::object withCall = tool;
     withCall["toolCall"] = tc;
-    std::string body = self->serverBody(
-        "tool-calls",
-        json::object{{"toolCallList", json::array{tc}}, {"toolWithToolCallList", json::array{withCall}}},
-        true);
+    // Legacy model.functions get Vapi's function-call message; tools get tool-calls.
+    bool legacy = tool.contains("legacyFunction");
+    std::string type = legacy ? "function-call" : "tool-calls";
+    std::string body = legacy
+        ? self->serverBody("function-call",
+                           json::object{{"functionCall", json::object{{"name", call.name},
+                                                                      {"parameters", tc.at("function").at("arguments")}}}},
+                           true)
+        : self->serverBody("tool-calls",
+                           json::object{{"toolCallList", json::array{tc}}, {"toolWithToolCallList", json::array{withCall}}},
+                           true);
     auto logs = self->mgr_.settings().outbox->logs();
-    webhooks::Reply reply = co_await webhooks::request(target, std::move(body), "tool-calls",
+    webhooks::Reply reply = co_await webhooks::request(target, std::move(body), type,
                                                        self->orgId_, self->id_, logs);
     *done = true;
     if (self->ended_) co_return;
@@ -702,6 +724,92 @@ asio::awaitable<void> CallSession::callToolServer(std::shared_ptr<CallSession> s
     if (!spoken) spoken = toolMessage(tool, isError ? "request-failed" : "request-complete");
     if (spoken) spokenCopy = *spoken;
     self->toolResult(call, result, isError, spoken ? &spokenCopy : nullptr, true);
+}
+
+asio::awaitable<void> CallSession::callApiRequest(std::shared_ptr<CallSession> self,
+                                                  providers::ToolCall call, json::object tool) {
+    // apiRequest: Voxa itself calls tool.url with the model's arguments (a JSON body, or the
+    // query string for GET/DELETE); {{name}} in the URL takes an argument's value.
+    boost::system::error_code ec;
+    json::value args = json::parse(call.arguments, ec);
+    if (ec || !args.is_object()) args = json::object{};
+    json::value url;
+    url.emplace_string() = str(tool, "url");
+    applyVariables(url, args.as_object());
+    std::string method = str(tool, "method", "POST");
+    net::HttpClientRequest req{.method = method, .url = std::string(url.as_string())};
+    if (method == "GET" || method == "DELETE") {
+        std::string q;
+        for (auto& kv : args.as_object()) {
+            std::string v = kv.value().is_string() ? std::string(kv.value().as_string()) : json::serialize(kv.value());
+            q += (q.empty() ? "" : "&") + url::percentEncode(kv.key()) + "=" + url::percentEncode(v);
+        }
+        if (!q.empty()) req.url += (req.url.find('?') == std::string::npos ? "?" : "&") + q;
+    } else {
+        req.headers.push_back({"Content-Type", "application/json"});
+        req.body = json::serialize(args);
+    }
+    // headers: a JSON schema whose properties carry static `value`s (Vapi's convention).
+    if (auto* h = tool.if_contains("headers"); h && h->is_object())
+        if (auto* props = h->as_object().if_contains("properties"); props && props->is_object())
+            for (auto& kv : props->as_object())
+                if (kv.value().is_object())
+                    if (auto v = str(kv.value().as_object(), "value"); !v.empty()) {
+                        json::value tv;
+                        tv.emplace_string() = v;
+                        applyVariables(tv, args.as_object());
+                        req.headers.push_back({std::string(kv.key()), std::string(tv.as_string())});
+                    }
+    auto timeout = std::chrono::milliseconds(static_cast<int64_t>(std::clamp(num(tool, "timeoutSeconds", 20), 1.0, 300.0) * 1000));
+    req.totalTimeout = req.readTimeout = timeout;
+    req.connectTimeout = std::min(timeout, std::chrono::milliseconds(10'000));
+    req.maxBufferedBody = 1 << 20;
+    int64_t startedMs = epochMs();
+    auto t0 = std::chrono::steady_clock::now();
+    std::string sentBody = req.body, sentUrl = req.url;
+    auto res = co_await net::fetch(std::move(req));
+    double latency = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    if (self->ended_) co_return;
+    bool isError = !res.success();
+    std::string result = isError ? (!res.ok() ? std::string(net::toString(res.errorKind)) + ": " + res.error
+                                              : "HTTP " + std::to_string(res.status) + ": " + res.body.substr(0, 500))
+                                 : res.body.substr(0, 16384);
+    if (!isError && result.empty()) result = "Success.";
+    if (auto logs = self->mgr_.settings().outbox ? self->mgr_.settings().outbox->logs() : nullptr)
+        logs->record({.orgId = self->orgId_, .callId = self->id_, .type = "apiRequest", .url = sentUrl,
+                      .requestBody = sentBody, .responseBody = res.body.substr(0, 4096),
+                      .error = isError ? result : "", .eventId = call.id, .status = res.status,
+                      .attempt = 1, .startedMs = startedMs, .latencyMs = latency});
+    const json::object* spoken = toolMessage(tool, isError ? "request-failed" : "request-complete");
+    json::object copy = spoken ? *spoken : json::object{};
+    self->toolResult(call, result, isError, spoken ? &copy : nullptr, true);
+}
+
+asio::awaitable<void> CallSession::askTransferDestination(std::shared_ptr<CallSession> self,
+                                                          providers::ToolCall call, json::object tool) {
+    json::object tc = toolCallJson(call);
+    std::string body = self->serverBody("transfer-destination-request", json::object{{"toolCall", tc}}, true);
+    auto logs = self->mgr_.settings().outbox->logs();
+    webhooks::Reply reply = co_await webhooks::request(self->server_, std::move(body), "transfer-destination-request",
+                                                       self->orgId_, self->id_, logs);
+    if (self->ended_) co_return;
+    const json::object* answer = reply.ok() && reply.json.is_object() ? &reply.json.as_object() : nullptr;
+    std::string error = !reply.ok() ? reply.error : !answer ? "the answer is not an object" : "";
+    if (answer && answer->contains("error")) {
+        auto& e = answer->at("error");
+        error = e.is_string() ? std::string(e.as_string()) : json::serialize(e);
+    }
+    const json::object* dest = answer ? json_fields::obj(*answer, "destination") : nullptr;
+    if (error.empty() && (!dest || str(*dest, "type") != "assistant"))
+        error = "the server named no assistant destination";
+    if (error.empty()) {
+        json::object d = *dest;
+        if (auto* m = answer->if_contains("message"); m && m->is_object() && !d.contains("message"))
+            d["message"] = messageText(m->as_object());
+        if (auto err = self->handoff(str(d, "assistantName"), d)) error = *err;
+    }
+    if (!error.empty()) co_return self->toolResult(call, error, true, nullptr, true);
+    self->toolResult(call, "Transferred the call to " + str(*dest, "assistantName") + ".", false, nullptr, false);
 }
 
 void CallSession::toolResult(const providers::ToolCall& call, const std::string& result,

@@ -80,6 +80,12 @@ private:
     void configureFromAssistant();
     void toolResult(const providers::ToolCall& call, const std::string& result, bool isError,
                     const boost::json::object* spokenMessage, bool respond);
+    static boost::asio::awaitable<void> callApiRequest(std::shared_ptr<CallSession> self,
+                                                       providers::ToolCall call,
+                                                       boost::json::object tool);
+    static boost::asio::awaitable<void> askTransferDestination(std::shared_ptr<CallSession> self,
+                                                               providers::ToolCall call,
+                                                               boost::json::object tool);
     static boost::asio::awaitable<void> callToolServer(std::shared_ptr<CallSession> self,
                                                        providers::ToolCall call,
                                                        boost::json::object tool,

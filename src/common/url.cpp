@@ -1,5 +1,7 @@
 #include "common/url.h"
 
+#include <cctype>
+
 namespace voxa::url {
 
 namespace {
@@ -35,6 +37,22 @@ std::string percentDecode(std::string_view s, bool plusIsSpace) {
             i += 2;
         } else {
             out.push_back(s[i]);
+        }
+    }
+    return out;
+}
+
+std::string percentEncode(std::string_view s) {
+    static const char* hex = "0123456789ABCDEF";
+    std::string out;
+    out.reserve(s.size());
+    for (unsigned char c : s) {
+        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 15];
         }
     }
     return out;

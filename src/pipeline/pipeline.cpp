@@ -111,7 +111,15 @@ Pipeline::Pipeline(PipelineConfig cfg, Observer& observer) : impl_(std::make_uni
                 if (type && *type == "function" && to.contains("function"))
                     impl_->shared.tools.push_back(
                         json::object{{"type", "function"}, {"function", to.at("function")}});
-                else if (type && type->is_string()) {
+                else if (type && *type == "apiRequest") {
+                    // An HTTP request the model may make: its arguments are the body schema.
+                    json::object fn{{"name", to.contains("name") ? to.at("name") : json::value("apiRequest")},
+                                    {"description", to.contains("description") ? to.at("description") : json::value("")},
+                                    {"parameters", to.contains("body") && to.at("body").is_object()
+                                                       ? to.at("body")
+                                                       : json::value(json::object{{"type", "object"}, {"properties", json::object{}}})}};
+                    impl_->shared.tools.push_back(json::object{{"type", "function"}, {"function", fn}});
+                } else if (type && type->is_string()) {
                     // Built-in tools are offered to the model as functions by their type.
                     std::string name(type->as_string());
                     json::object fn{{"name", name},

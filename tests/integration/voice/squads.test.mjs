@@ -87,3 +87,33 @@ test("squad handoff: reception hands the caller to billing, who knows the conver
     assert.deepEqual(started, ["Billing"]);
     assert.equal(rx.ofType("end-of-call-report")[0].json.message.assistant.name, "Billing");
 });
+
+test("transferCall without destinations asks the server (transfer-destination-request)", async (t) => {
+    const rx = await startReceiver((req) => {
+        if (req.type === "transfer-destination-request")
+            return { json: { destination: { type: "assistant", assistantName: "Closer" }, message: { type: "request-start", content: "One moment please." } } };
+        return { json: {} };
+    });
+    t.after(() => rx.close());
+    const local = (name, first, rules) => ({
+        name, transcriber: { provider: "local" }, voice: { provider: "local", voiceId: "slt" }, firstMessage: first,
+        model: { provider: "local", rules, tools: name === "Opener" ? [{ type: "transferCall" }] : [] },
+    });
+    const squad = { members: [
+        { assistant: local("Opener", "Opener here.", [{ match: ["deal"], tool: "transferCall", arguments: {} }]) },
+        { assistant: local("Closer", "Closer here.", []) },
+    ], membersOverrides: { server: { url: `${rx.url}/hook` }, serverMessages: ["transfer-destination-request"] } };
+    const call = await L.createCall({ squad });
+    const client = await L.CallClient.connect(call);
+    t.after(() => client.close());
+    client.startContinuous();
+    await client.waitFor(() => spoken(client).includes("Opener here."), 10000, "opener");
+    await L.control(call, { type: "add-message", message: { role: "user", content: "let us make a deal" } });
+    await client.waitFor(() => spoken(client).includes("Closer here."), 15000, "closer")
+        .catch((e) => { throw new Error(`${e.message}; said ${JSON.stringify(spoken(client))}`); });
+    assert.ok(spoken(client).includes("One moment please."), JSON.stringify(spoken(client)));
+    const req = rx.ofType("transfer-destination-request")[0].json.message;
+    assert.equal(req.call.id, call.id);
+    assert.equal(req.assistant.name, "Opener");
+    await L.control(call, { type: "end-call" });
+});

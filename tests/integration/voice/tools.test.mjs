@@ -131,3 +131,56 @@ test("tool-calls: the server's result changes what the assistant says; bad answe
     assert.equal(logs.json.results.length, 4);
     assert.ok(logs.json.results.some((l) => l.responseHttpCode === 200 && /not JSON/.test(l.error)));
 });
+
+test("apiRequest tools call the configured URL; legacy model.functions send function-call", async (t) => {
+    const rx = await startReceiver(async (req) => {
+        if (req.path.startsWith("/orders/")) return { json: { order: req.path.split("/")[2].split("?")[0], status: "shipped", q: req.path.split("?")[1] ?? "" } };
+        if (req.path === "/notes") return { status: 201, json: { saved: req.json } };
+        if (req.type === "function-call") return { json: { result: `legacy ok for ${req.json.message.functionCall.parameters.item}` } };
+        return { json: {} };
+    });
+    t.after(() => rx.close());
+    const assistant = L.localAssistant({
+        firstMessage: "Hi.",
+        serverUrl: `${rx.url}/legacy`,
+        serverMessages: [],
+        model: {
+            provider: "local",
+            rules: [
+                { match: ["order"], tool: "getOrder", arguments: { id: "A17", verbose: "yes" }, toolReply: "Order: {{result}}" },
+                { match: ["note"], tool: "saveNote", arguments: { text: "call me back" }, toolReply: "Saved: {{result}}" },
+                { match: ["stock"], tool: "checkStock", arguments: { item: "lamp" }, toolReply: "Stock: {{result}}" },
+            ],
+            tools: [
+                { type: "apiRequest", name: "getOrder", description: "Look an order up", method: "GET",
+                  url: `${rx.url}/orders/{{id}}`,
+                  headers: { type: "object", properties: { "X-Api-Key": { type: "string", value: "k-{{id}}" } } },
+                  body: { type: "object", properties: { id: { type: "string" } } } },
+                { type: "apiRequest", name: "saveNote", method: "POST", url: `${rx.url}/notes`, timeoutSeconds: 5,
+                  body: { type: "object", properties: { text: { type: "string" } } } },
+            ],
+            functions: [{ name: "checkStock", description: "Stock level", parameters: { type: "object", properties: { item: { type: "string" } } } }],
+        },
+    });
+    const { call, client } = await L.startCall({ assistant });
+    t.after(() => client.close());
+    client.startContinuous();
+    await client.waitForMessage({ type: "speech-update", role: "assistant", status: "stopped" }, 8000);
+
+    await ask(call, client, "where is my order", /Order: .*shipped/);
+    const get = rx.requests.find((r) => r.path.startsWith("/orders/"));
+    assert.match(get.path, /^\/orders\/A17\?/);
+    assert.match(get.path, /verbose=yes/);
+    assert.equal(get.headers["x-api-key"], "k-A17");
+    await ask(call, client, "take a note", /Saved: .*call me back/);
+    const post = rx.requests.find((r) => r.path === "/notes");
+    assert.deepEqual(post.json, { text: "call me back" });
+    assert.match(post.headers["content-type"], /application\/json/);
+    await ask(call, client, "check the stock", /Stock: legacy ok for lamp/);
+    const legacy = rx.ofType("function-call")[0].json.message;
+    assert.equal(legacy.functionCall.name, "checkStock");
+    assert.deepEqual(legacy.functionCall.parameters, { item: "lamp" });
+    await L.control(call, { type: "end-call" });
+    const rec = await L.waitForEnded(call.id);
+    assert.equal(L.byRole(rec, "tool_call_result").length, 3);
+});
