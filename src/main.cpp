@@ -26,6 +26,10 @@ int main(int argc, char** argv) {
     s->add_option("--public-url", serve.publicUrl,
                   "Base URL clients use to reach this server (default: the listen address)")
         ->envname("VOXA_PUBLIC_URL");
+    s->add_option("--twilio-api-url", serve.twilioApiUrl,
+                  "Twilio REST API base (call transfers); tests point it at a fake")
+        ->envname("VOXA_TWILIO_API_URL")
+        ->capture_default_str();
     s->add_option("--threads", serve.threads, "Event-loop threads (0 = one per core)")
         ->envname("VOXA_THREADS")
         ->capture_default_str();

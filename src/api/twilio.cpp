@@ -124,7 +124,9 @@ Awaitable inboundCall(RequestContext& rc) {
     auto& calls = *rc.ctx.calls;
 
     call::CallManager::Inbound in{.callId = newId(), .phoneNumber = presentable(phone), .from = from,
-                                  .provider = "twilio", .providerCallId = callSid};
+                                  .provider = "twilio", .providerCallId = callSid,
+                                  .accountSid = str(phone, "twilioAccountSid"),
+                                  .authToken = str(phone, "twilioAuthToken")};
     json::object body;
     for (auto* k : {"assistantId", "squadId", "workflowId"})
         if (auto v = str(phone, k); !v.empty()) body[k] = v;

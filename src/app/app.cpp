@@ -102,7 +102,10 @@ int serve(const ServeConfig& cfg) {
                             {.releaseClaimsAtStart = store->dialect() == "sqlite",
                              .claims = store->dialect() != "sqlite"});
     call::CallManager calls(*store, dbPool, compute,
-                            {.publicUrl = publicUrl, .dataDir = cfg.storage.dataDir, .outbox = &outbox});
+                            {.publicUrl = publicUrl,
+                             .dataDir = cfg.storage.dataDir,
+                             .outbox = &outbox,
+                             .twilioApiUrl = cfg.twilioApiUrl});
     api = std::make_unique<api::Api>(api::ApiContext{
         *store, dbPool, auth, {.publicUrl = publicUrl, .dataDir = cfg.storage.dataDir}, &calls});
     server.setUpgradeHandler(transport::makeUpgradeHandler(calls, auth, dbPool));

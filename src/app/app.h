@@ -25,6 +25,7 @@ struct ServeConfig {
     size_t bodyLimit = 1024 * 1024;
     size_t uploadLimit = 100 * 1024 * 1024;
     std::string corsOrigins = "*";
+    std::string twilioApiUrl = "https://api.twilio.com";  // transfers of Twilio calls
     std::string logLevel = "info";
     /// First start with an empty database: create an org and print its keys.
     bool bootstrap = true;

@@ -57,6 +57,8 @@ struct CallSettings {
     std::string dataDir = "./data";
     /// Server messages go here (null: no webhooks).
     webhooks::Outbox* outbox = nullptr;
+    /// Twilio's REST API (transfers of Twilio calls).
+    std::string twilioApiUrl = "https://api.twilio.com";
 };
 
 /// What a call needs to reach the customer's server: the org's `server` and the webhook
@@ -71,6 +73,8 @@ struct CallSetup {
     boost::json::object assistant;  // the assistant that starts (a squad's first member)
     ServerContext server;
     boost::json::object phoneNumber;  // phone calls: the number called (server, name, ...)
+    /// Phone calls: how to act on the line {provider, accountSid, authToken, callSid}.
+    boost::json::object telephony;
     boost::json::array squad;       // squad calls: [{name, assistant}], members in order
 };
 
@@ -99,6 +103,7 @@ public:
         std::string from;            // the caller's number (customer.number)
         std::string provider = "twilio";
         std::string providerCallId;  // e.g. Twilio's CallSid
+        std::string accountSid, authToken;  // the provider's REST credentials (transfers)
         std::string token;           // out: the transport's one-time token
     };
     /// `body`: {assistantId | assistant | squadId | squad, assistantOverrides?} as chosen by

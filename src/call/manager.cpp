@@ -382,6 +382,11 @@ asio::awaitable<json::object> CallManager::createCall(std::string orgId, json::o
         pending()[id] = Pending{token, orgId,
                                 CallSetup{std::move(resolved.as_object()), std::move(server),
                                           inbound ? inbound->phoneNumber : json::object{},
+                                          inbound ? json::object{{"provider", inbound->provider},
+                                                                 {"accountSid", inbound->accountSid},
+                                                                 {"authToken", inbound->authToken},
+                                                                 {"callSid", inbound->providerCallId}}
+                                                  : json::object{},
                                           std::move(squadMembers)}};
     }
     co_return call;

@@ -14,6 +14,7 @@
 
 #include "call/analysis.h"
 #include "call/pricing.h"
+#include "common/crypto.h"
 #include "common/ids.h"
 #include "common/json_fields.h"
 #include "common/offload.h"
@@ -141,6 +142,7 @@ CallSession::CallSession(CallManager& mgr, json::object record, CallSetup setup,
       assistant_(std::move(setup.assistant)),
       squad_(std::move(setup.squad)),
       phoneNumber_(std::move(setup.phoneNumber)),
+      telephony_(std::move(setup.telephony)),
       serverCtx_(std::move(setup.server)),
       sink_(std::move(sink)),
       ex_(std::move(ex)) {
@@ -347,6 +349,11 @@ void CallSession::onTick() {
     jitter_.tick(std::chrono::steady_clock::now());
     pipeline_->tick();
     if (ended_) return;
+    if (transfer_ && !transferring_ && !pipeline_->state().botSpeaking && !pipeline_->state().responding) {
+        transferring_ = true;
+        asio::co_spawn(ex_, doTransfer(shared_from_this(), std::move(*transfer_)), asio::detached);
+        transfer_.reset();
+    }
     if (handoff_ && !pipeline_->state().botSpeaking && !pipeline_->state().responding) {
         completeHandoff();
         if (ended_) return;
@@ -627,8 +634,29 @@ void CallSession::runTools() {
             toolResult(c, "Transferred the call to " + dest + ".", false, nullptr, false);
             continue;
         }
+        if (type == "transferCall") {
+            // A number or SIP URI: {"destination": "<number or sip uri>"} or the only one.
+            boost::system::error_code ec;
+            json::value args = json::parse(c.arguments, ec);
+            std::string want = !ec && args.is_object() ? str(args.as_object(), "destination") : "";
+            json::object destination;
+            if (auto* ds = tool.if_contains("destinations"); ds && ds->is_array()) {
+                for (auto& d : ds->as_array())
+                    if (d.is_object() && !want.empty() &&
+                        (str(d.as_object(), "number") == want || str(d.as_object(), "sipUri") == want))
+                        destination = d.as_object();
+                if (destination.empty() && ds->as_array().size() == 1 && ds->as_array()[0].is_object())
+                    destination = ds->as_array()[0].as_object();
+            }
+            if (destination.empty()) {
+                toolResult(c, "There is no transfer destination '" + want + "'.", true, nullptr, true);
+                continue;
+            }
+            if (auto err = startTransfer(destination, c, "")) toolResult(c, *err, true, nullptr, true);
+            continue;  // the result is added once the provider took the call
+        }
         if (!type.empty() && type != "function") {
-            // transferCall, dtmf, ...: this transport has no phone line to act on.
+            // dtmf, ...: not available on this transport yet.
             toolResult(c, "The " + type + " tool is not available on a " + str(record_, "type") + ".",
                        true, nullptr, true);
             continue;
@@ -919,6 +947,85 @@ void CallSession::completeHandoff() {
     // `old` (the previous member's pipeline) is released here; its callbacks are dead.
 }
 
+std::optional<std::string> CallSession::startTransfer(json::object destination,
+                                                      std::optional<providers::ToolCall> call,
+                                                      const std::string& content) {
+    std::string type = str(destination, "type");
+    if (type != "number" && type != "sip")
+        return std::string("transfer: destination.type must be one of the following values: number, sip");
+    if ((type == "number" && str(destination, "number").empty()) || (type == "sip" && str(destination, "sipUri").empty()))
+        return std::string("transfer: the destination needs a number or sipUri");
+    if (str(telephony_, "provider") != "twilio" || str(telephony_, "callSid").empty())
+        return std::string("transfer: this call has no phone line to transfer (only phone calls can be transferred)");
+    if (transfer_ || transferring_) return std::string("transfer: a transfer is already in progress");
+    std::string say = content;
+    if (say.empty()) {
+        if (auto* m = destination.if_contains("message")) {
+            if (m->is_string()) say = std::string(m->as_string());
+            else if (m->is_object()) say = messageText(m->as_object());
+        }
+    }
+    if (!say.empty()) speak(say, false, false);
+    transfer_ = PendingTransfer{std::move(destination), std::move(call)};
+    return std::nullopt;
+}
+
+namespace {
+// TwiML that forwards the live call.
+std::string transferTwiml(const json::object& d) {
+    auto esc = [](std::string s) {
+        std::string out;
+        for (char c : s) {
+            if (c == '&') out += "&amp;";
+            else if (c == '<') out += "&lt;";
+            else if (c == '>') out += "&gt;";
+            else if (c == '"') out += "&quot;";
+            else out += c;
+        }
+        return out;
+    };
+    std::string callerId = str(d, "callerId");
+    std::string dial = callerId.empty() ? "<Dial>" : "<Dial callerId=\"" + esc(callerId) + "\">";
+    if (str(d, "type") == "sip") return "<Response>" + dial + "<Sip>" + esc(str(d, "sipUri")) + "</Sip></Dial></Response>";
+    std::string ext = str(d, "extension");
+    std::string number = ext.empty() ? esc(str(d, "number"))
+                                     : "<Number sendDigits=\"ww" + esc(ext) + "\">" + esc(str(d, "number")) + "</Number>";
+    return "<Response>" + dial + number + "</Dial></Response>";
+}
+}  // namespace
+
+asio::awaitable<void> CallSession::doTransfer(std::shared_ptr<CallSession> self, PendingTransfer t) {
+    // Twilio: update the live call with new TwiML (POST .../Calls/{CallSid}.json); the media
+    // stream then stops and Twilio dials the destination.
+    std::string sid = str(self->telephony_, "accountSid");
+    std::string base = self->mgr_.settings().twilioApiUrl;
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    std::string twiml = transferTwiml(t.destination);
+    net::HttpClientRequest req{.method = "POST",
+                               .url = base + "/2010-04-01/Accounts/" + url::percentEncode(sid) + "/Calls/" +
+                                      url::percentEncode(str(self->telephony_, "callSid")) + ".json"};
+    req.headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
+    req.headers.push_back({"Authorization", "Basic " + base64Encode(sid + ":" + str(self->telephony_, "authToken"))});
+    req.body = "Twiml=" + url::percentEncode(twiml);
+    req.totalTimeout = req.readTimeout = std::chrono::milliseconds(10'000);
+    auto res = co_await net::fetch(std::move(req));
+    self->transferring_ = false;
+    if (self->ended_) co_return;
+    if (!res.success()) {
+        std::string error = "transfer failed: " + (!res.ok() ? std::string(net::toString(res.errorKind)) + ": " + res.error
+                                                             : "Twilio answered HTTP " + std::to_string(res.status));
+        spdlog::warn(R"({{"msg":"call transfer failed","callId":"{}","error":{}}})", self->id_, json::serialize(json::value(error)));
+        if (t.call) self->toolResult(*t.call, error, true, nullptr, true);
+        co_return;
+    }
+    spdlog::info(R"({{"msg":"call transferred","callId":"{}","to":{}}})", self->id_, json::serialize(t.destination));
+    if (t.call) self->toolResult(*t.call, "The call was transferred.", false, nullptr, false);
+    self->send("status-update", json::object{{"status", "forwarding"}, {"destination", t.destination}});
+    self->send("transfer-update", json::object{{"destination", t.destination}});
+    self->record_["destination"] = t.destination;
+    self->end("assistant-forwarded-call");
+}
+
 std::optional<std::string> CallSession::onClientMessage(const json::object& msg) {
     if (ended_) return std::string("the call has ended");
     std::string type = str(msg, "type");
@@ -972,6 +1079,11 @@ std::optional<std::string> CallSession::onClientMessage(const json::object& msg)
         if (c == "mute-assistant" || c == "unmute-assistant" || c == "mute-customer" || c == "unmute-customer")
             return std::nullopt;  // accepted; muting is not implemented yet
         return std::string("control: unknown control '" + c + "'");
+    }
+    if (type == "transfer") {
+        auto* d = msg.if_contains("destination");
+        if (!d || !d->is_object()) return std::string("transfer: destination must be an object");
+        return startTransfer(d->as_object(), std::nullopt, str(msg, "content"));
     }
     if (type.empty()) return std::string("message must have a string 'type'");
     return std::string("unknown message type '" + type + "'");

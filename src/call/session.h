@@ -75,7 +75,17 @@ private:
     void runTools();
     /// Squad handoff: `name` takes over the call with the conversation so far.
     std::optional<std::string> handoff(const std::string& name, const boost::json::object& destination);
+    struct PendingTransfer {
+        boost::json::object destination;  // TransferDestinationNumber | TransferDestinationSip
+        std::optional<providers::ToolCall> call;
+    };
     void completeHandoff();
+    /// Transfer of a phone call to a number or SIP URI (transferCall tool, "transfer"
+    /// control message): says the message, then asks the telephony provider.
+    std::optional<std::string> startTransfer(boost::json::object destination,
+                                             std::optional<providers::ToolCall> call,
+                                             const std::string& content);
+    static boost::asio::awaitable<void> doTransfer(std::shared_ptr<CallSession> self, PendingTransfer t);
     /// assistant_-derived settings (serverMessages, server URL, tools, timers, ...).
     void configureFromAssistant();
     void toolResult(const providers::ToolCall& call, const std::string& result, bool isError,
@@ -101,6 +111,7 @@ private:
     boost::json::object monitorSource_;
     boost::json::array squad_;        // [{name, assistant}] of a squad call
     boost::json::object phoneNumber_; // phone calls: the number called
+    boost::json::object telephony_;   // phone calls: provider, accountSid, authToken, callSid
     ServerContext serverCtx_;
     std::string memberName_;          // the active squad member
     struct PendingHandoff {
@@ -108,6 +119,8 @@ private:
         boost::json::object destination;
     };
     std::optional<PendingHandoff> handoff_;  // waits for the current speech to finish
+    std::optional<PendingTransfer> transfer_;  // waits for the current speech to finish
+    bool transferring_ = false;
     std::shared_ptr<TransportSink> sink_;
     boost::asio::any_io_executor ex_;
     std::unique_ptr<pipeline::Pipeline> pipeline_;

@@ -405,6 +405,12 @@ asio::awaitable<HttpClientResult> exchange(HttpClientRequest req, BodyChunkHandl
         }
         if (rec == asio::error::eof || rec == ssl::error::stream_truncated) {
             // Peers often skip TLS close_notify; the parser decides if the message is whole.
+            // (Beast asserts when put_eof() comes before any byte: a peer that closed
+            // without answering.)
+            if (!parser.got_some()) {
+                fail(result, Kind::Io, "connection closed before a response");
+                co_return result;
+            }
             error_code eec;
             parser.put_eof(eec);
             if (cancelled()) co_return failure(Kind::Cancelled, "cancelled");

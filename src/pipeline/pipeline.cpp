@@ -128,6 +128,28 @@ Pipeline::Pipeline(PipelineConfig cfg, Observer& observer) : impl_(std::make_uni
                                                         : "Built-in tool " + name},
                                     {"parameters", json::object{{"type", "object"},
                                                                 {"properties", json::object{}}}}};
+                    if (auto* ds = to.if_contains("destinations");
+                        name == "transferCall" && ds && ds->is_array() && !ds->as_array().empty()) {
+                        // The model picks a destination by its number, SIP URI or name.
+                        json::array ids;
+                        std::string list;
+                        for (auto& d : ds->as_array()) {
+                            if (!d.is_object()) continue;
+                            auto& dob = d.as_object();
+                            for (auto* k : {"number", "sipUri", "assistantName"})
+                                if (auto* v = dob.if_contains(k); v && v->is_string()) {
+                                    ids.push_back(*v);
+                                    list += "\n- " + std::string(v->as_string());
+                                    if (auto* desc = dob.if_contains("description"); desc && desc->is_string())
+                                        list += ": " + std::string(desc->as_string());
+                                }
+                        }
+                        fn["description"] = "Transfer the call to one of these destinations:" + list;
+                        fn["parameters"] = json::object{
+                            {"type", "object"},
+                            {"properties", json::object{{"destination", json::object{{"type", "string"}, {"enum", ids}}}}},
+                            {"required", json::array{"destination"}}};
+                    }
                     if (auto* f = to.if_contains("function"); f && f->is_object()) fn = f->as_object();
                     impl_->shared.tools.push_back(json::object{{"type", "function"}, {"function", fn}});
                 }

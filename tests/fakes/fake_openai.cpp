@@ -232,6 +232,7 @@ asio::awaitable<void> serve(std::shared_ptr<Conn> c, FakeOpenAiServer::Impl* imp
     FakeReply reply = impl->nextReply(req);
     impl->record(std::move(req));
 
+    if (reply.closeSilently) co_return;  // the connection closes with no response at all
     if (reply.hang) {
         // Hold the connection open until the client gives up or the server stops.
         char b;

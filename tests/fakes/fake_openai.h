@@ -51,6 +51,7 @@ struct FakeReply {
     std::chrono::milliseconds pieceDelay{0};     // before each piece
     bool hang = false;          // read the request, then never answer (until shutdown)
     bool truncate = false;      // close after the pieces, without ending the body
+    bool closeSilently = false; // read the request, then close without a byte of answer
 
     /// Re-cuts the body into pieces of `n` bytes (stresses parsers at odd boundaries).
     FakeReply& splitEvery(size_t n);

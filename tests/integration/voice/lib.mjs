@@ -6,9 +6,10 @@
 //
 // Environment (run-voice.sh sets these): VOXA_BASE_URL, VOXA_KEY (a private key).
 // Tools: flite, sox, pocketsphinx_continuous (+ pocketsphinx-en-us), see scripts/deps.sh test.
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { promisify } from "node:util";
@@ -571,3 +572,34 @@ export function envelopeMatch(pcmA, rateA, pcmB, rateB, maxLag = 10) {
     for (let lag = -maxLag; lag <= maxLag; lag++) best = Math.max(best, corr(lag));
     return { correlation: best, durationRatio: a.length / Math.max(1, b.length), framesA: a.length, framesB: b.length };
 }
+
+// ---- servers of a test's own --------------------------------------------------------------
+
+/** A free TCP port on loopback. */
+export async function freePort() {
+    return new Promise((resolve) => {
+        const s = createServer();
+        s.listen(0, "127.0.0.1", () => {
+            const p = s.address().port;
+            s.close(() => resolve(p));
+        });
+    });
+}
+
+/** Starts a Voxa of the test's own (restarts, other flags); resolves when /health answers. */
+export async function startVoxa(bin, dataDir, port, env = {}) {
+    const proc = spawn(bin, ["serve", "--listen", `127.0.0.1:${port}`, "--data-dir", dataDir],
+                       { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...env } });
+    let stderr = "";
+    proc.stderr.on("data", (d) => { stderr = (stderr + d).slice(-4000); });
+    const base = `http://127.0.0.1:${port}`;
+    for (let i = 0; i < 200; i++) {
+        try {
+            if ((await fetch(`${base}/health`)).ok) return { proc, base, stderr: () => stderr };
+        } catch {}
+        await sleep(100);
+    }
+    proc.kill("SIGKILL");
+    throw new Error(`voxa did not start: ${stderr}`);
+}
+

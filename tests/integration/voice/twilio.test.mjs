@@ -4,6 +4,11 @@
 // base64 JSON frames, "clear" on barge-in). Twilio's side is played by this test.
 import assert from "node:assert/strict";
 import { createHmac, randomBytes } from "node:crypto";
+import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import { test } from "node:test";
 import * as L from "./lib.mjs";
 import { startReceiver } from "./receiver.mjs";
@@ -15,11 +20,11 @@ function twilioSignature(url, form) {
     return createHmac("sha1", AUTH_TOKEN).update(data).digest("base64");
 }
 
-async function voiceWebhook(to, { from = "+15557654321", sign = true, badSignature = false } = {}) {
+async function voiceWebhook(to, { from = "+15557654321", sign = true, badSignature = false, base = L.BASE_URL } = {}) {
     const form = { AccountSid: "AC" + randomBytes(16).toString("hex"), CallSid: "CA" + randomBytes(16).toString("hex"),
                    CallStatus: "ringing", Direction: "inbound", ApiVersion: "2010-04-01", From: from, To: to,
                    Caller: from, Called: to };
-    const url = `${L.BASE_URL}/twilio/inbound_call`;
+    const url = `${base}/twilio/inbound_call`;
     const headers = { "Content-Type": "application/x-www-form-urlencoded" };
     if (sign) headers["X-Twilio-Signature"] = badSignature ? "bm9wZQ==" : twilioSignature(url, form);
     const res = await fetch(url, { method: "POST", headers, body: new URLSearchParams(form) });
@@ -207,4 +212,75 @@ test("Twilio webhook: bad signature 403, unknown number, assistant-request error
     // The assistant-request attempts are in the logs.
     const logs = await L.api("GET", "/logs?type=Webhook&webhookType=assistant-request&limit=100");
     assert.ok(logs.json.results.length >= 3);
+});
+
+test("transferCall to a number: the message is said, then Twilio is told to <Dial> it", async (t) => {
+    // A server of our own whose Twilio REST API is this fake.
+    const twilioApi = await startReceiver((req) => ({ status: 200, json: { sid: "CAxx", status: "in-progress" } }));
+    t.after(() => twilioApi.close());
+    const dir = await mkdtemp(join(tmpdir(), "voxa-transfer-"));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const bin = process.env.VOXA_BIN;
+    const { stdout } = await promisify(execFile)(bin, ["admin", "create-org", "--data-dir", join(dir, "data"), "--name", "t"]);
+    const key = JSON.parse(stdout.split("\n").find((l) => l.startsWith("{"))).privateKey;
+    const voxa = await L.startVoxa(bin, join(dir, "data"), await L.freePort(), { VOXA_TWILIO_API_URL: twilioApi.url });
+    t.after(() => voxa.proc.kill("SIGKILL"));
+    const api = async (method, path, body) => {
+        const r = await fetch(voxa.base + path, { method, headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
+                                                  body: body && JSON.stringify(body) });
+        return { status: r.status, json: await r.json().catch(() => undefined) };
+    };
+    const assistant = await api("POST", "/assistant", L.localAssistant({
+        firstMessage: "Hello.",
+        model: { provider: "local", rules: [{ match: ["human"], reply: "Sure.", tool: "transferCall", arguments: { destination: "+15550001234" } }],
+                 tools: [{ type: "transferCall", destinations: [{ type: "number", number: "+15550001234", callerId: "+15550000000",
+                                                                  message: "Connecting you to a person." }] }] },
+    }));
+    assert.equal(assistant.status, 201, JSON.stringify(assistant.json));
+    const sid = "AC" + "3".repeat(32);
+    const number = "+1557" + String(Date.now()).slice(-7);
+    const pn = await api("POST", "/phone-number", { provider: "twilio", number, twilioAccountSid: sid, twilioAuthToken: AUTH_TOKEN,
+                                                   assistantId: assistant.json.id });
+    assert.equal(pn.status, 201);
+    const hook = await voiceWebhook(number, { base: voxa.base });
+    const { url, token } = streamFromTwiml(hook.twiml);
+    assert.ok(url, hook.twiml);
+    const callId = /\/([0-9a-f-]{36})\/twilio$/.exec(url)[1];
+    const stream = new TwilioStream(url, token, hook.form.CallSid);
+    await stream.open();
+    t.after(() => stream.stop());
+    await L.sleep(1500);
+    const r = await fetch(`${voxa.base}/${callId}/control`, { method: "POST", headers: { "Content-Type": "application/json" },
+                                                             body: JSON.stringify({ type: "add-message", message: { role: "user", content: "get me a human" } }) });
+    assert.equal(r.status, 200);
+    const code = await Promise.race([stream.closed, L.sleep(15000).then(() => "open")]);
+    assert.equal(code, 1000, "the stream ends once Twilio has the call");
+    const rest = twilioApi.requests.find((q) => q.path.includes("/Calls/"));
+    assert.ok(rest, "Twilio's REST API was called");
+    assert.equal(rest.path, `/2010-04-01/Accounts/${sid}/Calls/${hook.form.CallSid}.json`);
+    assert.equal(rest.headers.authorization, "Basic " + Buffer.from(`${sid}:${AUTH_TOKEN}`).toString("base64"));
+    const twiml = new URLSearchParams(rest.text).get("Twiml");
+    assert.equal(twiml, '<Response><Dial callerId="+15550000000">+15550001234</Dial></Response>');
+    let rec;
+    for (let i = 0; i < 50; i++) {
+        rec = (await api("GET", `/call/${callId}`)).json;
+        if (rec.status === "ended") break;
+        await L.sleep(100);
+    }
+    assert.equal(rec.endedReason, "assistant-forwarded-call");
+    assert.equal(rec.destination.number, "+15550001234");
+    const bot = rec.messages.filter((m) => m.role === "bot").map((m) => m.message).join(" ");
+    assert.match(bot, /Connecting you to a person\./);
+    // Twilio said the message before the transfer: ~2 s of voiced audio after the request.
+    assert.ok(stream.voicedMs() > 1500, `${stream.voicedMs()} ms voiced`);
+});
+
+test("a transfer on a websocket call is refused with a clear error", async (t) => {
+    const { call, client } = await L.startCall({ assistant: L.localAssistant({ firstMessage: "Hi." }) });
+    t.after(() => client.close());
+    client.startContinuous();
+    const r = await L.control(call, { type: "transfer", destination: { type: "number", number: "+15550001234" } });
+    assert.equal(r.status, 400);
+    assert.match(JSON.stringify(r.json), /no phone line/);
+    await L.control(call, { type: "end-call" });
 });

@@ -2,11 +2,10 @@
 // exactly once, in order per call; a server killed with -9 while events are pending
 // delivers them all after its restart.
 import assert from "node:assert/strict";
-import { spawn, execFile } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createServer } from "node:net";
 import { promisify } from "node:util";
 import { test } from "node:test";
 import * as L from "./lib.mjs";
@@ -65,31 +64,6 @@ test("receiver outage: 500s and timeouts for a while, then every event once, in 
     assert.equal(logs.json.results.length, c.attempts);
 });
 
-async function freePort() {
-    return new Promise((resolve) => {
-        const s = createServer();
-        s.listen(0, "127.0.0.1", () => {
-            const p = s.address().port;
-            s.close(() => resolve(p));
-        });
-    });
-}
-
-async function startVoxa(bin, dataDir, port) {
-    const proc = spawn(bin, ["serve", "--listen", `127.0.0.1:${port}`, "--data-dir", dataDir], { stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    proc.stderr.on("data", (d) => { stderr = (stderr + d).slice(-4000); });
-    const base = `http://127.0.0.1:${port}`;
-    for (let i = 0; i < 200; i++) {
-        try {
-            if ((await fetch(`${base}/health`)).ok) return { proc, base, stderr: () => stderr };
-        } catch {}
-        await L.sleep(100);
-    }
-    proc.kill("SIGKILL");
-    throw new Error(`voxa did not start: ${stderr}`);
-}
-
 test("kill -9 with events pending: after the restart every event is delivered", async (t) => {
     const bin = process.env.VOXA_BIN;
     assert.ok(bin, "VOXA_BIN is set by run-voice.sh");
@@ -103,8 +77,8 @@ test("kill -9 with events pending: after the restart every event is delivered", 
     const rx = await startReceiver(() => (up ? { status: 200, json: {} } : { status: 503, json: { error: "maintenance" } }));
     t.after(() => rx.close());
 
-    const port = await freePort();
-    let voxa = await startVoxa(bin, dataDir, port);
+    const port = await L.freePort();
+    let voxa = await L.startVoxa(bin, dataDir, port);
     t.after(() => voxa.proc.kill("SIGKILL"));
     const api = async (method, path, body) => {
         const r = await fetch(voxa.base + path, { method, headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
@@ -136,7 +110,7 @@ test("kill -9 with events pending: after the restart every event is delivered", 
     await new Promise((r) => voxa.proc.once("exit", r));
     up = true;
     const restartedAt = Date.now();
-    voxa = await startVoxa(bin, dataDir, port);
+    voxa = await L.startVoxa(bin, dataDir, port);
 
     await rx.waitFor(() => rx.delivered().some((r) => r.type === "end-of-call-report"), 30000, "delivery after the restart");
     const c = checkDelivered(rx, call.id);

@@ -242,6 +242,18 @@ TEST(HttpClient, CancelFromTheExecutorWhileWaitingForHeaders) {
     EXPECT_EQ(loop.run(fetch(get(fake.origin()), token)).errorKind, Kind::Cancelled);
 }
 
+TEST(HttpClient, APeerThatClosesWithoutAnsweringIsAnIoError) {
+    FakeOpenAiServer fake;
+    FakeReply r;
+    r.closeSilently = true;
+    fake.enqueue(r);
+    Loop loop;
+    auto res = loop.run(fetch(get(fake.origin())));
+    EXPECT_EQ(res.errorKind, Kind::Io) << res.error;
+    EXPECT_EQ(res.status, 0);
+    EXPECT_EQ(res.error, "connection closed before a response");
+}
+
 TEST(HttpClient, TruncatedChunkedBodyIsAnError) {
     FakeOpenAiServer fake;
     FakeReply r;
