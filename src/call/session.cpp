@@ -12,6 +12,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "audio/dtmf.h"
 #include "call/analysis.h"
 #include "call/pricing.h"
 #include "common/crypto.h"
@@ -655,8 +656,21 @@ void CallSession::runTools() {
             if (auto err = startTransfer(destination, c, "")) toolResult(c, *err, true, nullptr, true);
             continue;  // the result is added once the provider took the call
         }
+        if (type == "dtmf") {
+            boost::system::error_code ec;
+            json::value args = json::parse(c.arguments, ec);
+            std::string digits = audio::dtmfDigits(!ec && args.is_object() ? str(args.as_object(), "digits") : "");
+            if (digits.empty()) {
+                toolResult(c, "dtmf: digits must contain keypad keys (0-9, *, #, A-D)", true, nullptr, true);
+                continue;
+            }
+            // The tones go out as an utterance of their own, in order with speech.
+            pipeline_->inject(pipeline::Frame{.kind = FrameKind::Speak, .pcm = audio::dtmfTones(digits)});
+            toolResult(c, "Pressed " + digits + ".", false, nullptr, true);
+            continue;
+        }
         if (!type.empty() && type != "function") {
-            // dtmf, ...: not available on this transport yet.
+            // Other built-ins are not available yet.
             toolResult(c, "The " + type + " tool is not available on a " + str(record_, "type") + ".",
                        true, nullptr, true);
             continue;

@@ -128,6 +128,15 @@ Pipeline::Pipeline(PipelineConfig cfg, Observer& observer) : impl_(std::make_uni
                                                         : "Built-in tool " + name},
                                     {"parameters", json::object{{"type", "object"},
                                                                 {"properties", json::object{}}}}};
+                    if (name == "dtmf") {
+                        fn["description"] = "Press keys on the phone keypad (DTMF), e.g. to navigate a menu.";
+                        fn["parameters"] = json::object{
+                            {"type", "object"},
+                            {"properties", json::object{{"digits", json::object{
+                                {"type", "string"},
+                                {"description", "Keys to press: 0-9, *, #, A-D; w waits half a second"}}}}},
+                            {"required", json::array{"digits"}}};
+                    }
                     if (auto* ds = to.if_contains("destinations");
                         name == "transferCall" && ds && ds->is_array() && !ds->as_array().empty()) {
                         // The model picks a destination by its number, SIP URI or name.

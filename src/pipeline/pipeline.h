@@ -34,7 +34,8 @@ enum class FrameKind {
     Transcript,            // text + isFinal: from STT
     UserTurn,              // text: endpointed user turn, the LLM should answer
     Interruption,          // barge-in: drop queued audio, cancel LLM/TTS
-    Speak,                 // text: say this verbatim (first message, say, end-call message)
+    Speak,                 // text: say this verbatim (first message, say, end-call message);
+                           // with pcm: play that audio instead (DTMF tones)
     LlmText,               // text: a streamed delta of the assistant's reply
     LlmToolCall,           // toolCall
     LlmDone,               // the model finished its reply (usage in tokens)

@@ -384,7 +384,16 @@ void SentenceStage::process(Frame f) {
             if (!buffer_.empty()) emit(std::exchange(buffer_, {}));
             // Whoever injects a Speak says whether it may be cut (state().interruptible);
             // the model's own sentences always may.
-            emit(f.text, f.endCallAfter, s_.state.interruptible);
+            if (!f.pcm.empty()) {
+                // Audio to play as it is (DTMF tones): an utterance that skips synthesis.
+                Frame out{.kind = FrameKind::TtsText, .pcm = f.pcm, .text = f.text};
+                out.utterance = s_.state.nextUtterance++;
+                out.endCallAfter = f.endCallAfter;
+                out.interruptible = s_.state.interruptible;
+                push(std::move(out));
+            } else {
+                emit(f.text, f.endCallAfter, s_.state.interruptible);
+            }
             push(std::move(f));
             return;
         case FrameKind::Interruption:
@@ -405,6 +414,15 @@ TtsStage::~TtsStage() {
 }
 
 void TtsStage::process(Frame f) {
+    if (f.kind == FrameKind::TtsText && !f.pcm.empty()) {
+        // Ready-made audio (DTMF): straight to the output, after this frame queues it.
+        uint64_t id = f.utterance;
+        audio::Samples pcm = std::move(f.pcm);
+        push(std::move(f));
+        onAudio(id, std::move(pcm));
+        onDone(id);
+        return;
+    }
     if (f.kind == FrameKind::TtsText) {
         if (tts_) tts_->speak(f.utterance, f.text);
     } else if (f.kind == FrameKind::Interruption) {

@@ -184,3 +184,60 @@ test("apiRequest tools call the configured URL; legacy model.functions send func
     const rec = await L.waitForEnded(call.id);
     assert.equal(L.byRole(rec, "tool_call_result").length, 3);
 });
+
+// DTMF keys in 16 kHz PCM: Goertzel power at the 8 DTMF frequencies per 20 ms block.
+function detectDtmf(pcm, rate = 16000) {
+    const rows = [697, 770, 852, 941], cols = [1209, 1336, 1477, 1633];
+    const keys = ["123A", "456B", "789C", "*0#D"];
+    const n = rate / 50;
+    const power = (block, f) => {
+        const k = 2 * Math.cos((2 * Math.PI * f) / rate);
+        let s1 = 0, s2 = 0;
+        for (const x of block) { const s0 = x + k * s1 - s2; s2 = s1; s1 = s0; }
+        return s1 * s1 + s2 * s2 - k * s1 * s2;
+    };
+    let out = "", last = null, quiet = 99;
+    for (let off = 0; off + n * 2 <= pcm.length; off += n * 2) {
+        const block = [];
+        for (let i = 0; i < n; i++) block.push(pcm.readInt16LE(off + i * 2));
+        const energy = block.reduce((a, x) => a + x * x, 0);
+        let key = null;
+        if (energy / n > 1e6) {
+            const rp = rows.map((f) => power(block, f)), cp = cols.map((f) => power(block, f));
+            const r = rp.indexOf(Math.max(...rp)), c = cp.indexOf(Math.max(...cp));
+            const total = rp.reduce((a, b) => a + b) + cp.reduce((a, b) => a + b);
+            const second = (ps, i) => Math.max(...ps.filter((_, j) => j !== i));
+            // A clean dual tone: one row and one column, each 10x the others (speech is not).
+            if ((rp[r] + cp[c]) / total > 0.95 && rp[r] > 10 * second(rp, r) && cp[c] > 10 * second(cp, c)) key = keys[r][c];
+        }
+        // Debounced: a key is new after another key or after 2+ quiet blocks (the gap).
+        if (key) {
+            if (key !== last || quiet >= 2) out += key;
+            last = key;
+            quiet = 0;
+        } else {
+            quiet++;
+        }
+    }
+    return out;
+}
+
+test("dtmf tool: the model's keypad digits are played as DTMF tones", async (t) => {
+    const assistant = L.localAssistant({
+        firstMessage: "Hi.",
+        model: { provider: "local", rules: [{ match: ["menu"], tool: "dtmf", arguments: { digits: "4 1#" }, toolReply: "Done." }],
+                 tools: [{ type: "dtmf" }] },
+    });
+    const { call, client } = await L.startCall({ assistant });
+    t.after(() => client.close());
+    client.startContinuous();
+    await client.waitForMessage({ type: "speech-update", role: "assistant", status: "stopped" }, 8000);
+    const before = L.now();
+    await ask(call, client, "navigate the menu", /^Done\.$/);
+    const keys = detectDtmf(client.receivedPcm(before));
+    L.note(`dtmf: heard keys "${keys}"`);
+    assert.equal(keys, "41#");
+    await L.control(call, { type: "end-call" });
+    const rec = await L.waitForEnded(call.id);
+    assert.equal(L.byRole(rec, "tool_call_result")[0].result, "Pressed 41#.");
+});
