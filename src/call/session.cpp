@@ -325,13 +325,14 @@ void CallSession::start() {
     asio::co_spawn(ex_, clock(shared_from_this()), asio::detached);
 }
 
-void CallSession::speak(const std::string& text, bool endCallAfter, bool interruptible) {
-    if (!pipeline_) return;
+uint64_t CallSession::speak(const std::string& text, bool endCallAfter, bool interruptible) {
+    if (!pipeline_) return 0;
     bool was = pipeline_->state().interruptible;
     pipeline_->state().interruptible = interruptible;
     pipeline_->inject(pipeline::Frame{.kind = FrameKind::Speak, .text = text,
                                       .endCallAfter = endCallAfter});
     pipeline_->state().interruptible = was || interruptible;
+    return pipeline_->state().nextUtterance - 1;  // the Speak's utterance (assigned synchronously)
 }
 
 asio::awaitable<void> CallSession::clock(std::shared_ptr<CallSession> self) {
@@ -350,12 +351,14 @@ void CallSession::onTick() {
     jitter_.tick(std::chrono::steady_clock::now());
     pipeline_->tick();
     if (ended_) return;
-    if (transfer_ && !transferring_ && !pipeline_->state().botSpeaking && !pipeline_->state().responding) {
+    bool quiet = !pipeline_->state().botSpeaking && !pipeline_->state().responding &&
+                 spokenUtterance_ >= waitUtterance_;  // what was said before the switch is heard
+    if (transfer_ && !transferring_ && quiet) {
         transferring_ = true;
         asio::co_spawn(ex_, doTransfer(shared_from_this(), std::move(*transfer_)), asio::detached);
         transfer_.reset();
     }
-    if (handoff_ && !pipeline_->state().botSpeaking && !pipeline_->state().responding) {
+    if (handoff_ && quiet) {
         completeHandoff();
         if (ended_) return;
     }
@@ -538,6 +541,7 @@ void CallSession::onFrame(const pipeline::Frame& f) {
             }
             break;
         case FrameKind::UtteranceSpoken:
+            spokenUtterance_ = std::max(spokenUtterance_, f.utterance);
             if (!f.text.empty()) {
                 if (!botText_.empty()) botText_ += ' ';
                 botText_ += f.text;
@@ -900,7 +904,7 @@ std::optional<std::string> CallSession::handoff(const std::string& name, const j
     if (name == memberName_) return std::string(name + " is already on the call");
     // The destination's message is said by the current assistant, then the swap happens
     // once it (and anything else queued) has been played: see onTick.
-    if (auto msg = str(destination, "message"); !msg.empty()) speak(msg, false, false);
+    if (auto msg = str(destination, "message"); !msg.empty()) waitUtterance_ = speak(msg, false, false);
     handoff_ = PendingHandoff{name, destination};
     return std::nullopt;
 }
@@ -979,7 +983,7 @@ std::optional<std::string> CallSession::startTransfer(json::object destination,
             else if (m->is_object()) say = messageText(m->as_object());
         }
     }
-    if (!say.empty()) speak(say, false, false);
+    if (!say.empty()) waitUtterance_ = speak(say, false, false);
     transfer_ = PendingTransfer{std::move(destination), std::move(call)};
     return std::nullopt;
 }

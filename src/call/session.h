@@ -70,7 +70,8 @@ private:
     int64_t epochNowMs() const;
     void addMessage(boost::json::object m);
     void flushBotTurn();
-    void speak(const std::string& text, bool endCallAfter, bool interruptible);
+    /// Says `text`; returns its utterance id.
+    uint64_t speak(const std::string& text, bool endCallAfter, bool interruptible);
     void handleToolCall(const providers::ToolCall& call);
     void runTools();
     /// Squad handoff: `name` takes over the call with the conversation so far.
@@ -121,6 +122,8 @@ private:
     std::optional<PendingHandoff> handoff_;  // waits for the current speech to finish
     std::optional<PendingTransfer> transfer_;  // waits for the current speech to finish
     bool transferring_ = false;
+    uint64_t waitUtterance_ = 0;    // a handoff/transfer waits until this utterance was played
+    uint64_t spokenUtterance_ = 0;  // the last utterance played (or cut)
     std::shared_ptr<TransportSink> sink_;
     boost::asio::any_io_executor ex_;
     std::unique_ptr<pipeline::Pipeline> pipeline_;

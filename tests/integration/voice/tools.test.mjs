@@ -32,6 +32,8 @@ test("tool-calls: the server's result changes what the assistant says; bad answe
                 return { text: "<html>oops</html>", contentType: "text/html" };
             case "slowTool":
                 return { hang: true };
+            case "hugeTool":
+                return { json: { results: [{ toolCallId: call.id, result: "x".repeat(2 * 1024 * 1024) }] } };
             case "failingTool":
                 return { json: { results: [{ toolCallId: call.id, error: "the database is down" }] } };
         }
@@ -63,6 +65,7 @@ test("tool-calls: the server's result changes what the assistant says; bad answe
                 { match: ["broken"], tool: "brokenTool", toolReply: "Broken result: {{result}}" },
                 { match: ["slow"], tool: "slowTool", toolReply: "Slow result: {{result}}" },
                 { match: ["failing"], tool: "failingTool", toolReply: "Failing result: {{result}}" },
+                { match: ["huge"], tool: "hugeTool", toolReply: "Huge result: {{result}}" },
                 { match: ["hello"], reply: "Hello again." },
             ],
             toolIds: [stored.json.id],
@@ -73,6 +76,7 @@ test("tool-calls: the server's result changes what the assistant says; bad answe
                                  messages: [{ type: "request-response-delayed", timingMilliseconds: 300, content: "Still working on it." },
                                             { type: "request-failed", content: "Sorry, that took too long." }] }),
                 fn("failingTool"),  // no server of its own: the assistant's server URL
+                fn("hugeTool", { server: { url: `${rx.url}/huge` } }),
             ],
         },
     });
@@ -111,15 +115,18 @@ test("tool-calls: the server's result changes what the assistant says; bad answe
     // 4. An error in results[] (the assistant's server URL, no tool server).
     await ask(call, client, "call the failing tool", /Failing result: the database is down/);
     assert.equal(rx.ofType("tool-calls").find((r) => r.json.message.toolCallList[0].function.name === "failingTool").path, "/assistant-server");
-    // 5. Still a conversation.
+    // 5. A 2 MiB answer is refused (1 MiB limit), not fed to the model.
+    await ask(call, client, "the huge tool", /Huge result: .*too large/i);
+    // 6. Still a conversation.
     await ask(call, client, "hello", /Hello again\./);
 
     await L.control(call, { type: "end-call" });
     const rec = await L.waitForEnded(call.id);
     const calls = L.byRole(rec, "tool_calls").map((m) => m.toolCalls[0].function.name);
-    assert.deepEqual(calls, ["getWeather", "brokenTool", "slowTool", "failingTool"]);
+    assert.deepEqual(calls, ["getWeather", "brokenTool", "slowTool", "failingTool", "hugeTool"]);
     const results = L.byRole(rec, "tool_call_result");
-    assert.equal(results.length, 4);
+    assert.equal(results.length, 5);
+    assert.match(results[4].error, /too large/i);
     assert.equal(results[0].result, "sunny in Paris");
     assert.equal(results[0].error, undefined);
     assert.match(results[1].error, /not JSON/);
@@ -128,7 +135,7 @@ test("tool-calls: the server's result changes what the assistant says; bad answe
     for (const r of results) assert.equal(r.toolCallId, L.byRole(rec, "tool_calls").find((c) => c.toolCalls[0].id === r.toolCallId).toolCalls[0].id);
     // The tool requests are in the delivery logs as well.
     const logs = await L.api("GET", `/logs?callId=${call.id}&webhookType=tool-calls`);
-    assert.equal(logs.json.results.length, 4);
+    assert.equal(logs.json.results.length, 5);
     assert.ok(logs.json.results.some((l) => l.responseHttpCode === 200 && /not JSON/.test(l.error)));
 });
 

@@ -169,6 +169,8 @@ test("Twilio webhook: bad signature 403, unknown number, assistant-request error
         if (mode === "error") return { json: { error: "We are closed, please call again tomorrow." } };
         if (mode === "forward") return { json: { destination: { type: "number", number: "+15550009999", message: "Forwarding you." } } };
         if (mode === "slow") return { hang: true };
+        if (mode === "garbage") return { text: "<html>502 Bad Gateway</html>", contentType: "text/html" };
+        if (mode === "invalid") return { json: { assistant: { model: { provider: "nope" }, bogusField: 1 } } };
         return { json: {} };
     });
     t.after(() => rx.close());
@@ -184,6 +186,10 @@ test("Twilio webhook: bad signature 403, unknown number, assistant-request error
     assert.match((await voiceWebhook(number)).twiml, /<Say>We are closed, please call again tomorrow\.<\/Say><Hangup\/>/);
     mode = "forward";
     assert.match((await voiceWebhook(number)).twiml, /<Say>Forwarding you\.<\/Say><Dial>\+15550009999<\/Dial>/);
+    mode = "garbage";  // not JSON -> an apology
+    assert.match((await voiceWebhook(number)).twiml, /<Say>Sorry, we cannot take your call right now\.<\/Say><Hangup\/>/);
+    mode = "invalid";  // an assistant that fails validation -> an apology
+    assert.match((await voiceWebhook(number)).twiml, /<Say>Sorry/);
     mode = "slow";  // no answer within 7.5 s -> an apology, not a hang
     const t0 = Date.now();
     assert.match((await voiceWebhook(number)).twiml, /<Say>Sorry/);
@@ -211,7 +217,8 @@ test("Twilio webhook: bad signature 403, unknown number, assistant-request error
     bad.stop();
     // The assistant-request attempts are in the logs.
     const logs = await L.api("GET", "/logs?type=Webhook&webhookType=assistant-request&limit=100");
-    assert.ok(logs.json.results.length >= 3);
+    assert.ok(logs.json.results.length >= 5);
+    assert.ok(logs.json.results.some((l) => /not JSON/.test(l.error ?? "")));
 });
 
 test("transferCall to a number: the message is said, then Twilio is told to <Dial> it", async (t) => {
