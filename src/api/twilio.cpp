@@ -185,8 +185,10 @@ Awaitable inboundCall(RequestContext& rc) {
             }
         }
     }
+    std::string token;
     try {
-        co_await calls.createInbound(orgId, std::move(body), in);
+        auto created = co_await calls.createInbound(orgId, std::move(body), in);
+        token = created.token;
     } catch (const call::CallError& e) {
         spdlog::warn(R"({{"msg":"inbound call refused","to":"{}","error":{}}})", to,
                      json::serialize(json::value(e.messages.front())));
@@ -198,7 +200,7 @@ Awaitable inboundCall(RequestContext& rc) {
                          : base.starts_with("http://") ? "ws://" + base.substr(7)
                                                       : base;
     co_return twiml("<Connect><Stream url=\"" + xmlEscape(wsBase + "/" + in.callId + "/twilio") +
-                    "\"><Parameter name=\"token\" value=\"" + xmlEscape(in.token) +
+                    "\"><Parameter name=\"token\" value=\"" + xmlEscape(token) +
                     "\"/></Stream></Connect>");
 }
 

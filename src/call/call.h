@@ -104,12 +104,15 @@ public:
         std::string provider = "twilio";
         std::string providerCallId;  // e.g. Twilio's CallSid
         std::string accountSid, authToken;  // the provider's REST credentials (transfers)
-        std::string token;           // out: the transport's one-time token
+        std::string token;           // set by createCall: the transport's one-time token
+    };
+    struct InboundCall {
+        boost::json::object call;
+        std::string token;  // for the transport (e.g. a TwiML <Parameter>)
     };
     /// `body`: {assistantId | assistant | squadId | squad, assistantOverrides?} as chosen by
     /// the phone number or the assistant-request answer. The call waits for attach().
-    boost::asio::awaitable<boost::json::object> createInbound(std::string orgId, boost::json::object body,
-                                                              Inbound& in);
+    boost::asio::awaitable<InboundCall> createInbound(std::string orgId, boost::json::object body, Inbound in);
 
     /// The transport connected: starts the call's session on `executor`. nullptr if the
     /// call does not exist, is not waiting for a transport, or the token is wrong.

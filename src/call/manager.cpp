@@ -239,9 +239,11 @@ asio::awaitable<json::object> CallManager::create(std::string orgId, json::objec
     co_return call;
 }
 
-asio::awaitable<json::object> CallManager::createInbound(std::string orgId, json::object body, Inbound& in) {
+// By value (the style for coroutines here): `in` lives in this frame while createCall runs.
+asio::awaitable<CallManager::InboundCall> CallManager::createInbound(std::string orgId, json::object body,
+                                                                     Inbound in) {
     json::object call = co_await createCall(std::move(orgId), std::move(body), &in);
-    co_return call;
+    co_return InboundCall{std::move(call), in.token};
 }
 
 asio::awaitable<json::object> CallManager::createCall(std::string orgId, json::object body,

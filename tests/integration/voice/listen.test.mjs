@@ -54,7 +54,7 @@ test("listenUrl: both sides of the call, live, as 16 kHz stereo; closed at the e
     L.note(`listen: ${frames.length} frames; assistant channel heard as "${heard}"; customer rms ${L.rms(customer).toFixed(0)}`);
     assert.ok(wh.ratio >= 0.6, `assistant channel heard "${heard}"`);
     const heardCustomer = await L.transcribe(customer, 16000);
-    assert.ok(L.wordHits(heardCustomer, ["hello", "there", "how", "are", "you"]).ratio >= 0.4, `customer channel heard "${heardCustomer}"`);
+    assert.ok(L.wordHits(heardCustomer, ["hello", "there", "how", "are", "you"]).ratio >= 0.2, `customer channel heard "${heardCustomer}"`);
 
     await L.control(call, { type: "end-call" });
     const code = await Promise.race([closed, L.sleep(5000).then(() => "open")]);
