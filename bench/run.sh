@@ -2,5 +2,7 @@
 # make bench: every benchmark, printing its numbers (not part of make test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[[ -x build/voxa ]] || cmake --build build --target voxa
+cmake --build build --target voxa outbox_bench
 bench/api/run.sh
+build/bench/outbox_bench 20000 200
+build/bench/outbox_bench 20000 2000
