@@ -324,8 +324,21 @@ asio::awaitable<void> Outbox::deliverer(std::shared_ptr<State> st) {
             spdlog::error("webhooks: cannot release claims: {}", e.what());
         }
     }
+    auto lastPrune = std::chrono::steady_clock::now();
     while (st->running) {
         st->wakeRequested = false;
+        if (std::chrono::steady_clock::now() - lastPrune > std::chrono::minutes(10)) {
+            // Delivered and failed events are kept a day (for inspection), then dropped.
+            lastPrune = std::chrono::steady_clock::now();
+            try {
+                auto& s = st->store;
+                std::string before = isoFromMs(epochMs() - st->opts.keepFinishedMs);
+                int64_t n = co_await offload(st->dbPool, [&] { return s.pruneEvents(before); });
+                if (n > 0) spdlog::info(R"({{"msg":"webhook outbox pruned","events":{}}})", n);
+            } catch (const std::exception& e) {
+                spdlog::warn("webhooks: cannot prune the outbox: {}", e.what());
+            }
+        }
         size_t room = st->opts.maxInFlight > st->inflightKeys.size()
                           ? st->opts.maxInFlight - st->inflightKeys.size()
                           : 0;
