@@ -379,8 +379,10 @@ asio::awaitable<void> Outbox::deliverOne(std::shared_ptr<State> st, store::Outbo
         int64_t now = epochMs();
         auto& s = st->store;
         int64_t until = now + static_cast<int64_t>(t.timeoutSeconds * 1000) + 5000;
-        bool claimed = !st->opts.claims ||
-                       co_await offload(st->dbPool, [&] { return s.claimEvent(e.id, now, until); });
+        // (g++ 12: no co_await inside || or ?:, UBSan caught a garbage bool from one.)
+        bool claimed = true;
+        if (st->opts.claims)
+            claimed = co_await offload(st->dbPool, [&] { return s.claimEvent(e.id, now, until); });
         if (claimed) {
             int64_t startedMs = epochMs();
             auto t0 = std::chrono::steady_clock::now();
