@@ -32,6 +32,8 @@ test("tool-calls: the server's result changes what the assistant says; bad answe
                 return { text: "<html>oops</html>", contentType: "text/html" };
             case "slowTool":
                 return { hang: true };
+            case "sluggishTool":  // answers, but only after 6 s: the assistant is silent that long
+                return { delayMs: 6000, json: { results: [{ toolCallId: call.id, result: "finally" }] } };
             case "hugeTool":
                 return { json: { results: [{ toolCallId: call.id, result: "x".repeat(2 * 1024 * 1024) }] } };
             case "failingTool":
@@ -57,7 +59,7 @@ test("tool-calls: the server's result changes what the assistant says; bad answe
     const assistant = L.localAssistant({
         firstMessage: "Hi.",
         server: { url: `${rx.url}/assistant-server` },
-        serverMessages: ["end-of-call-report"],
+        serverMessages: ["end-of-call-report", "hang"],
         model: {
             provider: "local",
             rules: [
@@ -66,6 +68,7 @@ test("tool-calls: the server's result changes what the assistant says; bad answe
                 { match: ["slow"], tool: "slowTool", toolReply: "Slow result: {{result}}" },
                 { match: ["failing"], tool: "failingTool", toolReply: "Failing result: {{result}}" },
                 { match: ["huge"], tool: "hugeTool", toolReply: "Huge result: {{result}}" },
+                { match: ["sluggish"], tool: "sluggishTool", toolReply: "Sluggish result: {{result}}" },
                 { match: ["hello"], reply: "Hello again." },
             ],
             toolIds: [stored.json.id],
@@ -77,6 +80,7 @@ test("tool-calls: the server's result changes what the assistant says; bad answe
                                             { type: "request-failed", content: "Sorry, that took too long." }] }),
                 fn("failingTool"),  // no server of its own: the assistant's server URL
                 fn("hugeTool", { server: { url: `${rx.url}/huge` } }),
+                fn("sluggishTool", { server: { url: `${rx.url}/sluggish`, timeoutSeconds: 10 } }),
             ],
         },
     });
@@ -117,15 +121,20 @@ test("tool-calls: the server's result changes what the assistant says; bad answe
     assert.equal(rx.ofType("tool-calls").find((r) => r.json.message.toolCallList[0].function.name === "failingTool").path, "/assistant-server");
     // 5. A 2 MiB answer is refused (1 MiB limit), not fed to the model.
     await ask(call, client, "the huge tool", /Huge result: .*too large/i);
-    // 6. Still a conversation.
+    // 6. 6 s without a reply: `hang` goes to the server (and the client), then the answer.
+    await ask(call, client, "the sluggish tool", /Sluggish result: finally/, 12000);
+    await rx.waitFor((reqs) => reqs.some((r) => r.type === "hang"), 5000, "hang");
+    assert.equal(rx.ofType("hang")[0].json.message.call.id, call.id);
+    assert.ok(client.ofType("hang").length >= 1);
+    // 7. Still a conversation.
     await ask(call, client, "hello", /Hello again\./);
 
     await L.control(call, { type: "end-call" });
     const rec = await L.waitForEnded(call.id);
     const calls = L.byRole(rec, "tool_calls").map((m) => m.toolCalls[0].function.name);
-    assert.deepEqual(calls, ["getWeather", "brokenTool", "slowTool", "failingTool", "hugeTool"]);
+    assert.deepEqual(calls, ["getWeather", "brokenTool", "slowTool", "failingTool", "hugeTool", "sluggishTool"]);
     const results = L.byRole(rec, "tool_call_result");
-    assert.equal(results.length, 5);
+    assert.equal(results.length, 6);
     assert.match(results[4].error, /too large/i);
     assert.equal(results[0].result, "sunny in Paris");
     assert.equal(results[0].error, undefined);
@@ -135,7 +144,7 @@ test("tool-calls: the server's result changes what the assistant says; bad answe
     for (const r of results) assert.equal(r.toolCallId, L.byRole(rec, "tool_calls").find((c) => c.toolCalls[0].id === r.toolCallId).toolCalls[0].id);
     // The tool requests are in the delivery logs as well.
     const logs = await L.api("GET", `/logs?callId=${call.id}&webhookType=tool-calls`);
-    assert.equal(logs.json.results.length, 5);
+    assert.equal(logs.json.results.length, 6);
     assert.ok(logs.json.results.some((l) => l.responseHttpCode === 200 && /not JSON/.test(l.error)));
 });
 

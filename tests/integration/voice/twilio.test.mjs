@@ -157,6 +157,10 @@ test("inbound Twilio call: assistant-request picks the assistant; the Media Stre
     assert.ok(rec.artifact.performanceMetrics.numUserInterrupted >= 1);
     // The chosen assistant's webhooks went to the phone number's server, with phoneNumber.
     await rx.waitFor((reqs) => reqs.some((r) => r.type === "end-of-call-report"), 15000);
+    // The barge-in reached the server too.
+    const interrupted = rx.ofType("user-interrupted");
+    assert.ok(interrupted.length >= 1, "user-interrupted webhook");
+    assert.equal(interrupted[0].json.message.call.id, callId);
     const report = rx.ofType("end-of-call-report")[0].json.message;
     assert.equal(report.phoneNumber.number, number);
     assert.equal(report.assistant.name, "Acme line");
