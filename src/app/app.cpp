@@ -1,5 +1,7 @@
 #include "app/app.h"
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
@@ -74,6 +76,7 @@ int serve(const ServeConfig& cfg) {
     sigaddset(&sigs, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
 
+    boost::asio::io_context outboxLoop;  // see the outbox below
     boost::asio::thread_pool dbPool(static_cast<size_t>(std::max(1, cfg.dbThreads)));
     // Model inference (STT/TTS) runs here, never on an event loop.
     unsigned cores = std::max(1u, std::thread::hardware_concurrency());
@@ -97,8 +100,22 @@ int serve(const ServeConfig& cfg) {
     // The API hands out URLs (files, calls) under the public URL.
     if (publicUrl.empty()) publicUrl = "http://" + cfg.listen.substr(0, cfg.listen.rfind(':')) +
                                        ":" + std::to_string(server.port());
-    // Server messages: the durable outbox, delivered from the first event loop.
-    webhooks::Outbox outbox(*store, dbPool, server.loops().front()->get_executor(),
+    // Server messages: the durable outbox, delivered from a loop of its own (declared before
+    // the pools, so it outlives work they still hold at shutdown).
+    auto outboxWork = boost::asio::make_work_guard(outboxLoop);
+    std::thread outboxThread([&outboxLoop] { outboxLoop.run(); });
+    struct JoinOutbox {  // stops and joins the outbox loop on every way out of serve()
+        boost::asio::io_context& loop;
+        decltype(outboxWork)& work;
+        std::thread& thread;
+        void operator()() {
+            work.reset();
+            loop.stop();
+            if (thread.joinable()) thread.join();
+        }
+        ~JoinOutbox() { (*this)(); }
+    } joinOutbox{outboxLoop, outboxWork, outboxThread};
+    webhooks::Outbox outbox(*store, dbPool, outboxLoop.get_executor(),
                             {.releaseClaimsAtStart = store->dialect() == "sqlite",
                              .claims = store->dialect() != "sqlite"});
     call::CallManager calls(*store, dbPool, compute,
@@ -133,6 +150,7 @@ int serve(const ServeConfig& cfg) {
     spdlog::info("received signal {}, shutting down", sig);
     outbox.stop();
     server.stop();
+    joinOutbox();
     compute.join();
     dbPool.join();
     spdlog::info("stopped");

@@ -47,6 +47,12 @@ cleanup() {
       kill -KILL "$server_pid" 2>/dev/null
     fi
     wait "$server_pid" 2>/dev/null
+    server_rc=$?
+    # A clean shutdown is part of the test (ASan reports use-after-free at exit this way).
+    if [[ "$server_rc" -ne 0 && "$status" -eq 0 ]]; then
+      log "the server exited with status $server_rc on SIGTERM"
+      status=1
+    fi
   fi
   if [[ "$status" -ne 0 && -s "$server_log" ]]; then
     log "---- voxa server log (last 200 lines) ----"
@@ -59,7 +65,7 @@ cleanup() {
     rm -rf "$tmp"
   fi
 }
-trap cleanup EXIT
+trap 'cleanup; exit "$status"' EXIT
 trap 'exit 130' INT TERM
 
 free_port() {

@@ -290,6 +290,7 @@ test("a transfer on a websocket call is refused with a clear error", async (t) =
     const { call, client } = await L.startCall({ assistant: L.localAssistant({ firstMessage: "Hi." }) });
     t.after(() => client.close());
     client.startContinuous();
+    await client.waitForMessage({ type: "status-update", status: "in-progress" }, 8000);
     const r = await L.control(call, { type: "transfer", destination: { type: "number", number: "+15550001234" } });
     assert.equal(r.status, 400);
     assert.match(JSON.stringify(r.json), /no phone line/);
