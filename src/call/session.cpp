@@ -154,6 +154,14 @@ CallSession::CallSession(CallManager& mgr, json::object record, CallSetup setup,
     configureFromAssistant();
 }
 
+providers::Context CallSession::providerContext() const {
+    providers::Context pctx;
+    pctx.executor = ex_;
+    pctx.compute = &mgr_.compute();
+    pctx.callId = id_;
+    return pctx;
+}
+
 void CallSession::configureFromAssistant() {
     clientMessages_.clear();
     serverMessages_.clear();
@@ -288,12 +296,8 @@ void CallSession::start() {
     startEpochMs_ = epochMs();
     started_ = true;
 
-    providers::Context pctx;
-    pctx.executor = ex_;
-    pctx.compute = &mgr_.compute();
-    pctx.callId = id_;
     pipeline_ = std::make_unique<pipeline::Pipeline>(
-        pipeline::PipelineConfig{.assistant = assistant_, .providerCtx = pctx}, *this);
+        pipeline::PipelineConfig{.assistant = assistant_, .providerCtx = providerContext()}, *this);
     if (auto err = pipeline_->start()) {
         spdlog::warn("call {}: {}", id_, *err);
         std::string reason = err->substr(0, err->find(':'));
@@ -929,12 +933,8 @@ void CallSession::completeHandoff() {
     assistant_ = *next;
     memberName_ = h.name;
     configureFromAssistant();
-    providers::Context pctx;
-    pctx.executor = ex_;
-    pctx.compute = &mgr_.compute();
-    pctx.callId = id_;
     pipeline_ = std::make_unique<pipeline::Pipeline>(
-        pipeline::PipelineConfig{.assistant = assistant_, .providerCtx = pctx}, *this);
+        pipeline::PipelineConfig{.assistant = assistant_, .providerCtx = providerContext()}, *this);
     if (auto err = pipeline_->start()) {
         spdlog::warn("call {}: handoff to {}: {}", id_, h.name, *err);
         return end(err->substr(0, err->find(':')));
@@ -1135,11 +1135,7 @@ asio::awaitable<json::object> CallSession::analyze(std::string reason) {
                      .messages = messages_,
                      .transcript = transcriptText(messages_),
                      .endedReason = reason};
-    providers::Context pctx;
-    pctx.executor = ex_;
-    pctx.compute = &mgr_.compute();
-    pctx.callId = id_;
-    json::object out = co_await analyzeCall(std::move(in), std::move(pctx));
+    json::object out = co_await analyzeCall(std::move(in), providerContext());
     co_return out;
 }
 

@@ -89,6 +89,8 @@ private:
     static boost::asio::awaitable<void> doTransfer(std::shared_ptr<CallSession> self, PendingTransfer t);
     /// assistant_-derived settings (serverMessages, server URL, tools, timers, ...).
     void configureFromAssistant();
+    /// What the call's providers (pipeline, analysis) run with.
+    providers::Context providerContext() const;
     void toolResult(const providers::ToolCall& call, const std::string& result, bool isError,
                     const boost::json::object* spokenMessage, bool respond);
     static boost::asio::awaitable<void> callApiRequest(std::shared_ptr<CallSession> self,

@@ -93,6 +93,22 @@ export async function waitForEnded(id, timeoutMs = 10000) {
     throw new Error(`call ${id} not ended after ${timeoutMs} ms (status ${last?.status})`);
 }
 
+/**
+ * GET /logs?<query> once it lists at least `n` logs (they are written in batches just after
+ * each attempt, so a test that saw the request may be a moment ahead of them).
+ */
+export async function waitForLogs(query, n, timeoutMs = 5000) {
+    const deadline = Date.now() + timeoutMs;
+    let r;
+    do {
+        r = await api("GET", `/logs?${query}`);
+        if (r.status !== 200) throw new Error(`GET /logs?${query} -> ${r.status}: ${r.text}`);
+        if (r.json.results.length >= n) return r;
+        await sleep(50);
+    } while (Date.now() < deadline);
+    return r;
+}
+
 /** POST /<callId>/control (no auth, as Vapi's monitor.controlUrl). */
 export async function control(call, message) {
     const res = await fetch(call.monitor.controlUrl, {

@@ -74,6 +74,7 @@ test("monitorPlan: listen and control need a private key of the call's org when 
                                       monitorPlan: { listenAuthenticationEnabled: true, controlAuthenticationEnabled: true } }) });
     t.after(() => client.close());
     client.startContinuous();
+    await client.waitForMessage({ type: "status-update", status: "in-progress" }, 8000);  // live
     const refused = await new Promise((r) => {
         const ws = new WebSocket(call.monitor.listenUrl);
         ws.addEventListener("open", () => { ws.close(); r(false); });

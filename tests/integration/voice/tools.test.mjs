@@ -143,7 +143,7 @@ test("tool-calls: the server's result changes what the assistant says; bad answe
     assert.equal(results[3].error, "the database is down");
     for (const r of results) assert.equal(r.toolCallId, L.byRole(rec, "tool_calls").find((c) => c.toolCalls[0].id === r.toolCallId).toolCalls[0].id);
     // The tool requests are in the delivery logs as well.
-    const logs = await L.api("GET", `/logs?callId=${call.id}&webhookType=tool-calls`);
+    const logs = await L.waitForLogs(`callId=${call.id}&webhookType=tool-calls`, 6);
     assert.equal(logs.json.results.length, 6);
     assert.ok(logs.json.results.some((l) => l.responseHttpCode === 200 && /not JSON/.test(l.error)));
 });

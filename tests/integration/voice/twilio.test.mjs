@@ -220,7 +220,7 @@ test("Twilio webhook: bad signature 403, unknown number, assistant-request error
     assert.equal(await Promise.race([bad.closed, L.sleep(5000).then(() => "open")]), 1008);
     bad.stop();
     // The assistant-request attempts are in the logs.
-    const logs = await L.api("GET", "/logs?type=Webhook&webhookType=assistant-request&limit=100");
+    const logs = await L.waitForLogs("type=Webhook&webhookType=assistant-request&limit=100", 5);
     assert.ok(logs.json.results.length >= 5);
     assert.ok(logs.json.results.some((l) => /not JSON/.test(l.error ?? "")));
 });

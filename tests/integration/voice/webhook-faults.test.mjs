@@ -57,7 +57,7 @@ test("receiver outage: 500s and timeouts for a while, then every event once, in 
     L.note(`faults: ${c.delivered} events delivered once each after ${c.failures} failed attempts (500s and 1 s timeouts); ${failedDuringOutage} requests during the outage`);
     assert.ok(c.failures >= 3, "the outage was seen");
     // The failed attempts are in the logs with their status codes and latency.
-    const logs = await L.api("GET", `/logs?callId=${call.id}&limit=1000`);
+    const logs = await L.waitForLogs(`callId=${call.id}&limit=1000`, c.attempts);
     const codes = logs.json.results.map((l) => l.responseHttpCode);
     assert.ok(codes.includes(500) && codes.includes(200), JSON.stringify(codes));
     assert.ok(logs.json.results.some((l) => l.responseHttpCode === 0 && /timeout/i.test(l.error)), "a timed-out attempt is logged");
