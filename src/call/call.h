@@ -104,6 +104,7 @@ public:
         std::string provider = "twilio";
         std::string providerCallId;  // e.g. Twilio's CallSid
         std::string accountSid, authToken;  // the provider's REST credentials (transfers)
+        bool outbound = false;       // we place the call (POST /call with phoneNumberId)
         std::string token;           // set by createCall: the transport's one-time token
     };
     struct InboundCall {
@@ -149,6 +150,7 @@ public:
 private:
     boost::asio::awaitable<boost::json::object> createCall(std::string orgId, boost::json::object body,
                                                            Inbound* inbound);
+    boost::asio::awaitable<boost::json::object> placeOutbound(std::string orgId, boost::json::object body);
     store::Store& store_;
     boost::asio::thread_pool& dbPool_;
     boost::asio::thread_pool& compute_;

@@ -15,6 +15,8 @@
 #include "common/json_fields.h"
 #include "common/offload.h"
 #include "common/time.h"
+#include "common/url.h"
+#include "net/http_client.h"
 
 namespace voxa::call {
 
@@ -233,9 +235,89 @@ std::string CallManager::recordingPath(const std::string& orgId, const std::stri
 }
 
 asio::awaitable<json::object> CallManager::create(std::string orgId, json::object body) {
-    if (body.contains("phoneNumberId") || body.contains("phoneNumber") || body.contains("customers"))
-        throw CallError(400, "Outbound phone calls are not available on this server yet; use the vapi.websocket transport.");
+    if (body.contains("phoneNumber") || body.contains("customers"))
+        throw CallError(400, "Inline phoneNumber and customers[] batches are not available yet; use phoneNumberId and customer.");
+    if (body.contains("phoneNumberId")) {
+        json::object call = co_await placeOutbound(std::move(orgId), std::move(body));
+        co_return call;
+    }
     json::object call = co_await createCall(std::move(orgId), std::move(body), nullptr);
+    co_return call;
+}
+
+// An outbound phone call over Twilio: the call is created (waiting for its stream), then
+// Twilio's REST API is asked to dial the customer with TwiML that connects the answered
+// call to our Media Stream endpoint.
+asio::awaitable<json::object> CallManager::placeOutbound(std::string orgId, json::object body) {
+    std::string phoneId = str(body, "phoneNumberId");
+    if (!isUuid(phoneId)) throw CallError(400, "phoneNumberId must be a UUID");
+    json::object customer;
+    if (auto* c = body.if_contains("customer"); c && c->is_object()) customer = c->as_object();
+    std::string to = str(customer, "number");
+    if (to.empty()) throw CallError(400, "customer.number is required for a phone call");
+    auto row = co_await offload(dbPool_, [&] { return store_.getResource("phone-number", orgId, phoneId); });
+    if (!row) throw CallError(400, "Couldn't Get Phone Number. " + phoneId + " Not Found");
+    json::object phone = json::parse(row->body).as_object();
+    if (str(phone, "provider") != "twilio")
+        throw CallError(400, "Outbound calls need a phone number with provider twilio (this one is " +
+                                 str(phone, "provider") + ")");
+    // The number's assistant when the body names none.
+    if (!body.contains("assistantId") && !body.contains("assistant") && !body.contains("squadId") && !body.contains("squad"))
+        for (auto* k : {"assistantId", "squadId"})
+            if (auto v = str(phone, k); !v.empty()) body[k] = v;
+    json::object shown = phone;
+    for (auto* k : {"twilioAuthToken", "twilioApiSecret"}) shown.erase(k);
+    Inbound in{.callId = newId(), .phoneNumber = shown, .from = to, .provider = "twilio",
+               .accountSid = str(phone, "twilioAccountSid"), .authToken = str(phone, "twilioAuthToken"),
+               .outbound = true};
+    json::object call = co_await createCall(orgId, std::move(body), &in);
+
+    std::string base = settings_.publicUrl;
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    std::string wsBase = base.starts_with("https://") ? "wss://" + base.substr(8)
+                         : base.starts_with("http://") ? "ws://" + base.substr(7)
+                                                      : base;
+    std::string twiml = "<Response><Connect><Stream url=\"" + wsBase + "/" + in.callId +
+                        "/twilio\"><Parameter name=\"token\" value=\"" + in.token +
+                        "\"/></Stream></Connect></Response>";
+    std::string api = settings_.twilioApiUrl;
+    while (!api.empty() && api.back() == '/') api.pop_back();
+    net::HttpClientRequest req{.method = "POST",
+                               .url = api + "/2010-04-01/Accounts/" + url::percentEncode(in.accountSid) + "/Calls.json"};
+    req.headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
+    req.headers.push_back({"Authorization", "Basic " + base64Encode(in.accountSid + ":" + in.authToken)});
+    req.body = "To=" + url::percentEncode(to) + "&From=" + url::percentEncode(str(phone, "number")) +
+               "&Twiml=" + url::percentEncode(twiml);
+    req.totalTimeout = req.readTimeout = std::chrono::milliseconds(10'000);
+    auto res = co_await net::fetch(std::move(req));
+    std::string sid;
+    if (res.success()) {
+        boost::system::error_code ec;
+        auto v = json::parse(res.body, ec);
+        if (!ec && v.is_object()) sid = str(v.as_object(), "sid");
+    }
+    if (sid.empty()) {
+        std::string why = !res.ok() ? std::string(net::toString(res.errorKind)) + ": " + res.error
+                                    : "HTTP " + std::to_string(res.status) + ": " + res.body.substr(0, 300);
+        spdlog::warn(R"({{"msg":"twilio refused the outbound call","callId":"{}","error":{}}})", in.callId,
+                     json::serialize(json::value(why)));
+        {
+            std::lock_guard lock(gPendingMu);
+            pending().erase(in.callId);
+        }
+        call["status"] = "ended";
+        call["endedReason"] = "twilio-failed-to-connect-call";
+        call["endedAt"] = isoNow();
+        co_await saveRecord(orgId, in.callId, call);
+        throw CallError(400, "Twilio could not place the call: " + why);
+    }
+    call["phoneCallProviderId"] = sid;
+    {
+        std::lock_guard lock(gPendingMu);
+        if (auto it = pending().find(in.callId); it != pending().end())
+            it->second.setup.telephony["callSid"] = sid;
+    }
+    co_await saveRecord(orgId, in.callId, call);
     co_return call;
 }
 
@@ -308,14 +390,15 @@ asio::awaitable<json::object> CallManager::createCall(std::string orgId, json::o
     std::string now = isoNow();
     call["id"] = id;
     call["orgId"] = orgId;
-    call["type"] = inbound ? "inboundPhoneCall" : "vapi.websocketCall";
-    call["status"] = inbound ? "ringing" : "queued";
+    call["type"] = !inbound ? "vapi.websocketCall" : inbound->outbound ? "outboundPhoneCall" : "inboundPhoneCall";
+    call["status"] = inbound && !inbound->outbound ? "ringing" : "queued";
     for (auto* k : {"assistantId", "assistant", "assistantOverrides", "squadId", "squad", "name",
                     "metadata", "customer", "customerId"})
         if (auto* v = body.if_contains(k)) call[k] = *v;
     if (inbound) {
         call["phoneNumberId"] = str(inbound->phoneNumber, "id");
-        call["customer"] = json::object{{"number", inbound->from}};
+        call["customer"] = inbound->outbound && body.contains("customer") ? body.at("customer")
+                                                                          : json::value(json::object{{"number", inbound->from}});
         call["phoneCallProvider"] = inbound->provider;
         call["phoneCallTransport"] = "pstn";
         call["phoneCallProviderId"] = inbound->providerCallId;

@@ -296,3 +296,72 @@ test("a transfer on a websocket call is refused with a clear error", async (t) =
     assert.match(JSON.stringify(r.json), /no phone line/);
     await L.control(call, { type: "end-call" });
 });
+
+test("outbound call: POST /call with phoneNumberId asks Twilio to dial; the answered call streams back", async (t) => {
+    let refuse = false;
+    const twilioApi = await startReceiver((req) =>
+        refuse ? { status: 401, json: { code: 20003, message: "Authenticate" } }
+               : { status: 201, json: { sid: "CA" + "9".repeat(32), status: "queued" } });
+    t.after(() => twilioApi.close());
+    const dir = await mkdtemp(join(tmpdir(), "voxa-outbound-"));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const bin = process.env.VOXA_BIN;
+    const { stdout } = await promisify(execFile)(bin, ["admin", "create-org", "--data-dir", join(dir, "data"), "--name", "t"]);
+    const key = JSON.parse(stdout.split("\n").find((l) => l.startsWith("{"))).privateKey;
+    const voxa = await L.startVoxa(bin, join(dir, "data"), await L.freePort(), { VOXA_TWILIO_API_URL: twilioApi.url });
+    t.after(() => voxa.proc.kill("SIGKILL"));
+    const api = async (method, path, body) => {
+        const r = await fetch(voxa.base + path, { method, headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
+                                                  body: body && JSON.stringify(body) });
+        return { status: r.status, json: await r.json().catch(() => undefined) };
+    };
+    const sid = "AC" + "4".repeat(32);
+    const pn = await api("POST", "/phone-number", { provider: "twilio", number: "+15550002222", twilioAccountSid: sid, twilioAuthToken: AUTH_TOKEN });
+    assert.equal(pn.status, 201);
+    const created = await api("POST", "/call", { assistant: L.localAssistant({ firstMessage: "Hello, this is a reminder call from Acme about your appointment tomorrow." }),
+                                                 phoneNumberId: pn.json.id, customer: { number: "+15553334444", name: "Ada" } });
+    assert.equal(created.status, 201, JSON.stringify(created.json));
+    const call = created.json;
+    assert.equal(call.type, "outboundPhoneCall");
+    assert.equal(call.status, "queued");
+    assert.equal(call.phoneNumberId, pn.json.id);
+    assert.equal(call.customer.number, "+15553334444");
+    assert.equal(call.phoneCallProvider, "twilio");
+    assert.equal(call.phoneCallProviderId, "CA" + "9".repeat(32));
+    // Twilio was asked to dial the customer from our number, with TwiML that streams to us.
+    const rest = twilioApi.requests.find((q) => q.path === `/2010-04-01/Accounts/${sid}/Calls.json`);
+    assert.ok(rest, JSON.stringify(twilioApi.requests.map((q) => q.path)));
+    assert.equal(rest.headers.authorization, "Basic " + Buffer.from(`${sid}:${AUTH_TOKEN}`).toString("base64"));
+    const form = new URLSearchParams(rest.text);
+    assert.equal(form.get("To"), "+15553334444");
+    assert.equal(form.get("From"), "+15550002222");
+    const { url, token } = streamFromTwiml(form.get("Twiml"));
+    assert.equal(url, `${voxa.base.replace("http", "ws")}/${call.id}/twilio`);
+    // The callee answers: Twilio opens the stream and the assistant speaks first.
+    const stream = new TwilioStream(url, token, call.phoneCallProviderId);
+    await stream.open();
+    t.after(() => stream.stop());
+    for (let i = 0; i < 80 && stream.voicedMs() <= 1500; i++) await L.sleep(100);
+    assert.ok(stream.voicedMs() > 1500, `${stream.voicedMs()} ms of assistant audio`);
+    stream.stop();
+    let rec;
+    for (let i = 0; i < 50; i++) {
+        rec = (await api("GET", `/call/${call.id}`)).json;
+        if (rec.status === "ended") break;
+        await L.sleep(100);
+    }
+    assert.equal(rec.endedReason, "customer-ended-call");
+    assert.ok(rec.messages.some((m) => m.role === "bot" && /^Hello/.test(m.message)), JSON.stringify(rec.messages));
+    // Refusals are clear: no customer number, a number Twilio will not dial, Twilio saying no.
+    assert.equal((await api("POST", "/call", { assistant: L.localAssistant(), phoneNumberId: pn.json.id })).status, 400);
+    const vapiNumber = await api("POST", "/phone-number", { provider: "byo-phone-number", number: "+15550003333", credentialId: "00000000-0000-4000-8000-000000000001" });
+    if (vapiNumber.status === 201) {
+        const r = await api("POST", "/call", { assistant: L.localAssistant(), phoneNumberId: vapiNumber.json.id, customer: { number: "+15553334444" } });
+        assert.equal(r.status, 400);
+        assert.match(JSON.stringify(r.json), /provider twilio/);
+    }
+    refuse = true;
+    const failed = await api("POST", "/call", { assistant: L.localAssistant(), phoneNumberId: pn.json.id, customer: { number: "+15553334444" } });
+    assert.equal(failed.status, 400);
+    assert.match(JSON.stringify(failed.json), /Twilio could not place the call: HTTP 401/);
+});
