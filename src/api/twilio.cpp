@@ -194,12 +194,7 @@ Awaitable inboundCall(RequestContext& rc) {
                      json::serialize(json::value(e.messages.front())));
         co_return sayAndHangUp("Sorry, we cannot take your call right now.");
     }
-    std::string base = rc.ctx.settings.publicUrl;
-    while (!base.empty() && base.back() == '/') base.pop_back();
-    std::string wsBase = base.starts_with("https://") ? "wss://" + base.substr(8)
-                         : base.starts_with("http://") ? "ws://" + base.substr(7)
-                                                      : base;
-    co_return twiml("<Connect><Stream url=\"" + xmlEscape(wsBase + "/" + in.callId + "/twilio") +
+    co_return twiml("<Connect><Stream url=\"" + xmlEscape(calls.wsBaseUrl() + "/" + in.callId + "/twilio") +
                     "\"><Parameter name=\"token\" value=\"" + xmlEscape(token) +
                     "\"/></Stream></Connect>");
 }

@@ -142,6 +142,10 @@ public:
     std::string recordingPath(const std::string& orgId, const std::string& callId,
                               const std::string& kind) const;
 
+    /// The public URL without a trailing slash, and its ws:// / wss:// twin.
+    std::string baseUrl() const;
+    std::string wsBaseUrl() const;
+
     store::Store& store() { return store_; }
     boost::asio::thread_pool& dbPool() { return dbPool_; }
     boost::asio::thread_pool& compute() { return compute_; }

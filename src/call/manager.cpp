@@ -227,6 +227,19 @@ CallManager::CallManager(store::Store& store, asio::thread_pool& dbPool, asio::t
 
 CallManager::~CallManager() = default;
 
+std::string CallManager::baseUrl() const {
+    std::string base = settings_.publicUrl;
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    return base;
+}
+
+std::string CallManager::wsBaseUrl() const {
+    std::string base = baseUrl();
+    if (base.starts_with("https://")) return "wss://" + base.substr(8);
+    if (base.starts_with("http://")) return "ws://" + base.substr(7);
+    return base;
+}
+
 std::string CallManager::recordingPath(const std::string& orgId, const std::string& callId,
                                        const std::string& kind) const {
     return (std::filesystem::path(settings_.dataDir) / "recordings" / orgId /
@@ -272,11 +285,7 @@ asio::awaitable<json::object> CallManager::placeOutbound(std::string orgId, json
                .outbound = true};
     json::object call = co_await createCall(orgId, std::move(body), &in);
 
-    std::string base = settings_.publicUrl;
-    while (!base.empty() && base.back() == '/') base.pop_back();
-    std::string wsBase = base.starts_with("https://") ? "wss://" + base.substr(8)
-                         : base.starts_with("http://") ? "ws://" + base.substr(7)
-                                                      : base;
+    std::string wsBase = wsBaseUrl();
     std::string twiml = "<Response><Connect><Stream url=\"" + wsBase + "/" + in.callId +
                         "/twilio\"><Parameter name=\"token\" value=\"" + in.token +
                         "\"/></Stream></Connect></Response>";
@@ -425,11 +434,8 @@ asio::awaitable<json::object> CallManager::createCall(std::string orgId, json::o
     if (std::find(std::begin(kRates), std::end(kRates), rate) == std::end(kRates))
         throw CallError(400, "transport.audioFormat.sampleRate must be one of the following values: 8000, 16000, 22050, 24000, 44100, 48000");
 
-    std::string base = settings_.publicUrl;
-    while (!base.empty() && base.back() == '/') base.pop_back();
-    std::string wsBase = base.starts_with("https://") ? "wss://" + base.substr(8)
-                         : base.starts_with("http://") ? "ws://" + base.substr(7)
-                                                      : base;
+    std::string base = baseUrl();
+    std::string wsBase = wsBaseUrl();
     std::string token = randomToken(24);
     if (inbound) {
         inbound->token = token;  // the telephony transport carries it (e.g. a TwiML <Parameter>)

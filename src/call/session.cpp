@@ -1143,8 +1143,7 @@ asio::awaitable<void> CallSession::finish(std::string reason) {
     auto self = shared_from_this();  // alive until the record is written
     int64_t endedMs = epochMs();
     double duration = started_ ? secondsFromStart() : 0;
-    std::string base = mgr_.settings().publicUrl;
-    while (!base.empty() && base.back() == '/') base.pop_back();
+    std::string base = mgr_.baseUrl();
 
     json::object artifact;
     artifact["messages"] = messages_;

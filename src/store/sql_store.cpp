@@ -135,6 +135,10 @@ bool SqlStore::deleteResource(const std::string& kind, const std::string& orgId,
                   {kind, orgId, id}) > 0;
 }
 
+int64_t SqlStore::deleteResourcesBefore(const std::string& kind, const std::string& createdBefore) {
+    return change("DELETE FROM resources WHERE kind = ? AND created_at < ?", {kind, createdBefore});
+}
+
 // Orgs --------------------------------------------------------------------------------
 
 void SqlStore::insertOrg(const Org& o) {

@@ -14,6 +14,7 @@ class SqlStore : public StoreBackend {
 public:
     void insertResource(const Resource& r) override;
     void insertResources(const std::vector<Resource>& rows) override;
+    int64_t deleteResourcesBefore(const std::string& kind, const std::string& createdBefore) override;
     std::optional<Resource> getResource(const std::string& kind, const std::string& orgId,
                                         const std::string& id) override;
     std::optional<Resource> getResourceAnyOrg(const std::string& kind,

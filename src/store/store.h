@@ -128,6 +128,9 @@ public:
     /// Returns false if the row does not exist.
     virtual bool deleteResource(const std::string& kind, const std::string& orgId,
                                 const std::string& id) = 0;
+    /// Deletes every resource of `kind` (all orgs) created before `createdBefore` (ISO);
+    /// returns how many (retention of logs).
+    virtual int64_t deleteResourcesBefore(const std::string& kind, const std::string& createdBefore) = 0;
 
     // Orgs and keys --------------------------------------------------------------
     virtual void insertOrg(const Org& o) = 0;

@@ -333,8 +333,12 @@ asio::awaitable<void> Outbox::deliverer(std::shared_ptr<State> st) {
             try {
                 auto& s = st->store;
                 std::string before = isoFromMs(epochMs() - st->opts.keepFinishedMs);
-                int64_t n = co_await offload(st->dbPool, [&] { return s.pruneEvents(before); });
-                if (n > 0) spdlog::info(R"({{"msg":"webhook outbox pruned","events":{}}})", n);
+                std::string logsBefore = isoFromMs(epochMs() - st->opts.keepLogsMs);
+                auto [n, logs] = co_await offload(st->dbPool, [&] {
+                    return std::make_pair(s.pruneEvents(before), s.deleteResourcesBefore("log", logsBefore));
+                });
+                if (n > 0 || logs > 0)
+                    spdlog::info(R"({{"msg":"webhook outbox pruned","events":{},"logs":{}}})", n, logs);
             } catch (const std::exception& e) {
                 spdlog::warn("webhooks: cannot prune the outbox: {}", e.what());
             }

@@ -111,6 +111,7 @@ struct OutboxOptions {
     size_t maxInFlight = 64;                // concurrent deliveries (one per call at a time)
     int64_t pollMs = 500;                   // look for due events at least this often
     int64_t keepFinishedMs = 24LL * 3600 * 1000;  // delivered/failed rows kept this long
+    int64_t keepLogsMs = 14LL * 24 * 3600 * 1000;  // delivery Logs (GET /logs) kept this long
     bool releaseClaimsAtStart = true;       // single node: a restart frees every lease
     /// Take a lease in the database before each attempt (several nodes share the outbox).
     /// A single node (SQLite) keeps its in-flight set in memory instead.

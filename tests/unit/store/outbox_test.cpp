@@ -104,6 +104,20 @@ TEST_P(StoreOutboxTest, ListsByCallAndStatusAndPrunesFinishedEvents) {
     EXPECT_EQ(store_->pruneEvents(ts(2)), 0) << "pending events are never pruned";
 }
 
+TEST_P(StoreOutboxTest, OldLogsAreDeletedAcrossOrgsAndOtherKindsStay) {
+    auto log = [](const std::string& org, const std::string& id, int created) {
+        return Resource{.id = id, .orgId = org, .kind = "log", .createdAt = ts(created),
+                        .updatedAt = ts(created), .body = "{}", .a1 = "", .a2 = "", .a3 = ""};
+    };
+    store_->insertResources({log(orgA, "l1", 1), log(orgB, "l2", 2), log(orgA, "l3", 10)});
+    store_->insertResource(res(orgA, "a1", 1));  // an assistant as old as the logs
+    EXPECT_EQ(store_->deleteResourcesBefore("log", ts(5)), 2);
+    EXPECT_FALSE(store_->getResource("log", orgA, "l1"));
+    EXPECT_FALSE(store_->getResource("log", orgB, "l2"));
+    EXPECT_TRUE(store_->getResource("log", orgA, "l3"));
+    EXPECT_TRUE(store_->getResource("assistant", orgA, "a1"));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreOutboxTest, VOXA_STORE_BACKENDS);
 
 }  // namespace
