@@ -20,6 +20,7 @@
 #include "api/resources.h"
 #include "api/schema.h"
 #include "call/call.h"
+#include "call/twilio.h"
 #include "common/crypto.h"
 #include "common/ids.h"
 #include "common/json_fields.h"
@@ -33,30 +34,19 @@ namespace voxa::api {
 namespace json = boost::json;
 using json_fields::str;
 
+using call::twilio::xmlEscape;
+
 namespace {
 
 constexpr double kAssistantRequestSeconds = 7.5;
 
-std::string xmlEscape(std::string_view s) {
-    std::string out;
-    for (char c : s) {
-        switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            case '\'': out += "&apos;"; break;
-            default: out += c;
-        }
-    }
-    return out;
+// A TwiML document (`response` is the whole <Response> element).
+net::HttpResponse twimlDocument(const std::string& response) {
+    return net::HttpResponse::text(200, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>" + response,
+                                   "text/xml; charset=utf-8");
 }
 
-net::HttpResponse twiml(const std::string& inner) {
-    return net::HttpResponse::text(
-        200, "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response>" + inner + "</Response>",
-        "text/xml; charset=utf-8");
-}
+net::HttpResponse twiml(const std::string& inner) { return twimlDocument("<Response>" + inner + "</Response>"); }
 
 net::HttpResponse sayAndHangUp(const std::string& text) {
     return twiml("<Say>" + xmlEscape(text) + "</Say><Hangup/>");
@@ -194,9 +184,7 @@ Awaitable inboundCall(RequestContext& rc) {
                      json::serialize(json::value(e.messages.front())));
         co_return sayAndHangUp("Sorry, we cannot take your call right now.");
     }
-    co_return twiml("<Connect><Stream url=\"" + xmlEscape(calls.wsBaseUrl() + "/" + in.callId + "/twilio") +
-                    "\"><Parameter name=\"token\" value=\"" + xmlEscape(token) +
-                    "\"/></Stream></Connect>");
+    co_return twimlDocument(call::twilio::streamTwiml(calls.wsBaseUrl() + "/" + in.callId + "/twilio", token));
 }
 
 }  // namespace

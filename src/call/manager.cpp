@@ -10,6 +10,7 @@
 
 #include "call/call.h"
 #include "call/session.h"
+#include "call/twilio.h"
 #include "common/crypto.h"
 #include "common/ids.h"
 #include "common/json_fields.h"
@@ -285,19 +286,10 @@ asio::awaitable<json::object> CallManager::placeOutbound(std::string orgId, json
                .outbound = true};
     json::object call = co_await createCall(orgId, std::move(body), &in);
 
-    std::string wsBase = wsBaseUrl();
-    std::string twiml = "<Response><Connect><Stream url=\"" + wsBase + "/" + in.callId +
-                        "/twilio\"><Parameter name=\"token\" value=\"" + in.token +
-                        "\"/></Stream></Connect></Response>";
-    std::string api = settings_.twilioApiUrl;
-    while (!api.empty() && api.back() == '/') api.pop_back();
-    net::HttpClientRequest req{.method = "POST",
-                               .url = api + "/2010-04-01/Accounts/" + url::percentEncode(in.accountSid) + "/Calls.json"};
-    req.headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
-    req.headers.push_back({"Authorization", "Basic " + base64Encode(in.accountSid + ":" + in.authToken)});
-    req.body = "To=" + url::percentEncode(to) + "&From=" + url::percentEncode(str(phone, "number")) +
-               "&Twiml=" + url::percentEncode(twiml);
-    req.totalTimeout = req.readTimeout = std::chrono::milliseconds(10'000);
+    std::string twiml = twilio::streamTwiml(wsBaseUrl() + "/" + in.callId + "/twilio", in.token);
+    auto req = twilio::restRequest(settings_.twilioApiUrl, in.accountSid, in.authToken, "/Calls.json",
+                                   "To=" + url::percentEncode(to) + "&From=" + url::percentEncode(str(phone, "number")) +
+                                       "&Twiml=" + url::percentEncode(twiml));
     auto res = co_await net::fetch(std::move(req));
     std::string sid;
     if (res.success()) {

@@ -15,6 +15,7 @@
 #include "audio/dtmf.h"
 #include "call/analysis.h"
 #include "call/pricing.h"
+#include "call/twilio.h"
 #include "common/crypto.h"
 #include "common/ids.h"
 #include "common/json_fields.h"
@@ -988,44 +989,13 @@ std::optional<std::string> CallSession::startTransfer(json::object destination,
     return std::nullopt;
 }
 
-namespace {
-// TwiML that forwards the live call.
-std::string transferTwiml(const json::object& d) {
-    auto esc = [](std::string s) {
-        std::string out;
-        for (char c : s) {
-            if (c == '&') out += "&amp;";
-            else if (c == '<') out += "&lt;";
-            else if (c == '>') out += "&gt;";
-            else if (c == '"') out += "&quot;";
-            else out += c;
-        }
-        return out;
-    };
-    std::string callerId = str(d, "callerId");
-    std::string dial = callerId.empty() ? "<Dial>" : "<Dial callerId=\"" + esc(callerId) + "\">";
-    if (str(d, "type") == "sip") return "<Response>" + dial + "<Sip>" + esc(str(d, "sipUri")) + "</Sip></Dial></Response>";
-    std::string ext = str(d, "extension");
-    std::string number = ext.empty() ? esc(str(d, "number"))
-                                     : "<Number sendDigits=\"ww" + esc(ext) + "\">" + esc(str(d, "number")) + "</Number>";
-    return "<Response>" + dial + number + "</Dial></Response>";
-}
-}  // namespace
-
 asio::awaitable<void> CallSession::doTransfer(std::shared_ptr<CallSession> self, PendingTransfer t) {
     // Twilio: update the live call with new TwiML (POST .../Calls/{CallSid}.json); the media
     // stream then stops and Twilio dials the destination.
-    std::string sid = str(self->telephony_, "accountSid");
-    std::string base = self->mgr_.settings().twilioApiUrl;
-    while (!base.empty() && base.back() == '/') base.pop_back();
-    std::string twiml = transferTwiml(t.destination);
-    net::HttpClientRequest req{.method = "POST",
-                               .url = base + "/2010-04-01/Accounts/" + url::percentEncode(sid) + "/Calls/" +
-                                      url::percentEncode(str(self->telephony_, "callSid")) + ".json"};
-    req.headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
-    req.headers.push_back({"Authorization", "Basic " + base64Encode(sid + ":" + str(self->telephony_, "authToken"))});
-    req.body = "Twiml=" + url::percentEncode(twiml);
-    req.totalTimeout = req.readTimeout = std::chrono::milliseconds(10'000);
+    auto req = twilio::restRequest(self->mgr_.settings().twilioApiUrl, str(self->telephony_, "accountSid"),
+                                   str(self->telephony_, "authToken"),
+                                   "/Calls/" + url::percentEncode(str(self->telephony_, "callSid")) + ".json",
+                                   "Twiml=" + url::percentEncode(twilio::dialTwiml(t.destination)));
     auto res = co_await net::fetch(std::move(req));
     self->transferring_ = false;
     if (self->ended_) co_return;
