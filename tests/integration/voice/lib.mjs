@@ -619,3 +619,37 @@ export async function startVoxa(bin, dataDir, port, env = {}) {
     throw new Error(`voxa did not start: ${stderr}`);
 }
 
+
+/**
+ * A server of the test's own on a fresh data dir (other flags/env, restarts), with an org
+ * and its private key; stopped and removed when the test ends.
+ *   const own = await ownVoxa(t, { VOXA_TWILIO_API_URL: fake.url });
+ *   await own.api("POST", "/assistant", {...})    // -> {status, json}
+ *   own.proc.kill("SIGKILL"); await own.restart(); // same data dir and port
+ */
+export async function ownVoxa(t, env = {}) {
+    const bin = process.env.VOXA_BIN;
+    if (!bin) throw new Error("VOXA_BIN is required (run-voice.sh sets it)");
+    const dir = await mkdtemp(join(tmpdir(), "voxa-own-"));
+    const dataDir = join(dir, "data");
+    const { stdout } = await run(bin, ["admin", "create-org", "--data-dir", dataDir, "--name", "own"]);
+    const key = JSON.parse(stdout.split("\n").find((l) => l.startsWith("{"))).privateKey;
+    const port = await freePort();
+    const own = { key, dataDir, port };
+    own.restart = async () => {
+        const v = await startVoxa(bin, dataDir, port, env);
+        own.proc = v.proc;
+        own.base = v.base;
+        return own;
+    };
+    own.api = async (method, path, body) => {
+        const r = await fetch(own.base + path, { method, headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
+                                                 body: body && JSON.stringify(body) });
+        return { status: r.status, json: await r.json().catch(() => undefined) };
+    };
+    t.after(async () => {
+        own.proc?.kill("SIGKILL");
+        await rm(dir, { recursive: true, force: true });
+    });
+    return own.restart();
+}

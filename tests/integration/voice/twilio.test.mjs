@@ -4,11 +4,6 @@
 // base64 JSON frames, "clear" on barge-in). Twilio's side is played by this test.
 import assert from "node:assert/strict";
 import { createHmac, randomBytes } from "node:crypto";
-import { execFile } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { promisify } from "node:util";
 import { test } from "node:test";
 import * as L from "./lib.mjs";
 import { startReceiver } from "./receiver.mjs";
@@ -229,18 +224,8 @@ test("transferCall to a number: the message is said, then Twilio is told to <Dia
     // A server of our own whose Twilio REST API is this fake.
     const twilioApi = await startReceiver((req) => ({ status: 200, json: { sid: "CAxx", status: "in-progress" } }));
     t.after(() => twilioApi.close());
-    const dir = await mkdtemp(join(tmpdir(), "voxa-transfer-"));
-    t.after(() => rm(dir, { recursive: true, force: true }));
-    const bin = process.env.VOXA_BIN;
-    const { stdout } = await promisify(execFile)(bin, ["admin", "create-org", "--data-dir", join(dir, "data"), "--name", "t"]);
-    const key = JSON.parse(stdout.split("\n").find((l) => l.startsWith("{"))).privateKey;
-    const voxa = await L.startVoxa(bin, join(dir, "data"), await L.freePort(), { VOXA_TWILIO_API_URL: twilioApi.url });
-    t.after(() => voxa.proc.kill("SIGKILL"));
-    const api = async (method, path, body) => {
-        const r = await fetch(voxa.base + path, { method, headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
-                                                  body: body && JSON.stringify(body) });
-        return { status: r.status, json: await r.json().catch(() => undefined) };
-    };
+    const voxa = await L.ownVoxa(t, { VOXA_TWILIO_API_URL: twilioApi.url });
+    const api = voxa.api;
     const assistant = await api("POST", "/assistant", L.localAssistant({
         firstMessage: "Hello.",
         model: { provider: "local", rules: [{ match: ["human"], reply: "Sure.", tool: "transferCall", arguments: { destination: "+15550001234" } }],
@@ -303,18 +288,8 @@ test("outbound call: POST /call with phoneNumberId asks Twilio to dial; the answ
         refuse ? { status: 401, json: { code: 20003, message: "Authenticate" } }
                : { status: 201, json: { sid: "CA" + "9".repeat(32), status: "queued" } });
     t.after(() => twilioApi.close());
-    const dir = await mkdtemp(join(tmpdir(), "voxa-outbound-"));
-    t.after(() => rm(dir, { recursive: true, force: true }));
-    const bin = process.env.VOXA_BIN;
-    const { stdout } = await promisify(execFile)(bin, ["admin", "create-org", "--data-dir", join(dir, "data"), "--name", "t"]);
-    const key = JSON.parse(stdout.split("\n").find((l) => l.startsWith("{"))).privateKey;
-    const voxa = await L.startVoxa(bin, join(dir, "data"), await L.freePort(), { VOXA_TWILIO_API_URL: twilioApi.url });
-    t.after(() => voxa.proc.kill("SIGKILL"));
-    const api = async (method, path, body) => {
-        const r = await fetch(voxa.base + path, { method, headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
-                                                  body: body && JSON.stringify(body) });
-        return { status: r.status, json: await r.json().catch(() => undefined) };
-    };
+    const voxa = await L.ownVoxa(t, { VOXA_TWILIO_API_URL: twilioApi.url });
+    const api = voxa.api;
     const sid = "AC" + "4".repeat(32);
     const pn = await api("POST", "/phone-number", { provider: "twilio", number: "+15550002222", twilioAccountSid: sid, twilioAuthToken: AUTH_TOKEN });
     assert.equal(pn.status, 201);

@@ -2,16 +2,9 @@
 // exactly once, in order per call; a server killed with -9 while events are pending
 // delivers them all after its restart.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { promisify } from "node:util";
 import { test } from "node:test";
 import * as L from "./lib.mjs";
 import { startReceiver } from "./receiver.mjs";
-
-const run = promisify(execFile);
 
 // Delivered requests grouped by X-Voxa-Event-Id; asserts one 2xx per id, in call order.
 function checkDelivered(rx, callId) {
@@ -65,26 +58,12 @@ test("receiver outage: 500s and timeouts for a while, then every event once, in 
 });
 
 test("kill -9 with events pending: after the restart every event is delivered", async (t) => {
-    const bin = process.env.VOXA_BIN;
-    assert.ok(bin, "VOXA_BIN is set by run-voice.sh");
-    const dir = await mkdtemp(join(tmpdir(), "voxa-kill-"));
-    t.after(() => rm(dir, { recursive: true, force: true }));
-    const dataDir = join(dir, "data");
-    const { stdout } = await run(bin, ["admin", "create-org", "--data-dir", dataDir, "--name", "kill-test"]);
-    const key = JSON.parse(stdout.split("\n").find((l) => l.startsWith("{"))).privateKey;
-
     let up = false;
     const rx = await startReceiver(() => (up ? { status: 200, json: {} } : { status: 503, json: { error: "maintenance" } }));
     t.after(() => rx.close());
 
-    const port = await L.freePort();
-    let voxa = await L.startVoxa(bin, dataDir, port);
-    t.after(() => voxa.proc.kill("SIGKILL"));
-    const api = async (method, path, body) => {
-        const r = await fetch(voxa.base + path, { method, headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
-                                                  body: body && JSON.stringify(body) });
-        return { status: r.status, json: await r.json().catch(() => undefined) };
-    };
+    const voxa = await L.ownVoxa(t);
+    const api = voxa.api;
     const created = await api("POST", "/call", {
         assistant: L.localAssistant({ firstMessage: "Hello there.", server: { url: `${rx.url}/hook` },
                                       serverMessages: ["status-update", "speech-update", "transcript", "end-of-call-report"] }),
@@ -110,7 +89,7 @@ test("kill -9 with events pending: after the restart every event is delivered", 
     await new Promise((r) => voxa.proc.once("exit", r));
     up = true;
     const restartedAt = Date.now();
-    voxa = await L.startVoxa(bin, dataDir, port);
+    await voxa.restart();
 
     await rx.waitFor(() => rx.delivered().some((r) => r.type === "end-of-call-report"), 30000, "delivery after the restart");
     const c = checkDelivered(rx, call.id);
