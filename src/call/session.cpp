@@ -3,6 +3,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
@@ -342,14 +343,32 @@ uint64_t CallSession::speak(const std::string& text, bool endCallAfter, bool int
 
 asio::awaitable<void> CallSession::clock(std::shared_ptr<CallSession> self) {
     asio::steady_timer timer(self->ex_);
+    self->clockTimer_ = &timer;
     auto next = self->start_;
     while (!self->ended_) {
         next += std::chrono::milliseconds(audio::kFrameMs);
         timer.expires_at(next);
-        co_await timer.async_wait(asio::use_awaitable);
+        boost::system::error_code ec;
+        co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
         if (self->ended_) break;
+        if (self->rephase_) {
+            // A reply's first audio is ready: play it now and pace on from this moment.
+            // The call clock moves to the wall clock (it only ever moves forward).
+            self->rephase_ = false;
+            self->jitter_.reanchor();
+            next = std::chrono::steady_clock::now();
+            auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(next - self->start_).count();
+            self->pipeline_->advanceClockTo(ms - audio::kFrameMs);  // tick() adds the frame
+        }
         self->onTick();
     }
+    self->clockTimer_ = nullptr;
+}
+
+void CallSession::onOutputReady() {
+    if (rephase_ || ended_) return;
+    rephase_ = true;
+    if (clockTimer_) clockTimer_->cancel();  // the clock wakes now (or is already due)
 }
 
 void CallSession::onTick() {
@@ -456,6 +475,9 @@ void CallSession::flushBotTurn() {
 void CallSession::onFrame(const pipeline::Frame& f) {
     if (ended_) return;
     auto nowMs = pipeline_ ? pipeline_->state().nowMs : 0;
+    if (spdlog::should_log(spdlog::level::trace) && f.kind != FrameKind::LlmText)
+        spdlog::trace("call {} +{:.1f} ms (clock {} ms): {}", id_, secondsFromStart() * 1000, nowMs,
+                      pipeline::toString(f.kind));
     switch (f.kind) {
         case FrameKind::UserStartedSpeaking:
             awaitingReplyMs_ = -1;

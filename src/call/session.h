@@ -3,6 +3,7 @@
 #pragma once
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
@@ -56,6 +57,7 @@ public:
     // pipeline::Observer
     void onFrame(const pipeline::Frame& f) override;
     void onOutputFrame(std::span<const int16_t> pcm, bool silence) override;
+    void onOutputReady() override;
 
 private:
     static boost::asio::awaitable<void> clock(std::shared_ptr<CallSession> self);
@@ -143,6 +145,8 @@ private:
     bool toolsRespond_ = false;  // the model answers once they are all back
 
     std::chrono::steady_clock::time_point start_;
+    boost::asio::steady_timer* clockTimer_ = nullptr;  // the clock's timer, while it runs
+    bool rephase_ = false;  // onOutputReady: tick now and pace from there
     int64_t startEpochMs_ = 0;
     int64_t inputSamples_ = 0;
     int64_t outputFrames_ = 0;

@@ -153,6 +153,9 @@ asio::awaitable<std::shared_ptr<WsConnection>> connectWebSocket(std::string url,
     stream.expires_after(std::chrono::seconds(10));
     auto [cec, ep] = co_await stream.async_connect(endpoints, asio::as_tuple(asio::use_awaitable));
     if (cec) co_return nullptr;
+    // Real-time audio goes in small frames: no Nagle delay behind an unacknowledged one.
+    boost::system::error_code ignored;
+    stream.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
     auto conn = std::make_shared<detail::BeastWsConnection>(std::move(stream));
     if (!co_await conn->handshake(hostport, target, std::move(headers))) co_return nullptr;
     co_return conn;

@@ -233,6 +233,8 @@ std::optional<std::string> Pipeline::start() {
 void Pipeline::pushAudio(std::span<const int16_t> pcm) {
     if (!impl_->vad) return;
     impl_->vad->process(Frame{.kind = FrameKind::InputAudio, .pcm = audio::Samples(pcm.begin(), pcm.end())});
+    // Barge-in is decided on the frame that completes voiceSeconds, not at the next tick.
+    if (impl_->turn) impl_->turn->checkBargeIn();
 }
 
 void Pipeline::inject(Frame f) {
@@ -241,6 +243,11 @@ void Pipeline::inject(Frame f) {
 
 void Pipeline::interrupt() {
     if (impl_->llm) impl_->llm->process(Frame{.kind = FrameKind::Interruption});
+}
+
+void Pipeline::advanceClockTo(int64_t ms) {
+    auto& now = impl_->shared.state.nowMs;
+    now = std::max(now, ms);
 }
 
 void Pipeline::tick() {

@@ -118,6 +118,9 @@ public:
     virtual void onFrame(const Frame& f) = 0;
     /// One 20 ms frame of assistant audio (or silence when idle, if wanted) to transmit.
     virtual void onOutputFrame(std::span<const int16_t> pcm, bool silence) = 0;
+    /// Audio is ready while the output is idle: tick() as soon as possible (and pace on
+    /// from then) rather than at the next 20 ms boundary, so a reply is not held back.
+    virtual void onOutputReady() {}
 };
 
 struct PipelineConfig {
@@ -139,6 +142,9 @@ public:
     void interrupt();
     /// Advances the call clock by one frame and paces one output frame.
     void tick();
+    /// Moves the call clock forward to `ms` (never back): the session re-phases its
+    /// 20 ms clock to the moment a reply's first audio is ready.
+    void advanceClockTo(int64_t ms);
     /// Adds a message to the model's context (add-message, tool results).
     void addMessage(boost::json::object message);
     /// After a barge-in: the model's context keeps only what the caller heard of the reply

@@ -110,10 +110,12 @@ void VadStage::analyze(std::span<const int16_t> frame) {
         // WebRTC's VAD goes on saying "speech" for ~6 frames after a sound stops (its own
         // hangover), even over digital silence. Those frames are not the user's voice, so
         // voiced time (voiceSeconds) counts only frames within 26 dB of the loudest so far.
+        // The same rule ends the utterance: the hangover frames count as silence, so the
+        // turn is not held back ~120 ms after the caller has stopped.
         peakLevel_ = std::max(peakLevel_, level);
-        if (voiced && level >= std::max(kMinVoiceLevel, peakLevel_ * 0.05))
-            s_.state.userVoicedMs += audio::kFrameMs;
-        silentFrames_ = voiced ? 0 : silentFrames_ + 1;
+        bool voice = voiced && level >= std::max(kMinVoiceLevel, peakLevel_ * 0.05);
+        if (voice) s_.state.userVoicedMs += audio::kFrameMs;
+        silentFrames_ = voice ? 0 : silentFrames_ + 1;
         if (silentFrames_ >= msToFrames(s_.settings.vadStopSeconds)) {
             s_.state.userSpeaking = false;
             push(Frame{.kind = FrameKind::UserStoppedSpeaking});
@@ -135,14 +137,17 @@ void SttStage::process(Frame f) {
             if (feeding_) {
                 if (stt_) stt_->sendAudio(f.pcm);
             } else {
+                // Trimmed only once it holds twice the pre-roll: shifting 300 ms of audio
+                // on every silent frame was the largest copy in a call.
                 preroll_.insert(preroll_.end(), f.pcm.begin(), f.pcm.end());
-                if (preroll_.size() > static_cast<size_t>(kPrerollSamples))
-                    preroll_.erase(preroll_.begin(),
-                                   preroll_.end() - kPrerollSamples);
+                if (preroll_.size() > 2 * static_cast<size_t>(kPrerollSamples))
+                    preroll_.erase(preroll_.begin(), preroll_.end() - kPrerollSamples);
             }
             return;  // audio ends here
         case FrameKind::UserStartedSpeaking:
             feeding_ = true;
+            if (preroll_.size() > static_cast<size_t>(kPrerollSamples))
+                preroll_.erase(preroll_.begin(), preroll_.end() - kPrerollSamples);
             if (stt_ && !preroll_.empty()) stt_->sendAudio(preroll_);
             preroll_.clear();
             break;
@@ -226,14 +231,17 @@ void TurnStage::process(Frame f) {
             else if (std::isdigit(static_cast<unsigned char>(last))) wait = set.onNumberSeconds;
             else if (!set.transcriberPunctuates) wait = set.onPunctuationSeconds;
             schedule(st.nowMs + static_cast<int64_t>(wait * 1000));
-            break;
+            push(std::move(f));
+            // A zero wait (e.g. onPunctuationSeconds 0) answers now, not at the next tick.
+            emitTurnIfDue();
+            return;
         }
         default: break;
     }
     push(std::move(f));
 }
 
-void TurnStage::tick() {
+void TurnStage::checkBargeIn() {
     auto& st = s_.state;
     // Barge-in by voice (numWords == 0): the user has talked over the bot long enough. What
     // counts is voiced audio, not time since onset: the VAD's hangover after a short noise
@@ -243,6 +251,15 @@ void TurnStage::tick() {
         st.userVoicedMs >= static_cast<int64_t>(s_.settings.voiceSeconds * 1000) &&
         st.nowMs - lastInterruptMs_ >= static_cast<int64_t>(s_.settings.backoffSeconds * 1000))
         interrupt();
+}
+
+void TurnStage::tick() {
+    checkBargeIn();
+    emitTurnIfDue();
+}
+
+void TurnStage::emitTurnIfDue() {
+    auto& st = s_.state;
     if (turnAtMs_ >= 0 && st.nowMs >= turnAtMs_ && !st.userSpeaking) {
         turnAtMs_ = -1;
         interruptedThisTurn_ = false;
@@ -462,7 +479,14 @@ void OutputStage::process(Frame f) {
             break;
         }
         case FrameKind::OutputAudio:
-            if (auto* u = find(f.utterance)) u->pcm.insert(u->pcm.end(), f.pcm.begin(), f.pcm.end());
+            if (auto* u = find(f.utterance)) {
+                bool wasEmpty = u->pcm.size() == u->played;
+                u->pcm.insert(u->pcm.end(), f.pcm.begin(), f.pcm.end());
+                // Idle output (nothing playing, or TTS had fallen behind) and this is next to
+                // play: ask for a tick now instead of waiting up to a frame for the clock.
+                if (wasEmpty && u == &utterances_.front() && u->pcm.size() - u->played >= size_t(kFrame))
+                    s_.observer->onOutputReady();
+            }
             return;  // audio leaves through tick()
         case FrameKind::UtteranceDone:
             if (auto* u = find(f.utterance)) u->synthesized = true;

@@ -62,9 +62,12 @@ public:
     explicit TurnStage(Shared& s) : s_(s) {}
     void process(Frame f) override;
     void tick() override;
+    /// Barge-in by voice: interrupts once the user has talked over the bot long enough.
+    void checkBargeIn();
 
 private:
     void schedule(int64_t atMs);
+    void emitTurnIfDue();
     void interrupt();
     Shared& s_;
     std::string pending_;            // final user text not yet sent to the model

@@ -1,6 +1,7 @@
 #include <stdexcept>
 
 #include "providers/local/local.h"
+#include "providers/bench/bench.h"
 #include "providers/openai/openai.h"
 #include "providers/providers.h"
 
@@ -11,6 +12,10 @@ Registry::Registry() {
     addStt("local", local::makeSttProvider());
     addTts("local", local::makeTtsProvider());
     addLlm("local", local::makeScriptedLlmProvider());
+    // Deterministic timers instead of engines, for load tests (bench/).
+    addStt("bench", bench::makeSttProvider());
+    addTts("bench", bench::makeTtsProvider());
+    addLlm("bench", bench::makeLlmProvider());
     // OpenAI-compatible chat completions (streaming SSE), each with its default base URL.
     addLlm("openai", openai::makeLlmProvider("https://api.openai.com/v1"));
     addLlm("custom-llm", openai::makeLlmProvider(""));  // model.url is required

@@ -204,6 +204,17 @@ TEST(Schemas, LegacyFieldsPass) {
                 IsEmpty());
 }
 
+TEST(Schemas, BenchProvidersPass) {
+    EXPECT_THAT(check("CreateAssistantDTO", R"({
+      "transcriber": {"provider": "bench", "text": "Hi.", "delayMs": 100},
+      "voice": {"provider": "bench", "firstByteMs": 100, "msPerWord": 300},
+      "model": {"provider": "bench", "reply": "Sure.", "firstTokenMs": 200, "tokenGapMs": 10}
+    })"),
+                IsEmpty());
+    EXPECT_THAT(check("CreateAssistantDTO", R"({"voice": {"provider": "bench", "msPerWord": 0}})"),
+                ElementsAre("voice.msPerWord must not be less than 1"));
+}
+
 TEST(Schemas, LocalProvidersPass) {
     EXPECT_THAT(check("CreateAssistantDTO", R"({
       "transcriber": {"provider": "local", "language": "en-US", "model": "en-us"},

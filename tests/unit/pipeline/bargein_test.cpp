@@ -40,11 +40,13 @@ TEST_F(BargeIn, VoiceInterruptsWithinOneFrameAndCancelsEverything) {
     speak(600);
     auto* intr = rec.first(K::Interruption);
     ASSERT_NE(intr, nullptr);
-    // Onset at the 3rd voiced frame, then voiceSeconds (0.2 s) of voiced audio in all.
-    EXPECT_EQ(intr->ms - talkFrom, 200);
-    // Output stops in the very tick of the interruption: the last frame went out before it.
-    EXPECT_EQ(outputs(intr->ms), 0);
-    EXPECT_EQ(rec.outputMs.back(), intr->ms - 20);
+    // Onset at the 3rd voiced frame, then voiceSeconds (0.2 s) of voiced audio in all: the
+    // interruption comes with the 10th frame, as it arrives (before that step's tick, so at
+    // call time 180 ms after the first).
+    EXPECT_EQ(intr->ms - talkFrom, 180);
+    // Output stops at once: the last frame went out in the tick before that frame arrived.
+    EXPECT_EQ(outputs(intr->ms + 1), 0);
+    EXPECT_EQ(rec.outputMs.back(), intr->ms);
     EXPECT_EQ(outputs(botFrom, intr->ms), (intr->ms - botFrom) / 20);  // no underrun before
     auto* stop = rec.first(K::BotStoppedSpeaking);
     ASSERT_NE(stop, nullptr);
@@ -73,7 +75,7 @@ TEST_F(BargeIn, VoiceInterruptsWithinOneFrameAndCancelsEverything) {
         for (auto& e : rec.of(k))
             EXPECT_FALSE(e.ms >= intr->ms && e.ms <= turnAt) << toString(k) << " at " << e.ms;
     EXPECT_EQ(rec.of(K::UtteranceSpoken).size(), 1u);  // only the cut one, reported at once
-    EXPECT_EQ(outputs(intr->ms, turnAt + 1), 0);
+    EXPECT_EQ(outputs(intr->ms + 1, turnAt + 1), 0);  // the frame at intr->ms left before it
 
     // And the conversation carries on.
     runToBotStopped(2);
@@ -95,7 +97,7 @@ TEST_F(BargeIn, ProvidersCallingBackAfterCancelAreIgnored) {
     for (auto k : {K::LlmText, K::TtsText, K::LlmDone, K::BotStartedSpeaking})
         for (auto& e : rec.of(k))
             EXPECT_FALSE(e.ms >= intr->ms && e.ms <= turnAt) << toString(k) << " at " << e.ms;
-    EXPECT_EQ(outputs(intr->ms, turnAt + 1), 0);
+    EXPECT_EQ(outputs(intr->ms + 1, turnAt + 1), 0);  // the frame at intr->ms left before it
     // The stale reply never reached the conversation.
     for (auto& m : p->conversation())
         if (m.at("role") == "assistant") {

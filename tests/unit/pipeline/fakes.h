@@ -409,6 +409,8 @@ public:
         frameSizes.push_back(pcm.size());
     }
     std::vector<size_t> frameSizes;
+    std::vector<int64_t> readyMs;  // onOutputReady calls (call time)
+    void onOutputReady() override { readyMs.push_back(now()); }
 
     std::vector<Event> of(FrameKind k) const {
         std::vector<Event> out;

@@ -157,6 +157,30 @@ INSTANTIATE_TEST_SUITE_P(
                       EndpointCase{"Wow!", 300}, EndpointCase{"book a table", 1200},
                       EndpointCase{"a table for 4", 700}, EndpointCase{"at 730", 700}));
 
+// With every endpointing wait at 0 the turn is answered from the final transcript's own
+// callback, and the reply's first audio asks the session for a tick at once (the session
+// re-phases its 20 ms clock), so neither waits for the next frame boundary.
+TEST_F(PipelineTest, ZeroWaitsAnswerWithoutWaitingForATick) {
+    world.stt.push_back({.final = "I'd like to book a table."});
+    world.llmReplies.push_back({.text = "Sure thing. For how many people?"});
+    plan("startSpeakingPlan") = json::object{
+        {"waitSeconds", 0},
+        {"transcriptionEndpointingPlan", json::object{{"onPunctuationSeconds", 0}}}};
+    start();
+    quiet(200);
+    speak(1000);
+    runToBotStopped();
+    auto* final = rec.first(K::Transcript);
+    auto* turn = rec.first(K::UserTurn);
+    ASSERT_TRUE(final && turn);
+    EXPECT_EQ(turn->ms, final->ms);  // not final->ms + 20
+    auto* botStart = rec.first(K::BotStartedSpeaking);
+    ASSERT_NE(botStart, nullptr);
+    ASSERT_FALSE(rec.readyMs.empty());
+    EXPECT_GE(rec.readyMs.front(), turn->ms);
+    EXPECT_LE(rec.readyMs.front(), botStart->ms);
+}
+
 TEST_F(PipelineTest, WaitSecondsIsAFloorFromTheUsersStop) {
     plan("startSpeakingPlan") = json::object{
         {"waitSeconds", 0.8},
