@@ -149,6 +149,9 @@ public:
     store::Store& store() { return store_; }
     boost::asio::thread_pool& dbPool() { return dbPool_; }
     boost::asio::thread_pool& compute() { return compute_; }
+    /// Writes calls' recordings at hang-up: one thread at low CPU priority, so hundreds of
+    /// calls hanging up at once cannot take the cores from the loops pacing live audio.
+    boost::asio::thread_pool& recordingsPool() { return recordings_; }
     const CallSettings& settings() const { return settings_; }
 
 private:
@@ -159,6 +162,7 @@ private:
     boost::asio::thread_pool& dbPool_;
     boost::asio::thread_pool& compute_;
     CallSettings settings_;
+    boost::asio::thread_pool recordings_{1};
     std::mutex mu_;
     std::map<std::string, std::shared_ptr<CallSession>> live_;
     std::map<std::string, std::string> pendingTokens_;  // callId -> transport token

@@ -2,6 +2,10 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/json.hpp>
+
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <spdlog/spdlog.h>
 
 #include <ctime>
@@ -224,7 +228,10 @@ void addHandoffTool(json::object& assistant, const json::object& member) {
 
 CallManager::CallManager(store::Store& store, asio::thread_pool& dbPool, asio::thread_pool& compute,
                          CallSettings settings)
-    : store_(store), dbPool_(dbPool), compute_(compute), settings_(std::move(settings)) {}
+    : store_(store), dbPool_(dbPool), compute_(compute), settings_(std::move(settings)) {
+    // nice 10 for the recordings thread: bulk work that can wait (lowering needs no rights).
+    asio::post(recordings_, [] { ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 10); });
+}
 
 CallManager::~CallManager() = default;
 

@@ -211,6 +211,9 @@ void CallSession::configureFromAssistant() {
                     tools_[str(f.as_object(), "name")] =
                         json::object{{"type", "function"}, {"function", f}, {"legacyFunction", true}};
     }
+    if (auto* ap = assistant_.if_contains("artifactPlan"); ap && ap->is_object())
+        if (auto* r = ap->as_object().if_contains("recordingEnabled"); r && r->is_bool())
+            recording_ = r->as_bool();
     silenceTimeoutSec_ = num(assistant_, "silenceTimeoutSeconds", 30);
     maxDurationSec_ = num(assistant_, "maxDurationSeconds", 600);
     if (auto* p = assistant_.if_contains("endCallPhrases"); p && p->is_array())
@@ -328,7 +331,8 @@ void CallSession::start() {
         // The model sees its opening line, as on Vapi.
         pipeline_->addMessage(json::object{{"role", "assistant"}, {"content", first}});
     }
-    asio::co_spawn(ex_, clock(shared_from_this()), asio::detached);
+    nextTick_ = start_ + std::chrono::milliseconds(audio::kFrameMs);
+    Ticker::of(ex_).add(shared_from_this(), ex_);
 }
 
 uint64_t CallSession::speak(const std::string& text, bool endCallAfter, bool interruptible) {
@@ -341,34 +345,38 @@ uint64_t CallSession::speak(const std::string& text, bool endCallAfter, bool int
     return pipeline_->state().nextUtterance - 1;  // the Speak's utterance (assigned synchronously)
 }
 
-asio::awaitable<void> CallSession::clock(std::shared_ptr<CallSession> self) {
-    asio::steady_timer timer(self->ex_);
-    self->clockTimer_ = &timer;
-    auto next = self->start_;
-    while (!self->ended_) {
-        next += std::chrono::milliseconds(audio::kFrameMs);
-        timer.expires_at(next);
-        boost::system::error_code ec;
-        co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-        if (self->ended_) break;
-        if (self->rephase_) {
-            // A reply's first audio is ready: play it now and pace on from this moment.
-            // The call clock moves to the wall clock (it only ever moves forward).
-            self->rephase_ = false;
-            self->jitter_.reanchor();
-            next = std::chrono::steady_clock::now();
-            auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(next - self->start_).count();
-            self->pipeline_->advanceClockTo(ms - audio::kFrameMs);  // tick() adds the frame
-        }
-        self->onTick();
+bool CallSession::tickIfDue(std::chrono::steady_clock::time_point now) {
+    // Due within half a millisecond counts (the ticker wakes every ms). Behind schedule
+    // (a stalled loop), the ticks are caught up so the call clock keeps to the wall clock.
+    if (rephase_) {
+        rephaseNow();  // before the old phase's tick, or the first frames go out twice as fast
+        return !ended_;
     }
-    self->clockTimer_ = nullptr;
+    const auto frame = std::chrono::milliseconds(audio::kFrameMs);
+    while (!ended_ && now + std::chrono::microseconds(500) >= nextTick_) {
+        nextTick_ += frame;
+        onTick();
+    }
+    return !ended_;
 }
 
 void CallSession::onOutputReady() {
     if (rephase_ || ended_) return;
     rephase_ = true;
-    if (clockTimer_) clockTimer_->cancel();  // the clock wakes now (or is already due)
+    asio::post(ex_, [self = shared_from_this()] { self->rephaseNow(); });
+}
+
+void CallSession::rephaseNow() {
+    // A reply's first audio is ready: play it now and pace on from this moment. The call
+    // clock moves to the wall clock (it only ever moves forward).
+    if (!rephase_ || ended_ || !pipeline_) return;
+    rephase_ = false;
+    auto now = std::chrono::steady_clock::now();
+    jitter_.reanchor();
+    nextTick_ = now + std::chrono::milliseconds(audio::kFrameMs);
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - start_).count();
+    pipeline_->advanceClockTo(ms - audio::kFrameMs);  // onTick() adds the frame
+    onTick();
 }
 
 void CallSession::onTick() {
@@ -411,7 +419,7 @@ void CallSession::onAudio(std::span<const int16_t> pcm) {
     int64_t elapsed = static_cast<int64_t>(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count() * audio::kRate);
     if (elapsed - inputSamples_ > audio::kRate / 5) inputSamples_ = elapsed - audio::kFrameSamples;
-    recorder_.addCustomer(inputSamples_, pcm);
+    if (recording_) recorder_.addCustomer(inputSamples_, pcm);
     if (!listeners_.empty() && listenCustomer_.size() < audio::kRate)  // at most 1 s behind
         listenCustomer_.insert(listenCustomer_.end(), pcm.begin(), pcm.end());
     inputSamples_ += static_cast<int64_t>(pcm.size());
@@ -421,7 +429,7 @@ void CallSession::onAudio(std::span<const int16_t> pcm) {
 void CallSession::onOutputFrame(std::span<const int16_t> pcm, bool silence) {
     // The output clock: frame n covers [n*20ms, (n+1)*20ms) of the call.
     int64_t at = pipeline_->state().nowMs * audio::kRate / 1000;
-    recorder_.addAssistant(at, pcm);
+    if (recording_) recorder_.addAssistant(at, pcm);
     ++outputFrames_;
     if (sink_) sink_->sendAudio(pcm);
     if (!listeners_.empty()) {
@@ -1141,10 +1149,7 @@ asio::awaitable<void> CallSession::finish(std::string reason) {
     artifact["messages"] = messages_;
     artifact["messagesOpenAIFormatted"] = pipeline_ ? json::value(pipeline_->conversation()) : json::value(json::array{});
     artifact["transcript"] = transcriptText(messages_);
-    bool recording = true;
-    if (auto* ap = assistant_.if_contains("artifactPlan"); ap && ap->is_object())
-        if (auto* r = ap->as_object().if_contains("recordingEnabled"); r && r->is_bool())
-            recording = r->as_bool();
+    bool recording = recording_;
     if (recording && started_) {
         std::string stereo = base + "/call/" + id_ + "/stereo-recording";
         std::string mono = base + "/call/" + id_ + "/mono-recording";
@@ -1206,7 +1211,7 @@ asio::awaitable<void> CallSession::finish(std::string reason) {
         auto monoPath = mgr_.recordingPath(orgId_, id_, "mono");
         auto& rec = recorder_;
         try {
-            co_await offload(mgr_.dbPool(), [&] {
+            co_await offload(mgr_.recordingsPool(), [&] {
                 std::filesystem::create_directories(std::filesystem::path(stereoPath).parent_path());
                 rec.writeStereoWav(stereoPath);
                 rec.writeMonoWav(monoPath);

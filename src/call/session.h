@@ -3,7 +3,6 @@
 #pragma once
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
@@ -18,6 +17,7 @@
 #include "audio/pacer.h"
 #include "audio/recorder.h"
 #include "call/call.h"
+#include "call/ticker.h"
 #include "pipeline/pipeline.h"
 
 namespace voxa::call {
@@ -26,7 +26,9 @@ struct TurnLatency {
     double transcriberMs = 0, endpointingMs = 0, modelMs = 0, voiceMs = 0, turnMs = 0;
 };
 
-class CallSession : public pipeline::Observer, public std::enable_shared_from_this<CallSession> {
+class CallSession : public pipeline::Observer,
+                    public Ticker::Client,
+                    public std::enable_shared_from_this<CallSession> {
 public:
     CallSession(CallManager& mgr, boost::json::object record, CallSetup setup,
                 std::shared_ptr<TransportSink> sink, boost::asio::any_io_executor ex);
@@ -60,7 +62,9 @@ public:
     void onOutputReady() override;
 
 private:
-    static boost::asio::awaitable<void> clock(std::shared_ptr<CallSession> self);
+    // The call's 20 ms clock, driven by the loop's Ticker.
+    bool tickIfDue(std::chrono::steady_clock::time_point now) override;
+    void rephaseNow();
     void onTick();
     /// A message to the client (filtered by clientMessages) and, unless `server` is false,
     /// to the server URL through the outbox (filtered by serverMessages).
@@ -145,8 +149,9 @@ private:
     bool toolsRespond_ = false;  // the model answers once they are all back
 
     std::chrono::steady_clock::time_point start_;
-    boost::asio::steady_timer* clockTimer_ = nullptr;  // the clock's timer, while it runs
+    std::chrono::steady_clock::time_point nextTick_;
     bool rephase_ = false;  // onOutputReady: tick now and pace from there
+    bool recording_ = true;  // artifactPlan.recordingEnabled: off keeps no audio at all
     int64_t startEpochMs_ = 0;
     int64_t inputSamples_ = 0;
     int64_t outputFrames_ = 0;

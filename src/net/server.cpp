@@ -275,7 +275,10 @@ asio::awaitable<void> acceptLoop(tcp::acceptor& acceptor, SessionContext ctx) {
 HttpServer::HttpServer(ServerOptions opts, Handler handler, AccessLog log)
     : opts_(std::move(opts)), handler_(std::move(handler)), log_(std::move(log)) {}
 
-HttpServer::~HttpServer() { stop(); }
+HttpServer::~HttpServer() {
+    stop();
+    workers_.clear();
+}
 
 void HttpServer::bind() {
     if (!workers_.empty()) return;
@@ -322,7 +325,8 @@ void HttpServer::stop() {
     for (auto& w : workers_) w->io.stop();
     for (auto& w : workers_)
         if (w->thread.joinable()) w->thread.join();
-    workers_.clear();
+    // The loops stay alive (stopped) until the server is destroyed: work still running on
+    // the worker pools (a call's recording being written) posts its completion to them.
 }
 
 std::vector<asio::io_context*> HttpServer::loops() {
