@@ -6,3 +6,4 @@ cmake --build build --target voxa outbox_bench
 bench/api/run.sh
 build/bench/outbox_bench 20000 200
 build/bench/outbox_bench 20000 2000
+bench/voice/run.sh
