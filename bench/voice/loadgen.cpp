@@ -80,6 +80,7 @@ double msSince(Clock::time_point a, Clock::time_point b) {
 
 struct Metrics {
     std::vector<double> turnMs, overheadMs, bargeInMs, jitterMs;
+    int64_t textIn = 0, textBytes = 0;
     int64_t underruns = 0, framesIn = 0, framesOut = 0, repliesMissing = 0, bargeInsMissed = 0;
     int callsFailed = 0, callsDone = 0;
     void merge(const Metrics& o) {
@@ -89,6 +90,8 @@ struct Metrics {
         cat(bargeInMs, o.bargeInMs);
         cat(jitterMs, o.jitterMs);
         underruns += o.underruns;
+        textIn += o.textIn;
+        textBytes += o.textBytes;
         framesIn += o.framesIn;
         framesOut += o.framesOut;
         repliesMissing += o.repliesMissing;
@@ -336,6 +339,10 @@ private:
     asio::awaitable<void> reader(Call* call, std::shared_ptr<net::WsConnection> ws) {
         while (auto m = co_await ws->read()) {
             if (m->binary) call->onFrame(Clock::now());
+            else {
+                ++m_.textIn;
+                m_.textBytes += static_cast<int64_t>(m->data.size());
+            }
         }
     }
 
@@ -576,6 +583,8 @@ int main(int argc, char** argv) {
         {"underruns", m.underruns},
         {"framesIn", m.framesIn},
         {"framesOut", m.framesOut},
+        {"textMessagesIn", m.textIn},
+        {"textBytesIn", m.textBytes},
         {"server", {{"baseRssMb", base.rssMb},
                     {"idleRssMb", idle.rssMb},
                     {"peakRssMb", peakRss},

@@ -293,7 +293,10 @@ audio::Samples tone(int words, double msPerWord) {
 }
 
 std::shared_ptr<SttProvider> makeSttProvider() { return std::make_shared<SttProviderImpl>(); }
-std::shared_ptr<TtsProvider> makeTtsProvider() { return std::make_shared<TtsProviderImpl>(); }
+std::shared_ptr<TtsProvider> makeTtsProvider() {
+    tone(0, 1);  // builds the table at start-up, not in the first call's reply
+    return std::make_shared<TtsProviderImpl>();
+}
 std::shared_ptr<LlmProvider> makeLlmProvider() { return std::make_shared<LlmProviderImpl>(); }
 
 }  // namespace voxa::providers::bench
