@@ -19,6 +19,7 @@ cd "$root"
 VOXA_NS="${VOXA_NS-1 10 100 300 600 800}"
 LK_NS="${LK_NS-1 10 25 50}"
 WHOLE_NS="${WHOLE_NS-1000}"
+LOCAL_NS="${LOCAL_NS-1 10}"  # the embedded engines (pocketsphinx, scripted model, flite)
 SERVER_CPU="${SERVER_CPU:-1}" GEN_CPU="${GEN_CPU:-0}"
 OUT="${OUT:-$root/build/bench/voice-results.jsonl}"
 STT_MS="${STT_MS:-100}" LLM_MS="${LLM_MS:-200}" GAP_MS="${GAP_MS:-10}" TTS_MS="${TTS_MS:-100}"
@@ -40,8 +41,9 @@ flite -t "I would like to book an appointment" -o "$tmp/utt8.wav"
 sox "$tmp/utt8.wav" -r 16000 -c 1 -b 16 "$tmp/utt.wav"
 : >"$OUT"
 
-run_voxa() {  # n label pin(0|1)
+run_voxa() {  # n label pin(0|1) [loadgen args...]
   local n="$1" label="$2" pin="$3" port key srv=() gen=()
+  shift 3
   if [[ "$pin" == 1 ]]; then srv=(taskset -c "$SERVER_CPU"); gen=(taskset -c "$GEN_CPU"); fi
   port="$(free_port)"
   rm -rf "$tmp/data" && mkdir -p "$tmp/data"
@@ -57,7 +59,7 @@ run_voxa() {  # n label pin(0|1)
   # Voxa's VAD ends speech after 18 silent 20 ms frames (0.35 s rounded up to the frame).
   "${gen[@]}" build/bench/loadgen --target voxa --label "$label" --url "http://127.0.0.1:$port" \
     --key "$key" --calls "$n" --utterance "$tmp/utt.wav" --pid "$pid" --vad-wait-ms 360 \
-    "${delays[@]}" >>"$OUT" || true
+    "${delays[@]}" "$@" >>"$OUT" || true
   kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; pid=""
 }
 for n in $VOXA_NS; do run_voxa "$n" "voxa (1 core)" 1; done
@@ -81,4 +83,9 @@ if [[ -n "$LK_NS" && -f "$lk/package-lock.json" ]]; then
   done
 fi
 for n in $WHOLE_NS; do run_voxa "$n" "voxa (2 cores, generator on them too)" 0; done
+# Real engines: overhead is not meaningful here (no configured delays), turn latency is.
+for n in $LOCAL_NS; do
+  run_voxa "$n" "voxa, embedded engines (2 cores)" 0 --assistant bench/voice/local-assistant.json \
+    --stt-ms 0 --llm-ms 0 --gap-ms 0 --tts-ms 0
+done
 node bench/voice/table.mjs "$OUT"
