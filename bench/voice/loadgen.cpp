@@ -523,7 +523,6 @@ int main(int argc, char** argv) {
     sh.expectedMs = c.vadWaitMs + c.sttMs + c.llmMs + std::max(0, tokens - 1) * c.gapMs + c.ttsMs;
 
     ProcSample base = sampleProc(c.pid);
-    double selfBase = selfCpuSec();
     auto t0 = Clock::now();
     // Turns start once every call is connected (estimated: 2 ms per call, at least 2 s).
     auto turnsFrom = t0 + std::chrono::milliseconds(std::max(2000, c.calls * 4));
@@ -555,7 +554,6 @@ int main(int argc, char** argv) {
     double wall = msSince(turnsStartAt, Clock::now()) / 1000.0;
     double selfCpu = selfCpuSec() - selfTurnsStart;
     for (auto& t : threads) t.join();
-    (void)selfBase;
 
     Metrics m;
     for (auto& w : workers) m.merge(w->metrics());
@@ -589,8 +587,7 @@ int main(int argc, char** argv) {
                     {"idleRssMb", idle.rssMb},
                     {"peakRssMb", peakRss},
                     {"idleRssPerCallMb", idleCalls > 0 ? (idle.rssMb - base.rssMb) / idleCalls : 0.0},
-                    {"cpuPercent", wall > 0 ? 100.0 * (end.cpuSec - turnsStart.cpuSec) / wall : 0.0},
-                    {"idleCpuPercent", 0.0}}},
+                    {"cpuPercent", wall > 0 ? 100.0 * (end.cpuSec - turnsStart.cpuSec) / wall : 0.0}}},
         {"loadgenCpuPercent", wall > 0 ? 100.0 * selfCpu / wall : 0.0},
         {"wallSeconds", wall}};
     std::string out = json::serialize(r);
