@@ -94,7 +94,8 @@ public:
     using Lease = std::unique_ptr<Decoder, Releaser>;
 
     /// Blocking (decoder init); call on the compute pool. Null + `err` on failure.
-    Lease acquire(const Profile& p, std::string& err) {
+    Lease acquire(const Profile& p, std::string& err, bool& busy) {
+        busy = false;
         auto key = p.key();
         {
             std::lock_guard lk(mu_);
@@ -107,7 +108,8 @@ public:
                 return Lease(d, Releaser{key});
             }
             if (live_ >= maxLive()) {
-                err = "local STT: too many concurrent sessions (" + std::to_string(live_) + ")";
+                busy = true;
+                err = "local STT: too many concurrent speakers (" + std::to_string(live_) + ")";
                 return Lease(nullptr, Releaser{key});
             }
             ++live_;  // reserve the slot while loading outside the lock
@@ -137,8 +139,11 @@ public:
     }
 
 private:
-    static int maxIdle() { return int(std::max(1u, std::thread::hardware_concurrency())) + 1; }
-    static int maxLive() { return std::max(8, 4 * maxIdle()); }
+    // Leases last one utterance, so the warm decoders are shared by every call. All of
+    // them stay warm: reloading one while a caller speaks would delay that turn.
+    static int cores() { return int(std::max(1u, std::thread::hardware_concurrency())); }
+    static int maxLive() { return std::max(8, 4 * (cores() + 1)); }
+    static int maxIdle() { return maxLive(); }
 
     static ps_decoder_t* create(const Profile& p) {
         static std::once_flag once;
@@ -213,7 +218,10 @@ public:
         : strand_(asio::make_strand(pool.get_executor())), ob_(std::move(ob)), profile_(p) {}
 
     void start() {
-        asio::post(strand_, [self = shared_from_this()] { self->ensureDecoder(); });
+        // Warm: a decoder is checked out now (loading the model if the pool has none idle)
+        // and kept until the first utterance's final. After that decoders are leased per
+        // utterance, so a call that is listening holds none (each one is ~90 MB).
+        asio::post(strand_, [self = shared_from_this()] { self->ensureDecoder(true); });
     }
 
     void push(std::span<const int16_t> pcm, bool finalize) {
@@ -249,16 +257,30 @@ private:
         bool finalize = false;
     };
 
-    bool ensureDecoder() {
+    /// `warm`: the check-out at open; when every decoder is busy it simply waits for the
+    /// first utterance. Busy at an utterance: that utterance is lost (an error), the next
+    /// tries again. A model that cannot load fails the session.
+    bool ensureDecoder(bool warm = false) {
         if (decoder_) return true;
         if (failed_ || closed_) return false;
         std::string err;
-        decoder_ = DecoderPool::instance().acquire(profile_, err);
+        bool busy = false;
+        decoder_ = DecoderPool::instance().acquire(profile_, err, busy);
         if (!decoder_) {
-            failed_ = true;
+            if (busy && warm) return false;
+            if (!busy) failed_ = true;
+            else if (busyReported_) return false;
+            busyReported_ = busy;
             spdlog::error("{}", err);
             Outbox::error(ob_, err);
             return false;
+        }
+        busyReported_ = false;
+        // This caller's line, as adapted over their earlier utterances.
+        if (!cmn_.empty()) {
+            feat_t* f = ps_get_feat(decoder_->ps);
+            if (f && f->cmn_struct && size_t(f->cmn_struct->veclen) == cmn_.size())
+                cmn_live_set(f->cmn_struct, cmn_.data());
         }
         return true;
     }
@@ -320,6 +342,12 @@ private:
             decoder_->inUtt = false;
             if (const char* hyp = ps_get_hyp(ps, nullptr); hyp) t.text = hyp;
             if (!t.text.empty()) t.confidence = profile_.fast ? 0.5 : confidence(ps, t.text);
+            // Keep this caller's cepstral mean, and give the decoder back until they speak.
+            if (feat_t* f = ps_get_feat(ps); f && f->cmn_struct) {
+                cmn_.resize(size_t(f->cmn_struct->veclen));
+                cmn_live_get(f->cmn_struct, cmn_.data());
+            }
+            decoder_.reset();
         }
         lastPartial_.clear();
         if (!closed_) Outbox::transcript(ob_, std::move(t));
@@ -334,8 +362,10 @@ private:
     std::deque<Item> queue_;
     bool draining_ = false;
 
-    DecoderPool::Lease decoder_{nullptr, DecoderPool::Releaser{}};
+    DecoderPool::Lease decoder_{nullptr, DecoderPool::Releaser{}};  // while in an utterance
+    std::vector<mfcc_t> cmn_;  // this caller's live cepstral mean between utterances
     bool failed_ = false;
+    bool busyReported_ = false;  // one error per utterance lost to a full pool
     std::string lastPartial_;
     Clock::time_point lastPartialAt_{};
 };

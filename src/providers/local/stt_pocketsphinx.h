@@ -9,8 +9,10 @@
 //             /work/shared/notes/local-engines.md §1). Default false: accuracy first.
 //
 // Decoders take 0.1-0.9 s to load and ~100 MB each, so a process-wide pool keeps warm ones:
-// a session leases one when it opens (warming starts at once, on ctx.compute) and gives it
-// back on close(). Decoding runs serially per session on a strand over ctx.compute; results
+// a session checks one out when it opens (warming starts at once, on ctx.compute) and gives
+// it back at its first final; after that it leases one per utterance (first audio to final),
+// restoring the caller's live cepstral mean, so a call that is listening holds none. Idle
+// decoders stay warm (up to the live cap). Decoding runs serially per session on a strand over ctx.compute; results
 // are posted to ctx.executor. Partials: when the hypothesis changed, at most one per 200 ms.
 // Finals: lower-case words as pocketsphinx gives them; confidence = per-word geometric mean
 // of the best path's posterior (ps_get_prob ^ (1/words), 0-1; ~0.4-0.6 on clean synthetic
@@ -29,7 +31,7 @@ struct DecoderPoolStats {
     int created = 0;      // decoders ever created
     int live = 0;         // currently existing (idle + leased)
     int idle = 0;
-    int leased = 0;       // ready and held by a session
+    int leased = 0;       // ready and held by a session in an utterance
     double lastInitMs = 0;
 };
 DecoderPoolStats decoderPoolStats();

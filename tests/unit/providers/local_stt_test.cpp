@@ -41,10 +41,12 @@ audio::Samples padded(const audio::Samples& speech) {
 }  // namespace
 
 int leased() { return decoderPoolStats().leased; }
+int created() { return decoderPoolStats().created; }
 
-/// Waits until one more decoder is leased than `before` (a new session's warm-up done).
+/// Waits until a new session's warm-up is done: one more decoder than `before` was created
+/// (and is held by the session until its first final).
 void waitForDecoder(Loop& loop, int before) {
-    ASSERT_TRUE(loop.runUntil([&] { return leased() > before; }));
+    ASSERT_TRUE(loop.runUntil([&] { return created() > before && leased() == 1; }));
 }
 
 // flite -> pocketsphinx through both session APIs, as a call would use them.
@@ -59,7 +61,7 @@ TEST(LocalRoundTrip, FliteToPocketsphinx) {
     ASSERT_GT(speech.size(), size_t(audio::kRate));
 
     SttRecorder rec;
-    int before = leased();
+    int before = created();
     auto t0 = Clock::now();
     auto stt = makeSttProvider()->open(obj(R"({"language":"en-US"})"), loop.ctx, rec.callbacks());
     // Pool warm-up starts at open(); wait for it so the latency below is decoding only.
@@ -115,7 +117,7 @@ TEST(LocalStt, FastModeIsQuicker) {
     const std::string text = "please transfer me to customer service";
     auto speech = padded(synthesize(loop, text));
     SttRecorder rec;
-    int before = leased();
+    int before = created();
     auto stt = makeSttProvider()->open(obj(R"({"fast":true})"), loop.ctx, rec.callbacks());
     waitForDecoder(loop, before);  // a new profile: its own decoder
     feed(loop, *stt, speech, audio::kFrameMs);
@@ -127,6 +129,28 @@ TEST(LocalStt, FastModeIsQuicker) {
                 std::chrono::duration<double, std::milli>(Clock::now() - t).count(),
                 wer(text, rec.finals[0].text) * 100);
     EXPECT_LE(wer(text, rec.finals[0].text), 0.5);
+}
+
+// After its first final, a call holds a decoder (~90 MB) only while its caller speaks: from
+// the first audio of an utterance to its final. In between the decoder serves other calls.
+TEST(LocalStt, DecoderIsLeasedPerUtterance) {
+    Loop loop;
+    auto speech = padded(synthesize(loop, "please transfer me to customer service",
+                                    R"({"voiceId":"kal16"})"));
+    SttRecorder rec;
+    int before = created();
+    auto stt = makeSttProvider()->open(obj("{}"), loop.ctx, rec.callbacks());
+    waitForDecoder(loop, before);  // warm, held until the first final
+    for (int utterance = 1; utterance <= 2; ++utterance) {
+        feed(loop, *stt, speech, audio::kFrameMs);
+        EXPECT_EQ(leased(), 1);
+        stt->finalize();
+        ASSERT_TRUE(loop.runUntil([&] { return int(rec.finals.size()) == utterance; }));
+        EXPECT_LE(wer("please transfer me to customer service", rec.finals.back().text), 0.34)
+            << rec.finals.back().text;
+        EXPECT_EQ(leased(), 0);  // listening: none held
+    }
+    EXPECT_EQ(created(), before + 1);  // the same warm decoder both times
 }
 
 TEST(LocalStt, SilenceGivesEmptyFinal) {
