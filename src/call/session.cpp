@@ -3,7 +3,6 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
@@ -1149,8 +1148,7 @@ asio::awaitable<void> CallSession::finish(std::string reason) {
     artifact["messages"] = messages_;
     artifact["messagesOpenAIFormatted"] = pipeline_ ? json::value(pipeline_->conversation()) : json::value(json::array{});
     artifact["transcript"] = transcriptText(messages_);
-    bool recording = recording_;
-    if (recording && started_) {
+    if (recording_ && started_) {
         std::string stereo = base + "/call/" + id_ + "/stereo-recording";
         std::string mono = base + "/call/" + id_ + "/mono-recording";
         artifact["recordingUrl"] = mono;
@@ -1206,7 +1204,7 @@ asio::awaitable<void> CallSession::finish(std::string reason) {
     r["analysis"] = json::object{};
 
     // Recordings are written off the event loop (file I/O), then the record.
-    if (recording && started_) {
+    if (recording_ && started_) {
         auto stereoPath = mgr_.recordingPath(orgId_, id_, "stereo");
         auto monoPath = mgr_.recordingPath(orgId_, id_, "mono");
         auto& rec = recorder_;

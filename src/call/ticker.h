@@ -4,7 +4,7 @@
 // ticked together.
 //
 //   class MyCall : public Ticker::Client { bool tickIfDue(Clock::time_point now) override; };
-//   Ticker::of(executor).add(client);   // client->tickIfDue(now) every ms until it says false
+//   Ticker::of(ex).add(client, ex);   // client->tickIfDue(now) every ms until it says false
 //
 // A client keeps its own schedule (it knows when its next 20 ms tick is due) and may
 // re-phase it at any time. The ticker holds clients by shared_ptr until they say false or

@@ -142,14 +142,12 @@ void SttStage::process(Frame f) {
                 // Trimmed only once it holds twice the pre-roll: shifting 300 ms of audio
                 // on every silent frame was the largest copy in a call.
                 preroll_.insert(preroll_.end(), f.pcm.begin(), f.pcm.end());
-                if (preroll_.size() > 2 * static_cast<size_t>(kPrerollSamples))
-                    preroll_.erase(preroll_.begin(), preroll_.end() - kPrerollSamples);
+                if (preroll_.size() > 2 * static_cast<size_t>(kPrerollSamples)) trimPreroll();
             }
             return;  // audio ends here
         case FrameKind::UserStartedSpeaking:
             feeding_ = true;
-            if (preroll_.size() > static_cast<size_t>(kPrerollSamples))
-                preroll_.erase(preroll_.begin(), preroll_.end() - kPrerollSamples);
+            trimPreroll();
             if (stt_ && !preroll_.empty()) stt_->sendAudio(preroll_);
             preroll_.clear();
             break;
@@ -160,6 +158,11 @@ void SttStage::process(Frame f) {
         default: break;
     }
     push(std::move(f));
+}
+
+void SttStage::trimPreroll() {
+    if (preroll_.size() > static_cast<size_t>(kPrerollSamples))
+        preroll_.erase(preroll_.begin(), preroll_.end() - kPrerollSamples);
 }
 
 void SttStage::onTranscript(const providers::Transcript& t) {

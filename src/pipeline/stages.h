@@ -50,6 +50,7 @@ public:
     void onTranscript(const providers::Transcript& t);
 
 private:
+    void trimPreroll();  // keep the last 300 ms
     Shared& s_;
     std::unique_ptr<providers::SttSession> stt_;
     audio::Samples preroll_;

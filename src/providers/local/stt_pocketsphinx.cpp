@@ -65,15 +65,20 @@ struct Decoder {
     // Live CMN adapts to the channel of whoever spoke last; each lease starts from the
     // model's initial mean so one caller's line never biases the next (and results are
     // reproducible).
-    void resetCmn() {
-        feat_t* f = ps_get_feat(ps);
-        if (f && f->cmn_struct && !cmnInit.empty()) cmn_live_set(f->cmn_struct, cmnInit.data());
-    }
-    void saveCmn() {
+    void resetCmn() { setCmn(cmnInit); }
+    void saveCmn() { getCmn(cmnInit); }
+
+    /// The live cepstral mean, read or set (a session keeps its caller's between leases).
+    void getCmn(std::vector<mfcc_t>& out) const {
         feat_t* f = ps_get_feat(ps);
         if (!f || !f->cmn_struct) return;
-        cmnInit.resize(size_t(f->cmn_struct->veclen));
-        cmn_live_get(f->cmn_struct, cmnInit.data());
+        out.resize(size_t(f->cmn_struct->veclen));
+        cmn_live_get(f->cmn_struct, out.data());
+    }
+    void setCmn(const std::vector<mfcc_t>& mean) const {
+        feat_t* f = ps_get_feat(ps);
+        if (f && f->cmn_struct && size_t(f->cmn_struct->veclen) == mean.size())
+            cmn_live_set(f->cmn_struct, mean.data());
     }
 };
 
@@ -276,12 +281,7 @@ private:
             return false;
         }
         busyReported_ = false;
-        // This caller's line, as adapted over their earlier utterances.
-        if (!cmn_.empty()) {
-            feat_t* f = ps_get_feat(decoder_->ps);
-            if (f && f->cmn_struct && size_t(f->cmn_struct->veclen) == cmn_.size())
-                cmn_live_set(f->cmn_struct, cmn_.data());
-        }
+        decoder_->setCmn(cmn_);  // this caller's line, as adapted over earlier utterances
         return true;
     }
 
@@ -343,10 +343,7 @@ private:
             if (const char* hyp = ps_get_hyp(ps, nullptr); hyp) t.text = hyp;
             if (!t.text.empty()) t.confidence = profile_.fast ? 0.5 : confidence(ps, t.text);
             // Keep this caller's cepstral mean, and give the decoder back until they speak.
-            if (feat_t* f = ps_get_feat(ps); f && f->cmn_struct) {
-                cmn_.resize(size_t(f->cmn_struct->veclen));
-                cmn_live_get(f->cmn_struct, cmn_.data());
-            }
+            decoder_->getCmn(cmn_);
             decoder_.reset();
         }
         lastPartial_.clear();
@@ -365,7 +362,7 @@ private:
     DecoderPool::Lease decoder_{nullptr, DecoderPool::Releaser{}};  // while in an utterance
     std::vector<mfcc_t> cmn_;  // this caller's live cepstral mean between utterances
     bool failed_ = false;
-    bool busyReported_ = false;  // one error per utterance lost to a full pool
+    bool busyReported_ = false;  // a full pool was reported; silent until a lease succeeds
     std::string lastPartial_;
     Clock::time_point lastPartialAt_{};
 };
