@@ -48,6 +48,15 @@ int main(int argc, char** argv) {
     s->add_option("--log-level", serve.logLevel, "trace|debug|info|warn|error|off")
         ->envname("VOXA_LOG_LEVEL")
         ->capture_default_str();
+    s->add_option("--web-dir", serve.webDir,
+                  "The dashboard's static files, served at / (default: web/out of this source tree if built)")
+        ->envname("VOXA_WEB_DIR");
+    s->add_option("--smtp-url", serve.smtpUrl,
+                  "smtp://[user:password@]host[:port] for password-reset mails (unset: written to the log)")
+        ->envname("VOXA_SMTP_URL");
+    s->add_option("--smtp-from", serve.smtpFrom, "Sender address of mails")
+        ->envname("VOXA_SMTP_FROM")
+        ->capture_default_str();
     s->add_flag("!--no-bootstrap", serve.bootstrap,
                 "Do not create a first org and key when the database is empty");
 

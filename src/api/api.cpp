@@ -14,6 +14,7 @@
 #include "api/errors.h"
 #include "api/resources.h"
 #include "api/router.h"
+#include "auth/jwt.h"
 #include "common/offload.h"
 
 namespace voxa::api {
@@ -86,11 +87,14 @@ Api::Api(ApiContext ctx)
     registerPhoneNumbers(*router_);
     registerFiles(*router_);
     registerCredentials(*router_);
+    registerMembers(*router_);  // before /org/:id, which would match /org/member
     registerOrgs(*router_);
     registerTokens(*router_);
     registerCalls(*router_);
     registerLogs(*router_);
     registerTwilio(*router_);
+    registerSessions(*router_);
+    registerAnalytics(*router_);
 }
 
 Api::~Api() = default;
@@ -101,6 +105,59 @@ static const char* kInvalidKey =
     "Invalid Key. Hot tip, you may be using the private key instead of the public key, or "
     "vice versa.";
 
+// The least role a route needs, by method and pattern: reading needs a viewer, changing a
+// member; keys, credentials, members and org settings need an admin. The one table of it.
+static auth::Role requiredRole(std::string_view method, std::string_view route) {
+    using auth::Role;
+    if (route.starts_with("/auth/") || route == "/analytics") return Role::Viewer;
+    if (route.starts_with("/token") || route.starts_with("/credential") ||
+        (route.starts_with("/org/member") && method != "GET") ||
+        route.starts_with("/org/invitation") ||
+        (route == "/org/:id" && method == "PATCH"))
+        return Role::Admin;
+    return method == "GET" || method == "HEAD" ? Role::Viewer : Role::Member;
+}
+
+// The session cookie's value, if the request carries one.
+static std::string_view sessionCookie(std::string_view cookies) {
+    std::string_view name = auth::Accounts::kCookieName;
+    while (!cookies.empty()) {
+        auto semi = cookies.find(';');
+        std::string_view c = cookies.substr(0, semi);
+        while (!c.empty() && c.front() == ' ') c.remove_prefix(1);
+        if (c.size() > name.size() && c.starts_with(name) && c[name.size()] == '=')
+            return c.substr(name.size() + 1);
+        if (semi == std::string_view::npos) break;
+        cookies.remove_prefix(semi + 1);
+    }
+    return {};
+}
+
+// Who is calling: an API key or a session (bearer JWT or the cookie). Throws 401.
+static asio::awaitable<auth::Principal> authenticate(ApiContext& ctx, const net::HttpRequest& req) {
+    auto token = auth::bearerToken(req.header("authorization"));
+    bool session = !token.empty() ? auth::looksLikeJwt(token) : false;
+    if (token.empty() && ctx.accounts) {
+        token = sessionCookie(req.header("cookie"));
+        session = !token.empty();
+    }
+    if (token.empty()) throw ApiError::unauthorized("Unauthorized");
+    std::optional<auth::Principal> p;
+    std::string secret(token);
+    if (session && ctx.accounts) {
+        auto& accounts = *ctx.accounts;
+        p = accounts.lookupCached(secret);
+        if (!p) p = co_await offload(ctx.dbPool, [&] { return accounts.lookup(secret); });
+        if (!p) throw ApiError::unauthorized("Invalid or expired session. Sign in again.");
+    } else {
+        auto& auth = ctx.auth;
+        p = auth.lookupCached(secret);
+        if (!p) p = co_await offload(ctx.dbPool, [&] { return auth.lookup(secret); });
+        if (!p) throw ApiError::unauthorized(kInvalidKey);
+    }
+    co_return std::move(*p);
+}
+
 asio::awaitable<net::HttpResponse> Api::handle(net::HttpRequest& req) {
     auto started = std::chrono::steady_clock::now();
     std::string route = "unmatched";
@@ -109,25 +166,32 @@ asio::awaitable<net::HttpResponse> Api::handle(net::HttpRequest& req) {
     std::optional<ApiError> error;
     try {
         auto m = router_->match(req.method, req.path);
-        if (!m.handler) throw ApiError::notFound("Cannot " + req.method + " " + req.path);
-        route = m.pattern;
-        RequestContext rc{req, ctx_, {}, std::move(m.params), route};
-        if (m.access != Access::None) {
-            auto token = auth::bearerToken(req.header("authorization"));
-            if (token.empty()) throw ApiError::unauthorized("Unauthorized");
-            auto principal = ctx_.auth.lookupCached(token);
-            if (!principal) {
-                auto& auth = ctx_.auth;
-                std::string secret(token);
-                principal = co_await offload(ctx_.dbPool, [&] { return auth.lookup(secret); });
+        if (!m.handler) {
+            // Not an API route: the dashboard's files, for GET and HEAD.
+            std::optional<net::HttpResponse> file;
+            if (!m.pathMatched && (req.method == "GET" || req.method == "HEAD")) {
+                RequestContext rc{req, ctx_, {}, {}, route};
+                file = co_await serveWebFile(rc);
             }
-            if (!principal) throw ApiError::unauthorized(kInvalidKey);
-            if (m.access == Access::Private && !principal->isPrivate())
-                throw ApiError::unauthorized(kInvalidKey);
-            rc.principal = std::move(*principal);
-            orgId = rc.principal.orgId;
+            if (!file) throw ApiError::notFound("Cannot " + req.method + " " + req.path);
+            route = "web";
+            res = std::move(*file);
+        } else {
+            route = m.pattern;
+            RequestContext rc{req, ctx_, {}, std::move(m.params), route};
+            if (m.access != Access::None) {
+                rc.principal = co_await authenticate(ctx_, req);
+                if (m.access == Access::Private && !rc.principal.isPrivate())
+                    throw ApiError::unauthorized(kInvalidKey);
+                orgId = rc.principal.orgId;
+                auto need = requiredRole(req.method, route);
+                if (rc.principal.role < need)
+                    throw ApiError::forbidden(std::string("Your role (") +
+                                              auth::roleName(rc.principal.role) +
+                                              ") cannot do this");
+            }
+            res = co_await (*m.handler)(rc);
         }
-        res = co_await (*m.handler)(rc);
     } catch (const ApiError& e) {
         error = e;
     } catch (const store::StoreError& e) {

@@ -13,7 +13,9 @@
 #include <memory>
 #include <string>
 
+#include "auth/accounts.h"
 #include "auth/auth.h"
+#include "auth/mailer.h"
 #include "call/call.h"
 #include "net/http.h"
 #include "store/store.h"
@@ -23,6 +25,7 @@ namespace voxa::api {
 struct ApiSettings {
     std::string publicUrl = "http://127.0.0.1:8080";  // how clients reach us (URLs we hand out)
     std::string dataDir = "./data";                    // files are stored under <dataDir>/files
+    std::string webDir;  // the dashboard's static files, served at "/" (empty = none)
 };
 
 struct ApiContext {
@@ -31,6 +34,8 @@ struct ApiContext {
     auth::Auth& auth;
     ApiSettings settings;
     call::CallManager* calls = nullptr;  // live calls (POST /call, control, recordings)
+    auth::Accounts* accounts = nullptr;  // dashboard users and sessions (/auth, /org/member)
+    auth::Mailer* mailer = nullptr;      // password-reset mails
 };
 
 class Router;

@@ -45,7 +45,9 @@ net::HttpResponse ApiError::toResponse() const {
     }
     body["error"] = reasonPhrase(status_);
     body["statusCode"] = status_;
-    return net::HttpResponse::json(status_, json::serialize(body));
+    auto res = net::HttpResponse::json(status_, json::serialize(body));
+    res.headers = headers_;
+    return res;
 }
 
 }  // namespace voxa::api

@@ -32,8 +32,14 @@ public:
     const std::vector<std::string>& messages() const { return messages_; }
     bool isList() const { return list_; }
     net::HttpResponse toResponse() const;
+    /// Extra response headers (e.g. Retry-After on 429).
+    ApiError& withHeader(std::string name, std::string value) {
+        headers_.push_back({std::move(name), std::move(value)});
+        return *this;
+    }
 
 private:
+    std::vector<net::Header> headers_;
     int status_;
     std::vector<std::string> messages_;
     bool list_;

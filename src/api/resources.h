@@ -17,5 +17,11 @@ void registerTokens(Router& router);
 void registerCalls(Router& router);
 void registerLogs(Router& router);
 void registerTwilio(Router& router);
+void registerSessions(Router& router);
+void registerMembers(Router& router);
+void registerAnalytics(Router& router);
+
+/// The dashboard's static files for a GET that matched no route (nullopt = not a file).
+boost::asio::awaitable<std::optional<net::HttpResponse>> serveWebFile(RequestContext& rc);
 
 }  // namespace voxa::api

@@ -14,7 +14,9 @@
 
 #include "api/api.h"
 #include "api/schema.h"
+#include "auth/accounts.h"
 #include "auth/auth.h"
+#include "auth/mailer.h"
 #include "call/call.h"
 #include "transport/transport.h"
 #include "webhooks/webhooks.h"
@@ -123,8 +125,23 @@ int serve(const ServeConfig& cfg) {
                              .dataDir = cfg.storage.dataDir,
                              .outbox = &outbox,
                              .twilioApiUrl = cfg.twilioApiUrl});
+    auth::Accounts accounts(*store, auth, {.publicUrl = publicUrl});
+    auth::Mailer mailer(cfg.smtpUrl, cfg.smtpFrom);
+    std::string webDir = cfg.webDir;
+#ifdef VOXA_SOURCE_WEB_DIR
+    if (webDir.empty() && std::filesystem::exists(VOXA_SOURCE_WEB_DIR "/index.html"))
+        webDir = VOXA_SOURCE_WEB_DIR;
+#endif
+    if (!webDir.empty() && !std::filesystem::exists(std::filesystem::path(webDir) / "index.html"))
+        spdlog::warn("--web-dir {} has no index.html: build the dashboard with scripts/web-build.sh", webDir);
     api = std::make_unique<api::Api>(api::ApiContext{
-        *store, dbPool, auth, {.publicUrl = publicUrl, .dataDir = cfg.storage.dataDir}, &calls});
+        *store,
+        dbPool,
+        auth,
+        {.publicUrl = publicUrl, .dataDir = cfg.storage.dataDir, .webDir = webDir},
+        &calls,
+        &accounts,
+        &mailer});
     server.setUpgradeHandler(transport::makeUpgradeHandler(calls, auth, dbPool));
     server.start();
     outbox.start();
@@ -138,6 +155,8 @@ int serve(const ServeConfig& cfg) {
     }
     std::cout << "Voxa is listening on " << publicUrl << "  (database: " << store->dialect()
               << ")\n"
+              << (webDir.empty() ? "  dashboard: not built (scripts/web-build.sh)\n"
+                                 : "  dashboard: " + publicUrl + "/  (register the first user there)\n")
               << std::flush;
     json::object ready{{"msg", "listening"},
                        {"url", "http://" + host + ":" + std::to_string(server.port())},

@@ -27,6 +27,9 @@ struct ServeConfig {
     std::string corsOrigins = "*";
     std::string twilioApiUrl = "https://api.twilio.com";  // transfers of Twilio calls
     std::string logLevel = "info";
+    std::string webDir;  // the dashboard; empty = <source>/web/out when it exists
+    std::string smtpUrl;
+    std::string smtpFrom = "voxa@localhost";
     /// First start with an empty database: create an org and print its keys.
     bool bootstrap = true;
 };

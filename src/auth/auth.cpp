@@ -96,7 +96,7 @@ std::optional<Principal> Auth::lookup(std::string_view secret) {
     std::string hash = sha256Hex(secret);
     auto k = store_.findKeyByHash(hash);
     if (!k) return std::nullopt;
-    Principal p{k->orgId, k->id, k->kind};
+    Principal p{k->orgId, k->id, k->kind, k->kind == "private" ? Role::Admin : Role::Member};
     std::unique_lock lock(mu_);
     if (cache_.size() > 100000) cache_.clear();  // bound memory under key churn
     cache_[hash] = Entry{p, std::chrono::steady_clock::now() + ttl_};

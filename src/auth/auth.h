@@ -18,15 +18,22 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "auth/roles.h"
 #include "store/store.h"
 
 namespace voxa::auth {
 
+/// Who is calling: an API key (keyId, kind) or a signed-in user (userId, sessionId).
+/// A private key acts as an admin of its org; a user has the role of their membership.
 struct Principal {
     std::string orgId;
     std::string keyId;
-    std::string kind;  // "private" | "public"
-    bool isPrivate() const { return kind == "private"; }
+    std::string kind;  // "private" | "public" | "session"
+    Role role = Role::Admin;
+    std::string userId;
+    std::string sessionId;
+    bool isPrivate() const { return kind == "private" || kind == "session"; }
+    bool isUser() const { return !userId.empty(); }
 };
 
 struct CreatedKey {

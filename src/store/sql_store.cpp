@@ -184,6 +184,175 @@ bool SqlStore::deleteKey(const std::string& orgId, const std::string& id) {
     return change("DELETE FROM api_keys WHERE org_id = ? AND id = ?", {orgId, id}) > 0;
 }
 
+// Users, memberships, sessions, one-time tokens -----------------------------------------
+
+namespace {
+const std::string kUserColumns = "id, email, name, password_hash, created_at, updated_at";
+const std::string kMemberSelect =
+    "SELECT m.org_id, m.user_id, m.role, m.created_at, u.email, u.name, o.name"
+    " FROM memberships m JOIN users u ON u.id = m.user_id JOIN orgs o ON o.id = m.org_id";
+const std::string kTokenColumns =
+    "id, kind, hash, org_id, user_id, email, role, created_at, expires_at, used_at";
+}  // namespace
+
+std::vector<User> SqlStore::queryUsers(const std::string& sql, const SqlParams& params) {
+    std::vector<User> out;
+    query(sql, params, [&](const SqlRow& row) {
+        out.push_back(User{.id = row.text(0),
+                           .email = row.text(1),
+                           .name = row.text(2),
+                           .passwordHash = row.text(3),
+                           .createdAt = row.text(4),
+                           .updatedAt = row.text(5)});
+    });
+    return out;
+}
+
+std::vector<Membership> SqlStore::queryMembers(const std::string& sql, const SqlParams& params) {
+    std::vector<Membership> out;
+    query(sql, params, [&](const SqlRow& row) {
+        out.push_back(Membership{.orgId = row.text(0),
+                                 .userId = row.text(1),
+                                 .role = row.text(2),
+                                 .createdAt = row.text(3),
+                                 .email = row.text(4),
+                                 .name = row.text(5),
+                                 .orgName = row.text(6)});
+    });
+    return out;
+}
+
+std::vector<UserToken> SqlStore::queryTokens(const std::string& sql, const SqlParams& params) {
+    std::vector<UserToken> out;
+    query(sql, params, [&](const SqlRow& row) {
+        out.push_back(UserToken{.id = row.text(0),
+                                .kind = row.text(1),
+                                .hash = row.text(2),
+                                .orgId = row.text(3),
+                                .userId = row.text(4),
+                                .email = row.text(5),
+                                .role = row.text(6),
+                                .createdAt = row.text(7),
+                                .expiresMs = std::stoll(row.text(8)),
+                                .usedAt = row.text(9)});
+    });
+    return out;
+}
+
+bool SqlStore::insertUser(const User& u) {
+    return change("INSERT INTO users (" + kUserColumns +
+                      ") VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING",
+                  {u.id, u.email, u.name, u.passwordHash, u.createdAt, u.updatedAt}) > 0;
+}
+
+std::optional<User> SqlStore::getUser(const std::string& id) {
+    return first(queryUsers("SELECT " + kUserColumns + " FROM users WHERE id = ?", {id}));
+}
+
+std::optional<User> SqlStore::findUserByEmail(const std::string& email) {
+    return first(queryUsers("SELECT " + kUserColumns + " FROM users WHERE email = ?", {email}));
+}
+
+bool SqlStore::updateUserPassword(const std::string& id, const std::string& hash,
+                                  const std::string& updatedAt) {
+    return change("UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?",
+                  {hash, updatedAt, id}) > 0;
+}
+
+void SqlStore::upsertMembership(const Membership& m) {
+    change("INSERT INTO memberships (org_id, user_id, role, created_at) VALUES (?, ?, ?, ?)"
+           " ON CONFLICT (org_id, user_id) DO UPDATE SET role = excluded.role",
+           {m.orgId, m.userId, m.role, m.createdAt});
+}
+
+std::optional<Membership> SqlStore::getMembership(const std::string& orgId,
+                                                  const std::string& userId) {
+    return first(queryMembers(kMemberSelect + " WHERE m.org_id = ? AND m.user_id = ?",
+                              {orgId, userId}));
+}
+
+std::vector<Membership> SqlStore::listMembers(const std::string& orgId) {
+    return queryMembers(kMemberSelect + " WHERE m.org_id = ? ORDER BY m.created_at, m.user_id",
+                        {orgId});
+}
+
+std::vector<Membership> SqlStore::listUserOrgs(const std::string& userId) {
+    return queryMembers(kMemberSelect + " WHERE m.user_id = ? ORDER BY m.created_at, m.org_id",
+                        {userId});
+}
+
+bool SqlStore::deleteMembership(const std::string& orgId, const std::string& userId) {
+    return change("DELETE FROM memberships WHERE org_id = ? AND user_id = ?", {orgId, userId}) > 0;
+}
+
+void SqlStore::insertSession(const Session& s) {
+    change("INSERT INTO sessions (id, user_id, org_id, created_at, expires_at, revoked)"
+           " VALUES (?, ?, ?, ?, ?, ?)",
+           {s.id, s.userId, s.orgId, s.createdAt, s.expiresMs, int64_t{s.revoked ? 1 : 0}});
+}
+
+std::optional<Session> SqlStore::getSession(const std::string& id) {
+    std::optional<Session> out;
+    query("SELECT id, user_id, org_id, created_at, expires_at, revoked FROM sessions WHERE id = ?",
+          {id}, [&](const SqlRow& row) {
+              out = Session{.id = row.text(0),
+                            .userId = row.text(1),
+                            .orgId = row.text(2),
+                            .createdAt = row.text(3),
+                            .expiresMs = std::stoll(row.text(4)),
+                            .revoked = row.text(5) != "0"};
+          });
+    return out;
+}
+
+bool SqlStore::revokeSession(const std::string& id) {
+    return change("UPDATE sessions SET revoked = 1 WHERE id = ?", {id}) > 0;
+}
+
+int64_t SqlStore::revokeUserSessions(const std::string& userId) {
+    return change("UPDATE sessions SET revoked = 1 WHERE user_id = ? AND revoked = 0", {userId});
+}
+
+void SqlStore::insertToken(const UserToken& t) {
+    change("INSERT INTO user_tokens (" + kTokenColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+           {t.id, t.kind, t.hash, t.orgId, t.userId, t.email, t.role, t.createdAt, t.expiresMs,
+            textOrNull(t.usedAt)});
+}
+
+std::optional<UserToken> SqlStore::findToken(const std::string& kind, const std::string& hash) {
+    return first(queryTokens(
+        "SELECT " + kTokenColumns + " FROM user_tokens WHERE kind = ? AND hash = ?", {kind, hash}));
+}
+
+bool SqlStore::useToken(const std::string& id, const std::string& usedAt) {
+    return change("UPDATE user_tokens SET used_at = ? WHERE id = ? AND used_at IS NULL",
+                  {usedAt, id}) > 0;
+}
+
+std::vector<UserToken> SqlStore::listTokens(const std::string& kind, const std::string& orgId,
+                                            int64_t nowMs) {
+    return queryTokens("SELECT " + kTokenColumns +
+                           " FROM user_tokens WHERE kind = ? AND org_id = ? AND used_at IS NULL"
+                           " AND expires_at > ?" + kNewestFirst,
+                       {kind, orgId, nowMs});
+}
+
+bool SqlStore::deleteToken(const std::string& kind, const std::string& orgId,
+                           const std::string& id) {
+    return change("DELETE FROM user_tokens WHERE kind = ? AND org_id = ? AND id = ?",
+                  {kind, orgId, id}) > 0;
+}
+
+std::string SqlStore::getOrCreateSecret(const std::string& name, const std::string& value) {
+    change("INSERT INTO server_secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+           {name, value});
+    std::string out;
+    query("SELECT value FROM server_secrets WHERE name = ?", {name},
+          [&](const SqlRow& row) { out = row.text(0); });
+    if (out.empty()) throw StoreError("server secret " + name + " could not be stored");
+    return out;
+}
+
 // Webhook outbox ----------------------------------------------------------------------
 
 namespace {

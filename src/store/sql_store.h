@@ -40,6 +40,30 @@ public:
     std::vector<ApiKey> listKeys(const std::string& orgId) override;
     bool deleteKey(const std::string& orgId, const std::string& id) override;
 
+    bool insertUser(const User& u) override;
+    std::optional<User> getUser(const std::string& id) override;
+    std::optional<User> findUserByEmail(const std::string& email) override;
+    bool updateUserPassword(const std::string& id, const std::string& hash,
+                            const std::string& updatedAt) override;
+    void upsertMembership(const Membership& m) override;
+    std::optional<Membership> getMembership(const std::string& orgId,
+                                            const std::string& userId) override;
+    std::vector<Membership> listMembers(const std::string& orgId) override;
+    std::vector<Membership> listUserOrgs(const std::string& userId) override;
+    bool deleteMembership(const std::string& orgId, const std::string& userId) override;
+    void insertSession(const Session& s) override;
+    std::optional<Session> getSession(const std::string& id) override;
+    bool revokeSession(const std::string& id) override;
+    int64_t revokeUserSessions(const std::string& userId) override;
+    void insertToken(const UserToken& t) override;
+    std::optional<UserToken> findToken(const std::string& kind, const std::string& hash) override;
+    bool useToken(const std::string& id, const std::string& usedAt) override;
+    std::vector<UserToken> listTokens(const std::string& kind, const std::string& orgId,
+                                      int64_t nowMs) override;
+    bool deleteToken(const std::string& kind, const std::string& orgId,
+                     const std::string& id) override;
+    std::string getOrCreateSecret(const std::string& name, const std::string& value) override;
+
     void insertEvents(const std::vector<OutboxEvent>& events) override;
     std::vector<OutboxEvent> dueEvents(int64_t nowMs, int limit) override;
     bool claimEvent(const std::string& id, int64_t nowMs, int64_t untilMs) override;
@@ -61,6 +85,9 @@ private:
     std::vector<Resource> queryResources(const std::string& sql, const SqlParams& params);
     std::vector<Org> queryOrgs(const std::string& sql, const SqlParams& params);
     std::vector<ApiKey> queryKeys(const std::string& sql, const SqlParams& params);
+    std::vector<User> queryUsers(const std::string& sql, const SqlParams& params);
+    std::vector<Membership> queryMembers(const std::string& sql, const SqlParams& params);
+    std::vector<UserToken> queryTokens(const std::string& sql, const SqlParams& params);
     std::vector<OutboxEvent> queryEvents(const std::string& sql, const SqlParams& params);
 };
 

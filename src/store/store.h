@@ -71,6 +71,50 @@ struct ApiKey {
     std::string body;  // JSON: restrictions etc.
 };
 
+/// A person who signs in to the dashboard. `email` is stored lower-case and is unique.
+struct User {
+    std::string id;
+    std::string email;
+    std::string name;
+    std::string passwordHash;  // argon2id, libsodium's crypto_pwhash_str format
+    std::string createdAt, updatedAt;
+};
+
+/// A user's role in an org ("owner" | "admin" | "member" | "viewer"), with the names of
+/// both sides filled in by the list queries.
+struct Membership {
+    std::string orgId;
+    std::string userId;
+    std::string role;
+    std::string createdAt;
+    std::string email, name, orgName;
+};
+
+/// A signed-in session; its id travels in the session JWT.
+struct Session {
+    std::string id;
+    std::string userId;
+    std::string orgId;
+    std::string createdAt;
+    int64_t expiresMs = 0;
+    bool revoked = false;
+};
+
+/// A one-time token: kind "invite" (org, email, role) or "reset" (user). Only its SHA-256
+/// is stored.
+struct UserToken {
+    std::string id;
+    std::string kind;
+    std::string hash;
+    std::string orgId;
+    std::string userId;  // reset: the user; invite: who invited
+    std::string email;
+    std::string role;
+    std::string createdAt;
+    int64_t expiresMs = 0;
+    std::string usedAt;  // empty = not used
+};
+
 /// A server message waiting in the webhook outbox (see webhooks/webhooks.h). Events with
 /// the same orderKey are handed out one at a time, lowest seq first.
 struct OutboxEvent {
@@ -143,6 +187,42 @@ public:
     virtual std::optional<ApiKey> getKey(const std::string& orgId, const std::string& id) = 0;
     virtual std::vector<ApiKey> listKeys(const std::string& orgId) = 0;
     virtual bool deleteKey(const std::string& orgId, const std::string& id) = 0;
+
+    // Users, memberships, sessions, one-time tokens ------------------------------------
+    /// False if the email is taken.
+    virtual bool insertUser(const User& u) = 0;
+    virtual std::optional<User> getUser(const std::string& id) = 0;
+    virtual std::optional<User> findUserByEmail(const std::string& email) = 0;
+    virtual bool updateUserPassword(const std::string& id, const std::string& hash,
+                                    const std::string& updatedAt) = 0;
+
+    /// Inserts or changes the role.
+    virtual void upsertMembership(const Membership& m) = 0;
+    virtual std::optional<Membership> getMembership(const std::string& orgId,
+                                                    const std::string& userId) = 0;
+    virtual std::vector<Membership> listMembers(const std::string& orgId) = 0;
+    virtual std::vector<Membership> listUserOrgs(const std::string& userId) = 0;
+    virtual bool deleteMembership(const std::string& orgId, const std::string& userId) = 0;
+
+    virtual void insertSession(const Session& s) = 0;
+    virtual std::optional<Session> getSession(const std::string& id) = 0;
+    virtual bool revokeSession(const std::string& id) = 0;
+    /// Revokes every session of the user; returns how many.
+    virtual int64_t revokeUserSessions(const std::string& userId) = 0;
+
+    virtual void insertToken(const UserToken& t) = 0;
+    virtual std::optional<UserToken> findToken(const std::string& kind, const std::string& hash) = 0;
+    /// Marks a token used; false if it was used already (one use only, even under races).
+    virtual bool useToken(const std::string& id, const std::string& usedAt) = 0;
+    /// Unused, unexpired tokens of `kind` in an org, newest first.
+    virtual std::vector<UserToken> listTokens(const std::string& kind, const std::string& orgId,
+                                              int64_t nowMs) = 0;
+    virtual bool deleteToken(const std::string& kind, const std::string& orgId,
+                             const std::string& id) = 0;
+
+    /// The stored value of a server secret; stores `value` first if there is none, so every
+    /// node ends up with the same one.
+    virtual std::string getOrCreateSecret(const std::string& name, const std::string& value) = 0;
 
     // Webhook outbox -----------------------------------------------------------------
     /// Stores events atomically (one statement).

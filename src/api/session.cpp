@@ -1,0 +1,216 @@
+// /auth: people signing in to the dashboard (docs/dashboard.md). Sessions travel in an
+// HttpOnly cookie; every answer about a session has the same body (Accounts::sessionJson).
+#include <boost/asio/post.hpp>
+#include <boost/json.hpp>
+
+#include "api/errors.h"
+#include "api/resources.h"
+#include "common/offload.h"
+
+namespace voxa::api {
+
+namespace json = boost::json;
+
+namespace {
+
+auth::Accounts& accounts(RequestContext& rc) {
+    if (!rc.ctx.accounts) throw ApiError::notFound("Accounts are not enabled on this server");
+    return *rc.ctx.accounts;
+}
+
+// Runs blocking account work on the database pool; AccountError becomes Vapi's error body.
+template <class F>
+asio::awaitable<std::invoke_result_t<F&>> run(RequestContext& rc, F work) {
+    std::optional<ApiError> error;
+    try {
+        co_return co_await offload(rc.ctx.dbPool, std::move(work));
+    } catch (const auth::AccountError& e) {
+        error.emplace(e.messages.size() == 1 && e.status != 400
+                          ? ApiError(e.status, e.messages.front())
+                          : ApiError(e.status, e.messages));
+        if (e.retryAfterSeconds > 0)
+            error->withHeader("Retry-After", std::to_string(e.retryAfterSeconds));
+    }
+    throw *error;
+}
+
+// The string fields of a body: each must be a string; `required` ones must be present and
+// non-empty; anything else is refused, as Vapi's DTO validation does.
+std::map<std::string, std::string> fields(const json::object& body,
+                                          std::initializer_list<const char*> required,
+                                          std::initializer_list<const char*> optional = {}) {
+    std::map<std::string, std::string> out;
+    std::vector<std::string> errors;
+    auto known = [&](std::string_view k) {
+        for (auto* r : required) if (k == r) return true;
+        for (auto* o : optional) if (k == o) return true;
+        return false;
+    };
+    for (auto& kv : body) {
+        std::string k(kv.key());
+        if (!known(k)) errors.push_back("property " + k + " should not exist");
+        else if (!kv.value().is_string()) errors.push_back(k + " must be a string");
+        else out[k] = std::string(kv.value().as_string());
+    }
+    for (auto* r : required)
+        if (out[r].empty() && !body.contains(r)) errors.push_back(std::string(r) + " should not be empty");
+    if (!errors.empty()) throw ApiError::badRequest(std::move(errors));
+    return out;
+}
+
+const auth::Principal& user(RequestContext& rc) {
+    if (!rc.principal.isUser())
+        throw ApiError::unauthorized("Sign in with an email and password to use this endpoint");
+    return rc.principal;
+}
+
+net::HttpResponse sessionResponse(RequestContext& rc, int status, const auth::SessionInfo& s) {
+    auto res = net::HttpResponse::json(status, auth::Accounts::sessionJson(s));
+    if (!s.token.empty()) res.headers.push_back({"Set-Cookie", accounts(rc).cookie(s.token)});
+    res.headers.push_back({"Cache-Control", "no-store"});
+    return res;
+}
+
+Awaitable registerUser(RequestContext& rc) {
+    auto f = fields(rc.jsonBody(), {"email", "password"}, {"name", "orgName", "inviteToken"});
+    auto& acc = accounts(rc);
+    auth::Registration r{f["email"], f["password"], f["name"], f["orgName"], f["inviteToken"]};
+    auto s = co_await run(rc, [&] { return acc.registerUser(r); });
+    co_return sessionResponse(rc, 201, s);
+}
+
+Awaitable login(RequestContext& rc) {
+    auto f = fields(rc.jsonBody(), {"email", "password"});
+    auto& acc = accounts(rc);
+    std::string email = f["email"], password = f["password"], address = rc.req.remoteAddress;
+    auto s = co_await run(rc, [&] { return acc.login(email, password, address); });
+    co_return sessionResponse(rc, 200, s);
+}
+
+Awaitable logout(RequestContext& rc) {
+    auto& acc = accounts(rc);
+    auto p = user(rc);
+    co_await run(rc, [&] { acc.logout(p); return true; });
+    auto res = net::HttpResponse::json(200, R"({"success":true})");
+    res.headers.push_back({"Set-Cookie", acc.clearCookie()});
+    co_return res;
+}
+
+Awaitable me(RequestContext& rc) {
+    auto& acc = accounts(rc);
+    auto p = user(rc);
+    auto s = co_await run(rc, [&] { return acc.current(p); });
+    co_return sessionResponse(rc, 200, s);
+}
+
+Awaitable switchOrg(RequestContext& rc) {
+    auto f = fields(rc.jsonBody(), {"orgId"});
+    auto& acc = accounts(rc);
+    auto p = user(rc);
+    std::string org = f["orgId"];
+    auto s = co_await run(rc, [&] { return acc.switchOrg(p, org); });
+    co_return sessionResponse(rc, 200, s);
+}
+
+Awaitable requestReset(RequestContext& rc) {
+    auto f = fields(rc.jsonBody(), {"email"});
+    auto& acc = accounts(rc);
+    std::string email = f["email"];
+    auto mail = co_await run(rc, [&] { return acc.requestReset(email); });
+    // Sent after answering, so the answer takes the same time whether or not the email exists.
+    if (mail && rc.ctx.mailer)
+        asio::post(rc.ctx.dbPool, [m = rc.ctx.mailer, mail = *mail] { m->send(mail); });
+    co_return net::HttpResponse::json(
+        202, R"({"message":"If an account exists for that email, a reset link has been sent."})");
+}
+
+Awaitable confirmReset(RequestContext& rc) {
+    auto f = fields(rc.jsonBody(), {"token", "password"});
+    auto& acc = accounts(rc);
+    std::string token = f["token"], password = f["password"];
+    co_await run(rc, [&] { acc.confirmReset(token, password); return true; });
+    co_return net::HttpResponse::json(200, R"({"message":"Your password was changed. Sign in with the new one."})");
+}
+
+Awaitable invitationInfo(RequestContext& rc) {
+    auto token = rc.query("token").value_or("");
+    auto& acc = accounts(rc);
+    auto inv = co_await run(rc, [&] { return acc.invitation(token); });
+    co_return net::HttpResponse::json(200, acc.invitationJson(inv));
+}
+
+Awaitable acceptInvitation(RequestContext& rc) {
+    auto f = fields(rc.jsonBody(), {"token"});
+    auto& acc = accounts(rc);
+    auto p = user(rc);
+    std::string token = f["token"];
+    auto s = co_await run(rc, [&] { return acc.acceptInvitation(p, token); });
+    co_return sessionResponse(rc, 200, s);
+}
+
+}  // namespace
+
+void registerSessions(Router& router) {
+    router.add("POST", "/auth/register", registerUser, Access::None);
+    router.add("POST", "/auth/login", login, Access::None);
+    router.add("POST", "/auth/logout", logout);
+    router.add("GET", "/auth/me", me);
+    router.add("POST", "/auth/switch-org", switchOrg);
+    router.add("POST", "/auth/password-reset", requestReset, Access::None);
+    router.add("POST", "/auth/password-reset/confirm", confirmReset, Access::None);
+    router.add("GET", "/auth/invitation", invitationInfo, Access::None);
+    router.add("POST", "/auth/invitation/accept", acceptInvitation);
+}
+
+// /org/member and /org/invitation: the org's people. Roles are checked by the API's role
+// table (admins change, everyone reads members); owner rules live in Accounts.
+void registerMembers(Router& router) {
+    router.add("GET", "/org/member", [](RequestContext& rc) -> Awaitable {
+        auto& acc = accounts(rc);
+        std::string org = rc.orgId();
+        auto list = co_await run(rc, [&] { return acc.members(org); });
+        json::array out;
+        for (auto& m : list) out.push_back(json::parse(auth::Accounts::memberJson(m)));
+        co_return jsonResponse(200, out);
+    });
+    router.add("PATCH", "/org/member/:userId", [](RequestContext& rc) -> Awaitable {
+        auto f = fields(rc.jsonBody(), {"role"});
+        auto& acc = accounts(rc);
+        auto p = rc.principal;
+        std::string id(rc.param("userId")), role = f["role"];
+        auto m = co_await run(rc, [&] { return acc.setRole(p, id, role); });
+        co_return net::HttpResponse::json(200, auth::Accounts::memberJson(m));
+    });
+    router.add("DELETE", "/org/member/:userId", [](RequestContext& rc) -> Awaitable {
+        auto& acc = accounts(rc);
+        auto p = rc.principal;
+        std::string id(rc.param("userId"));
+        auto m = co_await run(rc, [&] { return acc.removeMember(p, id); });
+        co_return net::HttpResponse::json(200, auth::Accounts::memberJson(m));
+    });
+    router.add("POST", "/org/invitation", [](RequestContext& rc) -> Awaitable {
+        auto f = fields(rc.jsonBody(), {"email", "role"});
+        auto& acc = accounts(rc);
+        auto p = rc.principal;
+        std::string email = f["email"], role = f["role"];
+        auto inv = co_await run(rc, [&] { return acc.invite(p, email, role); });
+        co_return net::HttpResponse::json(201, acc.invitationJson(inv));
+    });
+    router.add("GET", "/org/invitation", [](RequestContext& rc) -> Awaitable {
+        auto& acc = accounts(rc);
+        std::string org = rc.orgId();
+        auto list = co_await run(rc, [&] { return acc.invitations(org); });
+        json::array out;
+        for (auto& i : list) out.push_back(json::parse(acc.invitationJson(i)));
+        co_return jsonResponse(200, out);
+    });
+    router.add("DELETE", "/org/invitation/:id", [](RequestContext& rc) -> Awaitable {
+        auto& acc = accounts(rc);
+        std::string org = rc.orgId(), id(rc.param("id"));
+        bool ok = co_await run(rc, [&] { return acc.revokeInvitation(org, id); });
+        if (!ok) throw ApiError::notFound("Invitation not found");
+        co_return net::HttpResponse::json(200, R"({"success":true})");
+    });
+}
+
+}  // namespace voxa::api

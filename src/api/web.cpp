@@ -1,0 +1,83 @@
+// The dashboard's static files (web/out, a Next.js export) for GETs that match no API route:
+// "/x/" serves x/index.html, "/x" a file or x.html, a directory without the slash redirects.
+// Hashed assets under /_next/static are cached for good; everything else is revalidated.
+#include <filesystem>
+
+#include "api/resources.h"
+#include "common/offload.h"
+
+namespace voxa::api {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* contentType(const fs::path& p) {
+    static const std::pair<const char*, const char*> kTypes[] = {
+        {".html", "text/html; charset=utf-8"},  {".js", "text/javascript; charset=utf-8"},
+        {".css", "text/css; charset=utf-8"},    {".json", "application/json; charset=utf-8"},
+        {".txt", "text/plain; charset=utf-8"},  {".svg", "image/svg+xml"},
+        {".png", "image/png"},                  {".ico", "image/x-icon"},
+        {".jpg", "image/jpeg"},                 {".webp", "image/webp"},
+        {".woff2", "font/woff2"},               {".woff", "font/woff"},
+        {".wav", "audio/wav"},                  {".map", "application/json"},
+        {".webmanifest", "application/manifest+json"}};
+    auto ext = p.extension().string();
+    for (auto& [e, t] : kTypes)
+        if (ext == e) return t;
+    return "application/octet-stream";
+}
+
+struct Found {
+    std::string file;      // serve this
+    std::string redirect;  // or redirect here
+};
+
+// Blocking (stat). Only paths inside `root`; no "..", no hidden files.
+Found find(const std::string& root, const std::string& path) {
+    if (path.empty() || path[0] != '/' || path.find('\0') != std::string::npos ||
+        path.find('\\') != std::string::npos || path.find("/.") != std::string::npos)
+        return {};
+    fs::path base(root);
+    std::error_code ec;
+    if (path.back() == '/') {
+        auto f = base / (path.substr(1) + "index.html");
+        return fs::is_regular_file(f, ec) ? Found{f.string(), {}} : Found{};
+    }
+    auto p = base / path.substr(1);
+    if (fs::is_regular_file(p, ec)) return {p.string(), {}};
+    if (fs::is_directory(p, ec) && fs::is_regular_file(p / "index.html", ec)) return {{}, path + "/"};
+    auto html = base / (path.substr(1) + ".html");
+    if (fs::is_regular_file(html, ec)) return {html.string(), {}};
+    return {};
+}
+
+}  // namespace
+
+asio::awaitable<std::optional<net::HttpResponse>> serveWebFile(RequestContext& rc) {
+    const std::string& root = rc.ctx.settings.webDir;
+    if (root.empty()) co_return std::nullopt;
+    std::string path = rc.req.path;
+    auto found = co_await offload(rc.ctx.dbPool, [&] { return find(root, path); });
+    net::HttpResponse res;
+    if (!found.redirect.empty()) {
+        res.status = 308;
+        res.contentType = "text/plain; charset=utf-8";
+        res.headers.push_back({"Location", found.redirect + (rc.req.query.empty() ? "" : "?" + rc.req.query)});
+        co_return res;
+    }
+    if (found.file.empty()) co_return std::nullopt;
+    res.contentType = contentType(found.file);
+    res.filePath = found.file;
+    res.headers.push_back({"Cache-Control", path.starts_with("/_next/static/")
+                                                ? "public, max-age=31536000, immutable"
+                                                : "no-cache"});
+    res.headers.push_back({"X-Content-Type-Options", "nosniff"});
+    if (res.contentType.starts_with("text/html")) {
+        res.headers.push_back({"X-Frame-Options", "DENY"});
+        res.headers.push_back({"Referrer-Policy", "same-origin"});
+    }
+    co_return res;
+}
+
+}  // namespace voxa::api

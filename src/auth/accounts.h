@@ -1,0 +1,147 @@
+// Accounts: the people behind the dashboard. Registration and sign-in with argon2id
+// passwords, sessions as HS256 JWTs backed by a session row, org memberships with roles,
+// invitations and password resets by one-time tokens.
+//
+//   voxa::auth::Accounts accounts(store, auth, {.publicUrl = "https://voxa.example.com"});
+//   auto s = accounts.registerUser({.email = "ada@example.com", .password = "...",
+//                                   .orgName = "Acme"});        // blocking (store, argon2id)
+//   res.headers.push_back({"Set-Cookie", accounts.cookie(s.token)});
+//   if (auto p = accounts.lookupCached(jwt)) ...                // event loop: memory only
+//   auto p = accounts.lookup(jwt);                              // worker: may hit the store
+//
+// Every method but lookupCached/cookie blocks: call it from the database pool. Failures are
+// AccountError with the HTTP status and the messages the API returns.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <shared_mutex>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "auth/auth.h"
+#include "auth/limiter.h"
+#include "auth/roles.h"
+#include "store/store.h"
+
+namespace voxa::auth {
+
+struct AccountError : std::runtime_error {
+    AccountError(int status, std::string message, int64_t retryAfter = 0)
+        : std::runtime_error(message), status(status), messages{std::move(message)},
+          retryAfterSeconds(retryAfter) {}
+    AccountError(int status, std::vector<std::string> messages)
+        : std::runtime_error(messages.empty() ? "" : messages.front()), status(status),
+          messages(std::move(messages)) {}
+    int status;
+    std::vector<std::string> messages;
+    int64_t retryAfterSeconds = 0;  // 429: when to try again
+};
+
+struct AccountsOptions {
+    std::string publicUrl = "http://127.0.0.1:8080";  // links in mails, Secure cookies on https
+    int64_t sessionTtlMs = 7LL * 24 * 3600 * 1000;
+    int64_t resetTtlMs = 3600 * 1000;
+    int64_t inviteTtlMs = 7LL * 24 * 3600 * 1000;
+    std::chrono::seconds cacheTtl{30};
+    LoginLimiter::Limits loginLimits{};
+    std::function<int64_t()> clock;  // epoch ms; default: the wall clock
+};
+
+/// A signed-in session as the API returns it, plus the token for the cookie.
+struct SessionInfo {
+    store::User user;
+    store::Session session;
+    Role role = Role::Viewer;
+    std::string orgName;
+    std::vector<store::Membership> orgs;
+    std::string token;  // the JWT; empty when not newly issued
+};
+
+struct Registration {
+    std::string email, password, name, orgName, inviteToken;
+};
+
+/// A mail to send (the caller sends it off the request path).
+struct Mail {
+    std::string to, subject, body;
+};
+
+struct Invitation {
+    store::UserToken token;
+    std::string secret;  // the one-time token; only when just created
+    std::string orgName;
+    std::string url;
+};
+
+class Accounts {
+public:
+    /// Blocking: reads (or creates) the session signing key in the store.
+    Accounts(store::Store& store, Auth& auth, AccountsOptions opts);
+
+    SessionInfo registerUser(const Registration& r);
+    SessionInfo login(const std::string& email, const std::string& password,
+                      const std::string& address);
+    void logout(const Principal& p);
+    SessionInfo current(const Principal& p);
+    /// A new session in another org of the same user; the old one ends.
+    SessionInfo switchOrg(const Principal& p, const std::string& orgId);
+
+    /// The reset mail for the email, or nullopt if there is no such user (the API answers
+    /// the same either way).
+    std::optional<Mail> requestReset(const std::string& email);
+    void confirmReset(const std::string& token, const std::string& password);
+
+    Invitation invite(const Principal& by, const std::string& email, const std::string& role);
+    std::vector<Invitation> invitations(const std::string& orgId);
+    bool revokeInvitation(const std::string& orgId, const std::string& id);
+    /// What an invitation is for, without using it (404 if unknown, expired or used).
+    Invitation invitation(const std::string& token);
+    SessionInfo acceptInvitation(const Principal& p, const std::string& token);
+
+    std::vector<store::Membership> members(const std::string& orgId);
+    store::Membership setRole(const Principal& by, const std::string& userId,
+                              const std::string& role);
+    store::Membership removeMember(const Principal& by, const std::string& userId);
+
+    /// Non-blocking: the cache only (nullopt = unknown, ask lookup()).
+    std::optional<Principal> lookupCached(std::string_view jwt) const;
+    /// Blocking on a cache miss. nullopt = not a valid, live session.
+    std::optional<Principal> lookup(std::string_view jwt);
+
+    /// Set-Cookie values that set and clear the session cookie.
+    std::string cookie(const std::string& token) const;
+    std::string clearCookie() const;
+    static constexpr const char* kCookieName = "voxa_session";
+
+    /// The session body the API returns for `s` (JSON text).
+    static std::string sessionJson(const SessionInfo& s);
+    static std::string memberJson(const store::Membership& m);
+    std::string invitationJson(const Invitation& i) const;
+
+private:
+    int64_t now() const { return opts_.clock(); }
+    SessionInfo openSession(const store::User& u, const std::string& orgId, Role role);
+    SessionInfo load(const store::User& u, const store::Session& s);
+    std::optional<store::UserToken> liveToken(const std::string& kind, const std::string& secret);
+    void forgetUser(const std::string& userId);
+    void forgetSession(const std::string& sessionId);
+    static std::string normalizeEmail(const std::string& email);
+
+    store::Store& store_;
+    Auth& auth_;  // new orgs come with their default keys
+    AccountsOptions opts_;
+    std::string key_;  // HS256 key
+    LoginLimiter limiter_;
+    struct Entry {
+        Principal principal;
+        std::chrono::steady_clock::time_point expires;
+    };
+    mutable std::shared_mutex mu_;
+    std::unordered_map<std::string, Entry> cache_;  // session id -> principal
+};
+
+}  // namespace voxa::auth
