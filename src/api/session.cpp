@@ -25,9 +25,8 @@ asio::awaitable<std::invoke_result_t<F&>> run(RequestContext& rc, F work) {
     try {
         co_return co_await offload(rc.ctx.dbPool, std::move(work));
     } catch (const auth::AccountError& e) {
-        error.emplace(e.messages.size() == 1 && e.status != 400
-                          ? ApiError(e.status, e.messages.front())
-                          : ApiError(e.status, e.messages));
+        error.emplace(e.validation ? ApiError(e.status, e.messages)
+                                   : ApiError(e.status, e.messages.front()));
         if (e.retryAfterSeconds > 0)
             error->withHeader("Retry-After", std::to_string(e.retryAfterSeconds));
     }

@@ -35,10 +35,11 @@ struct AccountError : std::runtime_error {
           retryAfterSeconds(retryAfter) {}
     AccountError(int status, std::vector<std::string> messages)
         : std::runtime_error(messages.empty() ? "" : messages.front()), status(status),
-          messages(std::move(messages)) {}
+          messages(std::move(messages)), validation(true) {}
     int status;
     std::vector<std::string> messages;
     int64_t retryAfterSeconds = 0;  // 429: when to try again
+    bool validation = false;        // a list of field errors (Vapi sends those as an array)
 };
 
 struct AccountsOptions {

@@ -93,10 +93,19 @@ if [[ "$backend" == "postgres" ]]; then
   log "PostgreSQL at $DATABASE_URL"
 fi
 
+# A tiny web root for the static-file tests (the real dashboard has its own suite).
+web_dir="$tmp/web"
+mkdir -p "$web_dir/calls" "$web_dir/_next/static"
+echo '<!doctype html><title>voxa-test-index</title>' >"$web_dir/index.html"
+echo '<!doctype html><title>voxa-test-calls</title>' >"$web_dir/calls/index.html"
+echo 'console.log(1)' >"$web_dir/_next/static/app.js"
+echo 'secret' >"$web_dir/.hidden"
+export VOXA_TEST_WEB_DIR="$web_dir" VOXA_SERVER_LOG="$server_log"
+
 port="$(free_port)"
 base="http://127.0.0.1:$port"
 log "starting $bin serve on $base (data dir $data_dir)"
-"$bin" serve --listen "127.0.0.1:$port" --data-dir "$data_dir" >"$server_log" 2>&1 &
+"$bin" serve --listen "127.0.0.1:$port" --data-dir "$data_dir" --web-dir "$web_dir" >"$server_log" 2>&1 &
 server_pid=$!
 
 up=0
