@@ -5,7 +5,7 @@ LISTEN     ?= 127.0.0.1:8080
 DATA_DIR   ?= data
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps build run test bench clean
+.PHONY: all deps build web run test bench clean
 
 all: build
 
@@ -17,9 +17,10 @@ $(BUILD)/build.ninja:
 
 build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) --target voxa -j $(JOBS)
+	@scripts/web-build.sh
 
 run: build
-	$(BUILD)/voxa serve --listen $(LISTEN) --data-dir $(DATA_DIR)
+	$(BUILD)/voxa serve --listen $(LISTEN) --data-dir $(DATA_DIR) --web-dir web/out
 
 test:
 	@scripts/deps.sh build test
@@ -29,5 +30,8 @@ bench:
 	@scripts/deps.sh build test bench
 	@bench/run.sh
 
+web:
+	@scripts/web-build.sh
+
 clean:
-	rm -rf $(BUILD) build-asan build-fuzz
+	rm -rf $(BUILD) build-asan build-fuzz web/out web/.next

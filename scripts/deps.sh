@@ -11,8 +11,9 @@ BUILD_PKGS=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   libspeexdsp-dev libwebrtc-audio-processing-dev libsndfile1-dev
   libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us libespeak-ng-dev flite1-dev
+  nodejs npm
 )
-TEST_PKGS=(postgresql-15 nodejs npm clang libclang-rt-14-dev libspandsp-dev pocketsphinx flite sox)
+TEST_PKGS=(postgresql-15 clang libclang-rt-14-dev libspandsp-dev pocketsphinx flite sox chromium)
 BENCH_PKGS=(wrk nginx-light)
 
 want=("${BUILD_PKGS[@]}")

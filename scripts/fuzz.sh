@@ -2,7 +2,7 @@
 # Builds the fuzzers with clang (libFuzzer + ASan + UBSan) and runs each of them.
 #
 #   scripts/fuzz.sh [seconds] [targets]   (default 60 s each; targets: "json_dto sse ws_inbound
-#                                          twilio_stream";
+#                                          twilio_stream jwt";
 #                                          FUZZ_BUILD_DIR overrides build-fuzz/)
 #
 # json_dto: request-body validation. sse: the OpenAI stream (SSE) parser, whose seeds are
@@ -16,7 +16,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-60}
-targets=${2:-json_dto sse ws_inbound twilio_stream}
+targets=${2:-json_dto sse ws_inbound twilio_stream jwt}
 out=${FUZZ_BUILD_DIR:-$root/build-fuzz}
 cxx=${CXX_FUZZ:-clang++}
 mkdir -p "$out/obj" "$out/corpus"
@@ -140,12 +140,32 @@ build_twilio_stream() {
         "$out/corpus-twilio"
 }
 
+build_jwt() {
+    local objects=()
+    for src in "$root/src/auth/jwt.cpp" "$root/src/common/crypto.cpp" "$root/tests/fuzz/jwt_fuzz.cpp"; do
+        local obj="$out/obj/$(basename "${src%.cpp}").o"
+        objects+=("$obj")
+        "$cxx" "${flags[@]}" -c "$src" -o "$obj"
+    done
+    "$cxx" -fsanitize=fuzzer,address,undefined "${objects[@]}" -lboost_json -lcrypto -o "$out/jwt_fuzz"
+    mkdir -p "$out/corpus-jwt"
+    printf 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1MSIsImV4cCI6MjAwMH0.sig' > "$out/corpus-jwt/seed-token"
+    printf 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ1In0.' > "$out/corpus-jwt/seed-none"
+    printf '{"sub":"u1","org":"o","sid":"s","nested":{"a":[1,2.5,null,true]}}' > "$out/corpus-jwt/seed-claims"
+    echo "fuzz: running jwt_fuzz for ${seconds}s"
+    "$out/jwt_fuzz" \
+        -max_total_time="$seconds" -max_len=8192 -timeout=10 -rss_limit_mb=2048 \
+        -print_final_stats=1 -artifact_prefix="$out/jwt-" \
+        "$out/corpus-jwt"
+}
+
 for target in $targets; do
     case "$target" in
         json_dto) build_json_dto ;;
         sse) build_sse ;;
         ws_inbound) build_ws_inbound ;;
         twilio_stream) build_twilio_stream ;;
+        jwt) build_jwt ;;
         *) echo "fuzz: unknown target $target" >&2; exit 2 ;;
     esac
 done

@@ -74,6 +74,9 @@ else
 fi
 trap 'scripts/pg-test-server.sh stop "$PG_DIR/pg" >/dev/null 2>&1; rm -rf "$PG_DIR"' EXIT
 
+# 0. The dashboard's static build (the browser suite in ctest serves it).
+step web scripts/web-build.sh
+
 # 1. Release build + every ctest test.
 if step build bash -c "$(declare -f configure); ROOT=$ROOT; configure build -DCMAKE_BUILD_TYPE=RelWithDebInfo && cmake --build build -j $JOBS"; then
   ctest_stage release build
