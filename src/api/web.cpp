@@ -1,6 +1,8 @@
 // The dashboard's static files (web/out, a Next.js export) for GETs that match no API route:
 // "/x/" serves x/index.html, "/x" a file or x.html, a directory without the slash redirects.
 // Hashed assets under /_next/static are cached for good; everything else is revalidated.
+// scripts/web-build.sh writes a gzip copy beside each text file (x.js.gz); clients that
+// accept gzip get that copy.
 #include <filesystem>
 
 #include "api/resources.h"
@@ -31,10 +33,23 @@ const char* contentType(const fs::path& p) {
 struct Found {
     std::string file;      // serve this
     std::string redirect;  // or redirect here
+    bool gzip = false;     // file is the gzip copy of the named file
 };
 
+bool acceptsGzip(std::string_view acceptEncoding) {
+    for (size_t at = acceptEncoding.find("gzip"); at != std::string_view::npos;
+         at = acceptEncoding.find("gzip", at + 4)) {
+        auto rest = acceptEncoding.substr(at + 4);
+        auto comma = rest.find(',');
+        auto params = rest.substr(0, comma);
+        if (params.find("q=0") == std::string_view::npos || params.find("q=0.") != std::string_view::npos)
+            return true;
+    }
+    return false;
+}
+
 // Blocking (stat). Only paths inside `root`; no "..", no hidden files.
-Found find(const std::string& root, const std::string& path) {
+Found findFile(const std::string& root, const std::string& path) {
     if (path.empty() || path[0] != '/' || path.find('\0') != std::string::npos ||
         path.find('\\') != std::string::npos || path.find("/.") != std::string::npos)
         return {};
@@ -52,13 +67,25 @@ Found find(const std::string& root, const std::string& path) {
     return {};
 }
 
+// The file, or its gzip copy when the client takes gzip and the copy exists.
+Found find(const std::string& root, const std::string& path, bool gzip) {
+    Found f = findFile(root, path);
+    std::error_code ec;
+    if (gzip && !f.file.empty() && fs::is_regular_file(f.file + ".gz", ec)) {
+        f.file += ".gz";
+        f.gzip = true;
+    }
+    return f;
+}
+
 }  // namespace
 
 asio::awaitable<std::optional<net::HttpResponse>> serveWebFile(RequestContext& rc) {
     const std::string& root = rc.ctx.settings.webDir;
     if (root.empty()) co_return std::nullopt;
     std::string path = rc.req.path;
-    auto found = co_await offload(rc.ctx.dbPool, [&] { return find(root, path); });
+    bool gzip = acceptsGzip(rc.req.header("accept-encoding"));
+    auto found = co_await offload(rc.ctx.dbPool, [&] { return find(root, path, gzip); });
     net::HttpResponse res;
     if (!found.redirect.empty()) {
         res.status = 308;
@@ -67,8 +94,10 @@ asio::awaitable<std::optional<net::HttpResponse>> serveWebFile(RequestContext& r
         co_return res;
     }
     if (found.file.empty()) co_return std::nullopt;
-    res.contentType = contentType(found.file);
+    res.contentType = contentType(found.gzip ? found.file.substr(0, found.file.size() - 3) : found.file);
     res.filePath = found.file;
+    if (found.gzip) res.headers.push_back({"Content-Encoding", "gzip"});
+    res.headers.push_back({"Vary", "Accept-Encoding"});
     res.headers.push_back({"Cache-Control", path.starts_with("/_next/static/")
                                                 ? "public, max-age=31536000, immutable"
                                                 : "no-cache"});

@@ -99,6 +99,7 @@ mkdir -p "$web_dir/calls" "$web_dir/_next/static"
 echo '<!doctype html><title>voxa-test-index</title>' >"$web_dir/index.html"
 echo '<!doctype html><title>voxa-test-calls</title>' >"$web_dir/calls/index.html"
 echo 'console.log(1)' >"$web_dir/_next/static/app.js"
+gzip -k "$web_dir/_next/static/app.js"
 echo 'secret' >"$web_dir/.hidden"
 export VOXA_TEST_WEB_DIR="$web_dir" VOXA_SERVER_LOG="$server_log"
 

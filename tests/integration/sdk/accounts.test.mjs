@@ -264,10 +264,15 @@ describe("the dashboard's files", () => {
         assert.equal(dir.status, 308);
         assert.equal(dir.headers.get("location"), "/calls/");
         assert.match((await web("GET", "/calls/")).text, /voxa-test-calls/);
-        const asset = await web("GET", "/_next/static/app.js");
+        const asset = await web("GET", "/_next/static/app.js", { headers: { "Accept-Encoding": "gzip, br" } });
         assert.equal(asset.status, 200);
         assert.match(asset.headers.get("content-type"), /javascript/);
         assert.match(asset.headers.get("cache-control"), /immutable/);
+        assert.equal(asset.headers.get("content-encoding"), "gzip", "the gzip copy");
+        assert.equal(asset.text.trim(), "console.log(1)");
+        const plain = await web("GET", "/_next/static/app.js", { headers: { "Accept-Encoding": "identity" } });
+        assert.equal(plain.headers.get("content-encoding"), null);
+        assert.equal(plain.text.trim(), "console.log(1)");
         for (const p of ["/..%2f..%2fetc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/.hidden", "/missing.js"]) {
             const r = await web("GET", p);
             assert.equal(r.status, 404, p);
