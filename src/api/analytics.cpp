@@ -173,7 +173,9 @@ json::array run(const Query& q, const std::vector<json::object>& calls) {
                        : op == "min" ? a.min
                        : op == "max" ? a.max
                                      : a.sum;  // sum, history
-            row[q.ops[i].alias] = v;
+            // Whole numbers as integers ("countId": 3, not 3E0).
+            if (std::trunc(v) == v && std::fabs(v) < 9.0e15) row[q.ops[i].alias] = static_cast<int64_t>(v);
+            else row[q.ops[i].alias] = v;
         }
         rows.push_back(std::move(row));
     }

@@ -1,0 +1,483 @@
+// The dashboard end to end, as a person uses it: register, create an assistant from a template,
+// edit and save it, talk to it through the browser (fake microphone speaking a flite sentence),
+// find the call in the logs with its transcript, recording and latencies, see it in insights,
+// invite a viewer who can read but not change anything. Every page visited is saved as a PNG
+// under build/test-artifacts/web/, and the JS weight of a cold /login/ and /assistants/ load
+// goes to build/test-artifacts/web/page-weight.json.
+//
+// Selectors and pages are the contract of docs/dashboard.md and the dashboard's data-testids.
+import assert from "node:assert/strict";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import * as L from "./lib.mjs";
+
+const BASE = L.BASE_URL;
+const PASSWORD = "correct horse 42";
+const SENTENCE = "hello I would like to book an appointment";
+const run = Date.now().toString(36);
+const OWNER = { email: `owner-${run}@example.com`, name: "Olive Owner", orgName: `Clinic ${run}` };
+const VIEWER = { email: `viewer-${run}@example.com`, name: "Victor Viewer" };
+const NEW_NAME = `Front desk ${run}`;
+const NEW_FIRST = "Hi.";
+
+const tid = (id) => `[data-testid="${id}"]`;
+const shots = [];
+
+async function shot(page, name, opts) {
+    await page.waitForLoadState("networkidle", { timeout: 5000 }).catch(() => {});
+    shots.push(await L.screenshot(page, name, opts));
+}
+
+/** The session JWT from a browser context's cookies (for API checks from node). */
+async function sessionOf(context) {
+    const c = (await context.cookies(BASE)).find((x) => x.name === "voxa_session");
+    return c?.value || null;
+}
+
+/** fetch() from inside the page (same origin, the session cookie goes along). */
+function pageFetch(page, method, path, body) {
+    return page.evaluate(async ([method, path, body]) => {
+        const res = await fetch(path, { method, credentials: "include",
+            headers: body === undefined ? {} : { "Content-Type": "application/json" },
+            body: body === undefined ? undefined : JSON.stringify(body) });
+        const text = await res.text();
+        let json;
+        try { json = JSON.parse(text); } catch {}
+        return { status: res.status, contentType: res.headers.get("content-type"), json, text: text.slice(0, 2000) };
+    }, [method, path, body]);
+}
+
+/** Alerts, error texts and invalid fields on the page (for failure messages). */
+function pageProblems(page) {
+    return page.evaluate(() => ({
+        alerts: [...document.querySelectorAll('[role="alert"], [data-testid="error"]')].map((e) => (e.textContent || "").trim()).filter(Boolean),
+        invalid: [...document.querySelectorAll('[aria-invalid="true"]')].map((e) => ({
+            id: e.id || e.getAttribute("name") || e.tagName,
+            value: "value" in e ? String(e.value).slice(0, 80) : undefined,
+            message: (document.getElementById(e.getAttribute("aria-describedby") || "")?.textContent || "").trim(),
+        })),
+    }));
+}
+
+/** POST /auth/login from node: the session cookie's value. */
+async function loginApi(email, password) {
+    const res = await fetch(BASE + "/auth/login", { method: "POST", headers: { "Content-Type": "application/json" },
+                                                    body: JSON.stringify({ email, password }) });
+    const text = await res.text();
+    assert.equal(res.status, 200, `POST /auth/login -> ${res.status}: ${text}`);
+    const m = /voxa_session=([^;]+)/.exec(res.headers.get("set-cookie") || "");
+    assert.ok(m, `POST /auth/login set no voxa_session cookie (set-cookie: ${res.headers.get("set-cookie")})`);
+    return m[1];
+}
+
+/** JS bytes of a cold load: Performance API entries + the network responses. */
+async function jsWeight(page, path) {
+    const responses = [];
+    page.on("response", (r) => {
+        const url = r.url();
+        if (r.request().resourceType() === "script" || /\.js(\?|$)/.test(url)) responses.push(r);
+    });
+    await page.goto(BASE + path, { waitUntil: "load" });
+    await page.waitForLoadState("networkidle", { timeout: 10000 }).catch(() => {});
+    const perf = await page.evaluate(() => performance.getEntriesByType("resource")
+        .filter((e) => /\.js(\?|$)/.test(new URL(e.name).pathname) || e.initiatorType === "script")
+        .map((e) => ({ name: new URL(e.name).pathname, transferSize: e.transferSize, encodedBodySize: e.encodedBodySize,
+                       decodedBodySize: e.decodedBodySize })));
+    let bodyBytes = 0;
+    for (const r of responses) {
+        try {
+            bodyBytes += (await r.body()).length;
+        } catch {}
+    }
+    const sum = (k) => perf.reduce((s, e) => s + (e[k] || 0), 0);
+    return { path, finalUrl: new URL(page.url()).pathname, scripts: perf.length,
+             jsTransferBytes: sum("transferSize"), jsEncodedBytes: sum("encodedBodySize"),
+             jsDecodedBytes: sum("decodedBodySize"), jsResponseBodyBytes: bodyBytes,
+             files: perf.sort((a, b) => b.encodedBodySize - a.encodedBodySize) };
+}
+
+let mic, owner, viewer;
+const state = {}; // what the steps learn: assistantId, callId, userWords, inviteUrl, ...
+let failed = null;
+
+/** A step of the one long scenario: skipped (not run) once an earlier one failed. */
+function step(t, name, fn) {
+    return t.test(name, async (st) => {
+        if (failed) {
+            st.skip(`an earlier step failed (${failed})`);
+            return;
+        }
+        try {
+            await fn(st);
+        } catch (e) {
+            failed = name;
+            throw e;
+        }
+    });
+}
+
+before(async () => {
+    mkdirSync(L.ARTIFACTS, { recursive: true });
+    // The sentence repeats every ~10 s (the file loops): a turn lost to startup timing comes again.
+    mic = await L.micWav(SENTENCE, { leadS: 1.5, trailS: 6 });
+});
+
+after(async () => {
+    await viewer?.close();
+    await owner?.close();
+    mic?.cleanup();
+    if (shots.length) L.note(`${shots.length} screenshots in ${L.ARTIFACTS}`);
+});
+
+test("dashboard: register, template, edit, talk, call logs, insights, invite a viewer", async (t) => {
+    const t0 = Date.now();
+    owner = await L.launch({ wav: mic.wav });
+    const page = owner.page;
+
+    await step(t, "login and register pages render", async () => {
+        await page.goto(BASE + "/login/");
+        await page.locator("#email").waitFor({ timeout: 15000 });
+        await page.locator("#password").waitFor();
+        await page.locator(tid("login-submit")).waitFor();
+        await shot(page, "login");
+        // A wrong password shows an error, not a crash.
+        await page.fill("#email", "nobody@example.com");
+        await page.fill("#password", "wrong password 1");
+        await page.click(tid("login-submit"));
+        await page.locator(tid("error")).waitFor({ timeout: 10000 });
+        assert.match(await page.locator(tid("error")).innerText(), /invalid email or password/i);
+        await page.goto(BASE + "/register/");
+        for (const id of ["email", "password", "name", "orgName"]) await page.locator(`#${id}`).waitFor({ timeout: 15000 });
+        await shot(page, "register");
+    });
+
+    await step(t, "1. register a new user -> lands in the app", async () => {
+        await page.fill("#email", OWNER.email);
+        await page.fill("#password", PASSWORD);
+        await page.fill("#name", OWNER.name);
+        await page.fill("#orgName", OWNER.orgName);
+        await page.click(tid("register-submit"));
+        await page.waitForURL((u) => u.pathname === "/assistants/", { timeout: 15000 });
+        await page.locator(tid("nav-assistants")).waitFor();
+        await page.locator(tid("user-menu")).waitFor();
+        const me = await pageFetch(page, "GET", "/auth/me");
+        assert.equal(me.status, 200, me.text);
+        assert.equal(me.json.user.email, OWNER.email);
+        assert.equal(me.json.role, "owner");
+        assert.equal(me.json.org.name, OWNER.orgName);
+        state.orgId = me.json.org.id;
+        state.jwt = await sessionOf(owner.context);
+        assert.ok(state.jwt, "the voxa_session cookie is set");
+        await shot(page, "assistants");
+    });
+
+    await step(t, "2. create an assistant from the appointment-booking template -> editor", async () => {
+        await page.click(tid("new-assistant"));
+        const tpl = page.locator(tid("template-appointment-booking"));
+        await tpl.waitFor({ timeout: 10000 });
+        for (const other of ["template-customer-support", "template-lead-qualification", "template-blank"])
+            assert.equal(await page.locator(tid(other)).count(), 1, `${other} is offered`);
+        await shot(page, "templates");
+        await tpl.click();
+        await page.waitForURL((u) => u.pathname === "/assistants/edit/" && u.searchParams.get("id"), { timeout: 15000 });
+        state.assistantId = new URL(page.url()).searchParams.get("id");
+        await page.locator("#name").waitFor({ timeout: 10000 });
+        for (const id of ["firstMessage", "systemPrompt", "temperature", "maxTokens"]) await page.locator(`#${id}`).waitFor();
+        await page.locator(tid("talk")).waitFor();
+        const a = await L.api("GET", `/assistant/${state.assistantId}`, undefined, { token: state.jwt });
+        assert.equal(a.status, 200, a.text);
+        state.template = a.json;
+        L.note(`template assistant: model ${a.json.model?.provider}, voice ${a.json.voice?.provider}/${a.json.voice?.voiceId}, transcriber ${a.json.transcriber?.provider}`);
+        await shot(page, "editor");
+    });
+
+    await step(t, "3. edit name and first message, save -> Saved; reload -> persisted", async () => {
+        state.patches = [];
+        page.on("response", async (r) => {
+            if (r.request().method() === "PATCH") state.patches.push({ url: r.url(), status: r.status(), body: (await r.text().catch(() => "")).slice(0, 500) });
+        });
+        await page.fill("#name", NEW_NAME);
+        await page.fill("#firstMessage", NEW_FIRST);
+        await page.locator(tid("unsaved")).waitFor({ timeout: 5000 });
+        await page.click(tid("save"));
+        await L.waitUntil(async () => (await page.locator(tid("toast")).allInnerTexts()).some((x) => /^Saved\b/.test(x.trim())),
+                          10000, 'a "Saved" toast').catch(async (e) => {
+            throw new Error(`${e.message}; toasts shown: ${JSON.stringify(await page.locator(tid("toast")).allInnerTexts())}, ` +
+                            `PATCH answers: ${JSON.stringify(state.patches)}, page problems: ${JSON.stringify(await pageProblems(page))}`);
+        });
+        await page.locator(tid("unsaved")).waitFor({ state: "detached", timeout: 5000 }).catch(async () => {
+            assert.equal(await page.locator(tid("unsaved")).isVisible(), false, "the unsaved marker is gone after saving");
+        });
+        await page.reload();
+        await page.locator("#name").waitFor({ timeout: 10000 });
+        await L.waitUntil(async () => (await page.inputValue("#name")) === NEW_NAME, 5000, "the saved name after reload");
+        assert.equal(await page.inputValue("#firstMessage"), NEW_FIRST);
+        const a = await L.api("GET", `/assistant/${state.assistantId}`, undefined, { token: state.jwt });
+        assert.equal(a.json.name, NEW_NAME);
+        assert.equal(a.json.firstMessage, NEW_FIRST);
+    });
+
+    await step(t, "4. talk: live -> user line -> assistant line + audio played -> hang up -> ended", async () => {
+        const status = page.locator(tid("call-status"));
+        await page.click(tid("talk"));
+        await L.waitUntil(async () => (await status.count()) && (await status.innerText()).trim() === "live", 15000,
+                          'call-status "live"').catch(async (e) => {
+            const err = await page.locator(tid("call-error")).allInnerTexts();
+            throw new Error(`${e.message}; status ${await status.allInnerTexts()}, call-error ${JSON.stringify(err)}`);
+        });
+        const liveAt = Date.now();
+        await page.locator(tid("volume-in")).waitFor();
+        await page.locator(tid("volume-out")).waitFor();
+        await page.locator(tid("mute")).waitFor();
+        const lines = () => page.evaluate(() => [...document.querySelectorAll('[data-testid="transcript-line"]')]
+            .map((e) => ({ role: e.getAttribute("data-role"), text: (e.textContent || "").trim() })));
+        const userLine = await L.waitUntil(async () => {
+            const ls = await lines();
+            const i = ls.findIndex((l) => l.role === "user" && l.text);
+            return i >= 0 ? { index: i, ...ls[i] } : null;
+        }, 30000, "a user transcript line");
+        const loudAtUser = await page.evaluate(() => window.__voxaWebCall?.loudSamples ?? 0);
+        L.note(`user line after ${Date.now() - liveAt} ms: "${userLine.text}"`);
+        const botLine = await L.waitUntil(async () => (await lines()).slice(userLine.index + 1).find((l) => l.role === "assistant" && l.text),
+                                          20000, "an assistant line after the user's");
+        L.note(`assistant line: "${botLine.text}"`);
+        const played = await L.waitUntil(async () => {
+            const d = await page.evaluate(() => ({ ...window.__voxaWebCall }));
+            return d.loudSamples - loudAtUser > 16000 * 0.5 ? d : null;
+        }, 15000, "the reply to be played (0.5 s of loud samples after the user's turn)");
+        assert.ok(played.samplesPlayed > 0 && played.playedRms > 0.005, `played audio has energy: ${JSON.stringify(played)}`);
+        await shot(page, "talk", { fullPage: false }); // the panel is fixed to the viewport
+        // Mute and unmute.
+        await page.click(tid("mute"));
+        await L.waitUntil(() => page.evaluate(() => window.__voxaWebCall?.muted === true), 2000, "muted");
+        await page.click(tid("mute"));
+        await L.waitUntil(() => page.evaluate(() => window.__voxaWebCall?.muted === false), 2000, "unmuted");
+        await page.click(tid("hang-up"));
+        await L.waitUntil(async () => (await status.innerText()).trim() === "ended", 10000, 'call-status "ended"');
+        const d = await page.evaluate(() => ({ ...window.__voxaWebCall }));
+        state.callId = d.callId;
+        L.note(`call ${d.callId}: frames sent ${d.framesSent}, received ${d.framesReceived}, samples played ${d.samplesPlayed} (rms ${d.playedRms.toFixed(3)}), underruns ${d.underruns}`);
+        assert.ok(d.framesSent > 50 && d.framesReceived > 10);
+        const link = page.locator(tid("call-detail-link"));
+        await link.waitFor({ timeout: 5000 });
+        assert.match(await link.getAttribute("href") || "", new RegExp(`/calls/detail/\\?id=${d.callId}`));
+        const rec = await L.waitUntil(async () => {
+            const r = await L.api("GET", `/call/${state.callId}`, undefined, { token: state.jwt });
+            return r.json?.status === "ended" ? r.json : null;
+        }, 15000, "the call to end on the server");
+        assert.equal(rec.assistantId, state.assistantId);
+        assert.equal(rec.endedReason, "customer-ended-call");
+        // The words the server heard (the panel's line has them after its role label).
+        const heard = (rec.messages || []).filter((m) => m.role === "user").map((m) => m.message || "").filter(Boolean);
+        assert.ok(heard.length, `the call record has the user's words: ${JSON.stringify(rec.messages)}`);
+        assert.ok(userLine.text.includes(heard[0]), `the panel's user line "${userLine.text}" shows "${heard[0]}"`);
+        state.userWords = heard[0];
+    });
+
+    await step(t, "5. the call in /calls/ -> detail: transcript, recording, latency table", async () => {
+        await page.click(tid("nav-calls"));
+        await page.waitForURL((u) => u.pathname === "/calls/", { timeout: 10000 });
+        const row = page.locator(`${tid("call-row")}[data-call-id="${state.callId}"]`);
+        await row.waitFor({ timeout: 10000 });
+        await shot(page, "calls");
+        await row.click();
+        await page.waitForURL((u) => u.pathname === "/calls/detail/" && u.searchParams.get("id") === state.callId, { timeout: 10000 });
+        const transcript = page.locator(tid("transcript"));
+        await transcript.waitFor({ timeout: 10000 });
+        const words = state.userWords.toLowerCase().split(/\s+/).filter((w) => w.length > 2);
+        await L.waitUntil(async () => {
+            const text = (await transcript.innerText()).toLowerCase();
+            return words.every((w) => text.includes(w));
+        }, 5000, `the transcript to contain the user's words "${state.userWords}"`);
+        const rec = page.locator(`${tid("recording")}`);
+        await rec.waitFor({ timeout: 10000 });
+        const src = await page.evaluate(() => {
+            const el = document.querySelector('[data-testid="recording"]');
+            const audio = el && (el.tagName === "AUDIO" ? el : el.querySelector("audio"));
+            return audio ? (audio.currentSrc || audio.src || audio.querySelector("source")?.src || null) : null;
+        });
+        assert.ok(src, "the recording has an <audio> with a src");
+        const audio = await page.evaluate(async (src) => {
+            const r = await fetch(src, { credentials: "include" });
+            const b = new Uint8Array(await r.arrayBuffer());
+            return { status: r.status, type: r.headers.get("content-type"), bytes: b.length,
+                     riff: String.fromCharCode(...b.slice(0, 4)) + String.fromCharCode(...b.slice(8, 12)) };
+        }, src);
+        L.note(`recording ${src}: ${JSON.stringify(audio)}`);
+        assert.equal(audio.status, 200);
+        assert.match(audio.type || "", /^audio\/(x-)?wav/);
+        assert.equal(audio.riff, "RIFFWAVE");
+        assert.ok(audio.bytes > 16000, `the recording has audio (${audio.bytes} bytes)`);
+        const latency = page.locator(tid("latency-table"));
+        await latency.waitFor({ timeout: 10000 });
+        const rows = await latency.locator("tbody tr").count();
+        assert.ok(rows >= 1, `the latency table has at least one turn (${rows})`);
+        await shot(page, "call-detail");
+    });
+
+    await step(t, "6. insights shows at least one call", async () => {
+        await page.click(tid("nav-insights"));
+        await page.waitForURL((u) => u.pathname === "/insights/", { timeout: 10000 });
+        const stat = page.locator(tid("stat-calls"));
+        await stat.waitFor({ timeout: 10000 });
+        for (const s of ["stat-minutes", "stat-cost", "stat-latency"]) await page.locator(tid(s)).waitFor();
+        const n = await L.waitUntil(async () => {
+            const m = /(\d[\d,]*)/.exec(await stat.innerText());
+            const v = m ? Number(m[1].replace(/,/g, "")) : 0;
+            return v >= 1 ? v : null;
+        }, 10000, "stat-calls >= 1");
+        L.note(`insights: ${n} call(s)`);
+        await shot(page, "insights");
+    });
+
+    await step(t, "the other pages render (keys, settings, tools, squads, phone numbers)", async () => {
+        for (const [nav, path, name] of [["nav-keys", "/keys/", "keys"], ["nav-settings", "/settings/", "settings"],
+                                         ["nav-tools", "/tools/", "tools"], ["nav-squads", "/squads/", "squads"],
+                                         ["nav-phone-numbers", "/phone-numbers/", "phone-numbers"],
+                                         ["nav-assistants", "/assistants/", "assistants-list"]]) {
+            await page.click(tid(nav));
+            await page.waitForURL((u) => u.pathname === path, { timeout: 10000 });
+            await shot(page, name);
+        }
+        await page.click(tid("nav-keys"));
+        await page.waitForURL((u) => u.pathname === "/keys/");
+        await page.locator(tid("create-key")).waitFor({ timeout: 10000 });
+        // The assistant list has the renamed assistant; search finds it.
+        await page.click(tid("nav-assistants"));
+        await page.locator(tid("assistant-row")).first().waitFor({ timeout: 10000 });
+        await page.fill("#search", run);
+        await L.waitUntil(async () => {
+            const rows = await page.locator(tid("assistant-row")).allInnerTexts();
+            return rows.length === 1 && rows[0].includes(NEW_NAME);
+        }, 5000, "search to show the one renamed assistant");
+    });
+
+    await step(t, "7. invite a viewer: registers via the link; sees no create control; server refuses writes", async () => {
+        await page.click(tid("nav-members"));
+        await page.waitForURL((u) => u.pathname === "/members/", { timeout: 10000 });
+        await page.locator(tid("member-row")).first().waitFor({ timeout: 10000 });
+        await page.fill("#inviteEmail", VIEWER.email);
+        await page.selectOption("#inviteRole", "viewer");
+        await page.click(tid("invite-submit"));
+        const urlEl = page.locator(tid("invite-url"));
+        await urlEl.waitFor({ timeout: 10000 });
+        const tag = await urlEl.evaluate((e) => e.tagName);
+        const raw = (tag === "INPUT" || tag === "TEXTAREA" ? await urlEl.inputValue() : await urlEl.innerText()).trim();
+        const m = /https?:\/\/\S+/.exec(raw);
+        assert.ok(m, `invite-url shows a URL: "${raw}"`);
+        state.inviteUrl = m[0];
+        L.note(`invite URL: ${state.inviteUrl}`);
+        await shot(page, "members");
+
+        viewer = await L.launch({});
+        const vp = viewer.page;
+        await vp.goto(state.inviteUrl);
+        // The link opens the invite page or the register page with the token.
+        const toRegister = vp.locator('a[href*="/register/?invite="]');
+        await vp.locator(`${tid("register-submit")}, a[href*="/register/?invite="]`).first().waitFor({ timeout: 15000 });
+        if (!(await vp.locator(tid("register-submit")).count())) {
+            await shot(vp, "invite");
+            await toRegister.first().click();
+            await vp.waitForURL((u) => u.pathname === "/register/" && u.searchParams.get("invite"), { timeout: 10000 });
+            await vp.locator(tid("register-submit")).waitFor({ timeout: 10000 });
+        }
+        await shot(vp, "register-invite");
+        const email = vp.locator("#email");
+        if (await email.isEditable()) await email.fill(VIEWER.email);
+        else assert.equal(await email.inputValue(), VIEWER.email, "the invite fixes the email");
+        await vp.fill("#password", PASSWORD);
+        if (await vp.locator("#name").count()) await vp.fill("#name", VIEWER.name);
+        await vp.click(tid("register-submit"));
+        await vp.waitForURL((u) => u.pathname === "/assistants/", { timeout: 15000 });
+        const me = await pageFetch(vp, "GET", "/auth/me");
+        assert.equal(me.status, 200, me.text);
+        assert.equal(me.json.role, "viewer");
+        assert.equal(me.json.org.id, state.orgId, "the viewer joined the owner's org");
+        await vp.locator(tid("assistant-row")).first().waitFor({ timeout: 10000 });
+        assert.equal(await vp.locator(tid("new-assistant")).count(), 0, "a viewer sees no new-assistant control");
+        await shot(vp, "assistants-viewer");
+        const create = await pageFetch(vp, "POST", "/assistant", { name: "viewer was here" });
+        assert.equal(create.status, 403, `POST /assistant as viewer -> ${create.status} ${create.text}`);
+        assert.ok(typeof create.json?.message === "string" && create.json.message, `403 has a message: ${create.text}`);
+        const del = await pageFetch(vp, "DELETE", `/assistant/${state.assistantId}`);
+        assert.equal(del.status, 403, `DELETE /assistant/:id as viewer -> ${del.status} ${del.text}`);
+        assert.ok(typeof del.json?.message === "string" && del.json.message, `403 has a message: ${del.text}`);
+        const still = await L.api("GET", `/assistant/${state.assistantId}`, undefined, { token: state.jwt });
+        assert.equal(still.status, 200, "the assistant still exists");
+        // The owner's member list now has both.
+        await page.reload();
+        await L.waitUntil(async () => (await page.locator(tid("member-row")).count()) >= 2, 10000, "two member rows");
+    });
+
+    await step(t, "logout ends the session", async () => {
+        await page.click(tid("user-menu"));
+        await page.click(tid("logout"));
+        await page.waitForURL((u) => u.pathname === "/login/", { timeout: 10000 });
+        const me = await pageFetch(page, "GET", "/auth/me");
+        assert.equal(me.status, 401);
+        const old = await L.api("GET", "/auth/me", undefined, { token: state.jwt });
+        assert.equal(old.status, 401, "the old session token no longer works");
+    });
+
+    L.note(`scenario took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    if (owner.errors.length) L.note(`owner console errors: ${owner.errors.slice(0, 10).join(" | ")}`);
+});
+
+test("page weight: JS bytes of a cold /login/ and /assistants/", async (t) => {
+    // A user of our own (by API), so this test does not depend on the scenario above.
+    const email = `weight-${run}@example.com`;
+    const reg = await fetch(BASE + "/auth/register", { method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ email, password: PASSWORD, name: "Wendy Weight", orgName: `Weight ${run}` }) });
+    assert.equal(reg.status, 201, `POST /auth/register -> ${reg.status}: ${await reg.text()}`);
+    const jwt = await loginApi(email, PASSWORD);
+
+    const cold1 = await L.launch({});
+    t.after(cold1.close);
+    const login = await jsWeight(cold1.page, "/login/");
+    const cold2 = await L.launch({});
+    t.after(cold2.close);
+    await cold2.context.addCookies([{ name: "voxa_session", value: jwt, url: BASE }]);
+    const assistants = await jsWeight(cold2.page, "/assistants/");
+    const out = { measuredAt: new Date().toISOString(), baseUrl: BASE, login, assistants };
+    mkdirSync(L.ARTIFACTS, { recursive: true });
+    writeFileSync(join(L.ARTIFACTS, "page-weight.json"), JSON.stringify(out, null, 2) + "\n");
+    for (const w of [login, assistants])
+        L.note(`page weight ${w.path} (cold, ended at ${w.finalUrl}): ${w.scripts} scripts, ` +
+               `${w.jsEncodedBytes} B encoded (${(w.jsEncodedBytes / 1024).toFixed(1)} KiB), ${w.jsTransferBytes} B transferred, ` +
+               `${w.jsDecodedBytes} B decoded, ${w.jsResponseBodyBytes} B response bodies`);
+    assert.equal(assistants.finalUrl, "/assistants/", "the session cookie kept /assistants/ from redirecting");
+    assert.equal(login.finalUrl, "/login/");
+    assert.ok(login.scripts > 0 && login.jsEncodedBytes > 0, "scripts were loaded and measured");
+    assert.ok(assistants.scripts > 0 && assistants.jsEncodedBytes > 0);
+});
+
+test("talk with the microphone denied: a readable call-error, no call created", async (t) => {
+    const email = `nomic-${run}@example.com`;
+    const reg = await fetch(BASE + "/auth/register", { method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ email, password: PASSWORD, name: "Nora Nomic", orgName: `No mic ${run}` }) });
+    assert.equal(reg.status, 201, `POST /auth/register -> ${reg.status}: ${await reg.text()}`);
+    const jwt = await loginApi(email, PASSWORD);
+    const a = await L.api("POST", "/assistant", { name: "No mic", firstMessage: "Hello.",
+        transcriber: { provider: "local" }, voice: { provider: "local", voiceId: "kal16" }, model: { provider: "local" } },
+        { token: jwt });
+    assert.equal(a.status, 201, a.text);
+    const b = await L.launch({ fakeUi: false }); // no auto-accept: the prompt is denied
+    t.after(b.close);
+    await b.context.addCookies([{ name: "voxa_session", value: jwt, url: BASE }]);
+    await b.page.goto(`${BASE}/assistants/edit/?id=${a.json.id}`);
+    await b.page.locator(tid("talk")).waitFor({ timeout: 15000 });
+    await b.page.click(tid("talk"));
+    const err = b.page.locator(tid("call-error"));
+    await err.waitFor({ timeout: 10000 });
+    const text = (await err.innerText()).trim();
+    L.note(`call-error: "${text}"`);
+    assert.match(text, /microphone/i, "the error says what is wrong");
+    assert.match(text, /denied|allow|permission/i);
+    const status = b.page.locator(tid("call-status"));
+    if (await status.count()) assert.notEqual((await status.innerText()).trim(), "live");
+    await L.sleep(500);
+    const calls = await L.api("GET", "/call", undefined, { token: jwt });
+    assert.equal(calls.status, 200, calls.text);
+    assert.equal(calls.json.length, 0, "no call was created");
+});

@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Runs the web suite (tests/integration/web): the dashboard and the browser web-call library in
+# headless Debian Chromium (/usr/bin/chromium, fake microphone fed by flite) against a freshly
+# started Voxa that serves the dashboard (voxa serve --web-dir web/out).
+#
+#   tests/integration/web/run-web.sh
+#
+# Env: VOXA_BIN (default <repo>/build/voxa), VOXA_WEB_DIR (default <repo>/web/out), VOXA_WEB_TEST_ARGS (extra `node --test` args, e.g.
+# "--test-name-pattern=worklet"), VOXA_WEB_TESTS (test files, default all *.test.mjs here),
+# CHROMIUM (default /usr/bin/chromium), VOXA_WEB_VERBOSE=1 (browser console in the output),
+# VOXA_KEEP_TMP=1 to keep the temp dir. Screenshots and page-weight.json go to
+# <repo>/build/test-artifacts/web/. Works from any directory. Exits with the test status.
+set -uo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../../.." && pwd)"
+bin="${VOXA_BIN:-$root/build/voxa}"
+web_out="${VOXA_WEB_DIR:-$root/web/out}"
+artifacts="$root/build/test-artifacts/web"
+
+log() { echo "[run-web] $*" >&2; }
+
+if [[ ! -x "$bin" ]]; then
+  log "voxa binary not found at $bin (build it with 'make build' or set VOXA_BIN)"
+  exit 1
+fi
+for tool in node npm flite sox curl; do
+  command -v "$tool" >/dev/null || { log "$tool is required"; exit 1; }
+done
+chromium_bin="${CHROMIUM:-/usr/bin/chromium}"
+if [[ ! -x "$chromium_bin" ]]; then
+  log "$chromium_bin not found (apt-get install -y --no-install-recommends chromium, or set CHROMIUM)"
+  exit 1
+fi
+export CHROMIUM="$chromium_bin"
+
+if [[ ! -d "$here/node_modules/playwright-core" || ! -d "$here/node_modules/esbuild" ]]; then
+  log "installing playwright-core and esbuild (npm ci; no browser is downloaded)"
+  (cd "$here" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund) >&2 || { log "npm ci failed"; exit 1; }
+fi
+
+if [[ ! -f "$web_out/index.html" ]]; then
+  if [[ ! -f "$root/scripts/web-build.sh" ]]; then
+    log "web/out is missing and scripts/web-build.sh does not exist: cannot build the dashboard"
+    exit 1
+  fi
+  log "web/out is missing: building the dashboard (scripts/web-build.sh)"
+  (cd "$root" && bash scripts/web-build.sh) >&2 || { log "scripts/web-build.sh failed"; exit 1; }
+  [[ -f "$web_out/index.html" ]] || { log "scripts/web-build.sh did not produce web/out/index.html"; exit 1; }
+fi
+
+if ! "$bin" serve --help 2>/dev/null | grep -q -- '--web-dir'; then
+  log "$bin serve has no --web-dir option: this binary cannot serve the dashboard"
+  exit 1
+fi
+
+tmp="$(mktemp -d "${TMPDIR:-/tmp}/voxa-web.XXXXXX")"
+data_dir="$tmp/data"
+mkdir -p "$data_dir" "$artifacts"
+server_log="$tmp/voxa.log"
+server_pid=""
+status=1
+
+cleanup() {
+  if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -TERM "$server_pid" 2>/dev/null
+    for _ in $(seq 1 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$server_pid" 2>/dev/null; then
+      log "server did not stop on SIGTERM; sending SIGKILL"
+      kill -KILL "$server_pid" 2>/dev/null
+    fi
+    wait "$server_pid" 2>/dev/null
+  fi
+  if [[ "$status" -ne 0 && -s "$server_log" ]]; then
+    log "---- voxa server log (last 200 lines) ----"
+    tail -n 200 "$server_log" >&2
+    log "---- end of server log ----"
+  fi
+  if [[ "${VOXA_KEEP_TMP:-0}" == "1" ]]; then
+    log "kept $tmp"
+  else
+    rm -rf "$tmp"
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+  node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close();});'
+}
+
+port="$(free_port)"
+base="http://127.0.0.1:$port"
+log "starting $bin serve on $base (data dir $data_dir, web dir $web_out)"
+"$bin" serve --listen "127.0.0.1:$port" --data-dir "$data_dir" --web-dir "$web_out" >"$server_log" 2>&1 &
+server_pid=$!
+
+up=0
+for _ in $(seq 1 200); do   # 200 x 0.1 s = 20 s
+  if ! kill -0 "$server_pid" 2>/dev/null; then
+    log "server exited during startup"
+    break
+  fi
+  if curl -fsS -o /dev/null --max-time 1 "$base/health" 2>/dev/null; then up=1; break; fi
+  sleep 0.1
+done
+if [[ "$up" != 1 ]]; then
+  log "server did not become healthy within 20 s"
+  exit 1
+fi
+
+org="$("$bin" admin create-org --data-dir "$data_dir" --name "web-tests")" || { log "create-org failed"; exit 1; }
+org="$(printf '%s\n' "$org" | grep -m1 '^{')"
+[[ -n "$org" ]] || { log "create-org printed no JSON"; exit 1; }
+field() { node -e 'const o=JSON.parse(process.argv[1]);const v=o[process.argv[2]];if(!v){process.exit(1)}console.log(v)' "$1" "$2"; }
+
+export VOXA_BASE_URL="$base"
+export VOXA_KEY="$(field "$org" privateKey)" || exit 1
+export VOXA_PUBLIC_KEY="$(field "$org" publicKey)" || exit 1
+export VOXA_ARTIFACTS="$artifacts"
+
+log "running the suite (artifacts in $artifacts)"
+cd "$root"
+if [[ -n "${VOXA_WEB_TESTS:-}" ]]; then
+  # shellcheck disable=SC2206
+  files=(${VOXA_WEB_TESTS})
+else
+  files=("$here"/*.test.mjs)
+fi
+started=$(date +%s)
+# shellcheck disable=SC2086
+node --test --test-reporter=spec --test-concurrency=1 ${VOXA_WEB_TEST_ARGS:-} "${files[@]}"
+status=$?
+log "suite took $(( $(date +%s) - started )) s"
+
+if ! kill -0 "$server_pid" 2>/dev/null; then
+  log "the server died during the tests"
+  status=1
+fi
+log "suite exit status $status"
+exit "$status"

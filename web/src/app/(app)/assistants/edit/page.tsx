@@ -1,0 +1,644 @@
+'use client';
+
+import * as React from 'react';
+import Link from 'next/link';
+import { useRouter, useSearchParams } from 'next/navigation';
+import { ArrowLeft, Phone, Save, Trash2, Copy } from 'lucide-react';
+import { Button } from '@/components/ui/button';
+import { Badge } from '@/components/ui/badge';
+import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '@/components/ui/card';
+import { Input, Textarea } from '@/components/ui/input';
+import { Select } from '@/components/ui/select';
+import { Switch } from '@/components/ui/switch';
+import { Label } from '@/components/ui/label';
+import { Alert } from '@/components/ui/alert';
+import { Skeleton } from '@/components/ui/skeleton';
+import { ConfirmDialog } from '@/components/ui/confirm-dialog';
+import { Field } from '@/components/field';
+import { NumberInput } from '@/components/number-input';
+import { TagInput } from '@/components/tag-input';
+import { MultiCheck } from '@/components/multi-check';
+import { JsonEditor } from '@/components/json-editor';
+import { TalkPanel } from '@/components/talk-panel';
+import { api, errorMessage } from '@/lib/api';
+import { assistantSchema, fieldErrors, FIRST_MESSAGE_MODES } from '@/lib/schemas';
+import { useRole } from '@/lib/session-store';
+import { canEditResources } from '@/lib/roles';
+import { useUnsaved } from '@/lib/unsaved-store';
+import { toast } from '@/lib/toast-store';
+import {
+  COMMON_MODEL_KEYS,
+  LOCAL_VOICES,
+  MODEL_PROVIDERS,
+  MODEL_SUGGESTIONS,
+  RUBRICS,
+  SERVER_MESSAGES,
+  TRANSCRIBER_PROVIDERS,
+  VOICE_PROVIDERS,
+} from '@/lib/providers';
+import type { Assistant, Resource } from '@/lib/types';
+import { getPath, setPath, stableStringify } from '@/lib/utils';
+
+type Obj = Record<string, unknown>;
+
+const READ_ONLY = new Set(['id', 'orgId', 'createdAt', 'updatedAt', 'latestVersion', 'isServerUrlSecretSet']);
+
+const SECTIONS = [
+  ['general', 'General'],
+  ['model', 'Model'],
+  ['voice', 'Voice'],
+  ['transcriber', 'Transcriber'],
+  ['conversation', 'Conversation'],
+  ['timers', 'Timers'],
+  ['speaking', 'Speaking plans'],
+  ['server', 'Server'],
+  ['analysis', 'Analysis'],
+  ['json', 'Raw JSON'],
+] as const;
+
+/** Top-level fields that differ; removed ones are sent as null (the API unsets them). */
+function changedFields(original: Obj, draft: Obj): Obj {
+  const out: Obj = {};
+  const keys = new Set([...Object.keys(original), ...Object.keys(draft)]);
+  for (const k of keys) {
+    if (READ_ONLY.has(k)) continue;
+    if (stableStringify(original[k]) !== stableStringify(draft[k])) out[k] = draft[k] === undefined ? null : draft[k];
+  }
+  return out;
+}
+
+function pretty(v: unknown): string {
+  return v === undefined ? '' : JSON.stringify(v, null, 2);
+}
+
+function systemPromptOf(a: Obj): string {
+  const msgs = (getPath(a, 'model.messages') as Array<{ role?: string; content?: string }> | undefined) ?? [];
+  return msgs.find((m) => m?.role === 'system')?.content ?? '';
+}
+
+function withSystemPrompt(a: Obj, content: string): Obj {
+  const msgs = [...((getPath(a, 'model.messages') as Array<Obj> | undefined) ?? [])];
+  const i = msgs.findIndex((m) => m?.role === 'system');
+  if (i >= 0) {
+    if (content === '') msgs.splice(i, 1);
+    else msgs[i] = { ...msgs[i], content };
+  } else if (content !== '') msgs.unshift({ role: 'system', content });
+  return setPath(a, 'model.messages', msgs.length ? msgs : undefined);
+}
+
+function Section({ id, title, description, children }: { id: string; title: string; description?: string; children: React.ReactNode }) {
+  return (
+    <Card id={`section-${id}`} className="scroll-mt-32">
+      <CardHeader>
+        <CardTitle>{title}</CardTitle>
+        {description && <CardDescription>{description}</CardDescription>}
+      </CardHeader>
+      <CardContent className="grid gap-4 sm:grid-cols-2">{children}</CardContent>
+    </Card>
+  );
+}
+
+/** A JSON-valued field edited as text; reports parse errors through onError. */
+function useJsonField(draft: Obj | null, path: string, rev: number) {
+  const [text, setText] = React.useState('');
+  React.useEffect(() => {
+    if (draft) setText(pretty(getPath(draft, path)));
+    // re-seed only when the document is (re)loaded or replaced, not on every keystroke
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [rev, path]);
+  return [text, setText] as const;
+}
+
+function EditorInner() {
+  const id = useSearchParams().get('id');
+  const router = useRouter();
+  const role = useRole();
+  const canEdit = canEditResources(role);
+  const setDirty = useUnsaved((s) => s.setDirty);
+
+  const [original, setOriginal] = React.useState<Obj | null>(null);
+  const [draft, setDraft] = React.useState<Obj | null>(null);
+  const [rev, setRev] = React.useState(0);
+  const [loadError, setLoadError] = React.useState<string | null>(null);
+  const [saveError, setSaveError] = React.useState<string | null>(null);
+  const [errors, setErrors] = React.useState<Record<string, string>>({});
+  const [jsonErrors, setJsonErrors] = React.useState<Record<string, string>>({});
+  const [tools, setTools] = React.useState<Resource[] | null>(null);
+  const [saving, setSaving] = React.useState(false);
+  const [confirmDelete, setConfirmDelete] = React.useState(false);
+  const [talking, setTalking] = React.useState(false);
+
+  React.useEffect(() => {
+    if (!id) {
+      setLoadError('No assistant id in the address. Open an assistant from the list.');
+      return;
+    }
+    const ctrl = new AbortController();
+    api
+      .get<Assistant>(`/assistant/${encodeURIComponent(id)}`, undefined, ctrl.signal)
+      .then((a) => {
+        setOriginal(a);
+        setDraft(a);
+        setRev((r) => r + 1);
+      })
+      .catch((e) => (e as Error)?.name !== 'AbortError' && setLoadError(errorMessage(e)));
+    api
+      .get<Resource[]>('/tool', { limit: 1000 }, ctrl.signal)
+      .then(setTools)
+      .catch(() => setTools([]));
+    return () => ctrl.abort();
+  }, [id]);
+
+  const [schemaText, setSchemaText] = useJsonField(draft, 'analysisPlan.structuredDataPlan.schema', rev);
+  const [rulesText, setRulesText] = useJsonField(draft, 'model.rules', rev);
+  const [rawText, setRawText] = React.useState('');
+  React.useEffect(() => {
+    if (draft) setRawText(pretty(draft));
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [rev]);
+
+  const dirty = React.useMemo(
+    () => !!original && !!draft && (Object.keys(changedFields(original, draft)).length > 0 || Object.keys(jsonErrors).length > 0),
+    [original, draft, jsonErrors],
+  );
+
+  React.useEffect(() => {
+    setDirty(dirty);
+  }, [dirty, setDirty]);
+  React.useEffect(() => () => setDirty(false), [setDirty]);
+
+  if (loadError) {
+    return (
+      <div className="flex flex-col items-start gap-4">
+        <Alert title="Cannot open this assistant">{loadError}</Alert>
+        <Button asChild variant="outline">
+          <Link href="/assistants/">
+            <ArrowLeft aria-hidden /> Back to assistants
+          </Link>
+        </Button>
+      </div>
+    );
+  }
+  if (!draft || !original) {
+    return (
+      <div className="space-y-4" aria-busy="true">
+        <Skeleton className="h-10 w-72" />
+        <Skeleton className="h-48 w-full" />
+        <Skeleton className="h-48 w-full" />
+      </div>
+    );
+  }
+
+  const v = (path: string) => getPath(draft, path);
+  const str = (path: string) => (v(path) as string | undefined) ?? '';
+  const update = (path: string, value: unknown) => {
+    setDraft((d) => (d ? setPath(d, path, value) : d));
+    if (errors[path]) setErrors(({ [path]: _drop, ...rest }) => rest);
+  };
+  const text = (path: string) => ({
+    value: str(path),
+    onChange: (e: React.ChangeEvent<HTMLInputElement | HTMLTextAreaElement>) => update(path, e.target.value === '' ? undefined : e.target.value),
+  });
+  const num = (path: string) => ({ value: v(path), onChange: (n: number | string | undefined) => update(path, n) });
+  const err = (path: string) => errors[path] ?? jsonErrors[path];
+
+  const setJsonError = (path: string, message: string | null) =>
+    setJsonErrors(({ [path]: _old, ...rest }) => (message ? { ...rest, [path]: message } : rest));
+
+  const onJsonChange = (path: string, setText: (s: string) => void, expect: 'object' | 'array') => (t: string) => {
+    setText(t);
+    if (t.trim() === '') {
+      setJsonError(path, null);
+      update(path, undefined);
+      return;
+    }
+    try {
+      const parsed = JSON.parse(t);
+      const ok = expect === 'array' ? Array.isArray(parsed) : parsed && typeof parsed === 'object' && !Array.isArray(parsed);
+      if (!ok) throw new Error(expect === 'array' ? 'must be a JSON array' : 'must be a JSON object');
+      setJsonError(path, null);
+      update(path, parsed);
+    } catch (e) {
+      setJsonError(path, `Invalid JSON: ${(e as Error).message}`);
+    }
+  };
+
+  const modelProvider = str('model.provider');
+  const voiceProvider = str('voice.provider');
+
+  const changeModelProvider = (p: string) => {
+    const m = (v('model') as Obj | undefined) ?? {};
+    const next: Obj = { provider: p };
+    for (const k of COMMON_MODEL_KEYS) if (m[k] !== undefined) next[k] = m[k];
+    if (p !== 'local') next.model = m.provider === p && m.model ? m.model : MODEL_SUGGESTIONS[p]?.[0];
+    if (p === 'local' && m.provider === 'local') Object.assign(next, m);
+    update('model', next);
+    setRulesText(pretty(next.rules));
+    setJsonError('model.rules', null);
+  };
+
+  const changeVoiceProvider = (p: string) => {
+    const vo = (v('voice') as Obj | undefined) ?? {};
+    const next: Obj = { provider: p };
+    if (p === 'local') next.voiceId = 'slt';
+    if (vo.speed !== undefined) next.speed = vo.speed;
+    update('voice', next);
+  };
+
+  const changeTranscriberProvider = (p: string) => {
+    const t = (v('transcriber') as Obj | undefined) ?? {};
+    const next: Obj = { provider: p };
+    if (t.language !== undefined) next.language = t.language;
+    update('transcriber', next);
+  };
+
+  const save = async () => {
+    setSaveError(null);
+    const parsed = assistantSchema.safeParse(draft);
+    const fe = parsed.success ? {} : fieldErrors(parsed.error);
+    setErrors(fe);
+    if (Object.keys(fe).length || Object.keys(jsonErrors).length) {
+      setSaveError('Fix the highlighted fields before saving.');
+      const first = Object.keys(fe)[0] ?? Object.keys(jsonErrors)[0];
+      document.querySelector<HTMLElement>(`[aria-invalid="true"]`)?.focus();
+      if (!first) return;
+      return;
+    }
+    const patch = changedFields(original, draft);
+    if (Object.keys(patch).length === 0) {
+      toast.info('Nothing to save');
+      return;
+    }
+    setSaving(true);
+    try {
+      const saved = await api.patch<Assistant>(`/assistant/${original.id}`, patch);
+      setOriginal(saved);
+      setDraft(saved);
+      setRev((r) => r + 1);
+      toast.success('Saved', `${saved.name || 'Assistant'} was updated.`);
+    } catch (e) {
+      setSaveError(errorMessage(e));
+      toast.error('Save failed', errorMessage(e));
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  const toolOptions = (tools ?? []).map((t) => ({
+    value: t.id,
+    label: ((t.function as { name?: string } | undefined)?.name ?? t.name ?? t.id) as string,
+    hint: t.type,
+  }));
+
+  return (
+    <div className="pb-24">
+      <div className="sticky top-14 z-20 -mx-4 mb-6 flex flex-wrap items-center gap-2 border-b bg-background/90 px-4 py-3 backdrop-blur sm:-mx-6 sm:px-6 lg:-mx-8 lg:px-8">
+        <Button asChild variant="ghost" size="icon" aria-label="Back to assistants">
+          <Link href="/assistants/">
+            <ArrowLeft />
+          </Link>
+        </Button>
+        <div className="min-w-0">
+          <h1 className="truncate text-xl font-semibold">{str('name') || 'Unnamed assistant'}</h1>
+          <button
+            type="button"
+            className="flex items-center gap-1 font-mono text-xs text-muted-foreground hover:text-foreground"
+            onClick={() => navigator.clipboard?.writeText(original.id as string).then(() => toast.info('Assistant id copied'))}
+          >
+            {original.id as string} <Copy className="size-3" aria-hidden />
+            <span className="sr-only">Copy id</span>
+          </button>
+        </div>
+        {dirty && (
+          <Badge variant="warning" data-testid="unsaved">
+            Unsaved changes
+          </Badge>
+        )}
+        <div className="ml-auto flex flex-wrap items-center gap-2">
+          {canEdit && (
+            <Button variant="ghost" className="text-destructive hover:text-destructive" data-testid="delete" onClick={() => setConfirmDelete(true)}>
+              <Trash2 aria-hidden /> Delete
+            </Button>
+          )}
+          <Button variant="outline" data-testid="talk" onClick={() => setTalking(true)} disabled={talking || !canEdit} title={canEdit ? undefined : 'Your role cannot start calls'}>
+            <Phone aria-hidden /> Talk
+          </Button>
+          {canEdit && (
+            <Button data-testid="save" onClick={save} disabled={saving}>
+              <Save aria-hidden /> {saving ? 'Saving…' : 'Save'}
+            </Button>
+          )}
+        </div>
+      </div>
+
+      {!canEdit && (
+        <Alert variant="info" className="mb-4">
+          You have read-only access ({role}).
+        </Alert>
+      )}
+      {saveError && <Alert className="mb-4">{saveError}</Alert>}
+
+      <div className="flex gap-8">
+        <nav aria-label="Editor sections" className="sticky top-36 hidden h-fit w-40 shrink-0 xl:block">
+          <ul className="space-y-0.5 text-sm">
+            {SECTIONS.map(([sid, label]) => (
+              <li key={sid}>
+                <a
+                  href={`#section-${sid}`}
+                  onClick={(e) => {
+                    e.preventDefault();
+                    document.getElementById(`section-${sid}`)?.scrollIntoView({ behavior: 'smooth' });
+                  }}
+                  className="block rounded px-2 py-1 text-muted-foreground hover:bg-accent hover:text-foreground"
+                >
+                  {label}
+                </a>
+              </li>
+            ))}
+          </ul>
+        </nav>
+
+        <fieldset disabled={!canEdit} className="min-w-0 flex-1 space-y-6">
+          <legend className="sr-only">Assistant settings</legend>
+          <Section id="general" title="General">
+            <Field id="name" label="Name" error={err('name')} hint="Up to 40 characters.">
+              <Input {...text('name')} maxLength={80} />
+            </Field>
+          </Section>
+
+          <Section id="model" title="Model" description="The language model that writes the replies.">
+            <Field id="modelProvider" label="Provider" error={err('model.provider')}>
+              <Select value={modelProvider} onValueChange={changeModelProvider} options={MODEL_PROVIDERS.map((p) => ({ value: p }))} />
+            </Field>
+            {modelProvider !== 'local' ? (
+              <Field id="modelName" label="Model" error={err('model.model')}>
+                <Input {...text('model.model')} list="model-suggestions" />
+              </Field>
+            ) : (
+              <div className="text-sm text-muted-foreground sm:pt-7">
+                Scripted rules, no key needed. See <code className="text-xs">docs/providers.md</code>.
+              </div>
+            )}
+            <datalist id="model-suggestions">
+              {(MODEL_SUGGESTIONS[modelProvider] ?? []).map((m) => (
+                <option key={m} value={m} />
+              ))}
+            </datalist>
+            {modelProvider === 'custom-llm' && (
+              <Field id="modelUrl" label="Base URL" error={err('model.url')} className="sm:col-span-2" hint="OpenAI-compatible, e.g. http://127.0.0.1:11434/v1">
+                <Input {...text('model.url')} />
+              </Field>
+            )}
+            <Field id="systemPrompt" label="System prompt" error={err('model.messages')} className="sm:col-span-2">
+              <Textarea rows={8} value={systemPromptOf(draft)} onChange={(e) => setDraft((d) => (d ? withSystemPrompt(d, e.target.value) : d))} />
+            </Field>
+            <Field id="temperature" label="Temperature" error={err('model.temperature')} hint="0 to 2">
+              <NumberInput {...num('model.temperature')} placeholder="0.5" />
+            </Field>
+            <Field id="maxTokens" label="Max tokens" error={err('model.maxTokens')} hint="50 to 10000">
+              <NumberInput {...num('model.maxTokens')} placeholder="250" />
+            </Field>
+            <div className="flex flex-col gap-1.5 sm:col-span-2">
+              <Label htmlFor="toolIds">Tools</Label>
+              {tools === null ? (
+                <Skeleton className="h-16 w-full" />
+              ) : (
+                <MultiCheck
+                  id="toolIds"
+                  options={toolOptions}
+                  value={(v('model.toolIds') as string[] | undefined) ?? []}
+                  onChange={(ids) => update('model.toolIds', ids.length ? ids : undefined)}
+                  emptyText="No tools yet. Create one on the Tools page."
+                />
+              )}
+            </div>
+            {modelProvider === 'local' && (
+              <>
+                <Field id="rules" label="Scripted rules (JSON array)" error={err('model.rules')} className="sm:col-span-2" hint='[{"match": ["book"], "reply": "…"}, {"regex": "…", "reply": "{{1}}"}]'>
+                  <JsonEditor value={rulesText} onChange={onJsonChange('model.rules', setRulesText, 'array')} rows={10} />
+                </Field>
+                <Field id="greeting" label="Greeting reply" error={err('model.greeting')}>
+                  <Input {...text('model.greeting')} />
+                </Field>
+                <Field id="fallback" label="Fallback reply" error={err('model.fallback')} hint="{{text}} is what the user said">
+                  <Input {...text('model.fallback')} />
+                </Field>
+              </>
+            )}
+          </Section>
+
+          <Section id="voice" title="Voice" description="Text to speech.">
+            <Field id="voiceProvider" label="Provider" error={err('voice.provider')}>
+              <Select value={voiceProvider} onValueChange={changeVoiceProvider} options={VOICE_PROVIDERS.map((p) => ({ value: p }))} />
+            </Field>
+            <Field id="voiceId" label="Voice" error={err('voice.voiceId')}>
+              {voiceProvider === 'local' ? (
+                <Select value={str('voice.voiceId')} onValueChange={(x) => update('voice.voiceId', x)} options={LOCAL_VOICES} />
+              ) : (
+                <Input {...text('voice.voiceId')} />
+              )}
+            </Field>
+            <Field id="voiceSpeed" label="Speed" error={err('voice.speed')} hint="0.5 to 2">
+              <NumberInput {...num('voice.speed')} placeholder="1" />
+            </Field>
+          </Section>
+
+          <Section id="transcriber" title="Transcriber" description="Speech to text.">
+            <Field id="transcriberProvider" label="Provider" error={err('transcriber.provider')}>
+              <Select value={str('transcriber.provider')} onValueChange={changeTranscriberProvider} options={TRANSCRIBER_PROVIDERS.map((p) => ({ value: p }))} />
+            </Field>
+            <Field id="transcriberLanguage" label="Language" error={err('transcriber.language')} hint={str('transcriber.provider') === 'local' ? 'local: en or en-US' : undefined}>
+              <Input {...text('transcriber.language')} placeholder="en-US" />
+            </Field>
+            <Field id="transcriberModel" label="Model" error={err('transcriber.model')}>
+              <Input {...text('transcriber.model')} placeholder={str('transcriber.provider') === 'local' ? 'en-us' : 'nova-2'} />
+            </Field>
+          </Section>
+
+          <Section id="conversation" title="Conversation">
+            <Field id="firstMessage" label="First message" error={err('firstMessage')} className="sm:col-span-2">
+              <Textarea rows={2} {...text('firstMessage')} />
+            </Field>
+            <Field id="firstMessageMode" label="First message mode" error={err('firstMessageMode')}>
+              <Select
+                value={str('firstMessageMode')}
+                placeholder="assistant-speaks-first (default)"
+                onValueChange={(x) => update('firstMessageMode', x)}
+                options={FIRST_MESSAGE_MODES.map((m) => ({ value: m }))}
+              />
+            </Field>
+            <Field id="endCallMessage" label="End call message" error={err('endCallMessage')}>
+              <Input {...text('endCallMessage')} />
+            </Field>
+            <Field id="endCallPhrases" label="End call phrases" error={err('endCallPhrases')} className="sm:col-span-2" hint="When the assistant says one of these, the call ends. Enter to add.">
+              <TagInput
+                value={(v('endCallPhrases') as string[] | undefined) ?? []}
+                onChange={(x) => update('endCallPhrases', x.length ? x : undefined)}
+                placeholder="goodbye"
+                disabled={!canEdit}
+              />
+            </Field>
+          </Section>
+
+          <Section id="timers" title="Timers">
+            <Field id="silenceTimeoutSeconds" label="Silence timeout (s)" error={err('silenceTimeoutSeconds')} hint="10 to 3600; default 30">
+              <NumberInput {...num('silenceTimeoutSeconds')} placeholder="30" />
+            </Field>
+            <Field id="maxDurationSeconds" label="Max duration (s)" error={err('maxDurationSeconds')} hint="10 to 43200; default 600">
+              <NumberInput {...num('maxDurationSeconds')} placeholder="600" />
+            </Field>
+          </Section>
+
+          <Section id="speaking" title="Speaking plans" description="When the assistant starts talking, and when the caller can interrupt.">
+            <Field id="waitSeconds" label="Start: wait seconds" error={err('startSpeakingPlan.waitSeconds')} hint="0 to 5; default 0.4">
+              <NumberInput {...num('startSpeakingPlan.waitSeconds')} placeholder="0.4" />
+            </Field>
+            <div className="flex items-center gap-3 sm:pt-6">
+              <Switch
+                id="smartEndpointingEnabled"
+                checked={v('startSpeakingPlan.smartEndpointingEnabled') === true}
+                onCheckedChange={(c) => update('startSpeakingPlan.smartEndpointingEnabled', c ? true : undefined)}
+              />
+              <Label htmlFor="smartEndpointingEnabled">Smart endpointing</Label>
+            </div>
+            <Field id="onPunctuationSeconds" label="On punctuation (s)" error={err('startSpeakingPlan.transcriptionEndpointingPlan.onPunctuationSeconds')}>
+              <NumberInput {...num('startSpeakingPlan.transcriptionEndpointingPlan.onPunctuationSeconds')} placeholder="0.1" />
+            </Field>
+            <Field id="onNoPunctuationSeconds" label="On no punctuation (s)" error={err('startSpeakingPlan.transcriptionEndpointingPlan.onNoPunctuationSeconds')}>
+              <NumberInput {...num('startSpeakingPlan.transcriptionEndpointingPlan.onNoPunctuationSeconds')} placeholder="1.5" />
+            </Field>
+            <Field id="onNumberSeconds" label="On number (s)" error={err('startSpeakingPlan.transcriptionEndpointingPlan.onNumberSeconds')}>
+              <NumberInput {...num('startSpeakingPlan.transcriptionEndpointingPlan.onNumberSeconds')} placeholder="0.4" />
+            </Field>
+            <div className="hidden sm:block" />
+            <Field id="numWords" label="Stop: number of words" error={err('stopSpeakingPlan.numWords')} hint="0 to 10; 0 = voice activity">
+              <NumberInput {...num('stopSpeakingPlan.numWords')} placeholder="0" />
+            </Field>
+            <Field id="voiceSeconds" label="Stop: voice seconds" error={err('stopSpeakingPlan.voiceSeconds')} hint="0 to 0.5; default 0.2">
+              <NumberInput {...num('stopSpeakingPlan.voiceSeconds')} placeholder="0.2" />
+            </Field>
+            <Field id="backoffSeconds" label="Stop: backoff seconds" error={err('stopSpeakingPlan.backoffSeconds')} hint="0 to 10; default 1">
+              <NumberInput {...num('stopSpeakingPlan.backoffSeconds')} placeholder="1" />
+            </Field>
+          </Section>
+
+          <Section id="server" title="Server" description="Webhooks: server messages and tool calls go to this URL.">
+            <Field id="serverUrl" label="Server URL" error={err('server.url')}>
+              <Input {...text('server.url')} placeholder="https://example.com/voxa-webhook" />
+            </Field>
+            <Field id="serverSecret" label="Secret (X-Vapi-Secret)" error={err('server.secret')}>
+              <Input type="password" autoComplete="off" {...text('server.secret')} />
+            </Field>
+            <Field id="serverTimeout" label="Timeout (s)" error={err('server.timeoutSeconds')} hint="1 to 300; default 20">
+              <NumberInput {...num('server.timeoutSeconds')} placeholder="20" />
+            </Field>
+            <div className="flex flex-col gap-1.5 sm:col-span-2">
+              <Label htmlFor="serverMessages">Server messages</Label>
+              <p className="text-xs text-muted-foreground">None selected = Vapi&apos;s default list.</p>
+              <MultiCheck
+                id="serverMessages"
+                options={SERVER_MESSAGES.map((m) => ({ value: m, label: m }))}
+                value={(v('serverMessages') as string[] | undefined) ?? []}
+                onChange={(x) => update('serverMessages', x.length ? x : undefined)}
+              />
+            </div>
+          </Section>
+
+          <Section id="analysis" title="Analysis" description="Runs after each call; results appear on the call page.">
+            <div className="flex items-center gap-3 sm:col-span-2">
+              <Switch
+                id="summaryEnabled"
+                checked={v('analysisPlan.summaryPlan.enabled') !== false}
+                onCheckedChange={(c) => update('analysisPlan.summaryPlan.enabled', c)}
+              />
+              <Label htmlFor="summaryEnabled">Summary</Label>
+            </div>
+            <Field id="summaryPrompt" label="Summary prompt" error={err('analysisPlan.summaryPlan.messages')} className="sm:col-span-2">
+              <Textarea
+                rows={3}
+                value={((v('analysisPlan.summaryPlan.messages') as Array<{ content?: string }> | undefined) ?? [])[0]?.content ?? ''}
+                onChange={(e) =>
+                  update('analysisPlan.summaryPlan.messages', e.target.value ? [{ role: 'system', content: e.target.value }] : undefined)
+                }
+                placeholder="You are an expert note-taker. Summarize the call in 2-3 sentences."
+              />
+            </Field>
+            <Field id="rubric" label="Success evaluation rubric" error={err('analysisPlan.successEvaluationPlan.rubric')}>
+              <Select
+                value={str('analysisPlan.successEvaluationPlan.rubric')}
+                onValueChange={(x) => update('analysisPlan.successEvaluationPlan.rubric', x)}
+                placeholder="PassFail (default)"
+                options={RUBRICS.map((r) => ({ value: r }))}
+              />
+            </Field>
+            <div className="flex items-center gap-3 sm:pt-6">
+              <Switch
+                id="structuredEnabled"
+                checked={v('analysisPlan.structuredDataPlan.enabled') === true}
+                onCheckedChange={(c) => update('analysisPlan.structuredDataPlan.enabled', c)}
+              />
+              <Label htmlFor="structuredEnabled">Structured data</Label>
+            </div>
+            <Field id="structuredSchema" label="Structured data schema (JSON Schema)" error={err('analysisPlan.structuredDataPlan.schema')} className="sm:col-span-2">
+              <JsonEditor value={schemaText} onChange={onJsonChange('analysisPlan.structuredDataPlan.schema', setSchemaText, 'object')} rows={8} />
+            </Field>
+          </Section>
+
+          <Section id="json" title="Raw JSON" description="Every field, including ones this form does not show. Apply replaces the form's values; Save sends the changed top-level fields.">
+            <div className="flex flex-col gap-2 sm:col-span-2">
+              <Label htmlFor="rawJson" className="sr-only">
+                Assistant JSON
+              </Label>
+              <JsonEditor id="rawJson" value={rawText} onChange={setRawText} rows={16} />
+              <div className="flex gap-2">
+                <Button
+                  variant="secondary"
+                  onClick={() => {
+                    try {
+                      const parsed = JSON.parse(rawText);
+                      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('must be a JSON object');
+                      for (const k of READ_ONLY) if (original[k] !== undefined) parsed[k] = original[k];
+                      setDraft(parsed);
+                      setJsonErrors({});
+                      setRev((r) => r + 1);
+                      toast.info('JSON applied', 'Review and save.');
+                    } catch (e) {
+                      toast.error('Invalid JSON', (e as Error).message);
+                    }
+                  }}
+                >
+                  Apply JSON
+                </Button>
+                <Button variant="ghost" onClick={() => setRawText(pretty(draft))}>
+                  Refresh from form
+                </Button>
+              </div>
+            </div>
+          </Section>
+        </fieldset>
+      </div>
+
+      <ConfirmDialog
+        open={confirmDelete}
+        onOpenChange={setConfirmDelete}
+        title="Delete this assistant?"
+        description={`“${str('name') || original.id}” will be deleted. Calls already made keep their records.`}
+        onConfirm={async () => {
+          await api.del(`/assistant/${original.id}`);
+          setDirty(false);
+          toast.success('Assistant deleted');
+          router.push('/assistants/');
+        }}
+      />
+      {talking && <TalkPanel assistantId={original.id as string} stale={dirty} onClose={() => setTalking(false)} />}
+    </div>
+  );
+}
+
+export default function AssistantEditorPage() {
+  return (
+    <React.Suspense fallback={<Skeleton className="h-48 w-full" />}>
+      <EditorInner />
+    </React.Suspense>
+  );
+}

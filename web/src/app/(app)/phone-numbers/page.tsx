@@ -1,0 +1,51 @@
+'use client';
+
+import { Phone } from 'lucide-react';
+import { ResourcePage, type ResourceConfig } from '@/components/resource-page';
+import type { Resource } from '@/lib/types';
+
+const config: ResourceConfig = {
+  title: 'Phone numbers',
+  singular: 'Phone number',
+  description: 'SIP addresses and Twilio numbers that route inbound calls to an assistant or squad.',
+  path: '/phone-number',
+  kindField: 'provider',
+  testId: 'phone-number',
+  icon: <Phone />,
+  needsAssistants: true,
+  nameOf: (r: Resource) => (r.name as string | undefined) || (r.number as string | undefined) || (r.sipUri as string | undefined) || 'Unnamed number',
+  detailOf: (r, ctx) => {
+    const target = ctx.assistants.find((a) => a.id === r.assistantId)?.name ?? (r.squadId ? `squad ${r.squadId}` : r.assistantId);
+    return [r.number ?? r.sipUri, target ? `→ ${target}` : null].filter(Boolean).join(' ') as string;
+  },
+  kinds: [
+    {
+      value: 'vapi',
+      label: 'SIP URI (vapi)',
+      namePath: 'name',
+      example: ({ assistants }) => ({
+        provider: 'vapi',
+        name: 'Support line',
+        sipUri: 'sip:support@voxa.local',
+        ...(assistants[0] ? { assistantId: assistants[0].id } : {}),
+      }),
+    },
+    {
+      value: 'twilio',
+      label: 'Twilio number',
+      namePath: 'name',
+      example: ({ assistants }) => ({
+        provider: 'twilio',
+        name: 'Main line',
+        number: '+14155550123',
+        twilioAccountSid: 'AC00000000000000000000000000000000',
+        twilioAuthToken: 'your-twilio-auth-token',
+        ...(assistants[0] ? { assistantId: assistants[0].id } : {}),
+      }),
+    },
+  ],
+};
+
+export default function PhoneNumbersPage() {
+  return <ResourcePage config={config} />;
+}

@@ -1,0 +1,292 @@
+'use client';
+
+import * as React from 'react';
+import { Plus, Trash2, KeySquare } from 'lucide-react';
+import { PageHeader } from '@/components/page-header';
+import { Button } from '@/components/ui/button';
+import { Input, NativeSelect } from '@/components/ui/input';
+import { Card, CardContent, CardDescription, CardFooter, CardHeader, CardTitle } from '@/components/ui/card';
+import { Alert } from '@/components/ui/alert';
+import { Badge } from '@/components/ui/badge';
+import { Skeleton, TableSkeleton } from '@/components/ui/skeleton';
+import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table';
+import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle } from '@/components/ui/dialog';
+import { ConfirmDialog } from '@/components/ui/confirm-dialog';
+import { Field } from '@/components/field';
+import { EmptyState } from '@/components/page-header';
+import { RoleNotice } from '@/components/role-notice';
+import { api, errorMessage } from '@/lib/api';
+import { credentialSchema, fieldErrors, orgSettingsSchema } from '@/lib/schemas';
+import { useFetch } from '@/lib/use-fetch';
+import { useSession } from '@/lib/session-store';
+import { canAdmin } from '@/lib/roles';
+import { toast } from '@/lib/toast-store';
+import { CREDENTIAL_PROVIDERS } from '@/lib/providers';
+import type { Credential, Org } from '@/lib/types';
+import { formatDate } from '@/lib/utils';
+
+function OrgSettings({ orgId, admin }: { orgId: string; admin: boolean }) {
+  const { data: org, setData, error, loading } = useFetch((signal) => api.get<Org>(`/org/${orgId}`, undefined, signal), [orgId]);
+  const [name, setName] = React.useState('');
+  const [serverUrl, setServerUrl] = React.useState('');
+  const [serverSecret, setServerSecret] = React.useState('');
+  const [errors, setErrors] = React.useState<Record<string, string>>({});
+  const [saveError, setSaveError] = React.useState<string | null>(null);
+  const [busy, setBusy] = React.useState(false);
+
+  React.useEffect(() => {
+    if (!org) return;
+    setName(org.name ?? '');
+    setServerUrl(org.server?.url ?? org.serverUrl ?? '');
+    setServerSecret(org.server?.secret ?? org.serverUrlSecret ?? '');
+  }, [org]);
+
+  const save = async (e: React.FormEvent) => {
+    e.preventDefault();
+    if (!org) return;
+    setSaveError(null);
+    const parsed = orgSettingsSchema.safeParse({ name, serverUrl, serverSecret });
+    if (!parsed.success) {
+      setErrors(fieldErrors(parsed.error));
+      return;
+    }
+    setErrors({});
+    const url = serverUrl.trim();
+    const body: Record<string, unknown> = { name: name.trim() };
+    if (url) {
+      const rest = { ...(org.server ?? {}) };
+      delete rest.secret;
+      body.server = { ...rest, url, ...(serverSecret ? { secret: serverSecret } : {}) };
+    } else if (org.server) body.server = null;
+    if (org.serverUrl !== undefined && !url) body.serverUrl = null;
+    setBusy(true);
+    try {
+      const saved = await api.patch<Org>(`/org/${org.id}`, body);
+      setData(saved);
+      if (saved.name && saved.name !== useSession.getState().session?.org.name) void useSession.getState().load(true);
+      toast.success('Saved', 'Organization settings updated.');
+    } catch (err) {
+      setSaveError(errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Card>
+      <form onSubmit={save} noValidate>
+        <CardHeader>
+          <CardTitle>Organization</CardTitle>
+          <CardDescription>The server URL receives server messages of every assistant that has none of its own.</CardDescription>
+        </CardHeader>
+        <CardContent>
+          {error && <Alert>{error}</Alert>}
+          {loading && !org && <Skeleton className="h-32 w-full" />}
+          {org && (
+            <fieldset disabled={!admin} className="grid gap-4 sm:grid-cols-2">
+              <legend className="sr-only">Organization settings</legend>
+              <Field id="orgName" label="Name" error={errors.name}>
+                <Input value={name} onChange={(e) => setName(e.target.value)} />
+              </Field>
+              <Field id="orgId" label="Organization id">
+                <Input value={org.id} readOnly className="font-mono text-xs" />
+              </Field>
+              <Field id="orgServerUrl" label="Server URL" error={errors.serverUrl}>
+                <Input value={serverUrl} onChange={(e) => setServerUrl(e.target.value)} placeholder="https://example.com/voxa-webhook" />
+              </Field>
+              <Field id="orgServerSecret" label="Server secret (X-Vapi-Secret)" error={errors.serverSecret}>
+                <Input type="password" autoComplete="off" value={serverSecret} onChange={(e) => setServerSecret(e.target.value)} />
+              </Field>
+              {saveError && (
+                <div className="sm:col-span-2">
+                  <Alert>{saveError}</Alert>
+                </div>
+              )}
+            </fieldset>
+          )}
+        </CardContent>
+        {admin && org && (
+          <CardFooter>
+            <Button type="submit" disabled={busy} data-testid="save-org">
+              {busy ? 'Saving…' : 'Save'}
+            </Button>
+          </CardFooter>
+        )}
+      </form>
+    </Card>
+  );
+}
+
+function CredentialDialog({ open, onOpenChange, onCreated }: { open: boolean; onOpenChange: (o: boolean) => void; onCreated: (c: Credential) => void }) {
+  const [provider, setProvider] = React.useState('openai');
+  const [apiKey, setApiKey] = React.useState('');
+  const [name, setName] = React.useState('');
+  const [errors, setErrors] = React.useState<Record<string, string>>({});
+  const [error, setError] = React.useState<string | null>(null);
+  const [busy, setBusy] = React.useState(false);
+
+  React.useEffect(() => {
+    if (open) {
+      setProvider('openai');
+      setApiKey('');
+      setName('');
+      setErrors({});
+      setError(null);
+    }
+  }, [open]);
+
+  const submit = async (e: React.FormEvent) => {
+    e.preventDefault();
+    setError(null);
+    const parsed = credentialSchema.safeParse({ provider, apiKey, name: name || undefined });
+    if (!parsed.success) {
+      setErrors(fieldErrors(parsed.error));
+      return;
+    }
+    setErrors({});
+    setBusy(true);
+    try {
+      const c = await api.post<Credential>('/credential', parsed.data);
+      toast.success('Credential added');
+      onCreated(c);
+      onOpenChange(false);
+    } catch (err) {
+      setError(errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Dialog open={open} onOpenChange={onOpenChange}>
+      <DialogContent>
+        <form onSubmit={submit} className="grid gap-4" noValidate>
+          <DialogHeader>
+            <DialogTitle>Add a provider credential</DialogTitle>
+            <DialogDescription>The key is stored on the server and never shown again.</DialogDescription>
+          </DialogHeader>
+          {error && <Alert>{error}</Alert>}
+          <Field id="credProvider" label="Provider" error={errors.provider}>
+            <NativeSelect value={provider} onChange={(e) => setProvider(e.target.value)}>
+              {CREDENTIAL_PROVIDERS.map((p) => (
+                <option key={p} value={p}>
+                  {p}
+                </option>
+              ))}
+            </NativeSelect>
+          </Field>
+          <Field id="credApiKey" label="API key" error={errors.apiKey}>
+            <Input type="password" autoComplete="off" value={apiKey} onChange={(e) => setApiKey(e.target.value)} />
+          </Field>
+          <Field id="credName" label="Name (optional)" error={errors.name}>
+            <Input value={name} onChange={(e) => setName(e.target.value)} placeholder="Production OpenAI" />
+          </Field>
+          <DialogFooter>
+            <Button variant="outline" onClick={() => onOpenChange(false)}>
+              Cancel
+            </Button>
+            <Button type="submit" disabled={busy} data-testid="credential-submit">
+              {busy ? 'Saving…' : 'Add credential'}
+            </Button>
+          </DialogFooter>
+        </form>
+      </DialogContent>
+    </Dialog>
+  );
+}
+
+function Credentials() {
+  const { data, setData, error, loading } = useFetch((signal) => api.get<Credential[]>('/credential', { limit: 1000 }, signal), []);
+  const [adding, setAdding] = React.useState(false);
+  const [deleting, setDeleting] = React.useState<Credential | null>(null);
+  const addButton = (
+    <Button onClick={() => setAdding(true)} data-testid="add-credential" size="sm">
+      <Plus aria-hidden /> Add credential
+    </Button>
+  );
+  return (
+    <Card>
+      <CardHeader className="flex-row items-start justify-between gap-4">
+        <div>
+          <CardTitle>Provider credentials</CardTitle>
+          <CardDescription className="mt-1">API keys for hosted models, voices and transcribers (OpenAI, Deepgram, ElevenLabs, …).</CardDescription>
+        </div>
+        {addButton}
+      </CardHeader>
+      {error && (
+        <div className="px-5 pb-4">
+          <Alert>{error}</Alert>
+        </div>
+      )}
+      {loading && !data && <TableSkeleton rows={2} />}
+      {data && data.length === 0 && (
+        <EmptyState icon={<KeySquare />} title="No credentials" description="The built-in local engines need none. Add one to use a hosted provider." />
+      )}
+      {data && data.length > 0 && (
+        <Table>
+          <TableHeader>
+            <TableRow>
+              <TableHead>Provider</TableHead>
+              <TableHead>Name</TableHead>
+              <TableHead className="hidden sm:table-cell">Added</TableHead>
+              <TableHead className="w-16">
+                <span className="sr-only">Actions</span>
+              </TableHead>
+            </TableRow>
+          </TableHeader>
+          <TableBody>
+            {data.map((c) => (
+              <TableRow key={c.id} data-testid="credential-row">
+                <TableCell>
+                  <Badge variant="secondary">{c.provider}</Badge>
+                </TableCell>
+                <TableCell>{c.name || <span className="italic text-muted-foreground">Unnamed</span>}</TableCell>
+                <TableCell className="hidden text-muted-foreground sm:table-cell">{formatDate(c.createdAt)}</TableCell>
+                <TableCell>
+                  <Button
+                    variant="ghost"
+                    size="icon"
+                    className="text-destructive hover:text-destructive"
+                    onClick={() => setDeleting(c)}
+                    aria-label={`Delete ${c.name || c.provider}`}
+                    data-testid="delete-credential"
+                  >
+                    <Trash2 />
+                  </Button>
+                </TableCell>
+              </TableRow>
+            ))}
+          </TableBody>
+        </Table>
+      )}
+      <CredentialDialog open={adding} onOpenChange={setAdding} onCreated={(c) => setData((d) => [c, ...(d ?? [])])} />
+      <ConfirmDialog
+        open={deleting !== null}
+        onOpenChange={(o) => !o && setDeleting(null)}
+        title={`Delete the ${deleting?.provider} credential?`}
+        description="Assistants that use this provider stop working until another key is added."
+        onConfirm={async () => {
+          if (!deleting) return;
+          await api.del(`/credential/${deleting.id}`);
+          setData((d) => (d ?? []).filter((x) => x.id !== deleting.id));
+          toast.success('Credential deleted');
+        }}
+      />
+    </Card>
+  );
+}
+
+export default function SettingsPage() {
+  const session = useSession((s) => s.session);
+  const admin = canAdmin(session?.role);
+  return (
+    <>
+      <PageHeader title="Settings" description="Organization details, webhooks and provider keys." />
+      {!admin && <RoleNotice role={session?.role} what="change organization settings or see provider credentials" />}
+      <div className="space-y-6">
+        {session && <OrgSettings orgId={session.org.id} admin={admin} />}
+        {admin && <Credentials />}
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,91 @@
+'use client';
+
+import * as React from 'react';
+import Link from 'next/link';
+import { useRouter, useSearchParams } from 'next/navigation';
+import { AuthCard } from '@/components/auth-card';
+import { Field } from '@/components/field';
+import { Input } from '@/components/ui/input';
+import { Button } from '@/components/ui/button';
+import { Alert } from '@/components/ui/alert';
+import { api, errorMessage } from '@/lib/api';
+import { fieldErrors, loginSchema } from '@/lib/schemas';
+import { useSession } from '@/lib/session-store';
+import type { Session } from '@/lib/types';
+
+function safeNext(next: string | null): string {
+  if (next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/login')) return next;
+  return '/assistants/';
+}
+
+function LoginForm() {
+  const router = useRouter();
+  const params = useSearchParams();
+  const setSession = useSession((s) => s.set);
+  const [email, setEmail] = React.useState('');
+  const [password, setPassword] = React.useState('');
+  const [errors, setErrors] = React.useState<Record<string, string>>({});
+  const [error, setError] = React.useState<string | null>(null);
+  const [busy, setBusy] = React.useState(false);
+
+  const submit = async (e: React.FormEvent) => {
+    e.preventDefault();
+    setError(null);
+    const parsed = loginSchema.safeParse({ email, password });
+    if (!parsed.success) {
+      setErrors(fieldErrors(parsed.error));
+      return;
+    }
+    setErrors({});
+    setBusy(true);
+    try {
+      const s = await api.post<Session>('/auth/login', parsed.data);
+      setSession(s);
+      router.replace(safeNext(params.get('next')));
+    } catch (err) {
+      setError(errorMessage(err));
+      setBusy(false);
+    }
+  };
+
+  return (
+    <AuthCard
+      title="Sign in"
+      description="Welcome back to Voxa."
+      footer={
+        <>
+          No account?{' '}
+          <Link className="text-primary underline-offset-4 hover:underline" href="/register/">
+            Create one
+          </Link>
+        </>
+      }
+    >
+      <form onSubmit={submit} className="flex flex-col gap-4" noValidate>
+        {error && <Alert>{error}</Alert>}
+        <Field id="email" label="Email" error={errors.email}>
+          <Input type="email" autoComplete="email" value={email} onChange={(e) => setEmail(e.target.value)} autoFocus />
+        </Field>
+        <Field id="password" label="Password" error={errors.password}>
+          <Input type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} />
+        </Field>
+        <div className="-mt-1 text-right text-sm">
+          <Link className="text-muted-foreground underline-offset-4 hover:text-foreground hover:underline" href="/forgot-password/">
+            Forgot password?
+          </Link>
+        </div>
+        <Button type="submit" data-testid="login-submit" disabled={busy}>
+          {busy ? 'Signing in…' : 'Sign in'}
+        </Button>
+      </form>
+    </AuthCard>
+  );
+}
+
+export default function LoginPage() {
+  return (
+    <React.Suspense>
+      <LoginForm />
+    </React.Suspense>
+  );
+}

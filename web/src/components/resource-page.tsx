@@ -1,0 +1,410 @@
+'use client';
+
+import * as React from 'react';
+import { Plus, Pencil, Trash2, Search } from 'lucide-react';
+import { PageHeader, EmptyState } from './page-header';
+import { Button } from './ui/button';
+import { Input, NativeSelect } from './ui/input';
+import { Card } from './ui/card';
+import { Alert } from './ui/alert';
+import { Badge } from './ui/badge';
+import { TableSkeleton } from './ui/skeleton';
+import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from './ui/table';
+import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle } from './ui/dialog';
+import { ConfirmDialog } from './ui/confirm-dialog';
+import { Field } from './field';
+import { JsonEditor } from './json-editor';
+import { api, errorMessage } from '@/lib/api';
+import { useFetch } from '@/lib/use-fetch';
+import { useRole } from '@/lib/session-store';
+import { canEditResources } from '@/lib/roles';
+import { toast } from '@/lib/toast-store';
+import type { Resource } from '@/lib/types';
+import { formatDate, getPath, setPath, stableStringify } from '@/lib/utils';
+
+export interface ResourceKind {
+  value: string;
+  label: string;
+  /** where the basic "Name" field is written, or null when this kind has no name */
+  namePath: string | null;
+  example: (ctx: ExampleContext) => Record<string, unknown>;
+}
+
+export interface ExampleContext {
+  assistants: Resource[];
+}
+
+export interface ResourceConfig {
+  title: string;
+  singular: string;
+  description: string;
+  path: string;
+  /** the discriminator: tools have `type`, phone numbers `provider` */
+  kindField: string | null;
+  kinds: ResourceKind[];
+  icon: React.ReactNode;
+  /** top-level fields sent on every PATCH (squads need members) */
+  patchAlways?: string[];
+  needsAssistants?: boolean;
+  nameOf: (r: Resource) => string;
+  detailOf?: (r: Resource, ctx: ExampleContext) => React.ReactNode;
+  testId: string;
+}
+
+const READ_ONLY = ['id', 'orgId', 'createdAt', 'updatedAt', 'latestVersion', 'status'];
+
+function editable(r: Resource): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...r };
+  for (const k of READ_ONLY) delete out[k];
+  return out;
+}
+
+function CreateDialog({
+  config,
+  open,
+  onOpenChange,
+  ctx,
+  onCreated,
+}: {
+  config: ResourceConfig;
+  open: boolean;
+  onOpenChange: (o: boolean) => void;
+  ctx: ExampleContext;
+  onCreated: (r: Resource) => void;
+}) {
+  const [kind, setKind] = React.useState(config.kinds[0].value);
+  const [name, setName] = React.useState('');
+  const [json, setJson] = React.useState('');
+  const [error, setError] = React.useState<string | null>(null);
+  const [jsonError, setJsonError] = React.useState<string | undefined>();
+  const [busy, setBusy] = React.useState(false);
+  const k = config.kinds.find((x) => x.value === kind) ?? config.kinds[0];
+
+  const reset = React.useCallback(
+    (kv: string) => {
+      const kk = config.kinds.find((x) => x.value === kv) ?? config.kinds[0];
+      const ex = kk.example(ctx);
+      setKind(kv);
+      setName(kk.namePath ? String(getPath(ex, kk.namePath) ?? '') : '');
+      setJson(JSON.stringify(ex, null, 2));
+      setError(null);
+      setJsonError(undefined);
+    },
+    [config.kinds, ctx],
+  );
+
+  React.useEffect(() => {
+    if (open) reset(config.kinds[0].value);
+    // seed the form when the dialog opens, not when the example's context changes under it
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [open]);
+
+  const submit = async (e: React.FormEvent) => {
+    e.preventDefault();
+    setError(null);
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(json);
+      if (!body || typeof body !== 'object' || Array.isArray(body)) throw new Error('The body must be a JSON object');
+    } catch (err) {
+      setJsonError((err as Error).message);
+      return;
+    }
+    setJsonError(undefined);
+    if (name.length > 40 && k.namePath === 'name') {
+      setError('Name must be at most 40 characters');
+      return;
+    }
+    if (k.namePath && name.trim()) body = setPath(body, k.namePath, name.trim());
+    if (config.kindField) body[config.kindField] = kind;
+    setBusy(true);
+    try {
+      const created = await api.post<Resource>(config.path, body);
+      toast.success(`${config.singular} created`);
+      onCreated(created);
+      onOpenChange(false);
+    } catch (err) {
+      setError(errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Dialog open={open} onOpenChange={onOpenChange}>
+      <DialogContent wide>
+        <form onSubmit={submit} className="grid gap-4" noValidate>
+          <DialogHeader>
+            <DialogTitle>New {config.singular.toLowerCase()}</DialogTitle>
+            <DialogDescription>Pick a type, name it, and adjust the JSON body (Vapi&apos;s format).</DialogDescription>
+          </DialogHeader>
+          {error && <Alert>{error}</Alert>}
+          <div className="grid gap-4 sm:grid-cols-2">
+            {config.kinds.length > 1 && (
+              <Field id="resourceKind" label="Type">
+                <NativeSelect value={kind} onChange={(e) => reset(e.target.value)}>
+                  {config.kinds.map((x) => (
+                    <option key={x.value} value={x.value}>
+                      {x.label}
+                    </option>
+                  ))}
+                </NativeSelect>
+              </Field>
+            )}
+            {k.namePath && (
+              <Field id="resourceName" label={k.namePath === 'function.name' ? 'Function name' : 'Name'}>
+                <Input
+                  value={name}
+                  onChange={(e) => {
+                    setName(e.target.value);
+                    try {
+                      const b = JSON.parse(json);
+                      setJson(JSON.stringify(setPath(b, k.namePath!, e.target.value || undefined), null, 2));
+                    } catch {
+                      /* leave invalid JSON alone */
+                    }
+                  }}
+                />
+              </Field>
+            )}
+          </div>
+          <Field id="resourceJson" label="Body (JSON)" error={jsonError}>
+            <JsonEditor value={json} onChange={setJson} rows={16} />
+          </Field>
+          <DialogFooter>
+            <Button variant="outline" onClick={() => onOpenChange(false)}>
+              Cancel
+            </Button>
+            <Button type="submit" disabled={busy} data-testid="resource-create-submit">
+              {busy ? 'Creating…' : 'Create'}
+            </Button>
+          </DialogFooter>
+        </form>
+      </DialogContent>
+    </Dialog>
+  );
+}
+
+function EditDialog({
+  config,
+  resource,
+  onOpenChange,
+  onSaved,
+  readOnly,
+}: {
+  config: ResourceConfig;
+  resource: Resource | null;
+  onOpenChange: (o: boolean) => void;
+  onSaved: (r: Resource) => void;
+  readOnly: boolean;
+}) {
+  const [json, setJson] = React.useState('');
+  const [error, setError] = React.useState<string | null>(null);
+  const [jsonError, setJsonError] = React.useState<string | undefined>();
+  const [busy, setBusy] = React.useState(false);
+
+  React.useEffect(() => {
+    if (resource) {
+      setJson(JSON.stringify(editable(resource), null, 2));
+      setError(null);
+      setJsonError(undefined);
+    }
+  }, [resource]);
+
+  const submit = async (e: React.FormEvent) => {
+    e.preventDefault();
+    if (!resource) return;
+    setError(null);
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(json);
+      if (!body || typeof body !== 'object' || Array.isArray(body)) throw new Error('The body must be a JSON object');
+    } catch (err) {
+      setJsonError((err as Error).message);
+      return;
+    }
+    setJsonError(undefined);
+    const before = editable(resource);
+    const patch: Record<string, unknown> = {};
+    for (const key of new Set([...Object.keys(before), ...Object.keys(body)])) {
+      if (READ_ONLY.includes(key)) continue;
+      if (config.kindField === key) continue; // the discriminator cannot change
+      if (stableStringify(before[key]) !== stableStringify(body[key])) patch[key] = body[key] === undefined ? null : body[key];
+    }
+    if (Object.keys(patch).length === 0) {
+      onOpenChange(false);
+      return;
+    }
+    for (const key of config.patchAlways ?? []) if (!(key in patch) && body[key] !== undefined) patch[key] = body[key];
+    setBusy(true);
+    try {
+      const saved = await api.patch<Resource>(`${config.path}/${resource.id}`, patch);
+      toast.success('Saved');
+      onSaved(saved);
+      onOpenChange(false);
+    } catch (err) {
+      setError(errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Dialog open={resource !== null} onOpenChange={onOpenChange}>
+      <DialogContent wide>
+        <form onSubmit={submit} className="grid gap-4" noValidate>
+          <DialogHeader>
+            <DialogTitle>
+              {readOnly ? 'View' : 'Edit'} {resource ? config.nameOf(resource) : ''}
+            </DialogTitle>
+            <DialogDescription className="font-mono text-xs">{resource?.id}</DialogDescription>
+          </DialogHeader>
+          {error && <Alert>{error}</Alert>}
+          <Field id="resourceEditJson" label="Body (JSON)" error={jsonError} hint={config.kindField ? `${config.kindField} cannot be changed.` : undefined}>
+            <JsonEditor value={json} onChange={setJson} rows={18} disabled={readOnly} />
+          </Field>
+          <DialogFooter>
+            <Button variant="outline" onClick={() => onOpenChange(false)}>
+              {readOnly ? 'Close' : 'Cancel'}
+            </Button>
+            {!readOnly && (
+              <Button type="submit" disabled={busy} data-testid="resource-save">
+                {busy ? 'Saving…' : 'Save'}
+              </Button>
+            )}
+          </DialogFooter>
+        </form>
+      </DialogContent>
+    </Dialog>
+  );
+}
+
+export function ResourcePage({ config }: { config: ResourceConfig }) {
+  const role = useRole();
+  const canEdit = canEditResources(role);
+  const [q, setQ] = React.useState('');
+  const [creating, setCreating] = React.useState(false);
+  const [editing, setEditing] = React.useState<Resource | null>(null);
+  const [deleting, setDeleting] = React.useState<Resource | null>(null);
+  const { data, setData, error, loading } = useFetch((signal) => api.get<Resource[]>(config.path, { limit: 1000 }, signal), [config.path]);
+  const assistants = useFetch(
+    (signal) => (config.needsAssistants ? api.get<Resource[]>('/assistant', { limit: 1000 }, signal) : Promise.resolve([] as Resource[])),
+    [config.needsAssistants],
+  );
+  const ctx: ExampleContext = React.useMemo(() => ({ assistants: assistants.data ?? [] }), [assistants.data]);
+
+  const filtered = React.useMemo(() => {
+    const s = q.trim().toLowerCase();
+    const list = data ?? [];
+    return s ? list.filter((r) => config.nameOf(r).toLowerCase().includes(s) || r.id.includes(s)) : list;
+  }, [data, q, config]);
+
+  const createButton = canEdit ? (
+    <Button onClick={() => setCreating(true)} data-testid={`new-${config.testId}`}>
+      <Plus aria-hidden /> New {config.singular.toLowerCase()}
+    </Button>
+  ) : null;
+
+  return (
+    <>
+      <PageHeader title={config.title} description={config.description} actions={createButton} />
+      <Card>
+        <div className="flex items-center gap-2 border-b p-3">
+          <div className="relative w-full max-w-sm">
+            <Search className="pointer-events-none absolute left-2.5 top-2.5 size-4 text-muted-foreground" aria-hidden />
+            <label htmlFor="search" className="sr-only">
+              Search
+            </label>
+            <Input id="search" type="search" placeholder="Search…" value={q} onChange={(e) => setQ(e.target.value)} className="pl-8" />
+          </div>
+        </div>
+        {error && (
+          <div className="p-4">
+            <Alert>{error}</Alert>
+          </div>
+        )}
+        {loading && !data && <TableSkeleton />}
+        {data && data.length === 0 && (
+          <EmptyState
+            icon={config.icon}
+            title={`No ${config.title.toLowerCase()} yet`}
+            description={config.description}
+            action={
+              canEdit ? (
+                <Button variant="outline" onClick={() => setCreating(true)}>
+                  <Plus aria-hidden /> Create your first {config.singular.toLowerCase()}
+                </Button>
+              ) : undefined
+            }
+          />
+        )}
+        {filtered.length > 0 && (
+          <Table>
+            <TableHeader>
+              <TableRow>
+                <TableHead>Name</TableHead>
+                {config.kindField && <TableHead>{config.kindField === 'type' ? 'Type' : 'Provider'}</TableHead>}
+                <TableHead className="hidden md:table-cell">Details</TableHead>
+                <TableHead className="hidden sm:table-cell">Created</TableHead>
+                <TableHead className="w-24">
+                  <span className="sr-only">Actions</span>
+                </TableHead>
+              </TableRow>
+            </TableHeader>
+            <TableBody>
+              {filtered.map((r) => (
+                <TableRow key={r.id} data-testid={`${config.testId}-row`} data-id={r.id}>
+                  <TableCell className="font-medium">
+                    <button type="button" className="rounded text-left hover:underline focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-ring" onClick={() => setEditing(r)}>
+                      {config.nameOf(r)}
+                    </button>
+                    <div className="font-mono text-xs font-normal text-muted-foreground">{r.id}</div>
+                  </TableCell>
+                  {config.kindField && (
+                    <TableCell>
+                      <Badge variant="secondary">{String(r[config.kindField] ?? '—')}</Badge>
+                    </TableCell>
+                  )}
+                  <TableCell className="hidden max-w-xs truncate text-sm text-muted-foreground md:table-cell">{config.detailOf?.(r, ctx)}</TableCell>
+                  <TableCell className="hidden text-muted-foreground sm:table-cell">{formatDate(r.createdAt)}</TableCell>
+                  <TableCell>
+                    <div className="flex justify-end gap-1">
+                      <Button variant="ghost" size="icon" onClick={() => setEditing(r)} aria-label={`${canEdit ? 'Edit' : 'View'} ${config.nameOf(r)}`} data-testid="edit">
+                        <Pencil />
+                      </Button>
+                      {canEdit && (
+                        <Button variant="ghost" size="icon" className="text-destructive hover:text-destructive" onClick={() => setDeleting(r)} aria-label={`Delete ${config.nameOf(r)}`} data-testid="delete">
+                          <Trash2 />
+                        </Button>
+                      )}
+                    </div>
+                  </TableCell>
+                </TableRow>
+              ))}
+            </TableBody>
+          </Table>
+        )}
+      </Card>
+      <CreateDialog config={config} open={creating} onOpenChange={setCreating} ctx={ctx} onCreated={(r) => setData((d) => [r, ...(d ?? [])])} />
+      <EditDialog
+        config={config}
+        resource={editing}
+        readOnly={!canEdit}
+        onOpenChange={(o) => !o && setEditing(null)}
+        onSaved={(r) => setData((d) => (d ?? []).map((x) => (x.id === r.id ? r : x)))}
+      />
+      <ConfirmDialog
+        open={deleting !== null}
+        onOpenChange={(o) => !o && setDeleting(null)}
+        title={`Delete ${deleting ? config.nameOf(deleting) : ''}?`}
+        description="This cannot be undone."
+        onConfirm={async () => {
+          if (!deleting) return;
+          await api.del(`${config.path}/${deleting.id}`);
+          setData((d) => (d ?? []).filter((x) => x.id !== deleting.id));
+          toast.success(`${config.singular} deleted`);
+        }}
+      />
+    </>
+  );
+}

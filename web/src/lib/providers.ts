@@ -1,0 +1,92 @@
+export const MODEL_PROVIDERS = [
+  'local',
+  'openai',
+  'anthropic',
+  'groq',
+  'together-ai',
+  'openrouter',
+  'deepinfra',
+  'custom-llm',
+  'google',
+  'deep-seek',
+  'xai',
+  'perplexity-ai',
+  'cerebras',
+  'anyscale',
+];
+
+export const MODEL_SUGGESTIONS: Record<string, string[]> = {
+  openai: ['gpt-4o-mini', 'gpt-4o', 'gpt-4.1-mini', 'gpt-4.1', 'gpt-3.5-turbo'],
+  anthropic: ['claude-3-5-haiku-20241022', 'claude-3-5-sonnet-20241022', 'claude-3-7-sonnet-20250219'],
+  groq: ['llama-3.3-70b-versatile', 'llama-3.1-8b-instant'],
+  'together-ai': ['meta-llama/Llama-3.3-70B-Instruct-Turbo'],
+  openrouter: ['openai/gpt-4o-mini', 'anthropic/claude-3.5-haiku'],
+  deepinfra: ['meta-llama/Meta-Llama-3.1-8B-Instruct'],
+  'custom-llm': ['llama3.1', 'qwen2.5'],
+  google: ['gemini-2.0-flash', 'gemini-1.5-pro'],
+};
+
+/** model fields every provider shares; the rest is provider specific and dropped on a switch */
+export const COMMON_MODEL_KEYS = ['messages', 'tools', 'toolIds', 'temperature', 'maxTokens', 'knowledgeBase', 'emotionRecognitionEnabled', 'numFastTurns'];
+
+export const VOICE_PROVIDERS = ['local', '11labs', 'openai', 'cartesia', 'deepgram', 'azure', 'playht', 'rime-ai', 'lmnt', 'neuphonic', 'hume', 'custom-voice'];
+export const LOCAL_VOICES = [
+  { value: 'slt', label: 'slt — US English female (flite)' },
+  { value: 'rms', label: 'rms — US English male (flite)' },
+  { value: 'awb', label: 'awb — Scottish English male (flite)' },
+  { value: 'kal16', label: 'kal16 — US English male, diphone (flite)' },
+  { value: 'espeak:en-us', label: 'espeak:en-us (espeak-ng)' },
+  { value: 'espeak:de', label: 'espeak:de (espeak-ng)' },
+  { value: 'espeak:fr', label: 'espeak:fr (espeak-ng)' },
+];
+
+export const TRANSCRIBER_PROVIDERS = ['local', 'deepgram', 'openai', 'assembly-ai', 'gladia', 'google', 'azure', 'speechmatics', '11labs', 'talkscriber', 'cartesia', 'soniox'];
+
+export const SERVER_MESSAGES = [
+  'assistant.started',
+  'conversation-update',
+  'end-of-call-report',
+  'function-call',
+  'hang',
+  'model-output',
+  'phone-call-control',
+  'speech-update',
+  'status-update',
+  'transcript',
+  'transcript[transcriptType="final"]',
+  'tool-calls',
+  'transfer-destination-request',
+  'handoff-destination-request',
+  'transfer-update',
+  'user-interrupted',
+  'voice-input',
+];
+
+export const RUBRICS = ['PassFail', 'NumericScale', 'DescriptiveScale', 'Checklist', 'Matrix', 'PercentageScale', 'LikertScale', 'AutomaticRubric'];
+
+export const CREDENTIAL_PROVIDERS = [
+  'openai',
+  'anthropic',
+  'groq',
+  'together-ai',
+  'openrouter',
+  'deepinfra',
+  'custom-llm',
+  'deepgram',
+  '11labs',
+  'cartesia',
+  'assembly-ai',
+  'gladia',
+  'google',
+  'azure-openai',
+  'azure',
+  'playht',
+  'rime-ai',
+  'lmnt',
+  'speechmatics',
+  'xai',
+  'deep-seek',
+  'mistral',
+  'perplexity-ai',
+  'cerebras',
+];

@@ -1,0 +1,169 @@
+import { z } from 'zod';
+
+/** Maps a Zod error to { 'dotted.path': 'first message' }. */
+export function fieldErrors(error: z.ZodError): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const issue of error.issues) {
+    const key = issue.path.map(String).join('.') || '_';
+    if (!out[key]) out[key] = issue.message;
+  }
+  return out;
+}
+
+export const emailSchema = z.string().trim().min(1, 'Email is required').email('Enter a valid email address');
+
+/** docs/dashboard.md: 10 to 128 characters, not the email, at least one letter and one digit or symbol. */
+export function passwordIssues(password: string, email?: string): string | null {
+  if (password.length < 10) return 'Password must be at least 10 characters';
+  if (password.length > 128) return 'Password must be at most 128 characters';
+  if (!/\p{L}/u.test(password)) return 'Password must contain at least one letter';
+  if (!/[^\p{L}\s]/u.test(password)) return 'Password must contain at least one digit or symbol';
+  if (email && password.trim().toLowerCase() === email.trim().toLowerCase()) return 'Password must not be your email';
+  return null;
+}
+
+export const loginSchema = z.object({
+  email: emailSchema,
+  password: z.string().min(1, 'Password is required'),
+});
+
+export const registerSchema = z
+  .object({
+    email: emailSchema,
+    password: z.string(),
+    name: z.string().trim().max(100, 'Name must be at most 100 characters').optional(),
+    orgName: z.string().trim().max(100, 'Organization name must be at most 100 characters').optional(),
+  })
+  .superRefine((v, ctx) => {
+    const p = passwordIssues(v.password, v.email);
+    if (p) ctx.addIssue({ code: 'custom', path: ['password'], message: p });
+  });
+
+export const resetSchema = z
+  .object({ password: z.string(), confirm: z.string() })
+  .superRefine((v, ctx) => {
+    const p = passwordIssues(v.password);
+    if (p) ctx.addIssue({ code: 'custom', path: ['password'], message: p });
+    else if (v.password !== v.confirm) ctx.addIssue({ code: 'custom', path: ['confirm'], message: 'Passwords do not match' });
+  });
+
+export function isHttpUrl(s: string): boolean {
+  if (!/^https?:\/\/\S+$/i.test(s)) return false;
+  try {
+    new URL(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const optionalUrl = z
+  .string()
+  .trim()
+  .refine((s) => s === '' || isHttpUrl(s), 'Must be a valid http(s) URL')
+  .optional();
+
+export const urlSchema = optionalUrl;
+
+const num = (label: string, min: number, max: number, int = false) =>
+  z.any().superRefine((v, ctx) => {
+    if (v === undefined || v === null || v === '') return;
+    const n = typeof v === 'number' ? v : Number(v);
+    if (typeof v !== 'number' || Number.isNaN(n)) {
+      ctx.addIssue({ code: 'custom', message: `${label} must be a number` });
+      return;
+    }
+    if (int && !Number.isInteger(n)) ctx.addIssue({ code: 'custom', message: `${label} must be a whole number` });
+    if (n < min) ctx.addIssue({ code: 'custom', message: `${label} must not be less than ${min}` });
+    if (n > max) ctx.addIssue({ code: 'custom', message: `${label} must not be greater than ${max}` });
+  }).optional();
+
+export const FIRST_MESSAGE_MODES = [
+  'assistant-speaks-first',
+  'assistant-speaks-first-with-model-generated-message',
+  'assistant-waits-for-user',
+] as const;
+
+/**
+ * The assistant editor's validation, mirroring the API's (Vapi's CreateAssistantDTO). Unknown
+ * keys pass through untouched: the server validates everything else.
+ */
+export const assistantSchema = z
+  .object({
+    name: z.string().max(40, 'Name must be at most 40 characters').optional(),
+    firstMessage: z.string().max(1000, 'First message must be at most 1000 characters').optional(),
+    firstMessageMode: z.enum(FIRST_MESSAGE_MODES, { message: 'Choose a first message mode' }).optional(),
+    endCallMessage: z.string().max(1000, 'End call message must be at most 1000 characters').optional(),
+    endCallPhrases: z.array(z.string().min(2, 'Each phrase needs at least 2 characters').max(140)).optional(),
+    silenceTimeoutSeconds: num('Silence timeout', 10, 3600),
+    maxDurationSeconds: num('Max duration', 10, 43200),
+    model: z
+      .object({
+        provider: z.string().min(1, 'Provider is required'),
+        model: z.string().optional(),
+        temperature: num('Temperature', 0, 2),
+        maxTokens: num('Max tokens', 50, 10000, true),
+        url: optionalUrl,
+        toolIds: z.array(z.string()).optional(),
+      })
+      .passthrough()
+      .optional(),
+    voice: z
+      .object({
+        provider: z.string().min(1, 'Provider is required'),
+        voiceId: z.string().optional(),
+        speed: num('Speed', 0.5, 2),
+      })
+      .passthrough()
+      .optional(),
+    transcriber: z
+      .object({
+        provider: z.string().min(1, 'Provider is required'),
+        language: z.string().optional(),
+        model: z.string().optional(),
+      })
+      .passthrough()
+      .optional(),
+    startSpeakingPlan: z
+      .object({ waitSeconds: num('Wait seconds', 0, 5) })
+      .passthrough()
+      .optional(),
+    stopSpeakingPlan: z
+      .object({
+        numWords: num('Number of words', 0, 10, true),
+        voiceSeconds: num('Voice seconds', 0, 0.5),
+        backoffSeconds: num('Backoff seconds', 0, 10),
+      })
+      .passthrough()
+      .optional(),
+    server: z
+      .object({ url: optionalUrl, timeoutSeconds: num('Timeout', 1, 300) })
+      .passthrough()
+      .optional(),
+    serverUrl: optionalUrl,
+  })
+  .passthrough();
+
+export const orgSettingsSchema = z.object({
+  name: z.string().trim().min(1, 'Name is required').max(40, 'Name must be at most 40 characters'),
+  serverUrl: optionalUrl,
+  serverSecret: z.string().max(1000).optional(),
+});
+
+export const keySchema = z.object({
+  tag: z.enum(['private', 'public']),
+  name: z.string().trim().min(1, 'Name is required').max(40, 'Name must be at most 40 characters'),
+});
+
+export const inviteSchema = z.object({
+  email: emailSchema,
+  role: z.enum(['owner', 'admin', 'member', 'viewer']),
+});
+
+export const credentialSchema = z.object({
+  provider: z.string().min(1, 'Choose a provider'),
+  apiKey: z.string().trim().min(1, 'API key is required'),
+  name: z.string().trim().max(40, 'Name must be at most 40 characters').optional(),
+});
+
+export const resourceNameSchema = z.string().max(40, 'Name must be at most 40 characters');
