@@ -206,6 +206,40 @@ test("a whole web call: mic -> server transcript -> reply played; mute; hang up"
     L.note(`whole call test took ${Date.now() - t0} ms`);
 });
 
+test("a web call at 48 kHz (the path Firefox takes): the server hears the caller and the reply is played", async (t) => {
+    const a = await L.api("POST", "/assistant", {
+        name: "webcall-48k",
+        firstMessageMode: "assistant-waits-for-user",
+        transcriber: { provider: "local" },
+        voice: { provider: "local", voiceId: "kal16" },
+        model: { provider: "local", rules: [{ match: ["appointment", "book"], reply: REPLY }], fallback: REPLY },
+    });
+    assert.equal(a.status, 201, a.text);
+    const mic = await L.micWav(SENTENCE, { leadS: 1.5, trailS: 6 });
+    t.after(mic.cleanup);
+    const b = await L.launch({ wav: mic.wav });
+    t.after(b.close);
+    await b.page.goto(srv.url);
+    const started = await b.page.evaluate((o) => window.runCall(o),
+                                          { assistantId: a.json.id, publicKey: L.PUBLIC_KEY, sampleRate: 48000 });
+    assert.ok(!started.error, `startWebCall failed: ${started.error}`);
+    const fw = srv.forwarded.at(-1);
+    assert.equal(fw.body.transport.audioFormat.sampleRate, 48000, "the call asks for the context's rate");
+    const events = () => b.page.evaluate(() => window.__events);
+    const dbg = () => b.page.evaluate(() => ({ ...window.__voxaWebCall }));
+    const userFinal = await L.waitUntil(async () => (await events()).find((e) => e.type === "transcript" &&
+        e.role === "user" && e.transcriptType === "final" && e.transcript.trim()), 20000, "a final user transcript");
+    assert.match(userFinal.transcript, /appointment|book/, "48 kHz frames were heard");
+    const d = await L.waitUntil(async () => { const x = await dbg(); return x.loudSamples > 48000 * 0.8 && x.bufferedMs === 0 ? x : null; },
+                                20000, "the reply played at 48 kHz");
+    L.note("48 kHz call:", JSON.stringify({ rate: d.sampleRate, framesSent: d.framesSent, loud: d.loudSamples, underruns: d.underruns }));
+    assert.equal(d.sampleRate, 48000);
+    const sent = await b.page.evaluate(() => window.__voxaWebCall.framesSent);
+    assert.ok(sent > 0);
+    await b.page.evaluate(() => window.__call.hangUp());
+    assert.deepEqual(b.errors, []);
+});
+
 test("no microphone permission: rejects with a readable error and creates no call", async (t) => {
     const before = await L.api("GET", "/call?limit=1000");
     assert.equal(before.status, 200, before.text);

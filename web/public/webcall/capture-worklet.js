@@ -1,19 +1,19 @@
 // Voxa web call: microphone capture (AudioWorklet, runs on the audio thread).
 //
-// Collects the mono input into 20 ms frames (320 samples at the context's 16 kHz), converts
+// Collects the mono input into 20 ms frames (processorOptions.frameSamples: 320 at 16 kHz), converts
 // them from Float32 to signed 16-bit little-endian PCM and posts each frame to the main
 // thread as a transferred ArrayBuffer, with the frame's RMS (0..1):
 //   port.postMessage({ pcm: ArrayBuffer(640), rms: number }, [pcm])
-// Nothing is resampled: the page creates the AudioContext at 16 kHz.
+// Nothing is resampled: the call carries audio at the context's rate.
 // Loaded by web/src/lib/webcall/index.ts with audioWorklet.addModule('/webcall/capture-worklet.js').
 'use strict';
 
-const FRAME = 320; // 20 ms at 16 kHz
-
 class VoxaCapture extends AudioWorkletProcessor {
-  constructor() {
+  constructor(options) {
     super();
-    this.frame = new Int16Array(FRAME);
+    const o = (options && options.processorOptions) || {};
+    this.frameSamples = o.frameSamples > 0 ? o.frameSamples : Math.round(sampleRate / 50); // 20 ms
+    this.frame = new Int16Array(this.frameSamples);
     this.fill = 0;
     this.sumSquares = 0;
     this.stopped = false;
@@ -34,11 +34,11 @@ class VoxaCapture extends AudioWorkletProcessor {
       else if (v < -1) v = -1;
       this.sumSquares += v * v;
       this.frame[this.fill++] = v < 0 ? Math.round(v * 32768) : Math.round(v * 32767);
-      if (this.fill === FRAME) {
+      if (this.fill === this.frameSamples) {
         const pcm = this.frame.buffer;
-        const rms = Math.sqrt(this.sumSquares / FRAME);
+        const rms = Math.sqrt(this.sumSquares / this.frameSamples);
         this.port.postMessage({ pcm, rms }, [pcm]);
-        this.frame = new Int16Array(FRAME);
+        this.frame = new Int16Array(this.frameSamples);
         this.fill = 0;
         this.sumSquares = 0;
       }

@@ -11,7 +11,7 @@
 //                     {type:'config', prebufferMs, maxBufferMs}
 // Messages out: {type:'stats', ...} about every 48 ms (6 render quanta): the output RMS of
 // that period plus running counters, see postStats().
-// Nothing is resampled: the page creates the AudioContext at 16 kHz.
+// Nothing is resampled: the server sends audio at the context's rate.
 'use strict';
 
 const QUIET = 0.001; // a |sample| above -60 dBFS counts as "loud" (real energy)

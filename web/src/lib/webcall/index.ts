@@ -4,12 +4,14 @@
 //   call.setMuted(true); await call.hangUp();
 //
 // Steps: getUserMedia (a denied or absent microphone rejects before any call exists), then
-// POST <baseUrl>/call/web with the vapi.websocket transport at 16 kHz s16le, then the
-// returned transport.websocketCallUrl. Audio runs in an AudioContext at 16 kHz with two
-// AudioWorklets served from /webcall/ (web/public/webcall/): capture-worklet.js posts 20 ms
-// frames of s16le that are sent as binary messages; playback-worklet.js is a jitter buffer
-// (starts at 100 ms buffered, silence + re-buffer on underrun, capped at 2 s, flushed at once
-// on barge-in). No resampling, no dependencies.
+// POST <baseUrl>/call/web with the vapi.websocket transport (s16le at the AudioContext's
+// rate), then the returned transport.websocketCallUrl. Audio runs in an AudioContext at
+// 16 kHz (`sampleRate`) with two AudioWorklets served from /webcall/ (web/public/webcall/):
+// capture-worklet.js posts 20 ms frames of s16le that are sent as binary messages;
+// playback-worklet.js is a jitter buffer (starts at 100 ms buffered, silence + re-buffer on
+// underrun, capped at 2 s, flushed at once on barge-in). No resampling in the page, no
+// dependencies: a browser that cannot feed a microphone into a 16 kHz context (Firefox) gets
+// a context at its own rate, and the call asks the server for audio at that rate instead.
 //
 // Muting keeps sending frames, but silent ones (zeros): the server's turn-taking sees the
 // caller go quiet, and the call's clock and recording stay continuous.
@@ -31,6 +33,7 @@ export interface WebCallOptions {
   assistantOverrides?: object;
   publicKey?: string; // Authorization: Bearer <publicKey>; else same-origin cookie credentials
   baseUrl?: string; // default window.location.origin
+  sampleRate?: number; // preferred audio rate, one of SERVER_RATES (default 16000)
   onEvent: (e: WebCallEvent) => void;
 }
 
@@ -71,7 +74,9 @@ interface WebCallDebug {
 }
 
 const SAMPLE_RATE = 16000;
-const FRAME_SAMPLES = 320; // 20 ms
+// The rates the WebSocket transport takes (docs/websocket.md); 20 ms is a whole number of
+// samples at each.
+const SERVER_RATES = [8000, 16000, 22050, 24000, 44100, 48000];
 const MAX_WS_BUFFERED = 64 * 1024; // bytes queued on the socket before capture frames are dropped
 const LEVEL_INTERVAL_MS = 50;
 
@@ -197,13 +202,15 @@ export async function startWebCall(opts: WebCallOptions): Promise<WebCall> {
 
   // The AudioContext is created before the first await, while the click that started the
   // call still counts as a user gesture (autoplay policies), and resumed right away.
+  const preferred = opts.sampleRate ?? SAMPLE_RATE;
+  if (!SERVER_RATES.includes(preferred))
+    return fail(new Error(`sampleRate must be one of ${SERVER_RATES.join(', ')}`));
   try {
-    ctx = new AudioContext({ sampleRate: SAMPLE_RATE, latencyHint: 'interactive' });
-  } catch (err) {
-    return fail(new Error(`This browser cannot run audio at 16 kHz: ${err instanceof Error ? err.message : String(err)}`));
+    ctx = new AudioContext({ sampleRate: preferred, latencyHint: 'interactive' });
+  } catch {
+    ctx = null;  // no such rate here: the device's own rate, below
   }
-  const resumed = ctx.resume().catch(() => undefined);
-  dbg.sampleRate = ctx.sampleRate;
+  let resumed = ctx ? ctx.resume().catch(() => undefined) : Promise.resolve(undefined);
 
   // 1. The microphone. Nothing is created on the server before it is granted.
   if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia)
@@ -217,11 +224,30 @@ export async function startWebCall(opts: WebCallOptions): Promise<WebCall> {
   }
 
   // 2. The audio graph (before the call, so a browser that cannot run it creates no call).
+  // Firefox refuses to connect a microphone to a context at another rate than the device's:
+  // then a context at the device's rate is used, and the call carries that rate.
+  let source: MediaStreamAudioSourceNode;
   try {
+    try {
+      if (!ctx) throw new DOMException('no context at the preferred rate', 'NotSupportedError');
+      source = ctx.createMediaStreamSource(stream);
+    } catch (err) {
+      if (!(err instanceof DOMException) || err.name !== 'NotSupportedError') throw err;
+      if (ctx) await ctx.close().catch(() => undefined);
+      ctx = new AudioContext({ latencyHint: 'interactive' });
+      resumed = ctx.resume().catch(() => undefined);
+      source = ctx.createMediaStreamSource(stream);
+    }
+    if (!SERVER_RATES.includes(ctx.sampleRate))
+      throw new Error(`the audio device runs at ${ctx.sampleRate} Hz, which calls do not support`);
+    dbg.sampleRate = ctx.sampleRate;
     await resumed;
     await ctx.audioWorklet.addModule(new URL('/webcall/capture-worklet.js', baseUrl + '/').toString());
     await ctx.audioWorklet.addModule(new URL('/webcall/playback-worklet.js', baseUrl + '/').toString());
-    capture = new AudioWorkletNode(ctx, 'voxa-capture', { numberOfInputs: 1, numberOfOutputs: 1, outputChannelCount: [1] });
+    capture = new AudioWorkletNode(ctx, 'voxa-capture', {
+      numberOfInputs: 1, numberOfOutputs: 1, outputChannelCount: [1],
+      processorOptions: { frameSamples: ctx.sampleRate / 50 },
+    });
     playback = new AudioWorkletNode(ctx, 'voxa-playback', { numberOfInputs: 0, numberOfOutputs: 1, outputChannelCount: [1] });
     playback.connect(ctx.destination);
     // The capture node outputs silence; a muted path to the destination keeps it pulled.
@@ -237,7 +263,7 @@ export async function startWebCall(opts: WebCallOptions): Promise<WebCall> {
   const body: Record<string, unknown> = {
     transport: {
       provider: 'vapi.websocket',
-      audioFormat: { format: 'pcm_s16le', container: 'raw', sampleRate: SAMPLE_RATE },
+      audioFormat: { format: 'pcm_s16le', container: 'raw', sampleRate: ctx.sampleRate },
     },
   };
   if (opts.assistantId) body.assistantId = opts.assistantId;
@@ -346,7 +372,7 @@ export async function startWebCall(opts: WebCallOptions): Promise<WebCall> {
     void teardown();
   };
 
-  const zeros = new ArrayBuffer(FRAME_SAMPLES * 2);
+  const zeros = new ArrayBuffer((ctx.sampleRate / 50) * 2);  // one silent 20 ms frame
   capture.port.onmessage = (ev: MessageEvent) => {
     const d = ev.data as { pcm: ArrayBuffer; rms: number };
     if (!d || !d.pcm) return;
@@ -381,7 +407,7 @@ export async function startWebCall(opts: WebCallOptions): Promise<WebCall> {
   });
 
   // Start capturing only now that frames can be sent.
-  ctx.createMediaStreamSource(stream).connect(capture);
+  source.connect(capture);
   levelTimer = setInterval(() => {
     dbg.inputLevel = inputLevel;
     dbg.outputLevel = outputLevel;
