@@ -41,40 +41,19 @@ chmod 0711 "$tmp"
 data_dir="$tmp/data"
 mkdir -p "$data_dir"
 server_log="$tmp/voxa.log"
-server_pid=""
 pg_dir=""
 status=1
 
+source "$here/lib.sh"
 cleanup() {
-  if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" 2>/dev/null
-    for _ in $(seq 1 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$server_pid" 2>/dev/null; then
-      log "server did not stop on SIGTERM; sending SIGKILL"
-      kill -KILL "$server_pid" 2>/dev/null
-    fi
-    wait "$server_pid" 2>/dev/null
-  fi
+  voxa_stop
   if [[ -n "$pg_dir" ]]; then
     bash "$root/scripts/pg-test-server.sh" stop "$pg_dir" >/dev/null 2>&1 || log "pg-test-server stop failed"
   fi
-  if [[ "$status" -ne 0 && -s "$server_log" ]]; then
-    log "---- voxa server log (last 200 lines) ----"
-    tail -n 200 "$server_log" >&2
-    log "---- end of server log ----"
-  fi
-  if [[ "${VOXA_KEEP_TMP:-0}" == "1" ]]; then
-    log "kept $tmp"
-  else
-    rm -rf "$tmp"
-  fi
+  voxa_report
 }
-trap cleanup EXIT
+trap 'cleanup; exit "$status"' EXIT
 trap 'exit 130' INT TERM
-
-free_port() {
-  node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close();});'
-}
 
 unset DATABASE_URL
 if [[ "$backend" == "postgres" ]]; then
@@ -103,53 +82,22 @@ gzip -k "$web_dir/_next/static/app.js"
 echo 'secret' >"$web_dir/.hidden"
 export VOXA_TEST_WEB_DIR="$web_dir" VOXA_SERVER_LOG="$server_log"
 
-port="$(free_port)"
-base="http://127.0.0.1:$port"
-log "starting $bin serve on $base (data dir $data_dir)"
-"$bin" serve --listen "127.0.0.1:$port" --data-dir "$data_dir" --web-dir "$web_dir" >"$server_log" 2>&1 &
-server_pid=$!
+voxa_start --data-dir "$data_dir" --web-dir "$web_dir"
 
-up=0
-for _ in $(seq 1 200); do   # 200 x 0.1 s = 20 s
-  if ! kill -0 "$server_pid" 2>/dev/null; then
-    log "server exited during startup"
-    break
-  fi
-  if curl -fsS -o /dev/null --max-time 1 "$base/health" 2>/dev/null; then up=1; break; fi
-  sleep 0.1
-done
-if [[ "$up" != 1 ]]; then
-  log "server did not become healthy within 20 s"
-  exit 1
-fi
-
-create_org() {
-  local out
-  out="$("$bin" admin create-org --data-dir "$data_dir" --name "$1")" || { log "create-org $1 failed"; return 1; }
-  out="$(printf '%s\n' "$out" | grep -m1 '^{')"
-  [[ -n "$out" ]] || { log "create-org $1 printed no JSON"; return 1; }
-  printf '%s' "$out"
-}
-field() { node -e 'const o=JSON.parse(process.argv[1]);const v=o[process.argv[2]];if(!v){process.exit(1)}console.log(v)' "$1" "$2"; }
-
-org_a="$(create_org "sdk-org-a")" || exit 1
-org_b="$(create_org "sdk-org-b")" || exit 1
+org_a="$(voxa_create_org "$data_dir" "sdk-org-a")" || exit 1
+org_b="$(voxa_create_org "$data_dir" "sdk-org-b")" || exit 1
 export VOXA_BASE_URL="$base"
-export VOXA_KEY_A="$(field "$org_a" privateKey)" || exit 1
-export VOXA_PUBLIC_KEY_A="$(field "$org_a" publicKey)" || exit 1
-export VOXA_ORG_A="$(field "$org_a" orgId)" || exit 1
-export VOXA_KEY_B="$(field "$org_b" privateKey)" || exit 1
-export VOXA_ORG_B="$(field "$org_b" orgId)" || exit 1
+export VOXA_KEY_A="$(json_field "$org_a" privateKey)" || exit 1
+export VOXA_PUBLIC_KEY_A="$(json_field "$org_a" publicKey)" || exit 1
+export VOXA_ORG_A="$(json_field "$org_a" orgId)" || exit 1
+export VOXA_KEY_B="$(json_field "$org_b" privateKey)" || exit 1
+export VOXA_ORG_B="$(json_field "$org_b" orgId)" || exit 1
 
 log "running the suite"
 cd "$root"
 # shellcheck disable=SC2086
 node --test --test-reporter=spec --test-concurrency=1 ${VOXA_SDK_TEST_ARGS:-} tests/integration/sdk/*.test.mjs
 status=$?
-
-if ! kill -0 "$server_pid" 2>/dev/null; then
-  log "the server died during the tests"
-  status=1
-fi
+voxa_check_alive
 log "suite exit status $status"
 exit "$status"

@@ -58,65 +58,19 @@ tmp="$(mktemp -d "${TMPDIR:-/tmp}/voxa-web.XXXXXX")"
 data_dir="$tmp/data"
 mkdir -p "$data_dir" "$artifacts"
 server_log="$tmp/voxa.log"
-server_pid=""
 status=1
 
-cleanup() {
-  if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" 2>/dev/null
-    for _ in $(seq 1 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$server_pid" 2>/dev/null; then
-      log "server did not stop on SIGTERM; sending SIGKILL"
-      kill -KILL "$server_pid" 2>/dev/null
-    fi
-    wait "$server_pid" 2>/dev/null
-  fi
-  if [[ "$status" -ne 0 && -s "$server_log" ]]; then
-    log "---- voxa server log (last 200 lines) ----"
-    tail -n 200 "$server_log" >&2
-    log "---- end of server log ----"
-  fi
-  if [[ "${VOXA_KEEP_TMP:-0}" == "1" ]]; then
-    log "kept $tmp"
-  else
-    rm -rf "$tmp"
-  fi
-}
-trap cleanup EXIT
+source "$here/../lib.sh"
+trap 'voxa_stop; voxa_report; exit "$status"' EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-  node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close();});'
-}
+voxa_start --data-dir "$data_dir" --web-dir "$web_out"
 
-port="$(free_port)"
-base="http://127.0.0.1:$port"
-log "starting $bin serve on $base (data dir $data_dir, web dir $web_out)"
-"$bin" serve --listen "127.0.0.1:$port" --data-dir "$data_dir" --web-dir "$web_out" >"$server_log" 2>&1 &
-server_pid=$!
-
-up=0
-for _ in $(seq 1 200); do   # 200 x 0.1 s = 20 s
-  if ! kill -0 "$server_pid" 2>/dev/null; then
-    log "server exited during startup"
-    break
-  fi
-  if curl -fsS -o /dev/null --max-time 1 "$base/health" 2>/dev/null; then up=1; break; fi
-  sleep 0.1
-done
-if [[ "$up" != 1 ]]; then
-  log "server did not become healthy within 20 s"
-  exit 1
-fi
-
-org="$("$bin" admin create-org --data-dir "$data_dir" --name "web-tests")" || { log "create-org failed"; exit 1; }
-org="$(printf '%s\n' "$org" | grep -m1 '^{')"
-[[ -n "$org" ]] || { log "create-org printed no JSON"; exit 1; }
-field() { node -e 'const o=JSON.parse(process.argv[1]);const v=o[process.argv[2]];if(!v){process.exit(1)}console.log(v)' "$1" "$2"; }
+org="$(voxa_create_org "$data_dir" "web-tests")" || exit 1
 
 export VOXA_BASE_URL="$base"
-export VOXA_KEY="$(field "$org" privateKey)" || exit 1
-export VOXA_PUBLIC_KEY="$(field "$org" publicKey)" || exit 1
+export VOXA_KEY="$(json_field "$org" privateKey)" || exit 1
+export VOXA_PUBLIC_KEY="$(json_field "$org" publicKey)" || exit 1
 export VOXA_ARTIFACTS="$artifacts"
 
 log "running the suite (artifacts in $artifacts)"
@@ -132,10 +86,6 @@ started=$(date +%s)
 node --test --test-reporter=spec --test-concurrency=1 ${VOXA_WEB_TEST_ARGS:-} "${files[@]}"
 status=$?
 log "suite took $(( $(date +%s) - started )) s"
-
-if ! kill -0 "$server_pid" 2>/dev/null; then
-  log "the server died during the tests"
-  status=1
-fi
+voxa_check_alive
 log "suite exit status $status"
 exit "$status"
