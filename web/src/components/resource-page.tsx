@@ -1,7 +1,7 @@
 'use client';
 
 import * as React from 'react';
-import { Plus, Pencil, Trash2, Search } from 'lucide-react';
+import { Plus, Pencil } from 'lucide-react';
 import { PageHeader, EmptyState } from './page-header';
 import { Button } from './ui/button';
 import { Input, NativeSelect } from './ui/input';
@@ -14,7 +14,9 @@ import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, D
 import { ConfirmDialog } from './ui/confirm-dialog';
 import { Field } from './field';
 import { JsonEditor } from './json-editor';
-import { api, errorMessage } from '@/lib/api';
+import { ActionsHead, DeleteButton, ListError, SearchBox } from './list-parts';
+import { api } from '@/lib/api';
+import { useFormSubmit } from '@/lib/use-form-submit';
 import { useFetch } from '@/lib/use-fetch';
 import { useRole } from '@/lib/session-store';
 import { canEditResources } from '@/lib/roles';
@@ -59,6 +61,33 @@ function editable(r: Resource): Record<string, unknown> {
   return out;
 }
 
+/** The JSON editor of a dialog: its text and the parse error shown under it. */
+function useJsonBody() {
+  const [json, setJson] = React.useState('');
+  const [jsonError, setJsonError] = React.useState<string | undefined>();
+
+  /** Puts `value` in the editor and clears the error. */
+  const load = React.useCallback((value: unknown) => {
+    setJson(JSON.stringify(value, null, 2));
+    setJsonError(undefined);
+  }, []);
+
+  /** The editor's object, or null after showing why it is not one. */
+  const parse = (): Record<string, unknown> | null => {
+    try {
+      const body = JSON.parse(json);
+      if (!body || typeof body !== 'object' || Array.isArray(body)) throw new Error('The body must be a JSON object');
+      setJsonError(undefined);
+      return body;
+    } catch (err) {
+      setJsonError((err as Error).message);
+      return null;
+    }
+  };
+
+  return { json, setJson, jsonError, load, parse };
+}
+
 function CreateDialog({
   config,
   open,
@@ -74,10 +103,8 @@ function CreateDialog({
 }) {
   const [kind, setKind] = React.useState(config.kinds[0].value);
   const [name, setName] = React.useState('');
-  const [json, setJson] = React.useState('');
-  const [error, setError] = React.useState<string | null>(null);
-  const [jsonError, setJsonError] = React.useState<string | undefined>();
-  const [busy, setBusy] = React.useState(false);
+  const { json, setJson, jsonError, load, parse } = useJsonBody();
+  const { error, setError, busy, run } = useFormSubmit();
   const k = config.kinds.find((x) => x.value === kind) ?? config.kinds[0];
 
   const reset = React.useCallback(
@@ -86,11 +113,10 @@ function CreateDialog({
       const ex = kk.example(ctx);
       setKind(kv);
       setName(kk.namePath ? String(getPath(ex, kk.namePath) ?? '') : '');
-      setJson(JSON.stringify(ex, null, 2));
+      load(ex);
       setError(null);
-      setJsonError(undefined);
     },
-    [config.kinds, ctx],
+    [config.kinds, ctx, load, setError],
   );
 
   React.useEffect(() => {
@@ -102,32 +128,20 @@ function CreateDialog({
   const submit = async (e: React.FormEvent) => {
     e.preventDefault();
     setError(null);
-    let body: Record<string, unknown>;
-    try {
-      body = JSON.parse(json);
-      if (!body || typeof body !== 'object' || Array.isArray(body)) throw new Error('The body must be a JSON object');
-    } catch (err) {
-      setJsonError((err as Error).message);
-      return;
-    }
-    setJsonError(undefined);
+    const parsed = parse();
+    if (!parsed) return;
     if (name.length > 40 && k.namePath === 'name') {
       setError('Name must be at most 40 characters');
       return;
     }
-    if (k.namePath && name.trim()) body = setPath(body, k.namePath, name.trim());
+    const body = k.namePath && name.trim() ? setPath(parsed, k.namePath, name.trim()) : parsed;
     if (config.kindField) body[config.kindField] = kind;
-    setBusy(true);
-    try {
+    await run(async () => {
       const created = await api.post<Resource>(config.path, body);
       toast.success(`${config.singular} created`);
       onCreated(created);
       onOpenChange(false);
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -198,32 +212,22 @@ function EditDialog({
   onSaved: (r: Resource) => void;
   readOnly: boolean;
 }) {
-  const [json, setJson] = React.useState('');
-  const [error, setError] = React.useState<string | null>(null);
-  const [jsonError, setJsonError] = React.useState<string | undefined>();
-  const [busy, setBusy] = React.useState(false);
+  const { json, setJson, jsonError, load, parse } = useJsonBody();
+  const { error, setError, busy, run } = useFormSubmit();
 
   React.useEffect(() => {
     if (resource) {
-      setJson(JSON.stringify(editable(resource), null, 2));
+      load(editable(resource));
       setError(null);
-      setJsonError(undefined);
     }
-  }, [resource]);
+  }, [resource, load, setError]);
 
   const submit = async (e: React.FormEvent) => {
     e.preventDefault();
     if (!resource) return;
     setError(null);
-    let body: Record<string, unknown>;
-    try {
-      body = JSON.parse(json);
-      if (!body || typeof body !== 'object' || Array.isArray(body)) throw new Error('The body must be a JSON object');
-    } catch (err) {
-      setJsonError((err as Error).message);
-      return;
-    }
-    setJsonError(undefined);
+    const body = parse();
+    if (!body) return;
     const before = editable(resource);
     const patch: Record<string, unknown> = {};
     for (const key of new Set([...Object.keys(before), ...Object.keys(body)])) {
@@ -236,17 +240,12 @@ function EditDialog({
       return;
     }
     for (const key of config.patchAlways ?? []) if (!(key in patch) && body[key] !== undefined) patch[key] = body[key];
-    setBusy(true);
-    try {
+    await run(async () => {
       const saved = await api.patch<Resource>(`${config.path}/${resource.id}`, patch);
       toast.success('Saved');
       onSaved(saved);
       onOpenChange(false);
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -310,19 +309,9 @@ export function ResourcePage({ config }: { config: ResourceConfig }) {
       <PageHeader title={config.title} description={config.description} actions={createButton} />
       <Card>
         <div className="flex items-center gap-2 border-b p-3">
-          <div className="relative w-full max-w-sm">
-            <Search className="pointer-events-none absolute left-2.5 top-2.5 size-4 text-muted-foreground" aria-hidden />
-            <label htmlFor="search" className="sr-only">
-              Search
-            </label>
-            <Input id="search" type="search" placeholder="Search…" value={q} onChange={(e) => setQ(e.target.value)} className="pl-8" />
-          </div>
+          <SearchBox label="Search" placeholder="Search…" value={q} onChange={setQ} />
         </div>
-        {error && (
-          <div className="p-4">
-            <Alert>{error}</Alert>
-          </div>
-        )}
+        <ListError error={error} />
         {loading && !data && <TableSkeleton />}
         {data && data.length === 0 && (
           <EmptyState
@@ -346,9 +335,7 @@ export function ResourcePage({ config }: { config: ResourceConfig }) {
                 {config.kindField && <TableHead>{config.kindField === 'type' ? 'Type' : 'Provider'}</TableHead>}
                 <TableHead className="hidden md:table-cell">Details</TableHead>
                 <TableHead className="hidden sm:table-cell">Created</TableHead>
-                <TableHead className="w-24">
-                  <span className="sr-only">Actions</span>
-                </TableHead>
+                <ActionsHead className="w-24" />
               </TableRow>
             </TableHeader>
             <TableBody>
@@ -373,9 +360,7 @@ export function ResourcePage({ config }: { config: ResourceConfig }) {
                         <Pencil />
                       </Button>
                       {canEdit && (
-                        <Button variant="ghost" size="icon" className="text-destructive hover:text-destructive" onClick={() => setDeleting(r)} aria-label={`Delete ${config.nameOf(r)}`} data-testid="delete">
-                          <Trash2 />
-                        </Button>
+                        <DeleteButton label={`Delete ${config.nameOf(r)}`} testId="delete" onClick={() => setDeleting(r)} />
                       )}
                     </div>
                   </TableCell>

@@ -1,12 +1,9 @@
+/** hosted LLM providers: first in the model picker (after local) and in the credential picker */
+const HOSTED_LLM_PROVIDERS = ['openai', 'anthropic', 'groq', 'together-ai', 'openrouter', 'deepinfra', 'custom-llm'];
+
 export const MODEL_PROVIDERS = [
   'local',
-  'openai',
-  'anthropic',
-  'groq',
-  'together-ai',
-  'openrouter',
-  'deepinfra',
-  'custom-llm',
+  ...HOSTED_LLM_PROVIDERS,
   'google',
   'deep-seek',
   'xai',
@@ -65,13 +62,7 @@ export const SERVER_MESSAGES = [
 export const RUBRICS = ['PassFail', 'NumericScale', 'DescriptiveScale', 'Checklist', 'Matrix', 'PercentageScale', 'LikertScale', 'AutomaticRubric'];
 
 export const CREDENTIAL_PROVIDERS = [
-  'openai',
-  'anthropic',
-  'groq',
-  'together-ai',
-  'openrouter',
-  'deepinfra',
-  'custom-llm',
+  ...HOSTED_LLM_PROVIDERS,
   'deepgram',
   '11labs',
   'cartesia',

@@ -125,6 +125,14 @@ export interface Invitation {
   url?: string;
 }
 
+/** What GET /auth/invitation tells about an invitation link (no session needed). */
+export interface InvitationInfo {
+  orgName: string;
+  email: string;
+  role: string;
+  expiresAt?: string;
+}
+
 export interface Org {
   id: string;
   name?: string;

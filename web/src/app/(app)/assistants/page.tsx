@@ -6,11 +6,10 @@ import { useRouter } from 'next/navigation';
 import { Bot, Plus, Search } from 'lucide-react';
 import { PageHeader, EmptyState } from '@/components/page-header';
 import { Button } from '@/components/ui/button';
-import { Input } from '@/components/ui/input';
 import { Card } from '@/components/ui/card';
-import { Alert } from '@/components/ui/alert';
 import { Badge } from '@/components/ui/badge';
 import { TableSkeleton } from '@/components/ui/skeleton';
+import { ListError, SearchBox } from '@/components/list-parts';
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table';
 import { api } from '@/lib/api';
 import { useFetch } from '@/lib/use-fetch';
@@ -49,24 +48,14 @@ export default function AssistantsPage() {
       <PageHeader title="Assistants" description="Voice agents: their models, voices, prompts and behaviour." actions={newButton} />
       <Card>
         <div className="flex items-center gap-2 border-b p-3">
-          <div className="relative w-full max-w-sm">
-            <Search className="pointer-events-none absolute left-2.5 top-2.5 size-4 text-muted-foreground" aria-hidden />
-            <label htmlFor="search" className="sr-only">
-              Search assistants
-            </label>
-            <Input id="search" type="search" placeholder="Search by name…" value={q} onChange={(e) => setQ(e.target.value)} className="pl-8" />
-          </div>
+          <SearchBox label="Search assistants" placeholder="Search by name…" value={q} onChange={setQ} />
           {data && (
             <span className="ml-auto whitespace-nowrap text-sm text-muted-foreground">
               {filtered.length} of {data.length}
             </span>
           )}
         </div>
-        {error && (
-          <div className="p-4">
-            <Alert>{error}</Alert>
-          </div>
-        )}
+        <ListError error={error} />
         {loading && !data && <TableSkeleton />}
         {data && data.length === 0 && (
           <EmptyState

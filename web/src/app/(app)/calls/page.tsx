@@ -9,10 +9,10 @@ import { Button } from '@/components/ui/button';
 import { Input, NativeSelect } from '@/components/ui/input';
 import { Label } from '@/components/ui/label';
 import { Card } from '@/components/ui/card';
-import { Alert } from '@/components/ui/alert';
 import { TableSkeleton, Spinner } from '@/components/ui/skeleton';
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table';
 import { CallStatusBadge, EndedReason } from '@/components/call-status';
+import { ListError } from '@/components/list-parts';
 import { api, errorMessage } from '@/lib/api';
 import type { Assistant, Call } from '@/lib/types';
 import { callDurationSeconds, formatCost, formatDate, formatDuration } from '@/lib/utils';
@@ -147,11 +147,7 @@ export default function CallsPage() {
             </Button>
           )}
         </div>
-        {error && (
-          <div className="p-4">
-            <Alert>{error}</Alert>
-          </div>
-        )}
+        <ListError error={error} />
         {calls === null && loading && <TableSkeleton rows={8} />}
         {calls !== null && visible.length === 0 && !loading && (
           <EmptyState

@@ -1,7 +1,7 @@
 'use client';
 
 import * as React from 'react';
-import { KeyRound, Plus, Trash2 } from 'lucide-react';
+import { KeyRound, Plus } from 'lucide-react';
 import { PageHeader, EmptyState } from '@/components/page-header';
 import { Button } from '@/components/ui/button';
 import { Input, NativeSelect } from '@/components/ui/input';
@@ -15,8 +15,10 @@ import { ConfirmDialog } from '@/components/ui/confirm-dialog';
 import { Field } from '@/components/field';
 import { CopyButton } from '@/components/copy-button';
 import { RoleNotice } from '@/components/role-notice';
-import { api, errorMessage } from '@/lib/api';
-import { fieldErrors, keySchema } from '@/lib/schemas';
+import { ActionsHead, DeleteButton, ListError } from '@/components/list-parts';
+import { api } from '@/lib/api';
+import { keySchema } from '@/lib/schemas';
+import { useFormSubmit } from '@/lib/use-form-submit';
 import { useFetch } from '@/lib/use-fetch';
 import { useRole } from '@/lib/session-store';
 import { canAdmin } from '@/lib/roles';
@@ -27,40 +29,27 @@ import { formatDate } from '@/lib/utils';
 function CreateKeyDialog({ open, onOpenChange, onCreated }: { open: boolean; onOpenChange: (o: boolean) => void; onCreated: (k: ApiKey) => void }) {
   const [tag, setTag] = React.useState<'private' | 'public'>('private');
   const [name, setName] = React.useState('');
-  const [errors, setErrors] = React.useState<Record<string, string>>({});
-  const [error, setError] = React.useState<string | null>(null);
-  const [busy, setBusy] = React.useState(false);
   const [created, setCreated] = React.useState<ApiKey | null>(null);
+  const { errors, error, busy, validate, run, clear } = useFormSubmit();
 
   React.useEffect(() => {
     if (open) {
       setTag('private');
       setName('');
-      setErrors({});
-      setError(null);
+      clear();
       setCreated(null);
     }
-  }, [open]);
+  }, [open, clear]);
 
   const submit = async (e: React.FormEvent) => {
     e.preventDefault();
-    setError(null);
-    const parsed = keySchema.safeParse({ tag, name });
-    if (!parsed.success) {
-      setErrors(fieldErrors(parsed.error));
-      return;
-    }
-    setErrors({});
-    setBusy(true);
-    try {
-      const k = await api.post<ApiKey>('/token', parsed.data);
+    const data = validate(keySchema, { tag, name });
+    if (!data) return;
+    await run(async () => {
+      const k = await api.post<ApiKey>('/token', data);
       setCreated(k);
       onCreated(k);
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -142,11 +131,7 @@ export default function KeysPage() {
       {!allowed && <RoleNotice role={role} what="view or manage API keys" />}
       {allowed && (
         <Card>
-          {error && (
-            <div className="p-4">
-              <Alert>{error}</Alert>
-            </div>
-          )}
+          <ListError error={error} />
           {loading && !data && <TableSkeleton rows={3} />}
           {data && data.length === 0 && <EmptyState icon={<KeyRound />} title="No API keys" description="Create a key with the button above to use the API or the SDKs." />}
           {data && data.length > 0 && (
@@ -157,9 +142,7 @@ export default function KeysPage() {
                   <TableHead>Type</TableHead>
                   <TableHead>Key</TableHead>
                   <TableHead className="hidden sm:table-cell">Created</TableHead>
-                  <TableHead className="w-16">
-                    <span className="sr-only">Actions</span>
-                  </TableHead>
+                  <ActionsHead />
                 </TableRow>
               </TableHeader>
               <TableBody>
@@ -172,16 +155,7 @@ export default function KeysPage() {
                     <TableCell className="font-mono text-xs text-muted-foreground">{k.prefix ? `${k.prefix}…` : '—'}</TableCell>
                     <TableCell className="hidden text-muted-foreground sm:table-cell">{formatDate(k.createdAt)}</TableCell>
                     <TableCell>
-                      <Button
-                        variant="ghost"
-                        size="icon"
-                        className="text-destructive hover:text-destructive"
-                        onClick={() => setRevoking(k)}
-                        aria-label={`Revoke ${k.name || k.prefix}`}
-                        data-testid="revoke-key"
-                      >
-                        <Trash2 />
-                      </Button>
+                      <DeleteButton label={`Revoke ${k.name || k.prefix}`} testId="revoke-key" onClick={() => setRevoking(k)} />
                     </TableCell>
                   </TableRow>
                 ))}

@@ -1,7 +1,7 @@
 'use client';
 
 import * as React from 'react';
-import { UserPlus, Trash2, Mail, Users } from 'lucide-react';
+import { UserPlus, Mail, Users } from 'lucide-react';
 import { PageHeader, EmptyState } from '@/components/page-header';
 import { Button } from '@/components/ui/button';
 import { Input, NativeSelect } from '@/components/ui/input';
@@ -13,8 +13,10 @@ import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@
 import { ConfirmDialog } from '@/components/ui/confirm-dialog';
 import { Field } from '@/components/field';
 import { CopyButton } from '@/components/copy-button';
+import { ActionsHead, DeleteButton, ListError } from '@/components/list-parts';
 import { api, errorMessage } from '@/lib/api';
-import { fieldErrors, inviteSchema } from '@/lib/schemas';
+import { inviteSchema } from '@/lib/schemas';
+import { useFormSubmit } from '@/lib/use-form-submit';
 import { useFetch } from '@/lib/use-fetch';
 import { useSession } from '@/lib/session-store';
 import { canAdmin, ROLES } from '@/lib/roles';
@@ -25,31 +27,19 @@ import { formatDate } from '@/lib/utils';
 function InviteForm({ onInvited, myRole }: { onInvited: (i: Invitation) => void; myRole?: Role }) {
   const [email, setEmail] = React.useState('');
   const [role, setRole] = React.useState<Role>('member');
-  const [errors, setErrors] = React.useState<Record<string, string>>({});
-  const [error, setError] = React.useState<string | null>(null);
-  const [busy, setBusy] = React.useState(false);
   const [created, setCreated] = React.useState<Invitation | null>(null);
+  const { errors, error, busy, validate, run } = useFormSubmit();
 
   const submit = async (e: React.FormEvent) => {
     e.preventDefault();
-    setError(null);
-    const parsed = inviteSchema.safeParse({ email, role });
-    if (!parsed.success) {
-      setErrors(fieldErrors(parsed.error));
-      return;
-    }
-    setErrors({});
-    setBusy(true);
-    try {
-      const inv = await api.post<Invitation>('/org/invitation', parsed.data);
+    const data = validate(inviteSchema, { email, role });
+    if (!data) return;
+    await run(async () => {
+      const inv = await api.post<Invitation>('/org/invitation', data);
       setCreated(inv);
       onInvited(inv);
       setEmail('');
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const url = created ? created.url || `${window.location.origin}/invite/?token=${encodeURIComponent(created.token ?? '')}` : '';
@@ -130,11 +120,7 @@ export default function MembersPage() {
             <CardTitle>Members</CardTitle>
             <CardDescription>viewer: read only · member: build assistants and make calls · admin: keys, members, settings · owner: everything</CardDescription>
           </CardHeader>
-          {members.error && (
-            <div className="px-5 pb-4">
-              <Alert>{members.error}</Alert>
-            </div>
-          )}
+          <ListError error={members.error} className="px-5 pb-4" />
           {members.loading && !members.data && <TableSkeleton rows={3} />}
           {members.data && members.data.length === 0 && <EmptyState icon={<Users />} title="No members" />}
           {members.data && members.data.length > 0 && (
@@ -144,9 +130,7 @@ export default function MembersPage() {
                   <TableHead>Name</TableHead>
                   <TableHead>Role</TableHead>
                   <TableHead className="hidden sm:table-cell">Joined</TableHead>
-                  <TableHead className="w-16">
-                    <span className="sr-only">Actions</span>
-                  </TableHead>
+                  <ActionsHead />
                 </TableRow>
               </TableHeader>
               <TableBody>
@@ -187,16 +171,7 @@ export default function MembersPage() {
                       <TableCell className="hidden text-muted-foreground sm:table-cell">{formatDate(m.createdAt)}</TableCell>
                       <TableCell>
                         {(canChange || me) && (
-                          <Button
-                            variant="ghost"
-                            size="icon"
-                            className="text-destructive hover:text-destructive"
-                            onClick={() => setRemoving(m)}
-                            aria-label={me ? 'Leave the organization' : `Remove ${m.email}`}
-                            data-testid="remove-member"
-                          >
-                            <Trash2 />
-                          </Button>
+                          <DeleteButton label={me ? 'Leave the organization' : `Remove ${m.email}`} testId="remove-member" onClick={() => setRemoving(m)} />
                         )}
                       </TableCell>
                     </TableRow>
@@ -212,11 +187,7 @@ export default function MembersPage() {
             <CardHeader>
               <CardTitle>Pending invitations</CardTitle>
             </CardHeader>
-            {invites.error && (
-              <div className="px-5 pb-4">
-                <Alert>{invites.error}</Alert>
-              </div>
-            )}
+            <ListError error={invites.error} className="px-5 pb-4" />
             {invites.loading && !invites.data && <TableSkeleton rows={2} />}
             {invites.data && invites.data.length === 0 && (
               <CardContent>
@@ -230,9 +201,7 @@ export default function MembersPage() {
                     <TableHead>Email</TableHead>
                     <TableHead>Role</TableHead>
                     <TableHead className="hidden sm:table-cell">Expires</TableHead>
-                    <TableHead className="w-16">
-                      <span className="sr-only">Actions</span>
-                    </TableHead>
+                    <ActionsHead />
                   </TableRow>
                 </TableHeader>
                 <TableBody>
@@ -249,16 +218,7 @@ export default function MembersPage() {
                       </TableCell>
                       <TableCell className="hidden text-muted-foreground sm:table-cell">{formatDate(i.expiresAt)}</TableCell>
                       <TableCell>
-                        <Button
-                          variant="ghost"
-                          size="icon"
-                          className="text-destructive hover:text-destructive"
-                          onClick={() => setRevoking(i)}
-                          aria-label={`Revoke the invitation for ${i.email}`}
-                          data-testid="revoke-invitation"
-                        >
-                          <Trash2 />
-                        </Button>
+                        <DeleteButton label={`Revoke the invitation for ${i.email}`} testId="revoke-invitation" onClick={() => setRevoking(i)} />
                       </TableCell>
                     </TableRow>
                   ))}

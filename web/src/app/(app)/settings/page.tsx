@@ -1,7 +1,7 @@
 'use client';
 
 import * as React from 'react';
-import { Plus, Trash2, KeySquare } from 'lucide-react';
+import { Plus, KeySquare } from 'lucide-react';
 import { PageHeader } from '@/components/page-header';
 import { Button } from '@/components/ui/button';
 import { Input, NativeSelect } from '@/components/ui/input';
@@ -15,8 +15,10 @@ import { ConfirmDialog } from '@/components/ui/confirm-dialog';
 import { Field } from '@/components/field';
 import { EmptyState } from '@/components/page-header';
 import { RoleNotice } from '@/components/role-notice';
-import { api, errorMessage } from '@/lib/api';
-import { credentialSchema, fieldErrors, orgSettingsSchema } from '@/lib/schemas';
+import { ActionsHead, DeleteButton, ListError } from '@/components/list-parts';
+import { api } from '@/lib/api';
+import { credentialSchema, orgSettingsSchema } from '@/lib/schemas';
+import { useFormSubmit } from '@/lib/use-form-submit';
 import { useFetch } from '@/lib/use-fetch';
 import { useSession } from '@/lib/session-store';
 import { canAdmin } from '@/lib/roles';
@@ -30,9 +32,7 @@ function OrgSettings({ orgId, admin }: { orgId: string; admin: boolean }) {
   const [name, setName] = React.useState('');
   const [serverUrl, setServerUrl] = React.useState('');
   const [serverSecret, setServerSecret] = React.useState('');
-  const [errors, setErrors] = React.useState<Record<string, string>>({});
-  const [saveError, setSaveError] = React.useState<string | null>(null);
-  const [busy, setBusy] = React.useState(false);
+  const { errors, error: saveError, busy, validate, run } = useFormSubmit();
 
   React.useEffect(() => {
     if (!org) return;
@@ -44,13 +44,7 @@ function OrgSettings({ orgId, admin }: { orgId: string; admin: boolean }) {
   const save = async (e: React.FormEvent) => {
     e.preventDefault();
     if (!org) return;
-    setSaveError(null);
-    const parsed = orgSettingsSchema.safeParse({ name, serverUrl, serverSecret });
-    if (!parsed.success) {
-      setErrors(fieldErrors(parsed.error));
-      return;
-    }
-    setErrors({});
+    if (!validate(orgSettingsSchema, { name, serverUrl, serverSecret })) return;
     const url = serverUrl.trim();
     const body: Record<string, unknown> = { name: name.trim() };
     if (url) {
@@ -59,17 +53,12 @@ function OrgSettings({ orgId, admin }: { orgId: string; admin: boolean }) {
       body.server = { ...rest, url, ...(serverSecret ? { secret: serverSecret } : {}) };
     } else if (org.server) body.server = null;
     if (org.serverUrl !== undefined && !url) body.serverUrl = null;
-    setBusy(true);
-    try {
+    await run(async () => {
       const saved = await api.patch<Org>(`/org/${org.id}`, body);
       setData(saved);
       if (saved.name && saved.name !== useSession.getState().session?.org.name) void useSession.getState().load(true);
       toast.success('Saved', 'Organization settings updated.');
-    } catch (err) {
-      setSaveError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -121,40 +110,27 @@ function CredentialDialog({ open, onOpenChange, onCreated }: { open: boolean; on
   const [provider, setProvider] = React.useState('openai');
   const [apiKey, setApiKey] = React.useState('');
   const [name, setName] = React.useState('');
-  const [errors, setErrors] = React.useState<Record<string, string>>({});
-  const [error, setError] = React.useState<string | null>(null);
-  const [busy, setBusy] = React.useState(false);
+  const { errors, error, busy, validate, run, clear } = useFormSubmit();
 
   React.useEffect(() => {
     if (open) {
       setProvider('openai');
       setApiKey('');
       setName('');
-      setErrors({});
-      setError(null);
+      clear();
     }
-  }, [open]);
+  }, [open, clear]);
 
   const submit = async (e: React.FormEvent) => {
     e.preventDefault();
-    setError(null);
-    const parsed = credentialSchema.safeParse({ provider, apiKey, name: name || undefined });
-    if (!parsed.success) {
-      setErrors(fieldErrors(parsed.error));
-      return;
-    }
-    setErrors({});
-    setBusy(true);
-    try {
-      const c = await api.post<Credential>('/credential', parsed.data);
+    const data = validate(credentialSchema, { provider, apiKey, name: name || undefined });
+    if (!data) return;
+    await run(async () => {
+      const c = await api.post<Credential>('/credential', data);
       toast.success('Credential added');
       onCreated(c);
       onOpenChange(false);
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -213,11 +189,7 @@ function Credentials() {
         </div>
         {addButton}
       </CardHeader>
-      {error && (
-        <div className="px-5 pb-4">
-          <Alert>{error}</Alert>
-        </div>
-      )}
+      <ListError error={error} className="px-5 pb-4" />
       {loading && !data && <TableSkeleton rows={2} />}
       {data && data.length === 0 && (
         <EmptyState icon={<KeySquare />} title="No credentials" description="The built-in local engines need none. Add one to use a hosted provider." />
@@ -229,9 +201,7 @@ function Credentials() {
               <TableHead>Provider</TableHead>
               <TableHead>Name</TableHead>
               <TableHead className="hidden sm:table-cell">Added</TableHead>
-              <TableHead className="w-16">
-                <span className="sr-only">Actions</span>
-              </TableHead>
+              <ActionsHead />
             </TableRow>
           </TableHeader>
           <TableBody>
@@ -243,16 +213,7 @@ function Credentials() {
                 <TableCell>{c.name || <span className="italic text-muted-foreground">Unnamed</span>}</TableCell>
                 <TableCell className="hidden text-muted-foreground sm:table-cell">{formatDate(c.createdAt)}</TableCell>
                 <TableCell>
-                  <Button
-                    variant="ghost"
-                    size="icon"
-                    className="text-destructive hover:text-destructive"
-                    onClick={() => setDeleting(c)}
-                    aria-label={`Delete ${c.name || c.provider}`}
-                    data-testid="delete-credential"
-                  >
-                    <Trash2 />
-                  </Button>
+                  <DeleteButton label={`Delete ${c.name || c.provider}`} testId="delete-credential" onClick={() => setDeleting(c)} />
                 </TableCell>
               </TableRow>
             ))}

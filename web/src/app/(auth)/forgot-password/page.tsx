@@ -7,34 +7,23 @@ import { Field } from '@/components/field';
 import { Input } from '@/components/ui/input';
 import { Button } from '@/components/ui/button';
 import { Alert } from '@/components/ui/alert';
-import { api, errorMessage } from '@/lib/api';
+import { api } from '@/lib/api';
+import { useFormSubmit } from '@/lib/use-form-submit';
 import { emailSchema } from '@/lib/schemas';
 
 export default function ForgotPasswordPage() {
   const [email, setEmail] = React.useState('');
-  const [fieldError, setFieldError] = React.useState<string | undefined>();
-  const [error, setError] = React.useState<string | null>(null);
   const [sent, setSent] = React.useState(false);
-  const [busy, setBusy] = React.useState(false);
+  const { errors, error, busy, validate, run } = useFormSubmit();
 
   const submit = async (e: React.FormEvent) => {
     e.preventDefault();
-    setError(null);
-    const parsed = emailSchema.safeParse(email);
-    if (!parsed.success) {
-      setFieldError(parsed.error.issues[0]?.message);
-      return;
-    }
-    setFieldError(undefined);
-    setBusy(true);
-    try {
-      await api.post('/auth/password-reset', { email: parsed.data });
+    const data = validate(emailSchema, email);
+    if (!data) return;
+    await run(async () => {
+      await api.post('/auth/password-reset', { email: data });
       setSent(true);
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -54,7 +43,7 @@ export default function ForgotPasswordPage() {
       ) : (
         <form onSubmit={submit} className="flex flex-col gap-4" noValidate>
           {error && <Alert>{error}</Alert>}
-          <Field id="email" label="Email" error={fieldError}>
+          <Field id="email" label="Email" error={errors._}>
             <Input type="email" autoComplete="email" value={email} onChange={(e) => setEmail(e.target.value)} autoFocus />
           </Field>
           <Button type="submit" data-testid="reset-request-submit" disabled={busy}>

@@ -9,15 +9,9 @@ import { Alert } from '@/components/ui/alert';
 import { Skeleton } from '@/components/ui/skeleton';
 import { api, errorMessage } from '@/lib/api';
 import { useSession } from '@/lib/session-store';
-import type { Session } from '@/lib/types';
+import { useFormSubmit } from '@/lib/use-form-submit';
+import type { InvitationInfo, Session } from '@/lib/types';
 import { formatDate } from '@/lib/utils';
-
-interface InvitationInfo {
-  orgName: string;
-  email: string;
-  role: string;
-  expiresAt?: string;
-}
 
 function InviteInner() {
   const token = useSearchParams().get('token');
@@ -25,9 +19,8 @@ function InviteInner() {
   const { load, set: setSession } = useSession();
   const session = useSession((s) => s.session);
   const [invite, setInvite] = React.useState<InvitationInfo | null>(null);
-  const [error, setError] = React.useState<string | null>(token ? null : 'This invitation link is missing its token.');
   const [checked, setChecked] = React.useState(false);
-  const [busy, setBusy] = React.useState(false);
+  const { error, setError, busy, run } = useFormSubmit(token ? null : 'This invitation link is missing its token.');
 
   React.useEffect(() => {
     if (!token) return;
@@ -36,20 +29,14 @@ function InviteInner() {
       .then(setInvite)
       .catch((e) => setError(errorMessage(e)));
     load().finally(() => setChecked(true));
-  }, [token, load]);
+  }, [token, load, setError]);
 
-  const accept = async () => {
-    setBusy(true);
-    setError(null);
-    try {
+  const accept = () =>
+    run(async () => {
       const s = await api.post<Session>('/auth/invitation/accept', { token });
       setSession(s);
       router.replace('/assistants/');
-    } catch (e) {
-      setError(errorMessage(e));
-      setBusy(false);
-    }
-  };
+    }, true);
 
   const here = `/invite/?token=${encodeURIComponent(token ?? '')}`;
 

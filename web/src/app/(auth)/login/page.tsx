@@ -8,8 +8,9 @@ import { Field } from '@/components/field';
 import { Input } from '@/components/ui/input';
 import { Button } from '@/components/ui/button';
 import { Alert } from '@/components/ui/alert';
-import { api, errorMessage } from '@/lib/api';
-import { fieldErrors, loginSchema } from '@/lib/schemas';
+import { api } from '@/lib/api';
+import { loginSchema } from '@/lib/schemas';
+import { useFormSubmit } from '@/lib/use-form-submit';
 import { useSession } from '@/lib/session-store';
 import type { Session } from '@/lib/types';
 
@@ -24,28 +25,17 @@ function LoginForm() {
   const setSession = useSession((s) => s.set);
   const [email, setEmail] = React.useState('');
   const [password, setPassword] = React.useState('');
-  const [errors, setErrors] = React.useState<Record<string, string>>({});
-  const [error, setError] = React.useState<string | null>(null);
-  const [busy, setBusy] = React.useState(false);
+  const { errors, error, busy, validate, run } = useFormSubmit();
 
   const submit = async (e: React.FormEvent) => {
     e.preventDefault();
-    setError(null);
-    const parsed = loginSchema.safeParse({ email, password });
-    if (!parsed.success) {
-      setErrors(fieldErrors(parsed.error));
-      return;
-    }
-    setErrors({});
-    setBusy(true);
-    try {
-      const s = await api.post<Session>('/auth/login', parsed.data);
+    const data = validate(loginSchema, { email, password });
+    if (!data) return;
+    await run(async () => {
+      const s = await api.post<Session>('/auth/login', data);
       setSession(s);
       router.replace(safeNext(params.get('next')));
-    } catch (err) {
-      setError(errorMessage(err));
-      setBusy(false);
-    }
+    }, true);
   };
 
   return (

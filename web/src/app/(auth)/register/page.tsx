@@ -9,16 +9,10 @@ import { Input } from '@/components/ui/input';
 import { Button } from '@/components/ui/button';
 import { Alert } from '@/components/ui/alert';
 import { api, errorMessage } from '@/lib/api';
-import { fieldErrors, registerSchema } from '@/lib/schemas';
+import { registerSchema } from '@/lib/schemas';
+import { useFormSubmit } from '@/lib/use-form-submit';
 import { useSession } from '@/lib/session-store';
-import type { Session } from '@/lib/types';
-
-interface InvitationInfo {
-  orgName: string;
-  email: string;
-  role: string;
-  expiresAt?: string;
-}
+import type { InvitationInfo, Session } from '@/lib/types';
 
 function RegisterForm() {
   const router = useRouter();
@@ -27,9 +21,7 @@ function RegisterForm() {
   const setSession = useSession((s) => s.set);
   const [form, setForm] = React.useState({ email: '', password: '', name: '', orgName: '' });
   const [invite, setInvite] = React.useState<InvitationInfo | null>(null);
-  const [errors, setErrors] = React.useState<Record<string, string>>({});
-  const [error, setError] = React.useState<string | null>(null);
-  const [busy, setBusy] = React.useState(false);
+  const { errors, error, setError, busy, validate, run } = useFormSubmit();
 
   React.useEffect(() => {
     if (!inviteToken) return;
@@ -40,32 +32,22 @@ function RegisterForm() {
         setForm((f) => ({ ...f, email: inv.email || f.email }));
       })
       .catch((e) => setError(errorMessage(e)));
-  }, [inviteToken]);
+  }, [inviteToken, setError]);
 
   const set = (k: keyof typeof form) => (e: React.ChangeEvent<HTMLInputElement>) => setForm({ ...form, [k]: e.target.value });
 
   const submit = async (e: React.FormEvent) => {
     e.preventDefault();
-    setError(null);
-    const parsed = registerSchema.safeParse(form);
-    if (!parsed.success) {
-      setErrors(fieldErrors(parsed.error));
-      return;
-    }
-    setErrors({});
-    setBusy(true);
+    if (!validate(registerSchema, form)) return;
     const body: Record<string, string> = { email: form.email.trim(), password: form.password };
     if (form.name.trim()) body.name = form.name.trim();
     if (inviteToken) body.inviteToken = inviteToken;
     else if (form.orgName.trim()) body.orgName = form.orgName.trim();
-    try {
+    await run(async () => {
       const s = await api.post<Session>('/auth/register', body);
       setSession(s);
       router.replace('/assistants/');
-    } catch (err) {
-      setError(errorMessage(err));
-      setBusy(false);
-    }
+    }, true);
   };
 
   return (

@@ -8,36 +8,24 @@ import { Field } from '@/components/field';
 import { Input } from '@/components/ui/input';
 import { Button } from '@/components/ui/button';
 import { Alert } from '@/components/ui/alert';
-import { api, errorMessage } from '@/lib/api';
-import { fieldErrors, resetSchema } from '@/lib/schemas';
+import { api } from '@/lib/api';
+import { resetSchema } from '@/lib/schemas';
+import { useFormSubmit } from '@/lib/use-form-submit';
 
 function ResetForm() {
   const token = useSearchParams().get('token');
   const [password, setPassword] = React.useState('');
   const [confirm, setConfirm] = React.useState('');
-  const [errors, setErrors] = React.useState<Record<string, string>>({});
-  const [error, setError] = React.useState<string | null>(null);
   const [done, setDone] = React.useState(false);
-  const [busy, setBusy] = React.useState(false);
+  const { errors, error, busy, validate, run } = useFormSubmit();
 
   const submit = async (e: React.FormEvent) => {
     e.preventDefault();
-    setError(null);
-    const parsed = resetSchema.safeParse({ password, confirm });
-    if (!parsed.success) {
-      setErrors(fieldErrors(parsed.error));
-      return;
-    }
-    setErrors({});
-    setBusy(true);
-    try {
+    if (!validate(resetSchema, { password, confirm })) return;
+    await run(async () => {
       await api.post('/auth/password-reset/confirm', { token, password });
       setDone(true);
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   if (!token) {

@@ -1,9 +1,8 @@
 'use client';
 
 import * as React from 'react';
-import Link from 'next/link';
 import { useRouter, useSearchParams } from 'next/navigation';
-import { ArrowLeft, Phone, Save, Trash2, Copy } from 'lucide-react';
+import { Phone, Save, Trash2, Copy } from 'lucide-react';
 import { Button } from '@/components/ui/button';
 import { Badge } from '@/components/ui/badge';
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '@/components/ui/card';
@@ -20,6 +19,7 @@ import { TagInput } from '@/components/tag-input';
 import { MultiCheck } from '@/components/multi-check';
 import { JsonEditor } from '@/components/json-editor';
 import { TalkPanel } from '@/components/talk-panel';
+import { BackIconButton, LoadFailure } from '@/components/back-link';
 import { api, errorMessage } from '@/lib/api';
 import { assistantSchema, fieldErrors, FIRST_MESSAGE_MODES } from '@/lib/schemas';
 import { useRole } from '@/lib/session-store';
@@ -168,16 +168,7 @@ function EditorInner() {
   React.useEffect(() => () => setDirty(false), [setDirty]);
 
   if (loadError) {
-    return (
-      <div className="flex flex-col items-start gap-4">
-        <Alert title="Cannot open this assistant">{loadError}</Alert>
-        <Button asChild variant="outline">
-          <Link href="/assistants/">
-            <ArrowLeft aria-hidden /> Back to assistants
-          </Link>
-        </Button>
-      </div>
-    );
+    return <LoadFailure title="Cannot open this assistant" error={loadError} href="/assistants/" back="Back to assistants" />;
   }
   if (!draft || !original) {
     return (
@@ -293,11 +284,7 @@ function EditorInner() {
   return (
     <div className="pb-24">
       <div className="sticky top-14 z-20 -mx-4 mb-6 flex flex-wrap items-center gap-2 border-b bg-background/90 px-4 py-3 backdrop-blur sm:-mx-6 sm:px-6 lg:-mx-8 lg:px-8">
-        <Button asChild variant="ghost" size="icon" aria-label="Back to assistants">
-          <Link href="/assistants/">
-            <ArrowLeft />
-          </Link>
-        </Button>
+        <BackIconButton href="/assistants/" label="Back to assistants" />
         <div className="min-w-0">
           <h1 className="truncate text-xl font-semibold">{str('name') || 'Unnamed assistant'}</h1>
           <button

@@ -3,14 +3,14 @@
 import * as React from 'react';
 import Link from 'next/link';
 import { useSearchParams } from 'next/navigation';
-import { ArrowLeft, Download, Bot, User, Wrench, Circle } from 'lucide-react';
-import { Button } from '@/components/ui/button';
+import { Download, Bot, User, Wrench, Circle } from 'lucide-react';
 import { Badge } from '@/components/ui/badge';
 import { Card, CardContent, CardHeader, CardTitle, CardDescription } from '@/components/ui/card';
 import { Alert } from '@/components/ui/alert';
 import { Skeleton } from '@/components/ui/skeleton';
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table';
 import { CallStatusBadge, EndedReason } from '@/components/call-status';
+import { BackIconButton, LoadFailure } from '@/components/back-link';
 import { api, errorMessage } from '@/lib/api';
 import { useFetch } from '@/lib/use-fetch';
 import type { Assistant, Call, CallMessage, TurnLatency } from '@/lib/types';
@@ -410,16 +410,7 @@ function CallDetail() {
   }, [call, reload]);
 
   if (error) {
-    return (
-      <div className="flex flex-col items-start gap-4">
-        <Alert title="Cannot open this call">{errorMessage(error)}</Alert>
-        <Button asChild variant="outline">
-          <Link href="/calls/">
-            <ArrowLeft aria-hidden /> Back to calls
-          </Link>
-        </Button>
-      </div>
-    );
+    return <LoadFailure title="Cannot open this call" error={errorMessage(error)} href="/calls/" back="Back to calls" />;
   }
   if (!call || (loading && !call)) {
     return (
@@ -440,11 +431,7 @@ function CallDetail() {
   return (
     <div className="space-y-6">
       <div className="flex items-center gap-2">
-        <Button asChild variant="ghost" size="icon" aria-label="Back to calls">
-          <Link href="/calls/">
-            <ArrowLeft />
-          </Link>
-        </Button>
+        <BackIconButton href="/calls/" label="Back to calls" />
         <div className="min-w-0">
           <h1 className="text-xl font-semibold">Call</h1>
           <p className="truncate font-mono text-xs text-muted-foreground">{call.id}</p>
