@@ -117,12 +117,32 @@ SessionInfo Accounts::registerUser(const Registration& r) {
         if (!store_.useToken(invite->id, u.createdAt)) throw AccountError(400, kInvalidInvite);
         orgId = invite->orgId;
         role = parseRole(invite->role).value_or(Role::Viewer);
+    } else if (auto first = unclaimedOrg()) {
+        // A fresh install: the first person owns the org whose keys `voxa serve` printed.
+        orgId = first->id;
+        if (!r.orgName.empty()) renameOrg(*first, r.orgName);
     } else {
         orgId = auth_.createOrg(r.orgName.empty() ? u.name + "'s org" : r.orgName).org.id;
     }
     store_.upsertMembership({.orgId = orgId, .userId = u.id, .role = roleName(role),
                              .createdAt = u.createdAt});
     return openSession(u, orgId, role);
+}
+
+std::optional<store::Org> Accounts::unclaimedOrg() {
+    auto orgs = store_.listOrgs();
+    if (orgs.size() != 1 || !store_.listMembers(orgs.front().id).empty()) return std::nullopt;
+    return orgs.front();
+}
+
+void Accounts::renameOrg(store::Org o, const std::string& name) {
+    auto body = json::parse(o.body).as_object();
+    o.name = name;
+    o.updatedAt = isoFromMs(now());
+    body["name"] = name;
+    body["updatedAt"] = o.updatedAt;
+    o.body = json::serialize(body);
+    store_.updateOrg(o);
 }
 
 SessionInfo Accounts::login(const std::string& rawEmail, const std::string& password,

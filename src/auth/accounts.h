@@ -127,6 +127,9 @@ private:
     int64_t now() const { return opts_.clock(); }
     SessionInfo openSession(const store::User& u, const std::string& orgId, Role role);
     SessionInfo load(const store::User& u, const store::Session& s);
+    /// The only org, when nobody is a member of it yet (the one `voxa serve` bootstraps).
+    std::optional<store::Org> unclaimedOrg();
+    void renameOrg(store::Org o, const std::string& name);
     std::optional<store::UserToken> liveToken(const std::string& kind, const std::string& secret);
     void forgetUser(const std::string& userId);
     void forgetSession(const std::string& sessionId);

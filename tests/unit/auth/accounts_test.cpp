@@ -193,6 +193,24 @@ TEST_P(AccountsTest, OwnersAreProtectedAndRoleChangesApplyAtOnce) {
     failure(404, [&] { accounts_->removeMember(ada, bob.userId); });
 }
 
+TEST_P(AccountsTest, OnAFreshInstallTheFirstUserOwnsTheBootstrappedOrg) {
+    auto loc = newLocation();
+    auto fresh = openAt(loc);
+    fresh->migrate();
+    Auth auth(*fresh);
+    auto bootstrapped = auth.createOrg("Default Org");  // what `voxa serve` makes and prints
+    Accounts accounts(*fresh, auth, {.clock = [this] { return now_; }});
+    auto first = accounts.registerUser({.email = "ada@example.com", .password = "correct horse 42",
+                                        .orgName = "Acme"});
+    EXPECT_EQ(first.session.orgId, bootstrapped.org.id);
+    EXPECT_EQ(first.role, Role::Owner);
+    EXPECT_EQ(fresh->getOrg(bootstrapped.org.id)->name, "Acme");
+    EXPECT_EQ(auth.lookup(bootstrapped.privateKey)->orgId, first.session.orgId);  // the printed key
+    auto second = accounts.registerUser({.email = "bob@example.com", .password = "correct horse 42"});
+    EXPECT_NE(second.session.orgId, bootstrapped.org.id);  // claimed: everyone else gets their own
+    EXPECT_EQ(second.orgName, "bob's org");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, AccountsTest, VOXA_STORE_BACKENDS);
 
 }  // namespace
