@@ -10,6 +10,7 @@
 #include "auth/password.h"
 #include "common/crypto.h"
 #include "common/ids.h"
+#include "common/json_fields.h"
 #include "common/time.h"
 
 namespace voxa::auth {
@@ -299,6 +300,13 @@ SessionInfo Accounts::acceptInvitation(const Principal& p, const std::string& to
 
 // Members ------------------------------------------------------------------------------------
 
+// Before an owner steps down or leaves: someone else must still own the org.
+void Accounts::requireAnotherOwner(const std::string& orgId) {
+    auto all = store_.listMembers(orgId);
+    if (std::count_if(all.begin(), all.end(), [](auto& x) { return x.role == "owner"; }) < 2)
+        throw AccountError(400, "An organization needs at least one owner");
+}
+
 std::vector<store::Membership> Accounts::members(const std::string& orgId) {
     return store_.listMembers(orgId);
 }
@@ -314,11 +322,7 @@ store::Membership Accounts::setRole(const Principal& by, const std::string& user
     bool ownerChange = m->role == "owner" || *role == Role::Owner;
     if (ownerChange && by.role != Role::Owner)
         throw AccountError(403, "Only an owner can make or change owners");
-    if (m->role == "owner" && *role != Role::Owner) {
-        auto all = store_.listMembers(by.orgId);
-        if (std::count_if(all.begin(), all.end(), [](auto& x) { return x.role == "owner"; }) < 2)
-            throw AccountError(400, "An organization needs at least one owner");
-    }
+    if (m->role == "owner" && *role != Role::Owner) requireAnotherOwner(by.orgId);
     m->role = roleName(*role);
     store_.upsertMembership(*m);
     forgetUser(userId);
@@ -330,9 +334,7 @@ store::Membership Accounts::removeMember(const Principal& by, const std::string&
     if (!m) throw AccountError(404, "Member not found");
     if (m->role == "owner") {
         if (by.role != Role::Owner) throw AccountError(403, "Only an owner can remove an owner");
-        auto all = store_.listMembers(by.orgId);
-        if (std::count_if(all.begin(), all.end(), [](auto& x) { return x.role == "owner"; }) < 2)
-            throw AccountError(400, "An organization needs at least one owner");
+        requireAnotherOwner(by.orgId);
     }
     store_.deleteMembership(by.orgId, userId);
     forgetUser(userId);
@@ -341,29 +343,30 @@ store::Membership Accounts::removeMember(const Principal& by, const std::string&
 
 // Principals from session tokens --------------------------------------------------------------
 
-std::optional<Principal> Accounts::lookupCached(std::string_view jwt) const {
-    auto claims = verifyJwt(jwt, key_, opts_.clock() / 1000);
-    if (!claims) return std::nullopt;
-    auto* sid = claims->if_contains("sid");
-    if (!sid || !sid->is_string()) return std::nullopt;
+// The cached principal of a verified token's session, if any.
+std::optional<Principal> Accounts::cached(const json::object& claims) const {
+    std::string sid = json_fields::str(claims, "sid");
     std::shared_lock lock(mu_);
-    auto it = cache_.find(std::string(sid->as_string()));
+    auto it = cache_.find(sid);
     if (it == cache_.end() || it->second.expires < std::chrono::steady_clock::now())
         return std::nullopt;
     return it->second.principal;
 }
 
+std::optional<Principal> Accounts::lookupCached(std::string_view jwt) const {
+    auto claims = verifyJwt(jwt, key_, opts_.clock() / 1000);
+    if (!claims) return std::nullopt;
+    return cached(*claims);
+}
+
 std::optional<Principal> Accounts::lookup(std::string_view jwt) {
-    if (auto p = lookupCached(jwt)) return p;
     auto claims = verifyJwt(jwt, key_, now() / 1000);
     if (!claims) return std::nullopt;
-    auto str = [&](const char* k) -> std::string {
-        auto* v = claims->if_contains(k);
-        return v && v->is_string() ? std::string(v->as_string()) : std::string();
-    };
-    auto s = store_.getSession(str("sid"));
-    if (!s || s->revoked || s->expiresMs <= now() || s->userId != str("sub") ||
-        s->orgId != str("org"))
+    if (auto p = cached(*claims)) return p;
+    using json_fields::str;
+    auto s = store_.getSession(str(*claims, "sid"));
+    if (!s || s->revoked || s->expiresMs <= now() || s->userId != str(*claims, "sub") ||
+        s->orgId != str(*claims, "org"))
         return std::nullopt;
     auto m = store_.getMembership(s->orgId, s->userId);
     if (!m) return std::nullopt;

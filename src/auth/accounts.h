@@ -12,6 +12,8 @@
 // Every method but lookupCached/cookie blocks: call it from the database pool. Failures are
 // AccountError with the HTTP status and the messages the API returns.
 #pragma once
+#include <boost/json/object.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -129,6 +131,8 @@ private:
     SessionInfo load(const store::User& u, const store::Session& s);
     /// The only org, when nobody is a member of it yet (the one `voxa serve` bootstraps).
     std::optional<store::Org> unclaimedOrg();
+    void requireAnotherOwner(const std::string& orgId);
+    std::optional<Principal> cached(const boost::json::object& claims) const;
     void renameOrg(store::Org o, const std::string& name);
     std::optional<store::UserToken> liveToken(const std::string& kind, const std::string& secret);
     void forgetUser(const std::string& userId);

@@ -43,6 +43,29 @@ after(async () => {
     await srv?.close();
 });
 
+/**
+ * An assistant on the local engines that waits for the caller and answers REPLY to a booking
+ * (else `fallback`), a browser whose fake microphone says SENTENCE after 1.5 s of silence,
+ * and the test page opened in it: {a (POST /assistant's answer), b (the browser)}.
+ */
+async function openCall(t, { name, rules = [{ match: ["appointment", "book"], reply: REPLY }],
+                             fallback = REPLY, trailS = 6 }) {
+    const a = await L.api("POST", "/assistant", {
+        name,
+        firstMessageMode: "assistant-waits-for-user",
+        transcriber: { provider: "local" },
+        voice: { provider: "local", voiceId: "kal16" },
+        model: { provider: "local", rules, fallback },
+    });
+    assert.equal(a.status, 201, a.text);
+    const mic = await L.micWav(SENTENCE, { leadS: 1.5, trailS });
+    t.after(mic.cleanup);
+    const b = await L.launch({ wav: mic.wav });
+    t.after(b.close);
+    await b.page.goto(srv.url);
+    return { a, b };
+}
+
 test("playback worklet: prebuffer, underrun, 2 s cap, flush", async (t) => {
     const b = await L.launch({});
     t.after(b.close);
@@ -105,20 +128,7 @@ test("playback worklet: prebuffer, underrun, 2 s cap, flush", async (t) => {
 
 test("a whole web call: mic -> server transcript -> reply played; mute; hang up", async (t) => {
     const t0 = Date.now();
-    const a = await L.api("POST", "/assistant", {
-        name: "webcall-lib",
-        firstMessageMode: "assistant-waits-for-user",
-        transcriber: { provider: "local" },
-        voice: { provider: "local", voiceId: "kal16" },
-        model: { provider: "local", rules: [{ match: ["appointment", "book"], reply: REPLY }],
-                 fallback: REPLY },
-    });
-    assert.equal(a.status, 201, a.text);
-    const mic = await L.micWav(SENTENCE, { leadS: 1.5, trailS: 6 });
-    t.after(mic.cleanup);
-    const b = await L.launch({ wav: mic.wav });
-    t.after(b.close);
-    await b.page.goto(srv.url);
+    const { a, b } = await openCall(t, { name: "webcall-lib" });
 
     const started = await b.page.evaluate((o) => window.runCall(o), { assistantId: a.json.id, publicKey: L.PUBLIC_KEY });
     assert.ok(!started.error, `startWebCall failed: ${started.error}`);
@@ -207,19 +217,7 @@ test("a whole web call: mic -> server transcript -> reply played; mute; hang up"
 });
 
 test("a web call at 48 kHz (the path Firefox takes): the server hears the caller and the reply is played", async (t) => {
-    const a = await L.api("POST", "/assistant", {
-        name: "webcall-48k",
-        firstMessageMode: "assistant-waits-for-user",
-        transcriber: { provider: "local" },
-        voice: { provider: "local", voiceId: "kal16" },
-        model: { provider: "local", rules: [{ match: ["appointment", "book"], reply: REPLY }], fallback: REPLY },
-    });
-    assert.equal(a.status, 201, a.text);
-    const mic = await L.micWav(SENTENCE, { leadS: 1.5, trailS: 6 });
-    t.after(mic.cleanup);
-    const b = await L.launch({ wav: mic.wav });
-    t.after(b.close);
-    await b.page.goto(srv.url);
+    const { a, b } = await openCall(t, { name: "webcall-48k" });
     const started = await b.page.evaluate((o) => window.runCall(o),
                                           { assistantId: a.json.id, publicKey: L.PUBLIC_KEY, sampleRate: 48000 });
     assert.ok(!started.error, `startWebCall failed: ${started.error}`);
@@ -281,20 +279,8 @@ test("barge-in: user-interrupted flushes the playback buffer at once", async (t)
     const LONG = "Sure. We are open every day from eight in the morning until six in the evening. " +
         "You can come in on Monday, Tuesday, Wednesday, Thursday or Friday, and on Saturday until noon. " +
         "Please bring your insurance card and arrive ten minutes early so that we can get you checked in.";
-    const a = await L.api("POST", "/assistant", {
-        name: "webcall-bargein",
-        firstMessageMode: "assistant-waits-for-user",
-        transcriber: { provider: "local" },
-        voice: { provider: "local", voiceId: "kal16" },
-        model: { provider: "local", rules: [], fallback: LONG },
-    });
-    assert.equal(a.status, 201, a.text);
     // The sentence repeats every 5 s: the second time it cuts into the long reply.
-    const mic = await L.micWav(SENTENCE, { leadS: 1.5, trailS: 1 });
-    t.after(mic.cleanup);
-    const b = await L.launch({ wav: mic.wav });
-    t.after(b.close);
-    await b.page.goto(srv.url);
+    const { a, b } = await openCall(t, { name: "webcall-bargein", rules: [], fallback: LONG, trailS: 1 });
     const started = await b.page.evaluate((o) => window.runCall(o), { assistantId: a.json.id, publicKey: L.PUBLIC_KEY });
     assert.ok(!started.error, started.error);
     const events = () => b.page.evaluate(() => window.__events);
