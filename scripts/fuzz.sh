@@ -2,7 +2,7 @@
 # Builds the fuzzers with clang (libFuzzer + ASan + UBSan) and runs each of them.
 #
 #   scripts/fuzz.sh [seconds] [targets]   (default 60 s each; targets: "json_dto sse ws_inbound
-#                                          twilio_stream jwt";
+#                                          twilio_stream jwt static_path";
 #                                          FUZZ_BUILD_DIR overrides build-fuzz/)
 #
 # json_dto: request-body validation. sse: the OpenAI stream (SSE) parser, whose seeds are
@@ -10,16 +10,17 @@
 #
 # Only the schema sources are compiled; the two JSON documents are embedded with the same
 # .incbin trick as CMakeLists.txt (VOXA_EMBED_CPP). New corpus entries go to the build dir,
-# so tests/fuzz/corpus/json_dto/ stays the small committed seed set. Exits non-zero when
+# so tests/fuzz/corpus/json_dto/ stays the small committed seed set. Each target is one
+# build_NAME function: compile_link, seeds, run_fuzzer. Exits non-zero when
 # the fuzzer finds a crash, leak, timeout or UB (the reproducer is saved in the build dir).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-60}
-targets=${2:-json_dto sse ws_inbound twilio_stream jwt}
+targets=${2:-json_dto sse ws_inbound twilio_stream jwt static_path}
 out=${FUZZ_BUILD_DIR:-$root/build-fuzz}
 cxx=${CXX_FUZZ:-clang++}
-mkdir -p "$out/obj" "$out/corpus"
+mkdir -p "$out/obj"
 
 flags=(-std=c++20 -O1 -g -fno-omit-frame-pointer
        -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
@@ -50,113 +51,98 @@ build_json_dto() {
     } > "$embed.tmp"
     mv "$embed.tmp" "$embed"
 
-    sources=("$root"/src/api/schema*.cpp "$root/tests/fuzz/json_dto_fuzz.cpp" "$embed")
-    objects=()
-    pids=()
-    for src in "${sources[@]}"; do
-        obj="$out/obj/$(basename "${src%.cpp}").o"
+    compile_link json_dto "-lboost_json" "$root"/src/api/schema*.cpp \
+        "$root/tests/fuzz/json_dto_fuzz.cpp" "$embed"
+    seeds_dir json_dto >/dev/null
+    run_fuzzer json_dto 65536 -dict="$root/tests/fuzz/json_dto.dict" "$root/tests/fuzz/corpus/json_dto"
+}
+
+# compile_link NAME LIBS SOURCES...: compiles each source (two at a time) and links
+# $out/NAME_fuzz with libFuzzer and the sanitizers.
+compile_link() {
+    local name=$1 libs=$2
+    shift 2
+    local objects=() pids=()
+    for src in "$@"; do
+        local obj="$out/obj/$name-$(basename "${src%.cpp}").o"
         objects+=("$obj")
         "$cxx" "${flags[@]}" -c "$src" -o "$obj" &
         pids+=($!)
-        # Two compilers at a time.
         if (( ${#pids[@]} >= 2 )); then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
     done
     for pid in "${pids[@]}"; do wait "$pid"; done
-    # The embedded documents change without touching embedded_fuzz.cpp; it was rebuilt above.
-    "$cxx" -fsanitize=fuzzer,address,undefined "${objects[@]}" -lboost_json -o "$out/json_dto_fuzz"
-
-    echo "fuzz: running json_dto_fuzz for ${seconds}s"
-    "$out/json_dto_fuzz" \
-        -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
-        -print_final_stats=1 -artifact_prefix="$out/" \
-        -dict="$root/tests/fuzz/json_dto.dict" \
-        "$out/corpus" "$root/tests/fuzz/corpus/json_dto"
+    # shellcheck disable=SC2086
+    "$cxx" -fsanitize=fuzzer,address,undefined "${objects[@]}" $libs -o "$out/${name}_fuzz"
 }
 
+# run_fuzzer NAME MAX_LEN [args]: runs $out/NAME_fuzz over $out/corpus-NAME (where new inputs
+# go) and any further corpus dirs in args (committed seeds, read only).
+run_fuzzer() {
+    local name=$1 max_len=$2
+    shift 2
+    echo "fuzz: running ${name}_fuzz for ${seconds}s"
+    "$out/${name}_fuzz" \
+        -max_total_time="$seconds" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 \
+        -print_final_stats=1 -artifact_prefix="$out/$name-" "$out/corpus-$name" "$@"
+}
+
+# seeds_dir NAME: creates and prints the corpus dir of NAME (seeds go there, new inputs too).
+seeds_dir() { mkdir -p "$out/corpus-$1"; echo "$out/corpus-$1"; }
+
 build_sse() {
-    local objects=()
-    for src in "$root/src/providers/openai/sse.cpp" "$root/tests/fuzz/sse_fuzz.cpp"; do
-        local obj="$out/obj/$(basename "${src%.cpp}").o"
-        objects+=("$obj")
-        "$cxx" "${flags[@]}" -c "$src" -o "$obj"
-    done
-    "$cxx" -fsanitize=fuzzer,address,undefined "${objects[@]}" -o "$out/sse_fuzz"
-
+    compile_link sse "" "$root/src/providers/openai/sse.cpp" "$root/tests/fuzz/sse_fuzz.cpp"
     # Seeds: byte 0 = piece size, byte 1 = size limit (255 = default), then the stream.
-    mkdir -p "$out/corpus-sse"
-    printf '\x03\xffdata: {"choices":[{"delta":{"content":"Hi"}}]}\n\ndata: [DONE]\n\n' \
-        > "$out/corpus-sse/seed-openai"
-    printf '\x01\xff: ping\r\nevent: e\r\nid: 1\r\ndata: a\r\ndata:b\r\n\r\ndata\rretry: 5\r\r' \
-        > "$out/corpus-sse/seed-crlf"
-    printf '\x05\x08\xef\xbb\xbfdata: 0123456789abcdef\n\ndata: x' > "$out/corpus-sse/seed-limits"
-
-    echo "fuzz: running sse_fuzz for ${seconds}s"
-    "$out/sse_fuzz" \
-        -max_total_time="$seconds" -max_len=16384 -timeout=10 -rss_limit_mb=2048 \
-        -print_final_stats=1 -artifact_prefix="$out/sse-" \
-        "$out/corpus-sse"
+    local d; d=$(seeds_dir sse)
+    printf '\x03\xffdata: {"choices":[{"delta":{"content":"Hi"}}]}\n\ndata: [DONE]\n\n' > "$d/seed-openai"
+    printf '\x01\xff: ping\r\nevent: e\r\nid: 1\r\ndata: a\r\ndata:b\r\n\r\ndata\rretry: 5\r\r' > "$d/seed-crlf"
+    printf '\x05\x08\xef\xbb\xbfdata: 0123456789abcdef\n\ndata: x' > "$d/seed-limits"
+    run_fuzzer sse 16384
 }
 
 build_ws_inbound() {
-    local objects=()
-    for src in "$root/src/transport/ws/inbound.cpp" "$root/src/audio/g711.cpp" \
-               "$root/src/audio/resampler.cpp" "$root/tests/fuzz/ws_inbound_fuzz.cpp"; do
-        local obj="$out/obj/$(basename "${src%.cpp}").o"
-        objects+=("$obj")
-        "$cxx" "${flags[@]}" -c "$src" -o "$obj"
-    done
-    "$cxx" -fsanitize=fuzzer,address,undefined "${objects[@]}" -lboost_json -lspeexdsp \
-        -o "$out/ws_inbound_fuzz"
-    mkdir -p "$out/corpus-ws"
+    compile_link ws_inbound "-lboost_json -lspeexdsp" "$root/src/transport/ws/inbound.cpp" \
+        "$root/src/audio/g711.cpp" "$root/src/audio/resampler.cpp" "$root/tests/fuzz/ws_inbound_fuzz.cpp"
     # format byte, then [len lo][len hi][binary] chunks: a JSON say, odd-length PCM, mu-law.
-    printf '\x02\x1c\x00\x00{"type":"say","content":"hi"}\x05\x00\x01abcde' > "$out/corpus-ws/seed-pcm"
-    printf '\x01\x04\x00\x01\xff\x7f\x00\x80\x0a\x00\x00{"type":1}' > "$out/corpus-ws/seed-mulaw"
-    echo "fuzz: running ws_inbound_fuzz for ${seconds}s"
-    "$out/ws_inbound_fuzz" \
-        -max_total_time="$seconds" -max_len=140000 -timeout=10 -rss_limit_mb=2048 \
-        -print_final_stats=1 -artifact_prefix="$out/ws-" \
-        "$out/corpus-ws"
+    local d; d=$(seeds_dir ws_inbound)
+    printf '\x02\x1c\x00\x00{"type":"say","content":"hi"}\x05\x00\x01abcde' > "$d/seed-pcm"
+    printf '\x01\x04\x00\x01\xff\x7f\x00\x80\x0a\x00\x00{"type":1}' > "$d/seed-mulaw"
+    run_fuzzer ws_inbound 140000
 }
 
 build_twilio_stream() {
-    local objects=()
-    for src in "$root/src/transport/twilio/media_stream.cpp" "$root/src/audio/g711.cpp" \
-               "$root/src/audio/resampler.cpp" "$root/src/common/crypto.cpp" \
-               "$root/tests/fuzz/twilio_stream_fuzz.cpp"; do
-        local obj="$out/obj/$(basename "${src%.cpp}").o"
-        objects+=("$obj")
-        "$cxx" "${flags[@]}" -c "$src" -o "$obj"
-    done
-    "$cxx" -fsanitize=fuzzer,address,undefined "${objects[@]}" -lboost_json -lspeexdsp -lcrypto \
-        -o "$out/twilio_stream_fuzz"
-    mkdir -p "$out/corpus-twilio"
+    compile_link twilio_stream "-lboost_json -lspeexdsp -lcrypto" \
+        "$root/src/transport/twilio/media_stream.cpp" "$root/src/audio/g711.cpp" \
+        "$root/src/audio/resampler.cpp" "$root/src/common/crypto.cpp" \
+        "$root/tests/fuzz/twilio_stream_fuzz.cpp"
+    local d; d=$(seeds_dir twilio_stream)
     printf '{"event":"connected"}\0{"event":"start","start":{"streamSid":"MZ1","callSid":"CA1","customParameters":{"token":"t"}}}\0{"event":"media","media":{"track":"inbound","payload":"//////////8="}}\0{"event":"stop"}' \
-        > "$out/corpus-twilio/seed-call"
-    printf '{"event":"media","media":{"payload":"not base64!"}}\0{"event":5}\0[]' > "$out/corpus-twilio/seed-bad"
-    echo "fuzz: running twilio_stream_fuzz for ${seconds}s"
-    "$out/twilio_stream_fuzz" \
-        -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
-        -print_final_stats=1 -artifact_prefix="$out/twilio-" \
-        "$out/corpus-twilio"
+        > "$d/seed-call"
+    printf '{"event":"media","media":{"payload":"not base64!"}}\0{"event":5}\0[]' > "$d/seed-bad"
+    run_fuzzer twilio_stream 65536
 }
 
 build_jwt() {
-    local objects=()
-    for src in "$root/src/auth/jwt.cpp" "$root/src/common/crypto.cpp" "$root/tests/fuzz/jwt_fuzz.cpp"; do
-        local obj="$out/obj/$(basename "${src%.cpp}").o"
-        objects+=("$obj")
-        "$cxx" "${flags[@]}" -c "$src" -o "$obj"
+    compile_link jwt "-lboost_json -lcrypto" "$root/src/auth/jwt.cpp" "$root/src/common/crypto.cpp" \
+        "$root/tests/fuzz/jwt_fuzz.cpp"
+    local d; d=$(seeds_dir jwt)
+    printf 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1MSIsImV4cCI6MjAwMH0.sig' > "$d/seed-token"
+    printf 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ1In0.' > "$d/seed-none"
+    printf '{"sub":"u1","org":"o","sid":"s","nested":{"a":[1,2.5,null,true]}}' > "$d/seed-claims"
+    run_fuzzer jwt 8192
+}
+
+# The dashboard's static path resolver, over a fixture root with symlinks out of it.
+build_static_path() {
+    compile_link static_path "" "$root/src/net/static_path.cpp" "$root/src/common/url.cpp" \
+        "$root/tests/fuzz/static_path_fuzz.cpp"
+    local d i=0; d=$(seeds_dir static_path)
+    for seed in '//etc/passwd' '/%2e%2e/%2e%2e/etc/passwd' '/_next/static/a.js' '/link' \
+                '/x/secret' '/r/etc/passwd' '/a%5c..%5csecret' '/index.html%00.js' \
+                '/%c0%ae%c0%ae/secret' '/./index.html' '/' '/_next/static/'; do
+        printf '%s' "$seed" > "$d/seed-$i"
+        i=$((i + 1))
     done
-    "$cxx" -fsanitize=fuzzer,address,undefined "${objects[@]}" -lboost_json -lcrypto -o "$out/jwt_fuzz"
-    mkdir -p "$out/corpus-jwt"
-    printf 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1MSIsImV4cCI6MjAwMH0.sig' > "$out/corpus-jwt/seed-token"
-    printf 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ1In0.' > "$out/corpus-jwt/seed-none"
-    printf '{"sub":"u1","org":"o","sid":"s","nested":{"a":[1,2.5,null,true]}}' > "$out/corpus-jwt/seed-claims"
-    echo "fuzz: running jwt_fuzz for ${seconds}s"
-    "$out/jwt_fuzz" \
-        -max_total_time="$seconds" -max_len=8192 -timeout=10 -rss_limit_mb=2048 \
-        -print_final_stats=1 -artifact_prefix="$out/jwt-" \
-        "$out/corpus-jwt"
+    run_fuzzer static_path 2048
 }
 
 for target in $targets; do
@@ -166,6 +152,7 @@ for target in $targets; do
         ws_inbound) build_ws_inbound ;;
         twilio_stream) build_twilio_stream ;;
         jwt) build_jwt ;;
+        static_path) build_static_path ;;
         *) echo "fuzz: unknown target $target" >&2; exit 2 ;;
     esac
 done

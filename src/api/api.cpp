@@ -21,7 +21,18 @@ namespace voxa::api {
 
 namespace json = boost::json;
 
-// Request counters and latency histograms by route pattern (bounded cardinality).
+// The method as a metrics label: the methods the API serves, anything else "other", so
+// random method names cannot grow the registry (#11).
+static std::string methodLabel(std::string_view m) {
+    static constexpr std::string_view kKnown[] = {"GET",    "HEAD",   "POST",   "PUT",
+                                                  "PATCH",  "DELETE", "OPTIONS"};
+    for (auto k : kKnown)
+        if (m == k) return std::string(k);
+    return "other";
+}
+
+// Request counters and latency histograms by route pattern, known method and status: every
+// label comes from a closed set (routes are the router's patterns, "web" or "unmatched").
 class Metrics {
 public:
     Metrics()
@@ -207,7 +218,7 @@ asio::awaitable<net::HttpResponse> Api::handle(net::HttpRequest& req) {
 
     double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    metrics_->observe(req.method, route, res.status, secs);
+    metrics_->observe(methodLabel(req.method), route, res.status, secs);
     if (spdlog::should_log(spdlog::level::info)) {
         json::object line{{"msg", "request"},
                           {"requestId", req.requestId},

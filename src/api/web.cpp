@@ -7,6 +7,7 @@
 
 #include "api/resources.h"
 #include "common/offload.h"
+#include "net/static_path.h"
 
 namespace voxa::api {
 
@@ -34,6 +35,7 @@ struct Found {
     std::string file;      // serve this
     std::string redirect;  // or redirect here
     bool gzip = false;     // file is the gzip copy of the named file
+    std::string rel;       // the file's path under the root, as requested
 };
 
 bool acceptsGzip(std::string_view acceptEncoding) {
@@ -48,31 +50,27 @@ bool acceptsGzip(std::string_view acceptEncoding) {
     return false;
 }
 
-// Blocking (stat). Only paths inside `root`; no "..", no hidden files.
+// Blocking (realpath, stat). Only regular files inside `root` (net/static_path.h).
 Found findFile(const std::string& root, const std::string& path) {
-    if (path.empty() || path[0] != '/' || path.find('\0') != std::string::npos ||
-        path.find('\\') != std::string::npos || path.find("/.") != std::string::npos)
-        return {};
-    fs::path base(root);
-    std::error_code ec;
-    if (path.back() == '/') {
-        auto f = base / (path.substr(1) + "index.html");
-        return fs::is_regular_file(f, ec) ? Found{f.string(), {}} : Found{};
-    }
-    auto p = base / path.substr(1);
-    if (fs::is_regular_file(p, ec)) return {p.string(), {}};
-    if (fs::is_directory(p, ec) && fs::is_regular_file(p / "index.html", ec)) return {{}, path + "/"};
-    auto html = base / (path.substr(1) + ".html");
-    if (fs::is_regular_file(html, ec)) return {html.string(), {}};
-    return {};
+    auto rel = net::staticRelativePath(path);
+    if (!rel) return {};
+    auto at = [&](std::string r) -> Found {
+        auto f = net::resolveUnder(root, r);
+        return f ? Found{*f, {}, false, std::move(r)} : Found{};
+    };
+    if (rel->empty() || rel->back() == '/') return at(*rel + "index.html");
+    if (Found f = at(*rel); !f.file.empty()) return f;
+    if (net::directoryUnder(root, *rel) && net::resolveUnder(root, *rel + "/index.html"))
+        return {{}, path + "/"};
+    return at(*rel + ".html");
 }
 
 // The file, or its gzip copy when the client takes gzip and the copy exists.
 Found find(const std::string& root, const std::string& path, bool gzip) {
     Found f = findFile(root, path);
-    std::error_code ec;
-    if (gzip && !f.file.empty() && fs::is_regular_file(f.file + ".gz", ec)) {
-        f.file += ".gz";
+    if (!gzip || f.file.empty()) return f;
+    if (auto gz = net::resolveUnder(root, f.rel + ".gz")) {
+        f.file = *gz;
         f.gzip = true;
     }
     return f;

@@ -6,6 +6,8 @@
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <sys/stat.h>
+
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -28,7 +30,28 @@ namespace voxa::app {
 
 namespace json = boost::json;
 
+// The data dir holds the database, uploads and recordings: the server's user only. Files
+// created from here on are 0600 and directories 0700 (umask); a data dir an older version
+// created readable by others is closed, with its database files.
+static void restrictDataDir(const std::string& dataDir) {
+    namespace fs = std::filesystem;
+    ::umask(077);
+    if (dataDir.empty() || dataDir == ":memory:") return;
+    std::error_code ec;
+    fs::create_directories(dataDir, ec);
+    fs::permissions(dataDir, fs::perms::owner_all, fs::perm_options::replace, ec);
+    if (ec) spdlog::warn("cannot make the data dir {} private (0700): {}", dataDir, ec.message());
+    for (const char* f : {"voxa.db", "voxa.db-wal", "voxa.db-shm"}) {
+        auto p = fs::path(dataDir) / f;
+        if (!fs::exists(p, ec)) continue;
+        fs::permissions(p, fs::perms::owner_read | fs::perms::owner_write,
+                        fs::perm_options::replace, ec);
+        if (ec) spdlog::warn("cannot make {} private (0600): {}", p.string(), ec.message());
+    }
+}
+
 static std::unique_ptr<store::Store> openStore(const StorageConfig& s) {
+    restrictDataDir(s.dataDir);
     if (s.databaseUrl.empty()) std::filesystem::create_directories(s.dataDir);
     auto st = store::open({.databaseUrl = s.databaseUrl, .dataDir = s.dataDir});
     st->migrate();

@@ -35,11 +35,16 @@ struct HttpServer::Worker {
 
 namespace {
 
+// Request line plus headers; larger ones get 431.
+constexpr size_t kHeaderLimit = 64 * 1024;
+
 std::string_view reasonBody(int status) {
     switch (status) {
         case 400: return R"({"message":"Bad Request","error":"Bad Request","statusCode":400})";
         case 413:
             return R"({"message":"request entity too large","error":"Payload Too Large","statusCode":413})";
+        case 431:
+            return R"({"message":"request header fields too large","error":"Request Header Fields Too Large","statusCode":431})";
         case 500:
             return R"({"message":"Internal server error","error":"Internal Server Error","statusCode":500})";
         default: return "{}";
@@ -123,6 +128,37 @@ asio::awaitable<size_t> writeResponse(beast::tcp_stream& stream, HttpResponse& r
     co_return n;
 }
 
+// The client may still be sending what we refused. Closing with unread data would reset
+// the connection and could destroy our response in flight, so half-close and drain for a
+// moment (a "lingering close").
+asio::awaitable<void> lingeringClose(beast::tcp_stream& stream, beast::flat_buffer& buffer) {
+    boost::system::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream.expires_after(std::chrono::seconds(2));
+    buffer.consume(buffer.size());
+    size_t drained = 0;
+    char scratch[16384];
+    while (drained < 16 * 1024 * 1024) {
+        auto [ec, n] = co_await stream.async_read_some(asio::buffer(scratch),
+                                                       asio::as_tuple(asio::use_awaitable));
+        if (ec) break;
+        drained += n;
+    }
+}
+
+// Answers a request whose header could not be read whole (431) and closes.
+asio::awaitable<void> refuse(beast::tcp_stream& stream, beast::flat_buffer& buffer, int status) {
+    http::response<http::string_body> msg{static_cast<http::status>(status), 11};
+    msg.set(http::field::content_type, "application/json; charset=utf-8");
+    msg.set("X-Content-Type-Options", "nosniff");
+    msg.keep_alive(false);
+    msg.body() = std::string(reasonBody(status));
+    msg.prepare_payload();
+    stream.expires_after(std::chrono::seconds(10));
+    auto [ec, n] = co_await http::async_write(stream, msg, asio::as_tuple(asio::use_awaitable));
+    if (!ec) co_await lingeringClose(stream, buffer);
+}
+
 asio::awaitable<void> session(tcp::socket socket, SessionContext ctx) {
     beast::tcp_stream stream(std::move(socket));
     beast::flat_buffer buffer;
@@ -135,13 +171,18 @@ asio::awaitable<void> session(tcp::socket socket, SessionContext ctx) {
     stream.socket().set_option(tcp::no_delay(true));
     for (;;) {
         http::request_parser<http::string_body> parser;
-        parser.header_limit(64 * 1024);
-        // The real limit depends on the route; set it once the header is known, so an
-        // oversized Content-Length gets a 413 instead of a dropped connection.
-        parser.body_limit(std::max(ctx.opts.bodyLimit, ctx.opts.uploadLimit) + 1);
+        parser.header_limit(static_cast<std::uint32_t>(kHeaderLimit));
+        // Beast would refuse a Content-Length over body_limit while parsing the header, and
+        // that error would only drop the connection: the limit, which depends on the route,
+        // is set once the header is known, so an oversized body gets a 413 answer.
+        parser.body_limit(boost::none);
         stream.expires_after(ctx.opts.idleTimeout);
         auto [ec, hn] = co_await http::async_read_header(stream, buffer, parser,
                                                      asio::as_tuple(asio::use_awaitable));
+        if (ec == http::error::header_limit) {  // answer 431, then close
+            co_await refuse(stream, buffer, 431);
+            break;
+        }
         if (ec) break;  // closed, timed out or garbage before a header: just drop
         auto started = std::chrono::steady_clock::now();
         ctx.inFlight.fetch_add(1, std::memory_order_relaxed);
@@ -236,21 +277,7 @@ asio::awaitable<void> session(tcp::socket socket, SessionContext ctx) {
             ctx.log(AccessLogEntry{&req, status, bytes, secs});
         }
         if (earlyStatus) {
-            // The client may still be sending the body we refused. Closing with unread
-            // data would reset the connection and could destroy our response in flight,
-            // so half-close and drain for a moment (a "lingering close").
-            boost::system::error_code ignored;
-            stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-            stream.expires_after(std::chrono::seconds(2));
-            buffer.consume(buffer.size());
-            size_t drained = 0;
-            char scratch[16384];
-            while (drained < 16 * 1024 * 1024) {
-                auto [ec3, n] = co_await stream.async_read_some(
-                    asio::buffer(scratch), asio::as_tuple(asio::use_awaitable));
-                if (ec3) break;
-                drained += n;
-            }
+            co_await lingeringClose(stream, buffer);
             break;
         }
         if (!keepAlive) break;

@@ -14,7 +14,7 @@ import { execFile, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer as createHttpServer } from "node:http";
-import { createServer as createNetServer } from "node:net";
+import { createConnection, createServer as createNetServer } from "node:net";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -82,7 +82,7 @@ async function hasEgressFlag() {
 
 /**
  * Starts `voxa serve` on a free loopback port with its own data dir.
- *   args:  extra serve flags;  env: extra environment;  web: serve web/out;
+ *   args:  extra serve flags;  env: extra environment;  web: serve web/out (or this dir);
  *   org:   create an org with `voxa admin create-org` first (default true; false lets the
  *          server bootstrap its own first org and print its keys)
  *   egressLoopback: add --egress-allow for loopback (default true: the test's own fakes
@@ -104,7 +104,7 @@ export async function voxa(t, { args = [], env = {}, web = false, org = true, eg
     v.output = () => out;
     v.restart = async () => {
         const full = ["serve", "--listen", `127.0.0.1:${v.port}`, "--data-dir", dataDir];
-        if (web) full.push("--web-dir", WEB_OUT);
+        if (web) full.push("--web-dir", typeof web === "string" ? web : WEB_OUT);
         if (egressLoopback && (await hasEgressFlag())) full.push("--egress-allow", "127.0.0.0/8,::1/128");
         full.push(...args);
         const proc = spawn(BIN, full, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
@@ -165,6 +165,40 @@ export async function receiver(t, handler) {
     const url = `http://127.0.0.1:${server.address().port}`;
     t.after(() => new Promise((r) => server.close(r)));
     return { url, requests, server };
+}
+
+/**
+ * One raw HTTP/1.1 exchange on a fresh socket, the request written exactly as given (no URL
+ * normalization): {status, head, body} of whatever came back before the server closed or
+ * `timeoutMs` passed (status 0: nothing came back).
+ */
+export function rawHttp(port, requestText, { timeoutMs = 5000, write } = {}) {
+    return new Promise((resolvePromise) => {
+        const sock = createConnection({ host: "127.0.0.1", port });
+        const chunks = [];
+        let done = false;
+        const finish = () => {
+            if (done) return;
+            done = true;
+            clearTimeout(timer);
+            sock.destroy();
+            const all = Buffer.concat(chunks);
+            const split = all.indexOf("\r\n\r\n");
+            const head = (split < 0 ? all : all.subarray(0, split)).toString("latin1");
+            const body = split < 0 ? Buffer.alloc(0) : all.subarray(split + 4);
+            const m = /^HTTP\/1\.[01] (\d{3})/.exec(head);
+            resolvePromise({ status: m ? Number(m[1]) : 0, head, body, text: body.toString("latin1") });
+        };
+        const timer = setTimeout(finish, timeoutMs);
+        sock.on("data", (d) => chunks.push(d));
+        sock.on("end", finish);
+        sock.on("close", finish);
+        sock.on("error", finish);
+        sock.on("connect", () => {
+            sock.write(requestText);
+            if (write) write(sock);
+        });
+    });
 }
 
 /** Headless Debian Chromium with a fresh profile (playwright-core from the web suite). */
