@@ -3,11 +3,13 @@
 // Now a call nobody joins within the join timeout ends with
 // call.in-progress.error-providerfault-transport-never-connected (record, server messages,
 // end-of-call-report, memory), and one call over the org's limit gets Vapi's 400
-// "Over Concurrency Limit" with subscriptionLimits.concurrencyBlocked.
+// "Over Concurrency Limit" with subscriptionLimits.concurrencyBlocked (an inbound Twilio
+// call gets <Reject reason="busy"/>).
 //
 // The join timeout is set through VOXA_JOIN_TIMEOUT_SECONDS (the --join-timeout-seconds
 // flag's variable), so a server without it starts and shows the old behaviour.
 import assert from "node:assert/strict";
+import { createHmac, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { receiver, sleep, voxa, waitUntil } from "./lib.mjs";
@@ -92,6 +94,41 @@ test("concurrencyLimit: the 11th call is refused with Vapi's error; joined calls
     await waitAllEnded(v, [first[0].id, ...second.map((c) => c.id)], 10000);
     const third = await burst();
     assert.equal(third.length, 10, "20 at once with 10 free slots: exactly 10 accepted");
+});
+
+test("concurrencyLimit: an inbound Twilio call over the limit is refused as busy", async (t) => {
+    const v = await voxa(t, { env: { VOXA_JOIN_TIMEOUT_SECONDS: "30" } });
+    assert.equal((await v.api("PATCH", `/org/${v.orgId}`, { concurrencyLimit: 1 })).status, 200);
+    const authToken = "twilio-auth-token-sec";
+    const assistant = await v.api("POST", "/assistant", localAssistant({ firstMessage: "Hello." }));
+    assert.equal(assistant.status, 201, assistant.text);
+    const number = "+1557" + String(Date.now()).slice(-7);
+    const pn = await v.api("POST", "/phone-number", { provider: "twilio", number, twilioAccountSid: "AC" + "4".repeat(32),
+                                                      twilioAuthToken: authToken, assistantId: assistant.json.id });
+    assert.equal(pn.status, 201, pn.text);
+    // Twilio's voice webhook for a call to `number`, signed as Twilio signs it.
+    const ring = async () => {
+        const form = { AccountSid: "AC" + randomBytes(16).toString("hex"), CallSid: "CA" + randomBytes(16).toString("hex"),
+                       CallStatus: "ringing", Direction: "inbound", ApiVersion: "2010-04-01", From: "+15557654321", To: number };
+        const url = `${v.base}/twilio/inbound_call`;
+        const data = url + Object.keys(form).sort().map((k) => k + form[k]).join("");
+        const res = await fetch(url, { method: "POST", body: new URLSearchParams(form), headers: {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": createHmac("sha1", authToken).update(data).digest("base64") } });
+        return { status: res.status, twiml: await res.text() };
+    };
+
+    const held = await createCall(v, localAssistant());  // the org's one slot, pending
+    const refused = await ring();
+    assert.equal(refused.status, 200);
+    assert.match(refused.twiml, /<Reject reason="busy"\/>/, refused.twiml);
+    assert.doesNotMatch(refused.twiml, /<Stream/);
+
+    const peer = await join(held);
+    peer.close();  // the held call ends: its slot is free again
+    await waitAllEnded(v, [held.id], 8000);
+    const answered = await ring();
+    assert.match(answered.twiml, /<Connect><Stream/, answered.twiml);
 });
 
 test("hundreds of created-and-expired calls: their slots come back and memory does not keep growing", async (t) => {
