@@ -6,6 +6,10 @@
 //   // the transport connects to call.transport.websocketCallUrl:
 //   auto session = co_await calls.attach(callId, token, sink, loopExecutor);
 //   session->onAudio(pcm16k);  session->onClientMessage(msg);  session->onTransportClosed();
+//   // call.monitor.controlUrl is <base>/<callId>/<secret>/control:
+//   if (auto m = calls.monitor(callId, secret)) ...;   // nullopt for a wrong secret (404)
+//   // nobody attaches within settings.joinTimeoutSeconds: the call ends by itself; an org
+//   // holding concurrencyLimit calls: create() throws CallError 400 "Over Concurrency Limit"
 //
 // A session lives on the event loop of its transport connection (one thread, no locks)
 // and writes its record (messages, transcript, recordings, latencies, cost) when it ends.
