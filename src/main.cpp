@@ -30,6 +30,11 @@ int main(int argc, char** argv) {
                   "Twilio REST API base (call transfers); tests point it at a fake")
         ->envname("VOXA_TWILIO_API_URL")
         ->capture_default_str();
+    s->add_option("--join-timeout-seconds", serve.joinTimeoutSeconds,
+                  "A created call nobody joins ends after this many seconds")
+        ->envname("VOXA_JOIN_TIMEOUT_SECONDS")
+        ->check(CLI::Range(0.1, 86400.0))
+        ->capture_default_str();
     s->add_option("--threads", serve.threads, "Event-loop threads (0 = one per core)")
         ->envname("VOXA_THREADS")
         ->capture_default_str();

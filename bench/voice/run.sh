@@ -53,8 +53,12 @@ run_voxa() {  # n label pin(0|1) [loadgen args...]
     --log-level warn >"$tmp/voxa.log" 2>&1 &
   pid=$!
   wait_port "$port"
-  key="$(build/voxa admin create-org --data-dir "$tmp/data" --name bench | grep -m1 '^{' |
-         node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).privateKey))')"
+  local org
+  org="$(build/voxa admin create-org --data-dir "$tmp/data" --name bench | grep -m1 '^{')"
+  key="$(node -e 'console.log(JSON.parse(process.argv[1]).privateKey)' "$org")"
+  # More calls at once than Vapi's default concurrencyLimit of 10.
+  curl -fsS -o /dev/null -X PATCH "http://127.0.0.1:$port/org/$(node -e 'console.log(JSON.parse(process.argv[1]).orgId)' "$org")" \
+    -H "Authorization: Bearer $key" -H "Content-Type: application/json" --data "{\"concurrencyLimit\":$((n + 10))}"
   echo "$label: $n calls" >&2
   # Voxa's VAD ends speech after 18 silent 20 ms frames (0.35 s rounded up to the frame).
   "${gen[@]}" build/bench/loadgen --target voxa --label "$label" --url "http://127.0.0.1:$port" \

@@ -15,6 +15,7 @@
 #include "api/resources.h"
 #include "api/router.h"
 #include "auth/jwt.h"
+#include "common/ids.h"
 #include "common/offload.h"
 
 namespace voxa::api {
@@ -169,6 +170,21 @@ static asio::awaitable<auth::Principal> authenticate(ApiContext& ctx, const net:
     co_return std::move(*p);
 }
 
+namespace {
+
+// The monitor URLs' secret (/<callId>/<secret>/control|listen) stays out of the request log.
+std::string loggedPath(const std::string& path) {
+    if (path.size() < 39 || path[0] != '/' || path[37] != '/' || !isUuid(std::string_view(path).substr(1, 36)))
+        return path;
+    auto slash = path.find('/', 38);
+    if (slash == std::string::npos || slash == 38) return path;
+    std::string_view tail = std::string_view(path).substr(slash);
+    if (tail != "/control" && tail != "/listen") return path;
+    return path.substr(0, 38) + "[secret]" + std::string(tail);
+}
+
+}  // namespace
+
 asio::awaitable<net::HttpResponse> Api::handle(net::HttpRequest& req) {
     auto started = std::chrono::steady_clock::now();
     std::string route = "unmatched";
@@ -223,12 +239,17 @@ asio::awaitable<net::HttpResponse> Api::handle(net::HttpRequest& req) {
         json::object line{{"msg", "request"},
                           {"requestId", req.requestId},
                           {"method", req.method},
-                          {"path", req.path},
+                          {"path", loggedPath(req.path)},
                           {"route", route},
                           {"status", res.status},
                           {"durationUs", static_cast<int64_t>(secs * 1e6)}};
         if (!orgId.empty()) line["orgId"] = orgId;
-        if (error && res.status < 500) line["error"] = error->what();
+        if (error && res.status < 500) {
+            std::string what = error->what();
+            if (auto shown = loggedPath(req.path); shown != req.path)
+                if (auto at = what.find(req.path); at != std::string::npos) what.replace(at, req.path.size(), shown);
+            line["error"] = what;
+        }
         spdlog::info("{}", json::serialize(line));
     }
     co_return res;

@@ -1,5 +1,5 @@
 // /call: create (POST, 201), list with Vapi's filters, get, PATCH {name}, DELETE, the
-// recordings, and the live-call control URL (POST /<callId>/control).
+// recordings, and the live-call control URL (POST /<callId>/<secret>/control).
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
@@ -33,7 +33,9 @@ Awaitable createCall(RequestContext& rc) {
         auto call = co_await calls(rc).create(rc.orgId(), std::move(body));
         co_return jsonResponse(201, call);
     } catch (const call::CallError& e) {
-        throw ApiError(e.status, e.messages.front());
+        ApiError err(e.status, e.messages.front());
+        for (auto& kv : e.extra) err.withField(kv.key(), kv.value());
+        throw err;
     }
 }
 
@@ -63,13 +65,17 @@ asio::awaitable<ControlAnswer> sendToSession(std::shared_ptr<call::CallSession> 
     co_return r;
 }
 
+// monitor.controlUrl, POST /<callId>/<secret>/control. A wrong or missing secret answers
+// exactly as a call that does not exist (404), so call ids cannot be probed.
 Awaitable control(RequestContext& rc) {
+    const auto notFound = [] { return ApiError::notFound("Call not found or not in progress"); };
     std::string id(rc.param("id"));
-    if (!isUuid(id)) throw ApiError::notFound("Call not found");
-    auto session = calls(rc).live(id);
-    if (!session) throw ApiError::notFound("Call not found or not in progress");
-    // monitorPlan.controlAuthenticationEnabled: then a private key of the call's org.
-    if (auto m = calls(rc).monitor(id); m && m->controlAuth) {
+    if (!isUuid(id)) throw notFound();
+    auto m = calls(rc).monitor(id, rc.param("secret"));
+    auto session = m ? calls(rc).live(id) : nullptr;
+    if (!session) throw notFound();
+    // monitorPlan.controlAuthenticationEnabled: then a private key of the call's org as well.
+    if (m->controlAuth) {
         auto token = auth::bearerToken(rc.req.header("authorization"));
         if (token.empty()) throw ApiError::unauthorized("Unauthorized");
         auto& auth = rc.ctx.auth;
@@ -82,6 +88,11 @@ Awaitable control(RequestContext& rc) {
     if (answer.ended) throw ApiError::notFound("Call not found or not in progress");
     if (answer.error) throw ApiError::badRequest(*answer.error);
     co_return net::HttpResponse::json(200, R"({"success":true})");
+}
+
+Awaitable controlWithoutSecret(RequestContext&) {
+    throw ApiError::notFound("Call not found or not in progress");
+    co_return net::HttpResponse{};
 }
 
 Awaitable recording(RequestContext& rc, const char* kind) {
@@ -123,7 +134,9 @@ void registerCalls(Router& router) {
                [](RequestContext& rc) { return recording(rc, "stereo"); });
     router.add("GET", "/call/:id/mono-recording",
                [](RequestContext& rc) { return recording(rc, "mono"); });
-    router.add("POST", "/:id/control", control, Access::None);
+    router.add("POST", "/:id/:secret/control", control, Access::None);
+    // The URL without its secret: the same 404 as a wrong secret or an unknown call.
+    router.add("POST", "/:id/control", controlWithoutSecret, Access::None);
 }
 
 }  // namespace voxa::api

@@ -45,6 +45,7 @@ net::HttpResponse ApiError::toResponse() const {
     }
     body["error"] = reasonPhrase(status_);
     body["statusCode"] = status_;
+    for (auto& kv : extra_) body[kv.key()] = kv.value();
     auto res = net::HttpResponse::json(status_, json::serialize(body));
     res.headers = headers_;
     return res;

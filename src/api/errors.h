@@ -6,6 +6,9 @@
 //   catch (const ApiError& e) { return e.toResponse(); }
 //   // -> 404 {"message":"...","error":"Not Found","statusCode":404}
 #pragma once
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -37,9 +40,15 @@ public:
         headers_.push_back({std::move(name), std::move(value)});
         return *this;
     }
+    /// An extra field of the body (e.g. subscriptionLimits of a call over the limit).
+    ApiError& withField(std::string_view name, boost::json::value value) {
+        extra_[name] = std::move(value);
+        return *this;
+    }
 
 private:
     std::vector<net::Header> headers_;
+    boost::json::object extra_;
     int status_;
     std::vector<std::string> messages_;
     bool list_;

@@ -182,6 +182,8 @@ Awaitable inboundCall(RequestContext& rc) {
     } catch (const call::CallError& e) {
         spdlog::warn(R"({{"msg":"inbound call refused","to":"{}","error":{}}})", to,
                      json::serialize(json::value(e.messages.front())));
+        // Over the org's concurrencyLimit the caller hears busy, as on Vapi.
+        if (e.concurrencyBlocked) co_return twiml("<Reject reason=\"busy\"/>");
         co_return sayAndHangUp("Sorry, we cannot take your call right now.");
     }
     co_return twimlDocument(call::twilio::streamTwiml(calls.wsBaseUrl() + "/" + in.callId + "/twilio", token));

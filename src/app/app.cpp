@@ -147,7 +147,8 @@ int serve(const ServeConfig& cfg) {
                             {.publicUrl = publicUrl,
                              .dataDir = cfg.storage.dataDir,
                              .outbox = &outbox,
-                             .twilioApiUrl = cfg.twilioApiUrl});
+                             .twilioApiUrl = cfg.twilioApiUrl,
+                             .joinTimeoutSeconds = cfg.joinTimeoutSeconds});
     auth::Accounts accounts(*store, auth, {.publicUrl = publicUrl});
     auth::Mailer mailer(cfg.smtpUrl, cfg.smtpFrom);
     std::string webDir = cfg.webDir;

@@ -26,6 +26,9 @@ struct ServeConfig {
     size_t uploadLimit = 100 * 1024 * 1024;
     std::string corsOrigins = "*";
     std::string twilioApiUrl = "https://api.twilio.com";  // transfers of Twilio calls
+    /// A call whose transport has not connected this long after its creation ends
+    /// (endedReason call.in-progress.error-providerfault-transport-never-connected).
+    double joinTimeoutSeconds = 60;
     std::string logLevel = "info";
     std::string webDir;  // the dashboard; empty = <source>/web/out when it exists
     std::string smtpUrl;

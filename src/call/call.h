@@ -6,6 +6,10 @@
 //   // the transport connects to call.transport.websocketCallUrl:
 //   auto session = co_await calls.attach(callId, token, sink, loopExecutor);
 //   session->onAudio(pcm16k);  session->onClientMessage(msg);  session->onTransportClosed();
+//   // call.monitor.controlUrl is <base>/<callId>/<secret>/control:
+//   if (auto m = calls.monitor(callId, secret)) ...;   // nullopt for a wrong secret (404)
+//   // nobody attaches within settings.joinTimeoutSeconds: the call ends by itself; an org
+//   // holding concurrencyLimit calls: create() throws CallError 400 "Over Concurrency Limit"
 //
 // A session lives on the event loop of its transport connection (one thread, no locks)
 // and writes its record (messages, transcript, recordings, latencies, cost) when it ends.
@@ -22,7 +26,9 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
+#include "call/concurrency.h"
 #include "store/store.h"
 #include "webhooks/webhooks.h"
 
@@ -59,7 +65,13 @@ struct CallSettings {
     webhooks::Outbox* outbox = nullptr;
     /// Twilio's REST API (transfers of Twilio calls).
     std::string twilioApiUrl = "https://api.twilio.com";
+    /// A call whose transport has not connected this long after creation ends with
+    /// kNeverConnected (its record, server messages and memory are finished like any call's).
+    double joinTimeoutSeconds = 60;
 };
+
+/// endedReason of a call whose transport never connected within joinTimeoutSeconds.
+inline constexpr const char* kNeverConnected = "call.in-progress.error-providerfault-transport-never-connected";
 
 /// What a call needs to reach the customer's server: the org's `server` and the webhook
 /// credentials its assistant, tools and org refer to.
@@ -76,6 +88,10 @@ struct CallSetup {
     /// Phone calls: how to act on the line {provider, accountSid, authToken, callSid}.
     boost::json::object telephony;
     boost::json::array squad;       // squad calls: [{name, assistant}], members in order
+    /// The secret path segment of monitor.listenUrl and monitor.controlUrl (never logged).
+    std::string monitorSecret;
+    /// The call's concurrency slot (Concurrency): held until the call has ended.
+    std::shared_ptr<void> slot;
 };
 
 class CallSession;
@@ -84,6 +100,9 @@ class CallSession;
 struct CallError : std::runtime_error {
     int status;
     std::vector<std::string> messages;
+    /// Fields added to the error body (subscriptionLimits of a call over the org's limit).
+    boost::json::object extra;
+    bool concurrencyBlocked = false;
     CallError(int s, std::string m) : std::runtime_error(m), status(s), messages{std::move(m)} {}
 };
 
@@ -93,7 +112,10 @@ public:
                 boost::asio::thread_pool& compute, CallSettings settings);
     ~CallManager();
 
-    /// Validated CreateCallDTO body -> the stored call (201). Throws CallError.
+    /// Validated CreateCallDTO body -> the stored call (201), plus Vapi's
+    /// subscriptionLimits {concurrencyBlocked, concurrencyLimit, remainingConcurrentCalls}
+    /// (not stored). Throws CallError, also over the org's concurrencyLimit (400, Vapi's
+    /// "Over Concurrency Limit" with subscriptionLimits.concurrencyBlocked true).
     boost::asio::awaitable<boost::json::object> create(std::string orgId, boost::json::object body);
 
     /// An inbound phone call, answered by a telephony transport (twilio/).
@@ -124,13 +146,17 @@ public:
     /// Whether attach() would accept this transport (checked before the WebSocket upgrade).
     bool canAttach(const std::string& callId, const std::string& token,
                    const std::string& bearerOrgId);
-    /// monitorPlan of a call that is waiting for its transport or in progress on this node.
+    /// monitorPlan of a call that is waiting for its transport or in progress on this node,
+    /// if `secret` is the call's monitor secret (the path segment of monitor.listenUrl and
+    /// monitor.controlUrl, compared in constant time); nullopt otherwise, whichever it is.
     struct Monitor {
         std::string orgId;
         bool listenAuth = false;   // monitorPlan.listenAuthenticationEnabled
         bool controlAuth = false;  // monitorPlan.controlAuthenticationEnabled
     };
-    std::optional<Monitor> monitor(const std::string& callId);
+    std::optional<Monitor> monitor(const std::string& callId, std::string_view secret);
+    /// Whether the call is waiting for its transport or in progress on this node.
+    bool active(const std::string& callId);
     /// A live session, if the call is in progress on this node.
     std::shared_ptr<CallSession> live(const std::string& callId);
     size_t liveCount();
@@ -155,14 +181,21 @@ public:
     const CallSettings& settings() const { return settings_; }
 
 private:
+    /// `limits` (optional) receives Vapi's subscriptionLimits for the POST /call answer.
     boost::asio::awaitable<boost::json::object> createCall(std::string orgId, boost::json::object body,
-                                                           Inbound* inbound);
+                                                           Inbound* inbound,
+                                                           boost::json::object* limits = nullptr);
     boost::asio::awaitable<boost::json::object> placeOutbound(std::string orgId, boost::json::object body);
+    /// A concurrency slot for one more call of the org; throws CallError at its limit.
+    boost::asio::awaitable<std::shared_ptr<void>> acquireSlot(std::string orgId, boost::json::object* limits);
+    /// Ends a call nobody joined within joinTimeoutSeconds (spawned by createCall).
+    boost::asio::awaitable<void> expireUnjoined(std::string callId, double seconds);
     store::Store& store_;
     boost::asio::thread_pool& dbPool_;
     boost::asio::thread_pool& compute_;
     CallSettings settings_;
     boost::asio::thread_pool recordings_{1};
+    Concurrency concurrency_;
     std::mutex mu_;
     std::map<std::string, std::shared_ptr<CallSession>> live_;
     std::map<std::string, std::string> pendingTokens_;  // callId -> transport token

@@ -1,6 +1,10 @@
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
 #include <sys/resource.h>
@@ -8,6 +12,8 @@
 #include <unistd.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <chrono>
 #include <ctime>
 #include <filesystem>
 #include <set>
@@ -262,7 +268,9 @@ asio::awaitable<json::object> CallManager::create(std::string orgId, json::objec
         json::object call = co_await placeOutbound(std::move(orgId), std::move(body));
         co_return call;
     }
-    json::object call = co_await createCall(std::move(orgId), std::move(body), nullptr);
+    json::object limits;
+    json::object call = co_await createCall(std::move(orgId), std::move(body), nullptr, &limits);
+    call["subscriptionLimits"] = std::move(limits);
     co_return call;
 }
 
@@ -291,7 +299,8 @@ asio::awaitable<json::object> CallManager::placeOutbound(std::string orgId, json
     Inbound in{.callId = newId(), .phoneNumber = shown, .from = to, .provider = "twilio",
                .accountSid = str(phone, "twilioAccountSid"), .authToken = str(phone, "twilioAuthToken"),
                .outbound = true};
-    json::object call = co_await createCall(orgId, std::move(body), &in);
+    json::object limits;
+    json::object call = co_await createCall(orgId, std::move(body), &in, &limits);
 
     std::string twiml = twilio::streamTwiml(wsBaseUrl() + "/" + in.callId + "/twilio", in.token);
     auto req = twilio::restRequest(settings_.twilioApiUrl, in.accountSid, in.authToken, "/Calls.json",
@@ -326,6 +335,7 @@ asio::awaitable<json::object> CallManager::placeOutbound(std::string orgId, json
             it->second.setup.telephony["callSid"] = sid;
     }
     co_await saveRecord(orgId, in.callId, call);
+    call["subscriptionLimits"] = std::move(limits);
     co_return call;
 }
 
@@ -336,8 +346,27 @@ asio::awaitable<CallManager::InboundCall> CallManager::createInbound(std::string
     co_return InboundCall{std::move(call), in.token};
 }
 
+asio::awaitable<std::shared_ptr<void>> CallManager::acquireSlot(std::string orgId, json::object* limits) {
+    auto org = co_await offload(dbPool_, [&] { return store_.getOrg(orgId); });
+    int limit = concurrencyLimitOf(org ? org->body : std::string());
+    int before = 0;
+    auto slot = concurrency_.tryAcquire(orgId, limit, before);
+    json::object sl{{"concurrencyBlocked", !slot},
+                    {"concurrencyLimit", limit},
+                    {"remainingConcurrentCalls", std::max(0, limit - before)}};
+    if (!slot) {
+        spdlog::warn(R"({{"msg":"call refused: concurrency limit","orgId":"{}","limit":{}}})", orgId, limit);
+        CallError e(400, "Over Concurrency Limit");
+        e.concurrencyBlocked = true;
+        e.extra["subscriptionLimits"] = std::move(sl);
+        throw e;
+    }
+    if (limits) *limits = std::move(sl);
+    co_return slot;
+}
+
 asio::awaitable<json::object> CallManager::createCall(std::string orgId, json::object body,
-                                                      Inbound* inbound) {
+                                                      Inbound* inbound, json::object* limits) {
     int sources = 0;
     for (auto* k : {"assistantId", "assistant", "squadId", "squad", "workflowId", "workflow"})
         if (body.contains(k)) ++sources;
@@ -347,6 +376,9 @@ asio::awaitable<json::object> CallManager::createCall(std::string orgId, json::o
         throw CallError(400, "Provide only one of `assistant`, `assistantId`, `squad`, `squadId`.");
     if (body.contains("workflowId") || body.contains("workflow"))
         throw CallError(400, "Workflows are retired; use an assistant or a squad.");
+    // The org's concurrency slot, before anything else is resolved: every way out of this
+    // function without a pending call gives it back.
+    std::shared_ptr<void> slot = co_await acquireSlot(orgId, limits);
     // Resolve what runs the call: one assistant, or a squad whose first member starts.
     json::object callOverrides;
     if (auto* o = body.if_contains("assistantOverrides"); o && o->is_object()) callOverrides = o->as_object();
@@ -436,6 +468,9 @@ asio::awaitable<json::object> CallManager::createCall(std::string orgId, json::o
     std::string base = baseUrl();
     std::string wsBase = wsBaseUrl();
     std::string token = randomToken(24);
+    // monitor.listenUrl / controlUrl carry their own secret (192 bits): a call id alone
+    // (it is in every webhook and log line) gives no way to listen or to steer the call.
+    std::string monitorSecret = randomToken(24);
     if (inbound) {
         inbound->token = token;  // the telephony transport carries it (e.g. a TwiML <Parameter>)
     } else {
@@ -443,8 +478,8 @@ asio::awaitable<json::object> CallManager::createCall(std::string orgId, json::o
         transport["websocketCallUrl"] = wsBase + "/" + id + "/transport?token=" + token;
         call["transport"] = transport;
     }
-    call["monitor"] = json::object{{"listenUrl", wsBase + "/" + id + "/listen"},
-                                   {"controlUrl", base + "/" + id + "/control"}};
+    call["monitor"] = json::object{{"listenUrl", wsBase + "/" + id + "/" + monitorSecret + "/listen"},
+                                   {"controlUrl", base + "/" + id + "/" + monitorSecret + "/control"}};
     call["createdAt"] = now;
     call["updatedAt"] = now;
 
@@ -477,8 +512,11 @@ asio::awaitable<json::object> CallManager::createCall(std::string orgId, json::o
                                                                  {"authToken", inbound->authToken},
                                                                  {"callSid", inbound->providerCallId}}
                                                   : json::object{},
-                                          std::move(squadMembers)}};
+                                          std::move(squadMembers), monitorSecret, std::move(slot)}};
     }
+    // Nobody joins: the call ends after the join timeout, like any call that ends.
+    auto ex = co_await asio::this_coro::executor;
+    asio::co_spawn(ex, expireUnjoined(id, settings_.joinTimeoutSeconds), asio::detached);
     co_return call;
 }
 
@@ -521,6 +559,34 @@ asio::awaitable<std::shared_ptr<CallSession>> CallManager::attach(
     co_return session;
 }
 
+asio::awaitable<void> CallManager::expireUnjoined(std::string callId, double seconds) {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    timer.expires_after(std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000)));
+    auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return;
+    Pending p;
+    {
+        std::lock_guard lock(gPendingMu);
+        auto it = pending().find(callId);
+        if (it == pending().end() || it->second.taken) co_return;  // joined (or joining)
+        p = std::move(it->second);
+        pending().erase(it);
+    }
+    std::string org = p.orgId;
+    auto row = co_await offload(dbPool_, [&] { return store_.getResource("call", org, callId); });
+    if (!row) co_return;  // deleted meanwhile: the slot goes with `p`
+    boost::system::error_code pec;
+    auto record = json::parse(row->body, pec);
+    if (pec || !record.is_object()) co_return;
+    spdlog::info(R"({{"msg":"call not joined in time","callId":"{}","seconds":{}}})", callId, seconds);
+    // A session that never starts: end() sends status-update "ended", writes the record and
+    // the end-of-call-report, then lets go of the call's memory and its slot.
+    auto ex = co_await asio::this_coro::executor;
+    auto session = std::make_shared<CallSession>(*this, std::move(record.as_object()), std::move(p.setup),
+                                                 nullptr, ex);
+    session->end(kNeverConnected);
+}
+
 bool CallManager::canAttach(const std::string& callId, const std::string& token,
                             const std::string& bearerOrgId) {
     std::lock_guard lock(gPendingMu);
@@ -542,15 +608,25 @@ CallManager::Monitor monitorOf(const std::string& orgId, const json::object& ass
 }
 }  // namespace
 
-std::optional<CallManager::Monitor> CallManager::monitor(const std::string& callId) {
+std::optional<CallManager::Monitor> CallManager::monitor(const std::string& callId,
+                                                        std::string_view secret) {
+    if (secret.empty()) return std::nullopt;
     if (auto s = live(callId)) {
-        if (s->ended()) return std::nullopt;  // finishing its record
+        if (s->ended() || !constantTimeEquals(secret, s->monitorSecret()))
+            return std::nullopt;  // ended: finishing its record
         return monitorOf(s->orgId(), s->monitorSource());
     }
     std::lock_guard lock(gPendingMu);
     auto it = pending().find(callId);
-    if (it == pending().end()) return std::nullopt;
+    if (it == pending().end() || !constantTimeEquals(secret, it->second.setup.monitorSecret))
+        return std::nullopt;
     return monitorOf(it->second.orgId, it->second.setup.assistant);
+}
+
+bool CallManager::active(const std::string& callId) {
+    if (auto s = live(callId)) return !s->ended();
+    std::lock_guard lock(gPendingMu);
+    return pending().count(callId) > 0;
 }
 
 std::shared_ptr<CallSession> CallManager::live(const std::string& callId) {

@@ -142,6 +142,8 @@ CallSession::CallSession(CallManager& mgr, json::object record, CallSetup setup,
     : mgr_(mgr),
       record_(std::move(record)),
       assistant_(std::move(setup.assistant)),
+      monitorSecret_(std::move(setup.monitorSecret)),
+      slot_(std::move(setup.slot)),
       squad_(std::move(setup.squad)),
       phoneNumber_(std::move(setup.phoneNumber)),
       telephony_(std::move(setup.telephony)),
@@ -1222,6 +1224,7 @@ asio::awaitable<void> CallSession::finish(std::string reason) {
     co_await mgr_.saveRecord(orgId_, id_, record_);
     pipeline_.reset();
     mgr_.finished(id_);
+    slot_.reset();  // the record says ended: the org may start another call
 
     // Post-call analysis goes into the record before the end-of-call-report is sent.
     json::object analysis = co_await analyze(reason);

@@ -49,6 +49,8 @@ public:
     void removeListener(const std::shared_ptr<Listener>& l);
     /// {"monitorPlan": ...} of the assistant the call started with (immutable; any thread).
     const boost::json::object& monitorSource() const { return monitorSource_; }
+    /// The secret path segment of the call's monitor URLs (immutable; any thread).
+    const std::string& monitorSecret() const { return monitorSecret_; }
 
     const std::string& id() const { return id_; }
     const std::string& orgId() const { return orgId_; }
@@ -118,6 +120,8 @@ private:
     boost::json::object record_;
     boost::json::object assistant_;  // the active assistant (changes on a squad handoff)
     boost::json::object monitorSource_;
+    std::string monitorSecret_;
+    std::shared_ptr<void> slot_;  // the org's concurrency slot, given back when the call ends
     boost::json::array squad_;        // [{name, assistant}] of a squad call
     boost::json::object phoneNumber_; // phone calls: the number called
     boost::json::object telephony_;   // phone calls: provider, accountSid, authToken, callSid

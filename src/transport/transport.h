@@ -3,6 +3,7 @@
 //
 //   server.setUpgradeHandler(voxa::transport::makeUpgradeHandler(calls, auth, dbPool));
 //   // ws://host/<callId>/transport?token=...  -> Vapi's WebSocket transport (ws/)
+//   // ws://host/<callId>/<secret>/listen      -> monitor.listenUrl (listen/); 404 without the secret
 #pragma once
 #include <boost/asio/thread_pool.hpp>
 

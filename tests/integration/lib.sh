@@ -87,3 +87,13 @@ voxa_create_org() {
 json_field() {
   node -e 'const o=JSON.parse(process.argv[1]);const v=o[process.argv[2]];if(!v){process.exit(1)}console.log(v)' "$1" "$2"
 }
+
+# voxa_org_limit ORG_JSON N: sets the org's concurrencyLimit (Vapi's default is 10 calls at
+# once; the suites start more than that, in parallel files and calls left unjoined).
+voxa_org_limit() {
+  local key org
+  key="$(json_field "$1" privateKey)" && org="$(json_field "$1" orgId)" || { log "voxa_org_limit: not an org"; return 1; }
+  curl -fsS -o /dev/null -X PATCH "$base/org/$org" -H "Authorization: Bearer $key" \
+    -H "Content-Type: application/json" --data "{\"concurrencyLimit\":$2}" ||
+    { log "PATCH /org/$org {concurrencyLimit: $2} failed"; return 1; }
+}

@@ -86,6 +86,7 @@ voxa_start --data-dir "$data_dir" --web-dir "$web_dir"
 
 org_a="$(voxa_create_org "$data_dir" "sdk-org-a")" || exit 1
 org_b="$(voxa_create_org "$data_dir" "sdk-org-b")" || exit 1
+voxa_org_limit "$org_a" 1000 && voxa_org_limit "$org_b" 1000 || exit 1
 export VOXA_BASE_URL="$base"
 export VOXA_KEY_A="$(json_field "$org_a" privateKey)" || exit 1
 export VOXA_PUBLIC_KEY_A="$(json_field "$org_a" publicKey)" || exit 1

@@ -46,6 +46,7 @@ voxa_start --data-dir "$data_dir"
 
 out="$(voxa_create_org "$data_dir" "voice-org")" || exit 1
 key="$(json_field "$out" privateKey)" || { log "create-org printed no privateKey"; exit 1; }
+voxa_org_limit "$out" 1000 || exit 1
 export VOXA_BASE_URL="$base"
 export VOXA_BIN="$bin"   # tests that restart a server of their own (webhook-faults)
 export VOXA_KEY="$key"

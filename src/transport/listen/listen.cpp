@@ -45,7 +45,7 @@ asio::awaitable<void> serve(std::shared_ptr<net::WsConnection> ws, call::CallMan
     // A listener may connect as soon as the call exists; it waits for the transport.
     auto session = calls.live(callId);
     asio::steady_timer wait(ws->executor());
-    for (int i = 0; !session && i < 1200 && ws->isOpen() && calls.monitor(callId); ++i) {
+    for (int i = 0; !session && i < 1200 && ws->isOpen() && calls.active(callId); ++i) {
         wait.expires_after(std::chrono::milliseconds(50));
         co_await wait.async_wait(asio::use_awaitable);
         session = calls.live(callId);

@@ -5,11 +5,14 @@ import * as L from "./lib.mjs";
 
 const SAY = "This message came from the control URL.";
 
-test("POST /<callId>/control: say speaks the text, end-call ends the call", async (t) => {
+test("POST /<callId>/<secret>/control: say speaks the text, end-call ends the call", async (t) => {
     const rate = 16000, format = "pcm_s16le";
     const { call, client } = await L.startCall({ rate, format, assistant: L.localAssistant({ firstMessage: "Hi." }) });
     t.after(() => client.close());
-    assert.equal(call.monitor.controlUrl, `${L.BASE_URL}/${call.id}/control`);
+    // The URL carries the call's own secret: /<callId>/<secret>/control.
+    const m = /^(.*)\/([0-9a-f-]{36})\/([A-Za-z0-9_-]{32})\/control$/.exec(call.monitor.controlUrl);
+    assert.ok(m, call.monitor.controlUrl);
+    assert.deepEqual([m[1], m[2]], [L.BASE_URL, call.id]);
     client.startContinuous();
     await client.waitForMessage({ type: "speech-update", role: "assistant", status: "stopped" }, 8000);
 
@@ -27,9 +30,13 @@ test("POST /<callId>/control: say speaks the text, end-call ends the call", asyn
     const bad = await L.control(call, { type: "dance" });
     assert.equal(bad.status, 400);
     assert.match(JSON.stringify(bad.json), /dance/);
-    const missing = await L.control({ monitor: { controlUrl: `${L.BASE_URL}/00000000-0000-4000-8000-000000000000/control` } },
+    const missing = await L.control({ monitor: { controlUrl: call.monitor.controlUrl.replace(call.id, "00000000-0000-4000-8000-000000000000") } },
                                     { type: "end-call" });
     assert.equal(missing.status, 404);
+    // Without the secret the call is as unknown as that one.
+    const bare = await L.control({ monitor: { controlUrl: `${L.BASE_URL}/${call.id}/control` } }, { type: "end-call" });
+    assert.equal(bare.status, 404);
+    assert.deepEqual(bare.json, missing.json);
 
     const end = await L.control(call, { type: "end-call" });
     assert.equal(end.status, 200);

@@ -16,7 +16,12 @@ test("listenUrl: both sides of the call, live, as 16 kHz stereo; closed at the e
     // "Hello! How can I help you today?"
     const { call, client } = await L.startCall({ assistant: L.localAssistant({ firstMessageMode: "assistant-waits-for-user" }) });
     t.after(() => client.close());
-    assert.equal(call.monitor.listenUrl, `${L.BASE_URL.replace(/^http/, "ws")}/${call.id}/listen`);
+    const wsBase = L.BASE_URL.replace(/^http/, "ws");
+    const m = /^(.*)\/([0-9a-f-]{36})\/([A-Za-z0-9_-]{32})\/listen$/.exec(call.monitor.listenUrl);
+    assert.ok(m, call.monitor.listenUrl);
+    assert.deepEqual([m[1], m[2]], [wsBase, call.id]);
+    // listenUrl and controlUrl share the call's secret.
+    assert.equal(call.monitor.controlUrl, `${L.BASE_URL}/${call.id}/${m[3]}/control`);
 
     const ws = new WebSocket(call.monitor.listenUrl);
     ws.binaryType = "arraybuffer";

@@ -246,7 +246,9 @@ test("transferCall to a number: the message is said, then Twilio is told to <Dia
     await stream.open();
     t.after(() => stream.stop());
     await L.sleep(1500);
-    const r = await fetch(`${voxa.base}/${callId}/control`, { method: "POST", headers: { "Content-Type": "application/json" },
+    const live = await api("GET", `/call/${callId}`);
+    assert.equal(live.status, 200);
+    const r = await fetch(live.json.monitor.controlUrl, { method: "POST", headers: { "Content-Type": "application/json" },
                                                              body: JSON.stringify({ type: "add-message", message: { role: "user", content: "get me a human" } }) });
     assert.equal(r.status, 200);
     const code = await Promise.race([stream.closed, L.sleep(15000).then(() => "open")]);

@@ -67,6 +67,7 @@ trap 'exit 130' INT TERM
 voxa_start --data-dir "$data_dir" --web-dir "$web_out"
 
 org="$(voxa_create_org "$data_dir" "web-tests")" || exit 1
+voxa_org_limit "$org" 1000 || exit 1
 
 export VOXA_BASE_URL="$base"
 export VOXA_KEY="$(json_field "$org" privateKey)" || exit 1
