@@ -62,6 +62,17 @@ int main(int argc, char** argv) {
     s->add_option("--smtp-from", serve.smtpFrom, "Sender address of mails")
         ->envname("VOXA_SMTP_FROM")
         ->capture_default_str();
+    s->add_option("--registration", serve.registration,
+                  "Who may register in the dashboard: open (anyone, into a new org of their own), "
+                  "invite (with an invitation), closed (nobody); the setup link always works")
+        ->envname("VOXA_REGISTRATION")
+        ->check(CLI::IsMember({"open", "invite", "closed"}))
+        ->capture_default_str();
+    s->add_option("--auth-rate-limit", serve.authRateLimit,
+                  "Account requests (register, sign-in, password reset) per minute per address; 0 = no limit")
+        ->envname("VOXA_AUTH_RATE_LIMIT")
+        ->check(CLI::Range(0.0, 1e6))
+        ->capture_default_str();
     s->add_flag("!--no-bootstrap", serve.bootstrap,
                 "Do not create a first org and key when the database is empty");
 
@@ -79,6 +90,14 @@ int main(int argc, char** argv) {
     auto* createOrg = admin->add_subcommand("create-org", "Create an org; prints its keys as JSON");
     addStorage(createOrg);
     createOrg->add_option("--name", orgName, "Org name")->required();
+    std::string publicUrl = "http://127.0.0.1:8080";
+    auto* setupLink = admin->add_subcommand(
+        "setup-link", "Print a one-time link (24 h) that makes its follower an owner of the org; older links stop working");
+    addStorage(setupLink);
+    setupLink->add_option("--org", orgId, "Org id (default: the only org)");
+    setupLink->add_option("--public-url", publicUrl, "Base URL of the dashboard")
+        ->envname("VOXA_PUBLIC_URL")
+        ->capture_default_str();
     auto* createKey = admin->add_subcommand("create-key", "Create an API key; prints it as JSON");
     addStorage(createKey);
     createKey->add_option("--org", orgId, "Org id")->required();
@@ -104,6 +123,8 @@ int main(int argc, char** argv) {
         if (createOrg->parsed()) return voxa::app::adminCreateOrg(storage, orgName, std::cout);
         if (createKey->parsed())
             return voxa::app::adminCreateKey(storage, orgId, kind, std::cout);
+        if (setupLink->parsed())
+            return voxa::app::adminSetupLink(storage, orgId, publicUrl, std::cout);
     } catch (const std::exception& e) {
         std::cerr << "voxa: " << e.what() << "\n";
         return 1;

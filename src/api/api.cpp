@@ -14,6 +14,7 @@
 #include "api/errors.h"
 #include "api/resources.h"
 #include "api/router.h"
+#include "api/secrets.h"
 #include "auth/jwt.h"
 #include "common/ids.h"
 #include "common/offload.h"
@@ -185,6 +186,17 @@ std::string loggedPath(const std::string& path) {
 
 }  // namespace
 
+// Viewers and public keys: the secrets written inside resources are masked in every JSON
+// answer (assistants, tools, phone numbers, calls, org), one place for all routes.
+static void maskResponse(net::HttpResponse& res) {
+    if (!res.filePath.empty() || !res.contentType.starts_with("application/json")) return;
+    boost::system::error_code ec;
+    auto v = json::parse(res.body, ec);
+    if (ec) return;
+    maskSecrets(v);
+    res.body = json::serialize(v);
+}
+
 asio::awaitable<net::HttpResponse> Api::handle(net::HttpRequest& req) {
     auto started = std::chrono::steady_clock::now();
     std::string route = "unmatched";
@@ -218,6 +230,7 @@ asio::awaitable<net::HttpResponse> Api::handle(net::HttpRequest& req) {
                                               ") cannot do this");
             }
             res = co_await (*m.handler)(rc);
+            if (m.access != Access::None && !maySeeSecrets(rc.principal)) maskResponse(res);
         }
     } catch (const ApiError& e) {
         error = e;

@@ -17,6 +17,7 @@
 #include "auth/auth.h"
 #include "auth/mailer.h"
 #include "call/call.h"
+#include "common/bounded_pool.h"
 #include "net/http.h"
 #include "store/store.h"
 
@@ -36,6 +37,9 @@ struct ApiContext {
     call::CallManager* calls = nullptr;  // live calls (POST /call, control, recordings)
     auth::Accounts* accounts = nullptr;  // dashboard users and sessions (/auth, /org/member)
     auth::Mailer* mailer = nullptr;      // password-reset mails
+    /// Password hashing (register, sign-in, reset): small, bounded, refuses when full.
+    /// Null: account work runs on dbPool (tests).
+    BoundedPool* hashPool = nullptr;
 };
 
 class Router;

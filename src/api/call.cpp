@@ -8,6 +8,7 @@
 
 #include "api/errors.h"
 #include "api/resources.h"
+#include "api/secrets.h"
 #include "auth/auth.h"
 #include "call/session.h"
 #include "common/offload.h"
@@ -29,6 +30,7 @@ Awaitable createCall(RequestContext& rc) {
     json::object body = rc.jsonBody();
     dropNulls(body);
     validateOrThrow("CreateCallDTO", body);
+    guardCredentialRefs(rc.principal, nullptr, body);  // inline assistants, squads, overrides
     try {
         auto call = co_await calls(rc).create(rc.orgId(), std::move(body));
         co_return jsonResponse(201, call);

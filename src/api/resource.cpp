@@ -6,6 +6,7 @@
 
 #include "api/errors.h"
 #include "api/schema.h"
+#include "api/secrets.h"
 #include "common/ids.h"
 #include "common/offload.h"
 #include "common/time.h"
@@ -156,6 +157,7 @@ void registerCrud(Router& router, ResourceSpec specIn) {
             json::object body = rc.jsonBody();
             dropNulls(body);
             validateOrThrow(spec->createSchema, body);
+            guardCredentialRefs(rc.principal, nullptr, body);
             store::Resource r;
             r.id = newId();
             r.orgId = rc.orgId();
@@ -216,6 +218,7 @@ void registerCrud(Router& router, ResourceSpec specIn) {
         json::object patch = rc.jsonBody();
         auto row = co_await loadOr404(rc, spec->kind, spec->label, rc.param("id"));
         json::object o = parseObject(row.body);
+        const json::value stored = o;
         json::object toValidate = patch;
         dropNulls(toValidate);
         if (!spec->discriminator.empty()) {
@@ -235,6 +238,7 @@ void registerCrud(Router& router, ResourceSpec specIn) {
             else
                 o[k] = kv.value();
         }
+        guardCredentialRefs(rc.principal, &stored, o);
         row.updatedAt = isoNow();
         o["updatedAt"] = row.updatedAt;
         if (spec->onUpdate) spec->onUpdate(o, rc);

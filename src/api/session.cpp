@@ -1,7 +1,12 @@
 // /auth: people signing in to the dashboard (docs/dashboard.md). Sessions travel in an
 // HttpOnly cookie; every answer about a session has the same body (Accounts::sessionJson).
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
+
+#include <chrono>
 
 #include "api/errors.h"
 #include "api/resources.h"
@@ -18,6 +23,19 @@ auth::Accounts& accounts(RequestContext& rc) {
     return *rc.ctx.accounts;
 }
 
+ApiError tooMany(std::string message, int64_t retryAfterSeconds) {
+    ApiError e(429, std::move(message));
+    e.withHeader("Retry-After", std::to_string(std::max<int64_t>(1, retryAfterSeconds)));
+    return e;
+}
+
+ApiError fromAccountError(const auth::AccountError& e) {
+    ApiError error = e.validation ? ApiError(e.status, e.messages)
+                                  : ApiError(e.status, e.messages.front());
+    if (e.retryAfterSeconds > 0) error.withHeader("Retry-After", std::to_string(e.retryAfterSeconds));
+    return error;
+}
+
 // Runs blocking account work on the database pool; AccountError becomes Vapi's error body.
 template <class F>
 asio::awaitable<std::invoke_result_t<F&>> run(RequestContext& rc, F work) {
@@ -25,12 +43,34 @@ asio::awaitable<std::invoke_result_t<F&>> run(RequestContext& rc, F work) {
     try {
         co_return co_await offload(rc.ctx.dbPool, std::move(work));
     } catch (const auth::AccountError& e) {
-        error.emplace(e.validation ? ApiError(e.status, e.messages)
-                                   : ApiError(e.status, e.messages.front()));
-        if (e.retryAfterSeconds > 0)
-            error->withHeader("Retry-After", std::to_string(e.retryAfterSeconds));
+        error.emplace(fromAccountError(e));
     }
     throw *error;
+}
+
+// Account work that hashes a password (argon2id: ~0.1 s of a core and 64 MiB): on the small
+// hashing pool, never the database pool API requests share; refused at once when it is full.
+template <class F>
+asio::awaitable<std::invoke_result_t<F&>> runHashing(RequestContext& rc, F work) {
+    if (!rc.ctx.hashPool) co_return co_await run(rc, std::move(work));
+    std::optional<ApiError> error;
+    try {
+        co_return co_await rc.ctx.hashPool->run(std::move(work));
+    } catch (const auth::AccountError& e) {
+        error.emplace(fromAccountError(e));
+    } catch (const PoolFull&) {
+        error.emplace(tooMany("Too many sign-in requests at once. Try again in a moment.", 1));
+    }
+    throw *error;
+}
+
+// One account request from the caller's address (register, sign-in, reset): 429 past the
+// per-address rate.
+void throttle(RequestContext& rc) {
+    if (auto wait = accounts(rc).throttle(rc.req.remoteAddress))
+        throw tooMany("Too many requests from this address. Try again in " +
+                          std::to_string(*wait) + " seconds.",
+                      *wait);
 }
 
 // The string fields of a body: each must be a string; `required` ones must be present and
@@ -71,18 +111,29 @@ net::HttpResponse sessionResponse(RequestContext& rc, int status, const auth::Se
 }
 
 Awaitable registerUser(RequestContext& rc) {
-    auto f = fields(rc.jsonBody(), {"email", "password"}, {"name", "orgName", "inviteToken"});
+    auto f = fields(rc.jsonBody(), {"email", "password"},
+                    {"name", "orgName", "inviteToken", "setupToken"});
     auto& acc = accounts(rc);
-    auth::Registration r{f["email"], f["password"], f["name"], f["orgName"], f["inviteToken"]};
-    auto s = co_await run(rc, [&] { return acc.registerUser(r); });
+    throttle(rc);
+    auth::Registration r{f["email"],   f["password"],    f["name"],
+                         f["orgName"], f["inviteToken"], f["setupToken"]};
+    auto s = co_await runHashing(rc, [&] { return acc.registerUser(r); });
     co_return sessionResponse(rc, 201, s);
 }
 
 Awaitable login(RequestContext& rc) {
     auto f = fields(rc.jsonBody(), {"email", "password"});
     auto& acc = accounts(rc);
+    throttle(rc);
     std::string email = f["email"], password = f["password"], address = rc.req.remoteAddress;
-    auto s = co_await run(rc, [&] { return acc.login(email, password, address); });
+    // An account under a distributed attack: hold the attempt (no thread is held), then check
+    // it, so the right password still gets in while guesses stay slow.
+    if (auto wait = acc.loginCheck(email, address).waitMs; wait > 0) {
+        auto ex = co_await asio::this_coro::executor;
+        asio::steady_timer timer(ex, std::chrono::milliseconds(wait));
+        co_await timer.async_wait(asio::use_awaitable);
+    }
+    auto s = co_await runHashing(rc, [&] { return acc.login(email, password, address); });
     co_return sessionResponse(rc, 200, s);
 }
 
@@ -114,6 +165,7 @@ Awaitable switchOrg(RequestContext& rc) {
 Awaitable requestReset(RequestContext& rc) {
     auto f = fields(rc.jsonBody(), {"email"});
     auto& acc = accounts(rc);
+    throttle(rc);
     std::string email = f["email"];
     auto mail = co_await run(rc, [&] { return acc.requestReset(email); });
     // Sent after answering, so the answer takes the same time whether or not the email exists.
@@ -126,9 +178,16 @@ Awaitable requestReset(RequestContext& rc) {
 Awaitable confirmReset(RequestContext& rc) {
     auto f = fields(rc.jsonBody(), {"token", "password"});
     auto& acc = accounts(rc);
+    throttle(rc);
     std::string token = f["token"], password = f["password"];
-    co_await run(rc, [&] { acc.confirmReset(token, password); return true; });
+    co_await runHashing(rc, [&] { acc.confirmReset(token, password); return true; });
     co_return net::HttpResponse::json(200, R"({"message":"Your password was changed. Sign in with the new one."})");
+}
+
+// What the dashboard needs before showing a sign-up form.
+Awaitable registrationInfo(RequestContext& rc) {
+    auto& acc = accounts(rc);
+    co_return jsonResponse(200, json::object{{"registration", auth::registrationModeName(acc.registration())}});
 }
 
 Awaitable invitationInfo(RequestContext& rc) {
@@ -151,6 +210,7 @@ Awaitable acceptInvitation(RequestContext& rc) {
 
 void registerSessions(Router& router) {
     router.add("POST", "/auth/register", registerUser, Access::None);
+    router.add("GET", "/auth/registration", registrationInfo, Access::None);
     router.add("POST", "/auth/login", login, Access::None);
     router.add("POST", "/auth/logout", logout);
     router.add("GET", "/auth/me", me);

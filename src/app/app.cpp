@@ -22,7 +22,9 @@
 #include "call/call.h"
 #include "transport/transport.h"
 #include "webhooks/webhooks.h"
+#include "common/bounded_pool.h"
 #include "common/log.h"
+#include "common/time.h"
 #include "net/server.h"
 #include "store/store.h"
 
@@ -75,12 +77,31 @@ static bool splitListen(const std::string& listen, std::string& host, uint16_t& 
     return true;
 }
 
+// The org a setup link is for when none is named: the only one there is.
+static std::optional<store::Org> onlyOrg(store::Store& store) {
+    auto orgs = store.listOrgs();
+    if (orgs.size() != 1) return std::nullopt;
+    return orgs.front();
+}
+
+static auth::AccountsOptions accountsOptions(const std::string& publicUrl,
+                                             auth::RegistrationMode mode, double ratePerMinute) {
+    return {.publicUrl = publicUrl,
+            .registration = mode,
+            .addressLimits = {.perMinute = ratePerMinute, .burst = std::max(1.0, ratePerMinute)}};
+}
+
 int serve(const ServeConfig& cfg) {
     initLogging(cfg.logLevel);
     std::string host;
     uint16_t port = 0;
     if (!splitListen(cfg.listen, host, port)) {
         spdlog::error("invalid --listen '{}': expected HOST:PORT", cfg.listen);
+        return 2;
+    }
+    auto registration = auth::parseRegistrationMode(cfg.registration);
+    if (!registration) {
+        spdlog::error("invalid --registration '{}': expected open, invite or closed", cfg.registration);
         return 2;
     }
     std::unique_ptr<store::Store> store;
@@ -106,6 +127,9 @@ int serve(const ServeConfig& cfg) {
     // Model inference (STT/TTS) runs here, never on an event loop.
     unsigned cores = std::max(1u, std::thread::hardware_concurrency());
     boost::asio::thread_pool compute(cfg.computeThreads > 0 ? static_cast<size_t>(cfg.computeThreads) : cores);
+    // Password hashing: one or two low-priority threads and a short queue, so sign-up or
+    // sign-in floods get 429 instead of taking the database pool and the cores from the API.
+    BoundedPool hashPool(cores >= 8 ? 2 : 1, 8);
     std::string publicUrl = cfg.publicUrl;
     net::ServerOptions opts{.host = host,
                             .port = port,
@@ -149,7 +173,7 @@ int serve(const ServeConfig& cfg) {
                              .outbox = &outbox,
                              .twilioApiUrl = cfg.twilioApiUrl,
                              .joinTimeoutSeconds = cfg.joinTimeoutSeconds});
-    auth::Accounts accounts(*store, auth, {.publicUrl = publicUrl});
+    auth::Accounts accounts(*store, auth, accountsOptions(publicUrl, *registration, cfg.authRateLimit));
     auth::Mailer mailer(cfg.smtpUrl, cfg.smtpFrom);
     std::string webDir = cfg.webDir;
 #ifdef VOXA_SOURCE_WEB_DIR
@@ -165,22 +189,35 @@ int serve(const ServeConfig& cfg) {
         {.publicUrl = publicUrl, .dataDir = cfg.storage.dataDir, .webDir = webDir},
         &calls,
         &accounts,
-        &mailer});
+        &mailer,
+        &hashPool});
     server.setUpgradeHandler(transport::makeUpgradeHandler(calls, auth, dbPool));
-    server.start();
-    outbox.start();
-
+    // Before the first request is served: the org exists and its setup link is printed.
+    std::string ownerHint;
     if (cfg.bootstrap && store->listOrgs().empty()) {
         auto created = auth.createOrg("Default Org");
+        // The dashboard's first owner: whoever follows this link, which only the operator sees.
+        auto link = accounts.createSetupLink(created.org.id);
         std::cout << "Voxa: first start, created org " << created.org.id << "\n"
                   << "  private API key: " << created.privateKey << "\n"
                   << "  public API key:  " << created.publicKey << "\n"
+                  << "  owner setup link (one use, " << (link.expiresMs - epochMs() + 1'800'000) / 3'600'000
+                  << " h): " << link.url << "\n"
                   << std::flush;
+        ownerHint = "open the owner setup link above";
+    } else if (auto only = onlyOrg(*store); only && store->listMembers(only->id).empty()) {
+        ownerHint = "no owner yet: `voxa admin setup-link --data-dir " + cfg.storage.dataDir +
+                    "` prints a link";
+    } else {
+        ownerHint = std::string("sign in; registration: ") + auth::registrationModeName(*registration);
     }
+    server.start();
+    outbox.start();
+
     std::cout << "Voxa is listening on " << publicUrl << "  (database: " << store->dialect()
               << ")\n"
               << (webDir.empty() ? "  dashboard: not built (scripts/web-build.sh)\n"
-                                 : "  dashboard: " + publicUrl + "/  (register the first user there)\n")
+                                 : "  dashboard: " + publicUrl + "/  (" + ownerHint + ")\n")
               << std::flush;
     json::object ready{{"msg", "listening"},
                        {"url", "http://" + host + ":" + std::to_string(server.port())},
@@ -195,6 +232,7 @@ int serve(const ServeConfig& cfg) {
     server.stop();
     joinOutbox();
     compute.join();
+    hashPool.join();
     dbPool.join();
     spdlog::info("stopped");
     flushLogging();
@@ -224,6 +262,34 @@ int adminCreateKey(const StorageConfig& storage, const std::string& orgId,
     json::object line{{"id", created.key.id}, {"orgId", orgId}, {"kind", kind},
                       {"key", created.secret}};
     out << json::serialize(line) << std::endl;
+    return 0;
+}
+
+int adminSetupLink(const StorageConfig& storage, const std::string& orgId,
+                   const std::string& publicUrl, std::ostream& out) {
+    auto store = openStore(storage);
+    std::string org = orgId;
+    if (org.empty()) {
+        auto only = onlyOrg(*store);
+        if (!only) {
+            std::cerr << "there are " << store->listOrgs().size()
+                      << " orgs: name one with --org ID\n";
+            return 1;
+        }
+        org = only->id;
+    }
+    auth::Auth auth(*store);
+    auth::Accounts accounts(*store, auth, {.publicUrl = publicUrl});
+    try {
+        auto link = accounts.createSetupLink(org);
+        json::object line{{"orgId", link.orgId},
+                          {"url", link.url},
+                          {"expiresAt", isoFromMs(link.expiresMs)}};
+        out << json::serialize(line) << std::endl;
+    } catch (const auth::AccountError& e) {
+        std::cerr << e.what() << ": " << org << "\n";
+        return 1;
+    }
     return 0;
 }
 

@@ -3,6 +3,7 @@
 //   voxa::app::ServeConfig cfg;  cfg.listen = "127.0.0.1:8080";  cfg.dataDir = "./data";
 //   return voxa::app::serve(cfg);                    // blocks until SIGTERM/SIGINT
 //   voxa::app::adminCreateOrg({.dataDir = "./data"}, "Acme", std::cout);
+//   voxa::app::adminSetupLink({.dataDir = "./data"}, "", "http://127.0.0.1:8080", std::cout);
 #pragma once
 #include <cstddef>
 #include <ostream>
@@ -33,6 +34,8 @@ struct ServeConfig {
     std::string webDir;  // the dashboard; empty = <source>/web/out when it exists
     std::string smtpUrl;
     std::string smtpFrom = "voxa@localhost";
+    std::string registration = "invite";  // open | invite | closed (auth::RegistrationMode)
+    double authRateLimit = 30;            // account requests per minute per address; 0 = none
     /// First start with an empty database: create an org and print its keys.
     bool bootstrap = true;
 };
@@ -53,5 +56,9 @@ int runTalk(const TalkConfig& cfg, std::ostream& out);
 int adminCreateOrg(const StorageConfig& storage, const std::string& name, std::ostream& out);
 int adminCreateKey(const StorageConfig& storage, const std::string& orgId,
                    const std::string& kind, std::ostream& out);
+/// Prints a fresh one-time link that makes its follower an owner of `orgId` (empty: the
+/// only org); older links stop working.
+int adminSetupLink(const StorageConfig& storage, const std::string& orgId,
+                   const std::string& publicUrl, std::ostream& out);
 
 }  // namespace voxa::app

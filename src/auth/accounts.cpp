@@ -21,6 +21,7 @@ namespace {
 
 constexpr const char* kInvalidReset = "Reset token is invalid or has expired";
 constexpr const char* kInvalidInvite = "Invitation is invalid or has expired";
+constexpr const char* kInvalidSetup = "Setup link is invalid, used or expired";
 
 bool validEmail(const std::string& e) {
     if (e.size() < 3 || e.size() > 254) return false;
@@ -36,6 +37,22 @@ bool validEmail(const std::string& e) {
 
 }  // namespace
 
+std::optional<RegistrationMode> parseRegistrationMode(std::string_view s) {
+    if (s == "open") return RegistrationMode::Open;
+    if (s == "invite") return RegistrationMode::Invite;
+    if (s == "closed") return RegistrationMode::Closed;
+    return std::nullopt;
+}
+
+const char* registrationModeName(RegistrationMode m) {
+    switch (m) {
+        case RegistrationMode::Open: return "open";
+        case RegistrationMode::Invite: return "invite";
+        case RegistrationMode::Closed: return "closed";
+    }
+    return "invite";
+}
+
 std::string Accounts::normalizeEmail(const std::string& email) {
     size_t b = 0, e = email.size();
     while (b < e && std::isspace(static_cast<unsigned char>(email[b]))) ++b;
@@ -46,7 +63,8 @@ std::string Accounts::normalizeEmail(const std::string& email) {
 }
 
 Accounts::Accounts(store::Store& store, Auth& auth, AccountsOptions opts)
-    : store_(store), auth_(auth), opts_(std::move(opts)), limiter_(opts_.loginLimits) {
+    : store_(store), auth_(auth), opts_(std::move(opts)), limiter_(opts_.loginLimits),
+      addressLimiter_(opts_.addressLimits) {
     if (!opts_.clock) opts_.clock = [] { return epochMs(); };
     key_ = store_.getOrCreateSecret("session-signing-key", randomToken(32));
 }
@@ -96,12 +114,20 @@ SessionInfo Accounts::registerUser(const Registration& r) {
         errors.push_back("orgName must be shorter than or equal to 40 characters");
     if (!errors.empty()) throw AccountError(400, std::move(errors));
 
-    std::optional<store::UserToken> invite;
-    if (!r.inviteToken.empty()) {
+    // Who may register, decided before any hashing: refusals cost nothing.
+    std::optional<store::UserToken> invite, setup;
+    if (!r.setupToken.empty()) {
+        setup = liveToken("setup", r.setupToken);
+        if (!setup) throw AccountError(400, kInvalidSetup);
+    } else if (opts_.registration == RegistrationMode::Closed) {
+        throw AccountError(403, "Registration is closed on this server");
+    } else if (!r.inviteToken.empty()) {
         invite = liveToken("invite", r.inviteToken);
         if (!invite) throw AccountError(400, kInvalidInvite);
         if (invite->email != email)
             throw AccountError(400, "This invitation was sent to another email address");
+    } else if (opts_.registration != RegistrationMode::Open) {
+        throw AccountError(403, "Registration on this server needs an invitation");
     }
 
     store::User u{.id = newId(),
@@ -110,18 +136,25 @@ SessionInfo Accounts::registerUser(const Registration& r) {
                   .passwordHash = hashPassword(r.password),
                   .createdAt = isoFromMs(now())};
     u.updatedAt = u.createdAt;
+    if (store_.findUserByEmail(email))
+        throw AccountError(409, "An account with this email already exists");
+    // The one-time token is spent before the user exists, so two uses cannot both win.
+    if (setup && !store_.useToken(setup->id, u.createdAt)) throw AccountError(400, kInvalidSetup);
+    if (invite && !store_.useToken(invite->id, u.createdAt)) throw AccountError(400, kInvalidInvite);
     if (!store_.insertUser(u)) throw AccountError(409, "An account with this email already exists");
 
     std::string orgId;
     Role role = Role::Owner;
-    if (invite) {
-        if (!store_.useToken(invite->id, u.createdAt)) throw AccountError(400, kInvalidInvite);
+    if (setup) {
+        // The operator's link: an owner of the org it was made for (the one `voxa serve`
+        // created and printed the keys of, unless `admin setup-link --org` said otherwise).
+        orgId = setup->orgId;
+        if (!r.orgName.empty()) {
+            if (auto o = store_.getOrg(orgId)) renameOrg(*o, r.orgName);
+        }
+    } else if (invite) {
         orgId = invite->orgId;
         role = parseRole(invite->role).value_or(Role::Viewer);
-    } else if (auto first = unclaimedOrg()) {
-        // A fresh install: the first person owns the org whose keys `voxa serve` printed.
-        orgId = first->id;
-        if (!r.orgName.empty()) renameOrg(*first, r.orgName);
     } else {
         orgId = auth_.createOrg(r.orgName.empty() ? u.name + "'s org" : r.orgName).org.id;
     }
@@ -130,10 +163,19 @@ SessionInfo Accounts::registerUser(const Registration& r) {
     return openSession(u, orgId, role);
 }
 
-std::optional<store::Org> Accounts::unclaimedOrg() {
-    auto orgs = store_.listOrgs();
-    if (orgs.size() != 1 || !store_.listMembers(orgs.front().id).empty()) return std::nullopt;
-    return orgs.front();
+SetupLink Accounts::createSetupLink(const std::string& orgId) {
+    if (!store_.getOrg(orgId)) throw AccountError(404, "Org not found");
+    for (auto& old : store_.listTokens("setup", orgId, now())) store_.deleteToken("setup", orgId, old.id);
+    SetupLink link{.orgId = orgId, .secret = randomToken(32), .expiresMs = now() + opts_.setupTtlMs};
+    store_.insertToken({.id = newId(),
+                        .kind = "setup",
+                        .hash = sha256Hex(link.secret),
+                        .orgId = orgId,
+                        .role = "owner",
+                        .createdAt = isoFromMs(now()),
+                        .expiresMs = link.expiresMs});
+    link.url = opts_.publicUrl + "/register/?setup=" + link.secret;
+    return link;
 }
 
 void Accounts::renameOrg(store::Org o, const std::string& name) {
@@ -151,11 +193,11 @@ SessionInfo Accounts::login(const std::string& rawEmail, const std::string& pass
     std::string email = normalizeEmail(rawEmail);
     if (email.empty() || password.empty())
         throw AccountError(400, std::vector<std::string>{"email and password are required"});
-    if (auto wait = limiter_.blocked(email, address, now()))
+    if (auto wait = limiter_.check(email, address, now()).refuseSeconds)
         throw AccountError(429,
                            "Too many failed sign-in attempts. Try again in " +
-                               std::to_string(*wait) + " seconds.",
-                           *wait);
+                               std::to_string(wait) + " seconds.",
+                           wait);
     auto u = store_.findUserByEmail(email);
     // Unknown emails cost the same argon2id time as wrong passwords.
     bool ok = verifyPassword(u ? u->passwordHash : decoyHash(), password) && u;
@@ -163,10 +205,18 @@ SessionInfo Accounts::login(const std::string& rawEmail, const std::string& pass
         limiter_.failed(email, address, now());
         throw AccountError(401, "Invalid email or password");
     }
-    limiter_.succeeded(email);
+    limiter_.succeeded(email, address);
     auto orgs = store_.listUserOrgs(u->id);
     if (orgs.empty()) throw AccountError(403, "This account is not a member of any organization");
     return openSession(*u, orgs.front().orgId, parseRole(orgs.front().role).value_or(Role::Viewer));
+}
+
+LoginLimiter::Decision Accounts::loginCheck(const std::string& email, const std::string& address) {
+    return limiter_.check(normalizeEmail(email), address, now());
+}
+
+std::optional<int64_t> Accounts::throttle(const std::string& address) {
+    return addressLimiter_.take(address, now());
 }
 
 void Accounts::logout(const Principal& p) {

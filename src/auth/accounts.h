@@ -1,15 +1,22 @@
 // Accounts: the people behind the dashboard. Registration and sign-in with argon2id
 // passwords, sessions as HS256 JWTs backed by a session row, org memberships with roles,
-// invitations and password resets by one-time tokens.
+// invitations, password resets and the first owner's setup link, all by one-time tokens.
 //
-//   voxa::auth::Accounts accounts(store, auth, {.publicUrl = "https://voxa.example.com"});
+//   voxa::auth::Accounts accounts(store, auth, {.publicUrl = "https://voxa.example.com",
+//                                               .registration = RegistrationMode::Invite});
+//   auto link = accounts.createSetupLink(orgId);  // printed by `voxa serve` / admin setup-link
 //   auto s = accounts.registerUser({.email = "ada@example.com", .password = "...",
-//                                   .orgName = "Acme"});        // blocking (store, argon2id)
+//                                   .setupToken = secret});     // blocking (store, argon2id)
 //   res.headers.push_back({"Set-Cookie", accounts.cookie(s.token)});
 //   if (auto p = accounts.lookupCached(jwt)) ...                // event loop: memory only
 //   auto p = accounts.lookup(jwt);                              // worker: may hit the store
 //
-// Every method but lookupCached/cookie blocks: call it from the database pool. Failures are
+// Who may register (RegistrationMode): `open` anyone, into a new org of their own; `invite`
+// (the default) only with an invitation; `closed` nobody. The setup link works in every
+// mode: only the operator can print one, and it makes its follower an owner of its org.
+//
+// Every method but lookupCached/cookie/loginCheck/throttle blocks: call it from a worker
+// pool (the ones that hash passwords from the small hashing pool). Failures are
 // AccountError with the HTTP status and the messages the API returns.
 #pragma once
 #include <boost/json/object.hpp>
@@ -44,13 +51,20 @@ struct AccountError : std::runtime_error {
     bool validation = false;        // a list of field errors (Vapi sends those as an array)
 };
 
+enum class RegistrationMode { Open, Invite, Closed };
+std::optional<RegistrationMode> parseRegistrationMode(std::string_view s);
+const char* registrationModeName(RegistrationMode m);
+
 struct AccountsOptions {
     std::string publicUrl = "http://127.0.0.1:8080";  // links in mails, Secure cookies on https
     int64_t sessionTtlMs = 7LL * 24 * 3600 * 1000;
     int64_t resetTtlMs = 3600 * 1000;
     int64_t inviteTtlMs = 7LL * 24 * 3600 * 1000;
+    int64_t setupTtlMs = 24LL * 3600 * 1000;
+    RegistrationMode registration = RegistrationMode::Invite;
     std::chrono::seconds cacheTtl{30};
     LoginLimiter::Limits loginLimits{};
+    RateLimiter::Limits addressLimits{};  // register, sign-in and reset per source address
     std::function<int64_t()> clock;  // epoch ms; default: the wall clock
 };
 
@@ -65,7 +79,15 @@ struct SessionInfo {
 };
 
 struct Registration {
-    std::string email, password, name, orgName, inviteToken;
+    std::string email, password, name, orgName, inviteToken, setupToken;
+};
+
+/// The one-time link that makes its follower an owner of `orgId`.
+struct SetupLink {
+    std::string orgId;
+    std::string secret;  // only its hash is stored
+    std::string url;
+    int64_t expiresMs = 0;
 };
 
 /// A mail to send (the caller sends it off the request path).
@@ -86,8 +108,19 @@ public:
     Accounts(store::Store& store, Auth& auth, AccountsOptions opts);
 
     SessionInfo registerUser(const Registration& r);
+    /// Non-blocking: whether a sign-in attempt may go ahead now (see LoginLimiter).
+    LoginLimiter::Decision loginCheck(const std::string& email, const std::string& address);
+    /// Blocking (store, argon2id). Refuses with 429 what loginCheck would refuse.
     SessionInfo login(const std::string& email, const std::string& password,
                       const std::string& address);
+    /// Non-blocking: one account request (register, sign-in, reset) from `address`;
+    /// nullopt if allowed, else the seconds to wait.
+    std::optional<int64_t> throttle(const std::string& address);
+
+    /// A new setup link for `orgId`; older unused ones stop working. Throws 404 for an
+    /// unknown org.
+    SetupLink createSetupLink(const std::string& orgId);
+    RegistrationMode registration() const { return opts_.registration; }
     void logout(const Principal& p);
     SessionInfo current(const Principal& p);
     /// A new session in another org of the same user; the old one ends.
@@ -129,8 +162,6 @@ private:
     int64_t now() const { return opts_.clock(); }
     SessionInfo openSession(const store::User& u, const std::string& orgId, Role role);
     SessionInfo load(const store::User& u, const store::Session& s);
-    /// The only org, when nobody is a member of it yet (the one `voxa serve` bootstraps).
-    std::optional<store::Org> unclaimedOrg();
     void requireAnotherOwner(const std::string& orgId);
     std::optional<Principal> cached(const boost::json::object& claims) const;
     void renameOrg(store::Org o, const std::string& name);
@@ -144,6 +175,7 @@ private:
     AccountsOptions opts_;
     std::string key_;  // HS256 key
     LoginLimiter limiter_;
+    RateLimiter addressLimiter_;
     struct Entry {
         Principal principal;
         std::chrono::steady_clock::time_point expires;

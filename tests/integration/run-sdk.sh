@@ -82,7 +82,10 @@ gzip -k "$web_dir/_next/static/app.js"
 echo 'secret' >"$web_dir/.hidden"
 export VOXA_TEST_WEB_DIR="$web_dir" VOXA_SERVER_LOG="$server_log"
 
-voxa_start --data-dir "$data_dir" --web-dir "$web_dir"
+# Open registration (each accounts test signs up an owner of a new org) and a rate limit
+# above what the accounts tests send from this one address; both are tested on their
+# defaults by tests/integration/security/auth.test.mjs.
+voxa_start --data-dir "$data_dir" --web-dir "$web_dir" --registration open --auth-rate-limit 1000
 
 org_a="$(voxa_create_org "$data_dir" "sdk-org-a")" || exit 1
 org_b="$(voxa_create_org "$data_dir" "sdk-org-b")" || exit 1

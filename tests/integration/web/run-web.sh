@@ -64,7 +64,12 @@ source "$here/../lib.sh"
 trap 'voxa_stop; voxa_report; exit "$status"' EXIT
 trap 'exit 130' INT TERM
 
-voxa_start --data-dir "$data_dir" --web-dir "$web_out"
+# Open registration: tests beyond the first owner sign up people of their own. The first
+# owner comes from the one-time setup link voxa serve prints at first start.
+voxa_start --data-dir "$data_dir" --web-dir "$web_out" --registration open
+setup_url="$(sed -n 's/^.*owner setup link[^:]*: \(http[^ ]*\).*$/\1/p' "$server_log" | head -n 1)"
+[[ -n "$setup_url" ]] || { log "voxa serve printed no owner setup link"; exit 1; }
+export VOXA_SETUP_URL="$setup_url"
 
 org="$(voxa_create_org "$data_dir" "web-tests")" || exit 1
 voxa_org_limit "$org" 1000 || exit 1

@@ -1,10 +1,9 @@
-// Session tokens, passwords and the sign-in limiter: the pieces Accounts is built from.
+// Session tokens and passwords: the pieces Accounts is built from (the sign-in limiter: limiter_test.cpp).
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
 
 #include "auth/jwt.h"
-#include "auth/limiter.h"
 #include "auth/password.h"
 #include "common/crypto.h"
 
@@ -68,31 +67,6 @@ TEST(Password, HashesWithArgon2idAndVerifies) {
     EXPECT_NE(hashPassword("correct horse 42"), h);  // salted
 }
 
-TEST(LoginLimiter, BlocksAnEmailAfterFiveFailuresUntilTheOldestAgesOut) {
-    LoginLimiter lim;  // 5 per email, 20 per address, 15 min
-    const int64_t min = 60'000;
-    for (int i = 0; i < 5; ++i) {
-        EXPECT_FALSE(lim.blocked("a@x.io", "1.1.1.1", i * min));
-        lim.failed("a@x.io", "1.1.1.1", i * min);
-    }
-    auto wait = lim.blocked("a@x.io", "1.1.1.1", 5 * min);
-    ASSERT_TRUE(wait);
-    EXPECT_EQ(*wait, 10 * 60);  // the first failure (t=0) leaves the window at 15 min
-    EXPECT_FALSE(lim.blocked("b@x.io", "1.1.1.1", 5 * min));  // other emails still may
-    EXPECT_FALSE(lim.blocked("a@x.io", "1.1.1.1", 15 * min + 1));
-}
-
-TEST(LoginLimiter, ASuccessClearsTheEmailButNotTheAddress) {
-    LoginLimiter lim({.perEmail = 2, .perAddress = 3, .windowMs = 1000});
-    lim.failed("a@x.io", "ip", 0);
-    lim.succeeded("a@x.io");
-    lim.failed("a@x.io", "ip", 1);
-    EXPECT_FALSE(lim.blocked("a@x.io", "ip", 2));
-    lim.failed("c@x.io", "ip", 3);
-    // Three failures from one address, over three emails: the address is blocked.
-    EXPECT_TRUE(lim.blocked("d@x.io", "ip", 4));
-    EXPECT_FALSE(lim.blocked("d@x.io", "other-ip", 4));
-}
 
 }  // namespace
 }  // namespace voxa::auth

@@ -18,6 +18,9 @@ function RegisterForm() {
   const router = useRouter();
   const params = useSearchParams();
   const inviteToken = params.get('invite') || undefined;
+  // The one-time link `voxa serve` prints at first start (or `voxa admin setup-link`):
+  // its follower becomes the owner of the org whose API keys were printed.
+  const setupToken = params.get('setup') || undefined;
   const setSession = useSession((s) => s.set);
   const [form, setForm] = React.useState({ email: '', password: '', name: '', orgName: '' });
   const [invite, setInvite] = React.useState<InvitationInfo | null>(null);
@@ -41,6 +44,7 @@ function RegisterForm() {
     if (!validate(registerSchema, form)) return;
     const body: Record<string, string> = { email: form.email.trim(), password: form.password };
     if (form.name.trim()) body.name = form.name.trim();
+    if (setupToken) body.setupToken = setupToken;
     if (inviteToken) body.inviteToken = inviteToken;
     else if (form.orgName.trim()) body.orgName = form.orgName.trim();
     await run(async () => {
@@ -52,9 +56,11 @@ function RegisterForm() {
 
   return (
     <AuthCard
-      title={inviteToken ? 'Join your team' : 'Create your account'}
+      title={setupToken ? 'Set up Voxa' : inviteToken ? 'Join your team' : 'Create your account'}
       description={
-        invite ? (
+        setupToken ? (
+          'This one-time link makes you the owner of the organization Voxa created at first start.'
+        ) : invite ? (
           <>
             You were invited to <strong className="text-foreground">{invite.orgName}</strong> as{' '}
             <strong className="text-foreground">{invite.role}</strong>.

@@ -1,0 +1,115 @@
+#include "api/secrets.h"
+
+#include <boost/json.hpp>
+
+#include <array>
+
+#include "api/errors.h"
+
+namespace voxa::api {
+
+namespace json = boost::json;
+
+bool mayUseCredentials(const auth::Principal& p) {
+    return p.isPrivate() && p.role >= auth::Role::Admin;
+}
+
+bool maySeeSecrets(const auth::Principal& p) {
+    return p.isPrivate() && p.role >= auth::Role::Member;
+}
+
+namespace {
+
+bool isRefKey(std::string_view k) { return k == "credentialId" || k == "credentialIds"; }
+
+bool hasRef(const json::object& o) {
+    for (auto& kv : o) {
+        if (!isRefKey(kv.key())) continue;
+        auto& v = kv.value();
+        if ((v.is_string() && !v.as_string().empty()) || (v.is_array() && !v.as_array().empty()))
+            return true;
+    }
+    return false;
+}
+
+// Walks `after` and the value at the same place in `before`. An object holding a reference
+// must be exactly the one that was there: a new reference, another id, or the same id with
+// another url/headers beside it are all changes.
+std::optional<std::string> walk(const json::value* before, const json::value& after,
+                                const std::string& path) {
+    if (after.is_object()) {
+        auto& o = after.as_object();
+        const json::object* b = before && before->is_object() ? &before->as_object() : nullptr;
+        if (hasRef(o) && (!b || *b != o)) {
+            for (auto& kv : o)
+                if (isRefKey(kv.key())) return path.empty() ? std::string(kv.key()) : path + "." + std::string(kv.key());
+        }
+        for (auto& kv : o) {
+            const json::value* bv = b ? b->if_contains(kv.key()) : nullptr;
+            std::string sub = path.empty() ? std::string(kv.key()) : path + "." + std::string(kv.key());
+            if (auto r = walk(bv, kv.value(), sub)) return r;
+        }
+    } else if (after.is_array()) {
+        auto& a = after.as_array();
+        const json::array* b = before && before->is_array() ? &before->as_array() : nullptr;
+        for (size_t i = 0; i < a.size(); ++i) {
+            const json::value* bv = b && i < b->size() ? &(*b)[i] : nullptr;
+            if (auto r = walk(bv, a[i], path + "[" + std::to_string(i) + "]")) return r;
+        }
+    }
+    return std::nullopt;
+}
+
+bool isSecretKey(std::string_view k) {
+    static constexpr std::array<std::string_view, 20> kSecret = {
+        "secret",        "serverUrlSecret", "apiKey",          "authToken",      "apiSecret",
+        "secretKey",     "clientSecret",    "password",        "authPassword",   "privateKey",
+        "token",         "secretAccessKey", "serviceKey",      "apiToken",       "twilioAuthToken",
+        "twilioApiSecret", "accessToken",   "refreshToken",    "bearerToken",    "sipPassword"};
+    for (auto s : kSecret)
+        if (k == s) return true;
+    return false;
+}
+
+void maskAll(json::value& v) {  // every string under v (header values)
+    if (v.is_string()) v = kMaskedSecret;
+    else if (v.is_object())
+        for (auto& kv : v.as_object()) maskAll(kv.value());
+    else if (v.is_array())
+        for (auto& e : v.as_array()) maskAll(e);
+}
+
+}  // namespace
+
+std::optional<std::string> changedCredentialRef(const json::value* before, const json::value& after) {
+    return walk(before, after, "");
+}
+
+void guardCredentialRefs(const auth::Principal& p, const json::value* before, const json::value& after) {
+    if (mayUseCredentials(p)) return;
+    if (auto where = changedCredentialRef(before, after))
+        throw ApiError::forbidden(
+            "Only an admin can attach a credential or change what uses one (" + *where +
+            "); your role (" + (p.isPrivate() ? auth::roleName(p.role) : "public key") +
+            ") may keep or remove it");
+}
+
+void maskSecrets(json::value& v) {
+    if (v.is_object()) {
+        for (auto& kv : v.as_object()) {
+            auto k = kv.key();
+            // A call's monitor URLs carry the secret that lets their holder steer or hear it.
+            bool grantingUrl = k == "controlUrl" || k == "listenUrl";
+            if ((isSecretKey(k) || grantingUrl) && !kv.value().is_null() && !kv.value().is_bool())
+                kv.value() = kMaskedSecret;
+            else if (k == "headers")
+                maskAll(kv.value());
+            else
+                maskSecrets(kv.value());
+        }
+    } else if (v.is_array()) {
+        for (auto& e : v.as_array()) maskSecrets(e);
+    }
+}
+
+}  // namespace voxa::api

@@ -1,0 +1,45 @@
+// Secrets across roles: who may attach a stored credential to something that sends requests,
+// and who may read the secrets written inside resources.
+//
+//   guardCredentialRefs(rc.principal, &stored, merged);   // 403 for a member changing server.credentialId
+//   if (!maySeeSecrets(rc.principal)) maskSecrets(body);  // viewers: server.secret -> "********"
+//
+// Credentials (/credential) are managed by admins; their values are never returned to anyone.
+// A reference to one (`credentialId`, `credentialIds`, at any depth: server, model, voice,
+// transcriber, tools, ...) decides where that credential's token is sent, so only a role that
+// manages credentials (admin and owner, or a private API key) may add one or change the object
+// that holds one; members may keep them untouched, or remove them. Public keys may do neither.
+//
+// Secrets inside resources (`server.secret`, header values, inline `credentials[]` keys,
+// phone-number auth tokens, SIP passwords, ...) are readable by members and up, who may edit
+// them anyway; viewers and public keys see them masked, and so the call's `monitor.controlUrl`
+// and `monitor.listenUrl`, whose secret lets their holder steer or hear the call.
+#pragma once
+#include <boost/json/value.hpp>
+
+#include <optional>
+#include <string>
+
+#include "auth/auth.h"
+
+namespace voxa::api {
+
+inline constexpr const char* kMaskedSecret = "********";
+
+/// Admin and owner sessions and private API keys.
+bool mayUseCredentials(const auth::Principal& p);
+/// Members and up, private API keys.
+bool maySeeSecrets(const auth::Principal& p);
+
+/// The first place where `after` adds or changes a credential reference compared with
+/// `before` (null: nothing before, a create), as a path ("server.credentialId"); nullopt if none.
+std::optional<std::string> changedCredentialRef(const boost::json::value* before,
+                                                const boost::json::value& after);
+/// Throws ApiError 403 when `p` may not use credentials and `after` changes a reference.
+void guardCredentialRefs(const auth::Principal& p, const boost::json::value* before,
+                         const boost::json::value& after);
+
+/// Replaces every secret value under `v` with kMaskedSecret (in place).
+void maskSecrets(boost::json::value& v);
+
+}  // namespace voxa::api

@@ -1,0 +1,96 @@
+// Credential references and masked secrets across roles (api/secrets.h).
+#include "api/secrets.h"
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include "api/errors.h"
+
+namespace voxa::api {
+namespace {
+
+namespace json = boost::json;
+using auth::Principal;
+using auth::Role;
+
+Principal session(Role r) { return {.orgId = "o", .kind = "session", .role = r, .userId = "u", .sessionId = "s"}; }
+
+TEST(Secrets, WhoMayUseCredentialsAndSeeSecrets) {
+    EXPECT_TRUE(mayUseCredentials(session(Role::Owner)));
+    EXPECT_TRUE(mayUseCredentials(session(Role::Admin)));
+    EXPECT_FALSE(mayUseCredentials(session(Role::Member)));
+    EXPECT_FALSE(mayUseCredentials(session(Role::Viewer)));
+    EXPECT_TRUE(mayUseCredentials(Principal{.orgId = "o", .keyId = "k", .kind = "private"}));
+    EXPECT_FALSE(mayUseCredentials(Principal{.orgId = "o", .keyId = "k", .kind = "public"}));
+    EXPECT_TRUE(maySeeSecrets(session(Role::Member)));
+    EXPECT_FALSE(maySeeSecrets(session(Role::Viewer)));
+    EXPECT_FALSE(maySeeSecrets(Principal{.orgId = "o", .keyId = "k", .kind = "public"}));
+}
+
+TEST(Secrets, AnyNewOrChangedCredentialReferenceIsFound) {
+    auto create = json::parse(R"({"name":"a","model":{"tools":[{"type":"function"},
+        {"type":"apiRequest","server":{"url":"https://x","credentialId":"c1"}}]}})");
+    EXPECT_EQ(changedCredentialRef(nullptr, create), "model.tools[1].server.credentialId");
+    EXPECT_EQ(changedCredentialRef(nullptr, json::parse(R"({"voice":{"credentialIds":["c"]}})")),
+              "voice.credentialIds");
+    EXPECT_FALSE(changedCredentialRef(nullptr, json::parse(R"({"server":{"url":"https://x","credentialId":""}})")));
+    EXPECT_FALSE(changedCredentialRef(nullptr, json::parse(R"({"credentialIds":[]})")));
+
+    auto stored = json::parse(R"({"name":"a","server":{"url":"https://hook","credentialId":"c1"}})");
+    // Untouched, renamed around it, or removed: fine.
+    EXPECT_FALSE(changedCredentialRef(&stored, stored));
+    EXPECT_FALSE(changedCredentialRef(&stored, json::parse(R"({"name":"b","server":{"url":"https://hook","credentialId":"c1"}})")));
+    EXPECT_FALSE(changedCredentialRef(&stored, json::parse(R"({"name":"a","server":{"url":"https://evil"}})")));
+    // Another id, or the same id sent somewhere else: a change.
+    EXPECT_EQ(changedCredentialRef(&stored, json::parse(R"({"server":{"url":"https://hook","credentialId":"c2"}})")),
+              "server.credentialId");
+    EXPECT_EQ(changedCredentialRef(&stored, json::parse(R"({"server":{"url":"https://evil","credentialId":"c1"}})")),
+              "server.credentialId");
+    EXPECT_EQ(changedCredentialRef(&stored, json::parse(R"({"server":{"url":"https://hook","credentialId":"c1","headers":{"x":"1"}}})")),
+              "server.credentialId");
+    // Moved to another place in an array is a change too.
+    auto tools = json::parse(R"({"tools":[{"credentialId":"c1"}]})");
+    EXPECT_TRUE(changedCredentialRef(&tools, json::parse(R"({"tools":[{"type":"x"},{"credentialId":"c1"}]})")));
+}
+
+TEST(Secrets, GuardRefusesMembersAndPublicKeysWithVapisBody) {
+    auto body = json::parse(R"({"server":{"url":"https://evil","credentialId":"c1"}})");
+    EXPECT_NO_THROW(guardCredentialRefs(session(Role::Admin), nullptr, body));
+    for (auto p : {session(Role::Member), Principal{.orgId = "o", .keyId = "k", .kind = "public"}}) {
+        try {
+            guardCredentialRefs(p, nullptr, body);
+            ADD_FAILURE() << "no 403";
+        } catch (const ApiError& e) {
+            EXPECT_EQ(e.status(), 403);
+            EXPECT_NE(std::string(e.what()).find("server.credentialId"), std::string::npos) << e.what();
+        }
+    }
+    EXPECT_NO_THROW(guardCredentialRefs(session(Role::Member), nullptr, json::parse(R"({"server":{"url":"https://x","secret":"mine"}})")));
+}
+
+TEST(Secrets, MaskingHidesSecretValuesAndHeadersButKeepsTheShape) {
+    auto v = json::parse(R"({"name":"a","server":{"url":"https://x","secret":"s3cret","credentialId":"c1",
+        "headers":{"Authorization":"Bearer t","X-Count":{"a":"b"}}},"serverUrlSecret":"legacy",
+        "credentials":[{"provider":"openai","apiKey":"sk-1"}],"twilioAuthToken":"tw",
+        "authentication":{"username":"u","password":"p"},"count":3,"token":null,"secretEnabled":true})");
+    maskSecrets(v);
+    auto& o = v.as_object();
+    EXPECT_EQ(o.at("name"), "a");
+    EXPECT_EQ(o.at("server").at("url"), "https://x");
+    EXPECT_EQ(o.at("server").at("secret"), kMaskedSecret);
+    EXPECT_EQ(o.at("server").at("credentialId"), "c1");  // a reference, not a secret
+    EXPECT_EQ(o.at("server").at("headers").at("Authorization"), kMaskedSecret);
+    EXPECT_EQ(o.at("server").at("headers").at("X-Count").at("a"), kMaskedSecret);
+    EXPECT_EQ(o.at("serverUrlSecret"), kMaskedSecret);
+    EXPECT_EQ(o.at("credentials").at(0).at("apiKey"), kMaskedSecret);
+    EXPECT_EQ(o.at("credentials").at(0).at("provider"), "openai");
+    EXPECT_EQ(o.at("twilioAuthToken"), kMaskedSecret);
+    EXPECT_EQ(o.at("authentication").at("password"), kMaskedSecret);
+    EXPECT_EQ(o.at("authentication").at("username"), "u");
+    EXPECT_TRUE(o.at("token").is_null());
+    EXPECT_EQ(o.at("count"), 3);
+    EXPECT_EQ(json::serialize(v).find("s3cret"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace voxa::api
