@@ -94,3 +94,12 @@ TEST(Secrets, MaskingHidesSecretValuesAndHeadersButKeepsTheShape) {
 
 }  // namespace
 }  // namespace voxa::api
+
+TEST(Secrets, MaskingHidesTheMonitorUrlsThatGrantControl) {
+    auto v = boost::json::parse(R"({"id":"c1","monitor":{"controlUrl":"http://h/c1/s3cr3t/control",
+        "listenUrl":"ws://h/c1/s3cr3t/listen"},"transport":{"provider":"vapi.websocket"}})");
+    voxa::api::maskSecrets(v);
+    EXPECT_EQ(v.at("monitor").at("controlUrl"), voxa::api::kMaskedSecret);
+    EXPECT_EQ(v.at("monitor").at("listenUrl"), voxa::api::kMaskedSecret);
+    EXPECT_EQ(v.at("id"), "c1");
+}
