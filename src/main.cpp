@@ -30,6 +30,10 @@ int main(int argc, char** argv) {
                   "Twilio REST API base (call transfers); tests point it at a fake")
         ->envname("VOXA_TWILIO_API_URL")
         ->capture_default_str();
+    s->add_option("--egress-allow", serve.egressAllow,
+                  "CIDR[,CIDR...] that webhooks, tools and model URLs may reach although private, "
+                  "loopback or link-local (refused by default)")
+        ->envname("VOXA_EGRESS_ALLOW");
     s->add_option("--threads", serve.threads, "Event-loop threads (0 = one per core)")
         ->envname("VOXA_THREADS")
         ->capture_default_str();

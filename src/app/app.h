@@ -26,6 +26,9 @@ struct ServeConfig {
     size_t uploadLimit = 100 * 1024 * 1024;
     std::string corsOrigins = "*";
     std::string twilioApiUrl = "https://api.twilio.com";  // transfers of Twilio calls
+    /// Address ranges org-configured URLs may reach although the egress policy refuses them
+    /// by default (private, loopback...): "CIDR[,CIDR...]", see net/egress.h.
+    std::string egressAllow;
     std::string logLevel = "info";
     std::string webDir;  // the dashboard; empty = <source>/web/out when it exists
     std::string smtpUrl;
