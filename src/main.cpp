@@ -35,6 +35,10 @@ int main(int argc, char** argv) {
         ->envname("VOXA_JOIN_TIMEOUT_SECONDS")
         ->check(CLI::Range(0.1, 86400.0))
         ->capture_default_str();
+    s->add_option("--egress-allow", serve.egressAllow,
+                  "CIDR[,CIDR...] that webhooks, tools and model URLs may reach although private, "
+                  "loopback or link-local (refused by default)")
+        ->envname("VOXA_EGRESS_ALLOW");
     s->add_option("--threads", serve.threads, "Event-loop threads (0 = one per core)")
         ->envname("VOXA_THREADS")
         ->capture_default_str();

@@ -280,7 +280,9 @@ private:
                                      std::atomic<int>* globalConnected) {
         std::string wsUrl = sh_.cfg.ws;
         if (sh_.cfg.target == "voxa") {
-            net::HttpClientRequest req{.method = "POST", .url = sh_.cfg.url + "/call"};
+            // The server under test, named on the command line: not held to the egress policy.
+            net::HttpClientRequest req{.method = "POST", .url = sh_.cfg.url + "/call",
+                                       .source = net::UrlSource::Operator};
             req.headers.push_back({"Authorization", "Bearer " + sh_.cfg.key});
             req.headers.push_back({"Content-Type", "application/json"});
             req.body = callBody();
@@ -294,7 +296,7 @@ private:
             auto v = json::parse(res.body);
             wsUrl = std::string(v.at("transport").at("websocketCallUrl").as_string());
         }
-        auto ws = co_await net::connectWebSocket(wsUrl, {});
+        auto ws = co_await net::connectWebSocket(wsUrl, {}, net::UrlSource::Operator);
         --*inFlight;
         if (!ws) {
             ++failed;

@@ -14,6 +14,7 @@
 #include <string>
 #include <thread>
 
+#include "net/egress.h"
 #include "net/server.h"
 #include "store/store.h"
 #include "webhooks/webhooks.h"
@@ -32,6 +33,8 @@ int main(int argc, char** argv) {
     store->migrate();
     store->insertOrg({.id = "org", .name = "bench", .createdAt = "t", .updatedAt = "t", .body = "{}"});
 
+    // The receiver listens on loopback, which the egress policy refuses by default.
+    net::setEgressPolicy(net::EgressPolicy(net::parseCidrList("127.0.0.0/8")));
     std::atomic<int> received{0};
     net::HttpServer rx(net::ServerOptions{.host = "127.0.0.1", .port = 0, .threads = 1},
                        [&](net::HttpRequest&) -> asio::awaitable<net::HttpResponse> {

@@ -25,6 +25,7 @@
 #include "common/bounded_pool.h"
 #include "common/log.h"
 #include "common/time.h"
+#include "net/egress.h"
 #include "net/server.h"
 #include "store/store.h"
 
@@ -104,6 +105,16 @@ int serve(const ServeConfig& cfg) {
         spdlog::error("invalid --registration '{}': expected open, invite or closed", cfg.registration);
         return 2;
     }
+    // Which addresses org-configured URLs may reach: set once, before any request is made.
+    try {
+        net::setEgressPolicy(net::EgressPolicy(net::parseCidrList(cfg.egressAllow)));
+    } catch (const std::invalid_argument& e) {
+        spdlog::error("invalid --egress-allow: {}", e.what());
+        flushLogging();
+        return 2;
+    }
+    spdlog::info(R"({{"msg":"egress policy: org-configured URLs may not reach loopback, private, link-local or reserved addresses except the allowed ranges","allow":"{}"}})",
+                 net::egressPolicy()->describeAllowList());
     std::unique_ptr<store::Store> store;
     try {
         store = openStore(cfg.storage);
@@ -218,6 +229,8 @@ int serve(const ServeConfig& cfg) {
               << ")\n"
               << (webDir.empty() ? "  dashboard: not built (scripts/web-build.sh)\n"
                                  : "  dashboard: " + publicUrl + "/  (" + ownerHint + ")\n")
+              << "  webhooks, tools and model URLs may not reach private or loopback addresses; "
+              << "allowed anyway (--egress-allow): " << net::egressPolicy()->describeAllowList() << "\n"
               << std::flush;
     json::object ready{{"msg", "listening"},
                        {"url", "http://" + host + ":" + std::to_string(server.port())},

@@ -30,6 +30,9 @@ struct ServeConfig {
     /// A call whose transport has not connected this long after its creation ends
     /// (endedReason call.in-progress.error-providerfault-transport-never-connected).
     double joinTimeoutSeconds = 60;
+    /// Address ranges org-configured URLs may reach although the egress policy refuses them
+    /// by default (private, loopback...): "CIDR[,CIDR...]", see net/egress.h.
+    std::string egressAllow;
     std::string logLevel = "info";
     std::string webDir;  // the dashboard; empty = <source>/web/out when it exists
     std::string smtpUrl;

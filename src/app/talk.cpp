@@ -74,7 +74,8 @@ asio::awaitable<int> talk(TalkConfig cfg, std::ostream& out) {
                                                                               {"container", "raw"},
                                                                               {"sampleRate", audio::kRate}}}}}};
     body["assistantId"] = cfg.assistantId;
-    net::HttpClientRequest req{.method = "POST", .url = cfg.url + "/call"};
+    // The user's own server, named on the command line: not held to the egress policy.
+    net::HttpClientRequest req{.method = "POST", .url = cfg.url + "/call", .source = net::UrlSource::Operator};
     req.headers.push_back({"Authorization", "Bearer " + cfg.key});
     req.headers.push_back({"Content-Type", "application/json"});
     req.body = json::serialize(body);
@@ -87,7 +88,7 @@ asio::awaitable<int> talk(TalkConfig cfg, std::ostream& out) {
     std::string callId(call.at("id").as_string());
     std::string wsUrl(call.at("transport").at("websocketCallUrl").as_string());
     out << "call " << callId << std::endl;
-    auto ws = co_await net::connectWebSocket(wsUrl, {});
+    auto ws = co_await net::connectWebSocket(wsUrl, {}, net::UrlSource::Operator);
     if (!ws) {
         out << "voxa talk: cannot connect to " << wsUrl << std::endl;
         co_return 1;

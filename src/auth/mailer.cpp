@@ -78,6 +78,7 @@ bool Mailer::send(const Mail& m) const {
     try {
         asio::io_context io;
         tcp::socket socket(io);
+        // --smtp-url is the operator's: not held to the egress policy (net/egress.h).
         asio::connect(socket, tcp::resolver(io).resolve(host_, port_));
         timeval tv{10, 0};
         setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);

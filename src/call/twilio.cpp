@@ -50,6 +50,7 @@ net::HttpClientRequest restRequest(std::string apiUrl, const std::string& accoun
     req.headers.push_back({"Authorization", "Basic " + base64Encode(accountSid + ":" + authToken)});
     req.body = std::move(formBody);
     req.totalTimeout = req.readTimeout = std::chrono::milliseconds(10'000);
+    req.source = net::UrlSource::Operator;  // --twilio-api-url: chosen by the operator
     return req;
 }
 

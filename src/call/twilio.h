@@ -26,7 +26,8 @@ std::string streamTwiml(const std::string& streamUrl, const std::string& token);
 std::string dialTwiml(const boost::json::object& destination);
 
 /// POST <apiUrl>/2010-04-01/Accounts/<accountSid><path> with a form body and basic auth
-/// (10 s timeout).
+/// (10 s timeout). apiUrl is the operator's --twilio-api-url, so the request bypasses the
+/// egress policy (net/egress.h); never pass a URL from org configuration here.
 net::HttpClientRequest restRequest(std::string apiUrl, const std::string& accountSid,
                                    const std::string& authToken, const std::string& path,
                                    std::string formBody);

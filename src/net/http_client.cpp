@@ -42,6 +42,7 @@ const char* toString(HttpClientResult::ErrorKind kind) {
         case Kind::BadRequest: return "bad request";
         case Kind::Resolve: return "dns";
         case Kind::Connect: return "connect";
+        case Kind::Egress: return "egress";
         case Kind::Tls: return "tls";
         case Kind::Timeout: return "timeout";
         case Kind::Cancelled: return "cancelled";
@@ -267,9 +268,12 @@ asio::awaitable<error_code> writeAll(std::shared_ptr<Connection> c, std::string 
 }
 
 // Resolve, connect and (for https) handshake. Returns an empty result on success.
+// Only the resolved addresses the egress policy permits are tried (for org-configured URLs):
+// a name that resolves to loopback, or to a public and then a private address, cannot take
+// the connection inside. When none is left, the answer is the same whatever the port.
 asio::awaitable<HttpClientResult> open(std::shared_ptr<Connection> c, Target t,
                                        std::chrono::milliseconds timeout, bool verifyTls,
-                                       std::shared_ptr<CancelToken> cancel) {
+                                       UrlSource source, std::shared_ptr<CancelToken> cancel) {
     auto cancelled = [&] { return cancel && cancel->cancelled(); };
     std::string where = t.host + ":" + t.port;
     arm(c, timeout);
@@ -280,12 +284,18 @@ asio::awaitable<HttpClientResult> open(std::shared_ptr<Connection> c, Target t,
         co_return failure(Kind::Timeout, "resolving " + t.host + " timed out after " + ms(timeout));
     if (rec) co_return failure(Kind::Resolve, "cannot resolve " + t.host + ": " + rec.message());
 
+    std::vector<tcp::endpoint> allowed;
+    auto policy = source == UrlSource::OrgConfig ? egressPolicy() : nullptr;
+    for (auto& entry : endpoints)
+        if (!policy || policy->permits(entry.endpoint().address())) allowed.push_back(entry.endpoint());
+    if (allowed.empty() && policy) co_return failure(Kind::Egress, kEgressRefused);
+
     error_code cec = asio::error::host_not_found;
-    for (auto& entry : endpoints) {
+    for (auto& endpoint : allowed) {
         error_code ignored;
         c->lowest().close(ignored);
-        c->lowest().open(entry.endpoint().protocol(), ignored);
-        auto [ec] = co_await c->lowest().async_connect(entry.endpoint(),
+        c->lowest().open(endpoint.protocol(), ignored);
+        auto [ec] = co_await c->lowest().async_connect(endpoint,
                                                        asio::as_tuple(asio::use_awaitable));
         cec = ec;
         if (!ec || cancelled() || c->timedOut) break;
@@ -354,7 +364,7 @@ asio::awaitable<HttpClientResult> exchange(HttpClientRequest req, BodyChunkHandl
     auto cancelled = [&] { return cancel && cancel->cancelled(); };
 
     HttpClientResult result =
-        co_await open(conn, *target, req.connectTimeout, req.verifyTls, cancel);
+        co_await open(conn, *target, req.connectTimeout, req.verifyTls, req.source, cancel);
     if (!result.ok()) co_return result;
 
     arm(conn, req.readTimeout);

@@ -13,6 +13,8 @@
 //   HttpClientResult whole = co_await fetch(std::move(req2));   // body collected into r.body
 //
 // One connection per request (Connection: close); no redirects, no compression, no proxy.
+// Every resolved address is checked against the egress policy (net/egress.h) before the
+// connect, unless the request says the URL is the operator's (source = UrlSource::Operator).
 // Beast stays inside http_client.cpp, so this header is cheap to include.
 #pragma once
 #include <boost/asio/awaitable.hpp>
@@ -25,6 +27,7 @@
 #include <string_view>
 #include <vector>
 
+#include "net/egress.h"
 #include "net/http.h"
 
 namespace voxa::net {
@@ -64,6 +67,9 @@ struct HttpClientRequest {
     /// In streaming mode, non-2xx bodies go to result.body instead of the callback, so the
     /// caller can report the server's error message.
     bool bufferErrorBodies = true;
+    /// Who chose the URL: OrgConfig (the default) is held to the egress policy on every
+    /// resolved address; Operator (command-line flags, the talk CLI) is not.
+    UrlSource source = UrlSource::OrgConfig;
 };
 
 struct HttpClientResult {
@@ -72,6 +78,7 @@ struct HttpClientResult {
         BadRequest,
         Resolve,
         Connect,
+        Egress,  // no resolved address is allowed by the egress policy (kEgressRefused)
         Tls,
         Timeout,
         Cancelled,

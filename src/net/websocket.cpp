@@ -141,7 +141,8 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 
 asio::awaitable<std::shared_ptr<WsConnection>> connectWebSocket(std::string url,
-                                                               std::vector<Header> headers) {
+                                                               std::vector<Header> headers,
+                                                               UrlSource source) {
     // ws://host[:port]/path?query
     if (!url.starts_with("ws://")) co_return nullptr;
     std::string rest = url.substr(5);
@@ -157,9 +158,14 @@ asio::awaitable<std::shared_ptr<WsConnection>> connectWebSocket(std::string url,
     asio::ip::tcp::resolver resolver(ex);
     auto [rec, endpoints] = co_await resolver.async_resolve(host, port, asio::as_tuple(asio::use_awaitable));
     if (rec) co_return nullptr;
+    std::vector<asio::ip::tcp::endpoint> allowed;
+    auto policy = source == UrlSource::OrgConfig ? egressPolicy() : nullptr;
+    for (auto& entry : endpoints)
+        if (!policy || policy->permits(entry.endpoint().address())) allowed.push_back(entry.endpoint());
+    if (allowed.empty()) co_return nullptr;
     beast::tcp_stream stream(ex);
     stream.expires_after(std::chrono::seconds(10));
-    auto [cec, ep] = co_await stream.async_connect(endpoints, asio::as_tuple(asio::use_awaitable));
+    auto [cec, ep] = co_await stream.async_connect(allowed, asio::as_tuple(asio::use_awaitable));
     if (cec) co_return nullptr;
     // Real-time audio goes in small frames: no Nagle delay behind an unacknowledged one.
     boost::system::error_code ignored;

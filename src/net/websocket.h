@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "net/egress.h"
 #include "net/http.h"
 
 namespace voxa::net {
@@ -52,8 +53,9 @@ using UpgradeHandler =
     std::function<boost::asio::awaitable<std::optional<WsHandler>>(HttpRequest&)>;
 
 /// Client side: connects to ws://host:port/path (wss:// is not supported yet); nullptr on
-/// failure. `headers` are added to the upgrade request (e.g. Authorization).
-boost::asio::awaitable<std::shared_ptr<WsConnection>> connectWebSocket(std::string url,
-                                                                      std::vector<Header> headers);
+/// failure. `headers` are added to the upgrade request (e.g. Authorization). Like fetch(),
+/// only addresses the egress policy permits are tried unless `source` is Operator.
+boost::asio::awaitable<std::shared_ptr<WsConnection>> connectWebSocket(
+    std::string url, std::vector<Header> headers, UrlSource source = UrlSource::OrgConfig);
 
 }  // namespace voxa::net

@@ -43,7 +43,9 @@ int64_t nextSeq() {
 }
 
 bool retryable(const net::HttpClientResult& r) {
-    if (!r.ok()) return r.errorKind != net::HttpClientResult::ErrorKind::BadRequest;
+    // A bad URL or a destination the egress policy refuses will not change on a retry.
+    using Kind = net::HttpClientResult::ErrorKind;
+    if (!r.ok()) return r.errorKind != Kind::BadRequest && r.errorKind != Kind::Egress;
     int s = r.status;
     return s >= 500 || s == 408 || s == 425 || s == 429;
 }

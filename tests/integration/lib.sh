@@ -17,11 +17,14 @@ free_port() {
 }
 
 # voxa_start SERVE_ARGS...: starts `voxa serve` on a free loopback port, waits for /health.
+# The suites' fakes (webhook receivers, tool and model servers) listen on loopback, which the
+# egress policy refuses by default, so loopback is allowed here (the security suite checks
+# the default).
 voxa_start() {
   port="$(free_port)"
   base="http://127.0.0.1:$port"
   log "starting $bin serve on $base ($*)"
-  "$bin" serve --listen "127.0.0.1:$port" "$@" >"$server_log" 2>&1 &
+  "$bin" serve --listen "127.0.0.1:$port" --egress-allow "127.0.0.0/8,::1/128" "$@" >"$server_log" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 200); do   # 200 x 0.1 s = 20 s
     if ! kill -0 "$server_pid" 2>/dev/null; then

@@ -73,13 +73,6 @@ export async function request(base, method, path, body, { token, headers = {}, c
     return { status: res.status, json, text, headers: res.headers, bytes };
 }
 
-// TEMPORARY until --egress-allow lands: whether this binary has it.
-let egressFlag;
-async function hasEgressFlag() {
-    if (egressFlag === undefined) egressFlag = (await run(BIN, ["serve", "--help"])).stdout.includes("--egress-allow");
-    return egressFlag;
-}
-
 /**
  * Starts `voxa serve` on a free loopback port with its own data dir.
  *   args:  extra serve flags;  env: extra environment;  web: serve web/out (or this dir);
@@ -105,7 +98,7 @@ export async function voxa(t, { args = [], env = {}, web = false, org = true, eg
     v.restart = async () => {
         const full = ["serve", "--listen", `127.0.0.1:${v.port}`, "--data-dir", dataDir];
         if (web) full.push("--web-dir", typeof web === "string" ? web : WEB_OUT);
-        if (egressLoopback && (await hasEgressFlag())) full.push("--egress-allow", "127.0.0.0/8,::1/128");
+        if (egressLoopback) full.push("--egress-allow", "127.0.0.0/8,::1/128");
         full.push(...args);
         const proc = spawn(BIN, full, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
         proc.stdout.on("data", (d) => (out += d));

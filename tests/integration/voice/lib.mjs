@@ -602,9 +602,13 @@ export async function freePort() {
     });
 }
 
-/** Starts a Voxa of the test's own (restarts, other flags); resolves when /health answers. */
+/**
+ * Starts a Voxa of the test's own (restarts, other flags); resolves when /health answers.
+ * Loopback is allowed by the egress policy: the tests' fakes listen there.
+ */
 export async function startVoxa(bin, dataDir, port, env = {}) {
-    const proc = spawn(bin, ["serve", "--listen", `127.0.0.1:${port}`, "--data-dir", dataDir],
+    const proc = spawn(bin, ["serve", "--listen", `127.0.0.1:${port}`, "--data-dir", dataDir,
+                             "--egress-allow", "127.0.0.0/8,::1/128"],
                        { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...env } });
     let stderr = "";
     proc.stderr.on("data", (d) => { stderr = (stderr + d).slice(-4000); });

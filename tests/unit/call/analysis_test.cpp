@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "fakes/fake_openai.h"
+#include "fakes/loopback_egress.h"
 
 namespace voxa::call {
 namespace {
@@ -91,6 +92,7 @@ struct Outcome {
 /// Runs analyzeCall on a fresh event loop, as a call's finish() would.
 Outcome analyze(AnalysisInput in, asio::thread_pool* compute = nullptr,
                 std::chrono::seconds limit = 20s) {
+    fakes::LoopbackEgress egress;  // the fake model server listens on loopback
     asio::io_context io;
     providers::Context ctx;
     ctx.executor = io.get_executor();

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "fakes/fake_openai.h"
+#include "fakes/loopback_egress.h"
 
 namespace voxa::net {
 namespace {
@@ -17,6 +18,12 @@ using fakes::FakeOpenAiServer;
 using fakes::FakeReply;
 using Kind = HttpClientResult::ErrorKind;
 using namespace std::chrono_literals;
+
+// The fakes listen on loopback, which the egress policy refuses by default: every test here
+// opens it (egress_client_test.cpp is about the policy itself).
+class HttpClient : public ::testing::Test {
+    fakes::LoopbackEgress egress_;
+};
 
 // Runs one fetch to completion on a private io_context (the "call's event loop").
 struct Loop {
@@ -50,7 +57,7 @@ HttpClientRequest get(std::string url) {
     return req;
 }
 
-TEST(HttpClient, FetchesAContentLengthBody) {
+TEST_F(HttpClient, FetchesAContentLengthBody) {
     FakeOpenAiServer fake;
     fake.enqueue(plain(200, "hello", FakeReply::Framing::ContentLength));
     Loop loop;
@@ -66,7 +73,7 @@ TEST(HttpClient, FetchesAContentLengthBody) {
     EXPECT_EQ(reqs[0].header("host"), "127.0.0.1:" + std::to_string(fake.port()));
 }
 
-TEST(HttpClient, FetchesCloseDelimitedAndChunkedBodies) {
+TEST_F(HttpClient, FetchesCloseDelimitedAndChunkedBodies) {
     FakeOpenAiServer fake;
     fake.enqueue(plain(200, "until-eof", FakeReply::Framing::Close));
     FakeReply chunked;
@@ -81,7 +88,7 @@ TEST(HttpClient, FetchesCloseDelimitedAndChunkedBodies) {
     EXPECT_EQ(r2.body, "abcdef");
 }
 
-TEST(HttpClient, SendsMethodHeadersAndBody) {
+TEST_F(HttpClient, SendsMethodHeadersAndBody) {
     FakeOpenAiServer fake;
     fake.enqueue(plain(201, "", FakeReply::Framing::ContentLength));
     HttpClientRequest req;
@@ -104,7 +111,7 @@ TEST(HttpClient, SendsMethodHeadersAndBody) {
     EXPECT_EQ(rec.body, R"({"k":"v"})");
 }
 
-TEST(HttpClient, StreamsBodyPiecesAsTheyArrive) {
+TEST_F(HttpClient, StreamsBodyPiecesAsTheyArrive) {
     FakeOpenAiServer fake;
     FakeReply r;
     r.pieces = {"one ", "two ", "three"};
@@ -121,7 +128,7 @@ TEST(HttpClient, StreamsBodyPiecesAsTheyArrive) {
     EXPECT_EQ(got[0] + got[1] + got[2], "one two three");
 }
 
-TEST(HttpClient, ErrorBodiesAreBufferedNotStreamed) {
+TEST_F(HttpClient, ErrorBodiesAreBufferedNotStreamed) {
     FakeOpenAiServer fake;
     fake.enqueue(FakeOpenAiServer::errorReply(401, "bad key"));
     fake.enqueue(FakeOpenAiServer::errorReply(500, "boom"));
@@ -142,7 +149,7 @@ TEST(HttpClient, ErrorBodiesAreBufferedNotStreamed) {
     EXPECT_NE(streamed.find("boom"), std::string::npos);
 }
 
-TEST(HttpClient, RejectsBadUrlsAndHeaderInjection) {
+TEST_F(HttpClient, RejectsBadUrlsAndHeaderInjection) {
     Loop loop;
     EXPECT_EQ(loop.run(fetch(get("ftp://example.com/"))).errorKind, Kind::BadRequest);
     EXPECT_EQ(loop.run(fetch(get("not a url"))).errorKind, Kind::BadRequest);
@@ -151,7 +158,7 @@ TEST(HttpClient, RejectsBadUrlsAndHeaderInjection) {
     EXPECT_EQ(loop.run(fetch(req)).errorKind, Kind::BadRequest);
 }
 
-TEST(HttpClient, ConnectionRefusedIsAConnectError) {
+TEST_F(HttpClient, ConnectionRefusedIsAConnectError) {
     uint16_t port;
     {
         FakeOpenAiServer fake;  // grab a free port, then close it
@@ -163,7 +170,7 @@ TEST(HttpClient, ConnectionRefusedIsAConnectError) {
     EXPECT_NE(r.error.find("127.0.0.1"), std::string::npos);
 }
 
-TEST(HttpClient, UnknownHostFails) {
+TEST_F(HttpClient, UnknownHostFails) {
     Loop loop;
     auto req = get("http://voxa-test-host.invalid/");
     req.connectTimeout = 3s;
@@ -171,7 +178,7 @@ TEST(HttpClient, UnknownHostFails) {
     EXPECT_TRUE(r.errorKind == Kind::Resolve || r.errorKind == Kind::Timeout) << r.error;
 }
 
-TEST(HttpClient, ReadTimeoutWhenTheServerNeverAnswers) {
+TEST_F(HttpClient, ReadTimeoutWhenTheServerNeverAnswers) {
     FakeOpenAiServer fake;
     FakeReply hang;
     hang.hang = true;
@@ -185,7 +192,7 @@ TEST(HttpClient, ReadTimeoutWhenTheServerNeverAnswers) {
     EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
 }
 
-TEST(HttpClient, IdleTimeoutIsPerReadButTotalTimeoutCapsTheExchange) {
+TEST_F(HttpClient, IdleTimeoutIsPerReadButTotalTimeoutCapsTheExchange) {
     FakeOpenAiServer fake;
     FakeReply slow;
     slow.pieces = {"a", "b", "c", "d", "e", "f"};
@@ -205,7 +212,7 @@ TEST(HttpClient, IdleTimeoutIsPerReadButTotalTimeoutCapsTheExchange) {
     EXPECT_NE(r2.error.find("250 ms"), std::string::npos) << r2.error;
 }
 
-TEST(HttpClient, CancelFromTheBodyCallbackStopsDelivery) {
+TEST_F(HttpClient, CancelFromTheBodyCallbackStopsDelivery) {
     FakeOpenAiServer fake;
     FakeReply r;
     for (int i = 0; i < 40; ++i) r.pieces.push_back("piece" + std::to_string(i) + ";");
@@ -225,7 +232,7 @@ TEST(HttpClient, CancelFromTheBodyCallbackStopsDelivery) {
     EXPECT_TRUE(fake.waitForAbortedReplies(1, 5s));  // the socket really closed
 }
 
-TEST(HttpClient, CancelFromTheExecutorWhileWaitingForHeaders) {
+TEST_F(HttpClient, CancelFromTheExecutorWhileWaitingForHeaders) {
     FakeOpenAiServer fake;
     FakeReply hang;
     hang.hang = true;
@@ -242,7 +249,7 @@ TEST(HttpClient, CancelFromTheExecutorWhileWaitingForHeaders) {
     EXPECT_EQ(loop.run(fetch(get(fake.origin()), token)).errorKind, Kind::Cancelled);
 }
 
-TEST(HttpClient, APeerThatClosesWithoutAnsweringIsAnIoError) {
+TEST_F(HttpClient, APeerThatClosesWithoutAnsweringIsAnIoError) {
     FakeOpenAiServer fake;
     FakeReply r;
     r.closeSilently = true;
@@ -254,7 +261,7 @@ TEST(HttpClient, APeerThatClosesWithoutAnsweringIsAnIoError) {
     EXPECT_EQ(res.error, "connection closed before a response");
 }
 
-TEST(HttpClient, TruncatedChunkedBodyIsAnError) {
+TEST_F(HttpClient, TruncatedChunkedBodyIsAnError) {
     FakeOpenAiServer fake;
     FakeReply r;
     r.pieces = {"partial"};
@@ -266,7 +273,7 @@ TEST(HttpClient, TruncatedChunkedBodyIsAnError) {
     EXPECT_EQ(res.status, 200);
 }
 
-TEST(HttpClient, BufferedBodyLimit) {
+TEST_F(HttpClient, BufferedBodyLimit) {
     FakeOpenAiServer fake;
     fake.enqueue(plain(200, std::string(1000, 'x'), FakeReply::Framing::ContentLength));
     auto req = get(fake.origin());
@@ -275,7 +282,7 @@ TEST(HttpClient, BufferedBodyLimit) {
     EXPECT_EQ(loop.run(fetch(req)).errorKind, Kind::BodyTooLarge);
 }
 
-TEST(HttpClient, HttpsWithVerificationDisabled) {
+TEST_F(HttpClient, HttpsWithVerificationDisabled) {
     FakeOpenAiServer fake({.tls = true});
     FakeReply r;
     r.pieces = {"secure ", "stream"};
@@ -291,7 +298,7 @@ TEST(HttpClient, HttpsWithVerificationDisabled) {
     EXPECT_EQ(fake.requests().at(0).target, "/tls");
 }
 
-TEST(HttpClient, HttpsRejectsAnUntrustedCertificate) {
+TEST_F(HttpClient, HttpsRejectsAnUntrustedCertificate) {
     FakeOpenAiServer fake({.tls = true});
     fake.enqueue(plain(200, "nope", FakeReply::Framing::ContentLength));
     Loop loop;

@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "fakes/fake_openai.h"
+#include "fakes/loopback_egress.h"
 #include "providers/openai/openai.h"
 
 namespace voxa::providers::openai {
@@ -67,8 +68,10 @@ LlmRequest sampleRequest(bool withTools = false) {
 
 json::object config(std::string_view text) { return json::parse(text).as_object(); }
 
-// One call's event loop driving one provider session against the fake.
+// One call's event loop driving one provider session against the fake (on loopback, which
+// the egress policy opens for the harness's lifetime).
 struct Harness {
+    fakes::LoopbackEgress egress;
     asio::io_context io;
     Context ctx = makeContext(io);
     Recorder rec;

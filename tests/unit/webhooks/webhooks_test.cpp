@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "common/crypto.h"
+#include "fakes/loopback_egress.h"
 #include "net/server.h"
 #include "webhooks/webhooks.h"
 
@@ -185,6 +186,7 @@ protected:
         return p();
     }
 
+    fakes::LoopbackEgress egress;  // the receiver listens on loopback
     std::unique_ptr<store::Store> store;
     asio::thread_pool db{2};
     asio::io_context io;
