@@ -2,7 +2,7 @@
 # Builds the fuzzers with clang (libFuzzer + ASan + UBSan) and runs each of them.
 #
 #   scripts/fuzz.sh [seconds] [targets]   (default 60 s each; targets: "json_dto sse ws_inbound
-#                                          twilio_stream jwt";
+#                                          twilio_stream jwt multipart";
 #                                          FUZZ_BUILD_DIR overrides build-fuzz/)
 #
 # json_dto: request-body validation. sse: the OpenAI stream (SSE) parser, whose seeds are
@@ -16,7 +16,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-60}
-targets=${2:-json_dto sse ws_inbound twilio_stream jwt}
+targets=${2:-json_dto sse ws_inbound twilio_stream jwt multipart}
 out=${FUZZ_BUILD_DIR:-$root/build-fuzz}
 cxx=${CXX_FUZZ:-clang++}
 mkdir -p "$out/obj" "$out/corpus"
@@ -159,6 +159,27 @@ build_jwt() {
         "$out/corpus-jwt"
 }
 
+build_multipart() {
+    local objects=()
+    for src in "$root/src/api/multipart.cpp" "$root/src/net/headers.cpp" "$root/tests/fuzz/multipart_fuzz.cpp"; do
+        local obj="$out/obj/$(basename "${src%.cpp}").o"
+        objects+=("$obj")
+        "$cxx" "${flags[@]}" -c "$src" -o "$obj"
+    done
+    "$cxx" -fsanitize=fuzzer,address,undefined "${objects[@]}" -o "$out/multipart_fuzz"
+    # Seeds: Content-Type line, then the body.
+    mkdir -p "$out/corpus-multipart"
+    printf 'multipart/form-data; boundary=----b0undary\n------b0undary\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nassistant\r\n------b0undary\r\nContent-Disposition: form-data; name="file"; filename="notes;v1.txt"\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nline1\r\nline2\r\n------b0undary--\r\n' \
+        > "$out/corpus-multipart/seed-form"
+    printf 'multipart/form-data; boundary="B"\n--B\r\nContent-Disposition: form-data; name="file"; filename="a\\"b\xc3\xa9.html"\r\nContent-Type: text/html\rX: 1\r\n\r\n<script>\r\n--B--' \
+        > "$out/corpus-multipart/seed-evil"
+    echo "fuzz: running multipart_fuzz for ${seconds}s"
+    "$out/multipart_fuzz" \
+        -max_total_time="$seconds" -max_len=16384 -timeout=10 -rss_limit_mb=2048 \
+        -print_final_stats=1 -artifact_prefix="$out/multipart-" \
+        "$out/corpus-multipart"
+}
+
 for target in $targets; do
     case "$target" in
         json_dto) build_json_dto ;;
@@ -166,6 +187,7 @@ for target in $targets; do
         ws_inbound) build_ws_inbound ;;
         twilio_stream) build_twilio_stream ;;
         jwt) build_jwt ;;
+        multipart) build_multipart ;;
         *) echo "fuzz: unknown target $target" >&2; exit 2 ;;
     esac
 done
