@@ -44,7 +44,8 @@ async function signIn(page, v, user) {
 /** A loopback server on another port: same site as Voxa (127.0.0.1), another origin. */
 function otherOrigin(t) {
     return receiver(t, (req, body, res) => {
-        res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" });
+        // Connection: close, so closing this server at the end need not wait for the browser.
+        res.writeHead(200, { "Content-Type": "text/html; charset=utf-8", Connection: "close" });
         res.end("<!doctype html><meta charset=utf-8><title>another origin</title><body><p>hello</p></body>");
     });
 }
