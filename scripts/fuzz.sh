@@ -2,7 +2,7 @@
 # Builds the fuzzers with clang (libFuzzer + ASan + UBSan) and runs each of them.
 #
 #   scripts/fuzz.sh [seconds] [targets]   (default 60 s each; targets: "json_dto sse ws_inbound
-#                                          twilio_stream jwt static_path";
+#                                          twilio_stream jwt static_path multipart";
 #                                          FUZZ_BUILD_DIR overrides build-fuzz/)
 #
 # json_dto: request-body validation. sse: the OpenAI stream (SSE) parser, whose seeds are
@@ -17,7 +17,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-60}
-targets=${2:-json_dto sse ws_inbound twilio_stream jwt static_path}
+targets=${2:-json_dto sse ws_inbound twilio_stream jwt static_path multipart}
 out=${FUZZ_BUILD_DIR:-$root/build-fuzz}
 cxx=${CXX_FUZZ:-clang++}
 mkdir -p "$out/obj"
@@ -145,6 +145,18 @@ build_static_path() {
     run_fuzzer static_path 2048
 }
 
+build_multipart() {
+    compile_link multipart "" "$root/src/api/multipart.cpp" "$root/src/net/headers.cpp" \
+        "$root/tests/fuzz/multipart_fuzz.cpp"
+    # Seeds: Content-Type line, then the body.
+    local d; d=$(seeds_dir multipart)
+    printf 'multipart/form-data; boundary=----b0undary\n------b0undary\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nassistant\r\n------b0undary\r\nContent-Disposition: form-data; name="file"; filename="notes;v1.txt"\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nline1\r\nline2\r\n------b0undary--\r\n' \
+        > "$d/seed-form"
+    printf 'multipart/form-data; boundary="B"\n--B\r\nContent-Disposition: form-data; name="file"; filename="a\\"b\xc3\xa9.html"\r\nContent-Type: text/html\rX: 1\r\n\r\n<script>\r\n--B--' \
+        > "$d/seed-evil"
+    run_fuzzer multipart 16384
+}
+
 for target in $targets; do
     case "$target" in
         json_dto) build_json_dto ;;
@@ -153,6 +165,7 @@ for target in $targets; do
         twilio_stream) build_twilio_stream ;;
         jwt) build_jwt ;;
         static_path) build_static_path ;;
+        multipart) build_multipart ;;
         *) echo "fuzz: unknown target $target" >&2; exit 2 ;;
     esac
 done

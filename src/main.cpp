@@ -51,7 +51,9 @@ int main(int argc, char** argv) {
     s->add_option("--upload-limit", serve.uploadLimit, "Max multipart upload in bytes")
         ->envname("VOXA_UPLOAD_LIMIT")
         ->capture_default_str();
-    s->add_option("--cors-origins", serve.corsOrigins, "Access-Control-Allow-Origin ('*' = echo)")
+    s->add_option("--cors-origins", serve.corsOrigins,
+                  "Comma-separated origins that may call the API with the session cookie (besides "
+                  "the public URL's); '*' = any other origin may call it with an API key, never the cookie")
         ->envname("VOXA_CORS_ORIGINS")
         ->capture_default_str();
     s->add_option("--log-level", serve.logLevel, "trace|debug|info|warn|error|off")

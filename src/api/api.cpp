@@ -118,6 +118,10 @@ static const char* kInvalidKey =
     "Invalid Key. Hot tip, you may be using the private key instead of the public key, or "
     "vice versa.";
 
+static const char* kForeignOrigin =
+    "Cross-origin request refused: the session cookie is only accepted from this server's own "
+    "pages and the origins in --cors-origins. Use an API key (Authorization: Bearer) instead.";
+
 // The least role a route needs, by method and pattern: reading needs a viewer, changing a
 // member; keys, credentials, members and org settings need an admin. The one table of it.
 static auth::Role requiredRole(std::string_view method, std::string_view route) {
@@ -153,6 +157,10 @@ static asio::awaitable<auth::Principal> authenticate(ApiContext& ctx, const net:
     if (token.empty() && ctx.accounts) {
         token = sessionCookie(req.header("cookie"));
         session = !token.empty();
+        // The browser attaches the cookie to requests that other pages of the same site
+        // (another port, a sibling subdomain) make: changes must come from our own pages.
+        if (session && net::unsafeMethod(req.method) && !ctx.settings.cors.trustedSource(req))
+            throw ApiError::forbidden(kForeignOrigin);
     }
     if (token.empty()) throw ApiError::unauthorized("Unauthorized");
     std::optional<auth::Principal> p;
@@ -218,6 +226,10 @@ asio::awaitable<net::HttpResponse> Api::handle(net::HttpRequest& req) {
         } else {
             route = m.pattern;
             RequestContext rc{req, ctx_, {}, std::move(m.params), route};
+            // Sign-in, registration and resets set or concern the cookie: same rule.
+            if (m.access == Access::None && route.starts_with("/auth/") &&
+                net::unsafeMethod(req.method) && !ctx_.settings.cors.trustedSource(req))
+                throw ApiError::forbidden(kForeignOrigin);
             if (m.access != Access::None) {
                 rc.principal = co_await authenticate(ctx_, req);
                 if (m.access == Access::Private && !rc.principal.isPrivate())

@@ -18,6 +18,7 @@
 #include "auth/mailer.h"
 #include "call/call.h"
 #include "common/bounded_pool.h"
+#include "net/cors.h"
 #include "net/http.h"
 #include "store/store.h"
 
@@ -27,6 +28,7 @@ struct ApiSettings {
     std::string publicUrl = "http://127.0.0.1:8080";  // how clients reach us (URLs we hand out)
     std::string dataDir = "./data";                    // files are stored under <dataDir>/files
     std::string webDir;  // the dashboard's static files, served at "/" (empty = none)
+    net::CorsPolicy cors;  // which browser origins may act with the session cookie
 };
 
 struct ApiContext {

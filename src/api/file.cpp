@@ -1,5 +1,6 @@
 // /file: multipart uploads stored on disk under <dataDir>/files/<orgId>/<id>, metadata as
-// a resource; GET /file/:id/content serves the bytes (the object's `url` points there).
+// a resource; GET /file/:id/content serves the bytes (the object's `url` points there) as a
+// sandboxed attachment, so an uploaded page never runs on the dashboard's origin.
 #include <boost/json.hpp>
 
 #include <filesystem>
@@ -11,6 +12,7 @@
 #include "common/ids.h"
 #include "common/offload.h"
 #include "common/time.h"
+#include "net/headers.h"
 
 namespace voxa::api {
 
@@ -21,8 +23,10 @@ static fs::path filePath(const ApiContext& ctx, const std::string& org, const st
     return fs::path(ctx.settings.dataDir) / "files" / org / id;
 }
 
-static std::string guessMime(std::string_view name, std::string_view given) {
-    if (!given.empty() && given != "application/octet-stream") return std::string(given);
+// The part's type when it is a clean `type/subtype`, else a guess from the extension.
+static std::string guessMime(std::string_view name, std::string_view part) {
+    std::string given = net::mediaTypeOr(part, "");
+    if (!given.empty() && given != "application/octet-stream") return given;
     auto dot = name.rfind('.');
     std::string ext = dot == std::string_view::npos ? "" : std::string(name.substr(dot + 1));
     for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -35,7 +39,7 @@ static std::string guessMime(std::string_view name, std::string_view given) {
     if (ext == "mp3") return "audio/mpeg";
     if (ext == "html" || ext == "htm") return "text/html";
     if (ext == "docx") return "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
-    return given.empty() ? "application/octet-stream" : std::string(given);
+    return "application/octet-stream";
 }
 
 static Awaitable createFile(RequestContext& rc) {
@@ -142,17 +146,16 @@ void registerFiles(Router& router) {
         net::HttpResponse res;
         res.status = 200;
         res.filePath = filePath(rc.ctx, row.orgId, row.id).string();
-        if (auto* m = o.if_contains("mimetype"); m && m->is_string())
-            res.contentType = std::string(m->as_string());
-        else
-            res.contentType = "application/octet-stream";
-        if (auto* n = o.if_contains("name"); n && n->is_string()) {
-            std::string name(n->as_string());
-            std::string safe;
-            for (char c : name)
-                if (c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20) safe.push_back(c);
-            res.headers.push_back({"Content-Disposition", "inline; filename=\"" + safe + "\""});
-        }
+        auto* m = o.if_contains("mimetype");
+        res.contentType = net::mediaTypeOr(m && m->is_string() ? std::string_view(m->as_string()) : "",
+                                           "application/octet-stream");
+        // Uploads are anyone's bytes served on the dashboard's origin: always a download,
+        // never sniffed, and sandboxed (no script, no same-origin) should a browser render it.
+        auto* n = o.if_contains("name");
+        res.headers.push_back({"Content-Disposition",
+                               net::attachment(n && n->is_string() ? std::string_view(n->as_string()) : "")});
+        res.headers.push_back({"Content-Security-Policy", "sandbox; default-src 'none'"});
+        res.headers.push_back({"X-Content-Type-Options", "nosniff"});
         co_return res;
     });
 }

@@ -78,6 +78,13 @@ std::optional<std::vector<MultipartPart>> parseMultipart(std::string_view conten
         while (!headers.empty()) {
             size_t eol = headers.find("\r\n");
             std::string_view line = headers.substr(0, eol);
+            // A bare CR or LF (or any control but HTAB) is not HTTP: refuse the body rather
+            // than let a value carry a line break into a header we send later.
+            if (std::any_of(line.begin(), line.end(), [](char c) {
+                    auto u = static_cast<unsigned char>(c);
+                    return (u < 0x20 && u != '\t') || u == 0x7f;
+                }))
+                return std::nullopt;
             size_t colon = line.find(':');
             if (colon != std::string_view::npos) {
                 std::string name = lower(trim(line.substr(0, colon)));

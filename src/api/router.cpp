@@ -4,6 +4,7 @@
 
 #include "api/errors.h"
 #include "common/url.h"
+#include "net/headers.h"
 
 namespace voxa::api {
 
@@ -61,6 +62,14 @@ std::optional<std::string> RequestContext::query(std::string_view name) const {
 std::vector<std::string> RequestContext::queryKeys() const { return url::queryKeys(req.query); }
 
 json::object RequestContext::jsonBody() const {
+    // A JSON body must say so. Forms and text/plain are what any web page may send to us
+    // without a CORS preflight, so a route that reads JSON accepts nothing else.
+    auto type = req.header("content-type");
+    if (!type.empty() || !req.body.empty()) {
+        auto media = net::mediaTypeOr(type, "");
+        if (media != "application/json" && !(media.starts_with("application/") && media.ends_with("+json")))
+            throw ApiError(415, "Content-Type must be application/json");
+    }
     if (req.body.empty()) return {};
     json::parse_options opts;
     opts.max_depth = 64;

@@ -43,7 +43,8 @@ struct RequestContext {
     std::optional<std::string> query(std::string_view name) const;
     /// Decoded names of all query parameters, in order.
     std::vector<std::string> queryKeys() const;
-    /// The JSON body as an object; throws ApiError 400 if it is not valid JSON / not an object.
+    /// The JSON body as an object; throws ApiError 400 if it is not valid JSON / not an object,
+    /// 415 if a body or Content-Type is there and the type is not application/json (or +json).
     boost::json::object jsonBody() const;
     const std::string& orgId() const { return principal.orgId; }
 };

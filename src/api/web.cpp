@@ -3,11 +3,22 @@
 // Hashed assets under /_next/static are cached for good; everything else is revalidated.
 // scripts/web-build.sh writes a gzip copy beside each text file (x.js.gz); clients that
 // accept gzip get that copy.
+//
+// HTML pages carry a Content-Security-Policy: scripts from this origin plus the page's own
+// inline scripts (Next.js's bootstrap) by their SHA-256, computed from the file and cached by
+// path, size and modification time; no plugins, no <base>, forms only to us, never framed.
 #include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <set>
+#include <unordered_map>
 
 #include "api/resources.h"
+#include "common/crypto.h"
 #include "common/offload.h"
 #include "net/static_path.h"
+#include "common/url.h"
+#include "net/headers.h"
 
 namespace voxa::api {
 
@@ -36,7 +47,57 @@ struct Found {
     std::string redirect;  // or redirect here
     bool gzip = false;     // file is the gzip copy of the named file
     std::string rel;       // the file's path under the root, as requested
+    std::string scripts;   // HTML: CSP sources for its inline scripts
 };
+
+// " 'sha256-…'" for each distinct inline script of a page; 'unsafe-inline' past 100 of them
+// (the header must stay small), nothing for a page without any.
+std::string inlineScriptSources(std::string_view html) {
+    std::set<std::string> hashes;
+    for (size_t pos = html.find("<script"); pos != std::string_view::npos;
+         pos = html.find("<script", pos)) {
+        size_t tagEnd = html.find('>', pos);
+        if (tagEnd == std::string_view::npos) break;
+        size_t close = html.find("</script>", tagEnd + 1);
+        if (close == std::string_view::npos) break;
+        if (html.substr(pos, tagEnd - pos).find(" src=") == std::string_view::npos)
+            hashes.insert("'sha256-" + base64Encode(sha256(html.substr(tagEnd + 1, close - tagEnd - 1))) + "'");
+        if (hashes.size() > 100) return " 'unsafe-inline'";
+        pos = close + 9;
+    }
+    std::string out;
+    for (auto& h : hashes) out += " " + h;
+    return out;
+}
+
+// Blocking (reads the page once per version of it).
+std::string scriptSourcesOf(const std::string& htmlFile) {
+    struct Entry {
+        uintmax_t size;
+        fs::file_time_type mtime;
+        std::string sources;
+    };
+    static std::mutex mu;
+    static std::unordered_map<std::string, Entry> cache;
+    std::error_code ec;
+    auto size = fs::file_size(htmlFile, ec);
+    if (ec || size > 8 * 1024 * 1024) return {};
+    auto mtime = fs::last_write_time(htmlFile, ec);
+    if (ec) return {};
+    {
+        std::lock_guard lock(mu);
+        auto it = cache.find(htmlFile);
+        if (it != cache.end() && it->second.size == size && it->second.mtime == mtime) return it->second.sources;
+    }
+    std::ifstream in(htmlFile, std::ios::binary);
+    std::string html(size, '\0');
+    if (!in.read(html.data(), static_cast<std::streamsize>(size))) return {};
+    auto sources = inlineScriptSources(html);
+    std::lock_guard lock(mu);
+    if (cache.size() >= 1024) cache.clear();  // the dashboard has a few dozen pages
+    cache[htmlFile] = {size, mtime, sources};
+    return sources;
+}
 
 bool acceptsGzip(std::string_view acceptEncoding) {
     for (size_t at = acceptEncoding.find("gzip"); at != std::string_view::npos;
@@ -68,12 +129,43 @@ Found findFile(const std::string& root, const std::string& path) {
 // The file, or its gzip copy when the client takes gzip and the copy exists.
 Found find(const std::string& root, const std::string& path, bool gzip) {
     Found f = findFile(root, path);
+    if (f.file.ends_with(".html")) f.scripts = scriptSourcesOf(f.file);
     if (!gzip || f.file.empty()) return f;
     if (auto gz = net::resolveUnder(root, f.rel + ".gz")) {
         f.file = *gz;
         f.gzip = true;
     }
     return f;
+}
+
+// A redirect to `path` (decoded, from the request) on this server: each segment re-encoded,
+// so the value holds no control character and never starts with "//" (another host).
+std::string location(std::string_view path, std::string_view rawQuery) {
+    std::string out;
+    size_t i = 0;
+    while (i < path.size()) {
+        size_t slash = path.find('/', i);
+        if (slash == std::string_view::npos) slash = path.size();
+        if (slash > i) out += "/" + url::percentEncode(path.substr(i, slash - i));
+        i = slash + 1;
+    }
+    if (path.ends_with('/') || out.empty()) out += '/';
+    if (!rawQuery.empty() && net::validHeaderValue(rawQuery)) out += "?" + std::string(rawQuery);
+    return out;
+}
+
+// The page's policy. The public URL's origin is named besides 'self' (the page may be opened
+// under another name), for web calls' WebSocket (ws:/wss:) and recordings.
+std::string contentSecurityPolicy(const ApiSettings& settings, const std::string& scripts) {
+    std::string own = "'self'";
+    if (auto origin = net::CorsPolicy::originOf(settings.publicUrl)) {
+        auto socket = (origin->starts_with("https") ? "wss" : "ws") + origin->substr(origin->find(':'));
+        own += " " + *origin + " " + socket;
+    }
+    return "default-src 'self'; script-src 'self'" + scripts +
+           "; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:"
+           "; connect-src " + own + "; media-src " + own + " blob:; worker-src 'self' blob:"
+           "; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 }
 
 }  // namespace
@@ -88,7 +180,7 @@ asio::awaitable<std::optional<net::HttpResponse>> serveWebFile(RequestContext& r
     if (!found.redirect.empty()) {
         res.status = 308;
         res.contentType = "text/plain; charset=utf-8";
-        res.headers.push_back({"Location", found.redirect + (rc.req.query.empty() ? "" : "?" + rc.req.query)});
+        res.headers.push_back({"Location", location(found.redirect, rc.req.query)});
         co_return res;
     }
     if (found.file.empty()) co_return std::nullopt;
@@ -101,6 +193,7 @@ asio::awaitable<std::optional<net::HttpResponse>> serveWebFile(RequestContext& r
                                                 : "no-cache"});
     res.headers.push_back({"X-Content-Type-Options", "nosniff"});
     if (res.contentType.starts_with("text/html")) {
+        res.headers.push_back({"Content-Security-Policy", contentSecurityPolicy(rc.ctx.settings, found.scripts)});
         res.headers.push_back({"X-Frame-Options", "DENY"});
         res.headers.push_back({"Referrer-Policy", "same-origin"});
     }

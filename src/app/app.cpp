@@ -146,8 +146,7 @@ int serve(const ServeConfig& cfg) {
                             .port = port,
                             .threads = cfg.threads,
                             .bodyLimit = cfg.bodyLimit,
-                            .uploadLimit = cfg.uploadLimit,
-                            .corsOrigins = cfg.corsOrigins};
+                            .uploadLimit = cfg.uploadLimit};
     std::unique_ptr<api::Api> api;
     net::HttpServer server(opts, [&api](net::HttpRequest& r) { return api->handle(r); });
     try {
@@ -160,6 +159,16 @@ int serve(const ServeConfig& cfg) {
     // The API hands out URLs (files, calls) under the public URL.
     if (publicUrl.empty()) publicUrl = "http://" + cfg.listen.substr(0, cfg.listen.rfind(':')) +
                                        ":" + std::to_string(server.port());
+    // Credentialed CORS and the cookie's CSRF check trust the public URL's origin.
+    net::CorsPolicy cors;
+    try {
+        cors = net::CorsPolicy(cfg.corsOrigins, publicUrl);
+    } catch (const std::invalid_argument& e) {
+        spdlog::error("{}", e.what());
+        flushLogging();
+        return 2;
+    }
+    server.setCorsPolicy(cors);
     // Server messages: the durable outbox, delivered from a loop of its own (declared before
     // the pools, so it outlives work they still hold at shutdown).
     auto outboxWork = boost::asio::make_work_guard(outboxLoop);
@@ -197,7 +206,7 @@ int serve(const ServeConfig& cfg) {
         *store,
         dbPool,
         auth,
-        {.publicUrl = publicUrl, .dataDir = cfg.storage.dataDir, .webDir = webDir},
+        {.publicUrl = publicUrl, .dataDir = cfg.storage.dataDir, .webDir = webDir, .cors = cors},
         &calls,
         &accounts,
         &mailer,

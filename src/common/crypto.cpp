@@ -19,13 +19,15 @@ std::string toHex(std::string_view raw) {
     return out;
 }
 
-std::string sha256Hex(std::string_view data) {
+std::string sha256(std::string_view data) {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     if (EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr) != 1)
         throw std::runtime_error("EVP_Digest failed");
-    return toHex(std::string_view(reinterpret_cast<char*>(md), len));
+    return std::string(reinterpret_cast<char*>(md), len);
 }
+
+std::string sha256Hex(std::string_view data) { return toHex(sha256(data)); }
 
 std::string hmacSha256(std::string_view key, std::string_view data) {
     return hmac("SHA256", key, data);

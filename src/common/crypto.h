@@ -10,6 +10,7 @@
 
 namespace voxa {
 
+std::string sha256(std::string_view data);  // raw 32 bytes
 std::string sha256Hex(std::string_view data);
 std::string hmacSha256(std::string_view key, std::string_view data);  // raw 32 bytes
 std::string hmacSha256Hex(std::string_view key, std::string_view data);

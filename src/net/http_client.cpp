@@ -16,6 +16,8 @@
 #include <cctype>
 #include <optional>
 
+#include "net/headers.h"
+
 namespace voxa::net {
 
 namespace asio = boost::asio;
@@ -341,10 +343,10 @@ asio::awaitable<HttpClientResult> exchange(HttpClientRequest req, BodyChunkHandl
     if (!target) co_return failure(Kind::BadRequest, "invalid http(s) URL: " + req.url);
     if (req.method.empty() || hasCrLf(req.method) || req.method.find(' ') != std::string::npos)
         co_return failure(Kind::BadRequest, "invalid method");
-    for (auto& h : req.headers)
-        if (h.name.empty() || hasCrLf(h.name) || hasCrLf(h.value) ||
-            h.name.find(':') != std::string::npos)
-            co_return failure(Kind::BadRequest, "invalid header " + h.name);
+    for (auto& h : req.headers) {  // org configuration: no header splitting, no controls
+        if (!validHeaderName(h.name)) co_return failure(Kind::BadRequest, "invalid header name");
+        if (!validHeaderValue(h.value)) co_return failure(Kind::BadRequest, "invalid header " + h.name);
+    }
 
     auto ex = co_await asio::this_coro::executor;
     auto conn = std::make_shared<Connection>(ex, target->tls);

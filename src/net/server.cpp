@@ -13,11 +13,13 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <system_error>
 
 #include "common/ids.h"
 #include "common/url.h"
+#include "net/headers.h"
 #include "net/ws_detail.h"
 
 namespace voxa::net {
@@ -78,20 +80,45 @@ HttpRequest toRequest(const http::request<http::string_body>& msg, const std::st
     req.body = msg.body();
     req.remoteAddress = remote;
     auto rid = req.header("x-request-id");
-    req.requestId = rid.empty() || rid.size() > 128 ? randomToken(12) : std::string(rid);
+    // Echoed in a header and written to logs: printable ASCII only, or a fresh one.
+    bool printable = std::all_of(rid.begin(), rid.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+    req.requestId = rid.empty() || rid.size() > 128 || !printable ? randomToken(12) : std::string(rid);
     return req;
 }
 
+// The headers every response carries: the request id, nosniff, and CORS for the request's
+// Origin as the policy grants it (see net/cors.h).
 void applyCommonHeaders(http::response_header<>& h, const HttpRequest& req,
                         const ServerOptions& opts) {
     h.set("X-Request-Id", req.requestId);
-    if (!req.header("origin").empty()) {
-        h.set(http::field::access_control_allow_origin,
-              opts.corsOrigins == "*" ? std::string(req.header("origin")) : opts.corsOrigins);
-        h.set(http::field::vary, "Origin");
-        h.set(http::field::access_control_allow_credentials, "true");
-        h.set(http::field::access_control_expose_headers, "X-Request-Id");
+    h.set("X-Content-Type-Options", "nosniff");
+    auto origin = req.header("origin");
+    if (origin.empty()) return;
+    // The answer depends on Origin; keep whatever else the handler said varies (gzip).
+    auto vary = h[http::field::vary];
+    if (vary.empty()) h.set(http::field::vary, "Origin");
+    else if (vary.find("Origin") == vary.npos)
+        h.set(http::field::vary, std::string(vary.data(), vary.size()) + ", Origin");
+    auto grant = opts.cors.grant(origin);
+    if (grant.allowOrigin.empty()) return;
+    h.set(http::field::access_control_allow_origin, grant.allowOrigin);
+    if (grant.credentials) h.set(http::field::access_control_allow_credentials, "true");
+    h.set(http::field::access_control_expose_headers, "X-Request-Id");
+}
+
+// The handler's headers, checked: one built from input with a CR, LF or other control in it
+// would split the response, so it is dropped (and logged) instead of sent.
+void applyHeaders(http::response_header<>& h, const HttpResponse& res, const HttpRequest& req,
+                  const ServerOptions& opts, bool contentType) {
+    if (contentType)
+        h.set(http::field::content_type, validHeaderValue(res.contentType)
+                                             ? res.contentType
+                                             : std::string("application/octet-stream"));
+    for (auto& x : res.headers) {
+        if (validHeaderName(x.name) && validHeaderValue(x.value)) h.set(x.name, x.value);
+        else spdlog::error("dropped an invalid response header (request {})", req.requestId);
     }
+    applyCommonHeaders(h, req, opts);
 }
 
 // Writes a response; returns bytes of body sent.
@@ -105,9 +132,7 @@ asio::awaitable<size_t> writeResponse(beast::tcp_stream& stream, HttpResponse& r
         if (!ec) {
             msg.result(static_cast<http::status>(res.status));
             msg.version(version);
-            msg.set(http::field::content_type, res.contentType);
-            for (auto& h : res.headers) msg.set(h.name, h.value);
-            applyCommonHeaders(msg.base(), req, opts);
+            applyHeaders(msg.base(), res, req, opts, true);
             msg.keep_alive(keepAlive);
             msg.prepare_payload();
             size_t n = msg.body().size();
@@ -117,9 +142,7 @@ asio::awaitable<size_t> writeResponse(beast::tcp_stream& stream, HttpResponse& r
         res = HttpResponse::json(404, R"({"message":"Not Found","error":"Not Found","statusCode":404})");
     }
     http::response<http::string_body> msg{static_cast<http::status>(res.status), version};
-    if (!res.body.empty() || res.status != 204) msg.set(http::field::content_type, res.contentType);
-    for (auto& h : res.headers) msg.set(h.name, h.value);
-    applyCommonHeaders(msg.base(), req, opts);
+    applyHeaders(msg.base(), res, req, opts, !res.body.empty() || res.status != 204);
     msg.keep_alive(keepAlive);
     msg.body() = std::move(res.body);
     msg.prepare_payload();
@@ -250,8 +273,9 @@ asio::awaitable<void> session(tcp::socket socket, SessionContext ctx) {
                                    "GET, POST, PUT, PATCH, DELETE, OPTIONS"});
             auto reqHeaders = req.header("access-control-request-headers");
             res.headers.push_back({"Access-Control-Allow-Headers",
-                                   reqHeaders.empty() ? "Authorization, Content-Type"
-                                                      : std::string(reqHeaders)});
+                                   reqHeaders.empty() || !validHeaderValue(reqHeaders)
+                                       ? "Authorization, Content-Type"
+                                       : std::string(reqHeaders)});
             res.headers.push_back({"Access-Control-Max-Age", "86400"});
         } else {
             try {

@@ -7,8 +7,10 @@
 //   ...                      // SIGTERM
 //   server.stop();           // stop accepting, finish in-flight requests, join
 //
-// The server enforces the body limit (413), answers CORS preflights, and gives every
-// request an id (X-Request-Id, echoed). The handler runs on the connection's event loop
+// The server enforces the body limit (413), answers CORS preflights as its CorsPolicy says
+// (net/cors.h), sends X-Content-Type-Options: nosniff everywhere, never sends a header with a
+// control character in it (net/headers.h), and gives every request an id (X-Request-Id,
+// echoed when it is printable ASCII). The handler runs on the connection's event loop
 // and must never block.
 #pragma once
 #include <boost/asio/io_context.hpp>
@@ -22,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "net/cors.h"
 #include "net/http.h"
 #include "net/websocket.h"
 
@@ -36,7 +39,7 @@ struct ServerOptions {
     size_t uploadLimit = 100 * 1024 * 1024; // multipart uploads (POST /file)
     std::chrono::seconds idleTimeout{75};   // keep-alive idle timeout
     std::chrono::seconds shutdownGrace{10}; // max wait for in-flight requests on stop()
-    std::string corsOrigins = "*";          // Access-Control-Allow-Origin
+    CorsPolicy cors;                        // CORS headers (default: keys from any origin)
 };
 
 /// Called once per finished request (for logs and metrics); runs on the event loop.
@@ -63,6 +66,8 @@ public:
     /// Graceful stop: closes the acceptors, lets in-flight requests finish (up to
     /// shutdownGrace), then stops the loops and joins the threads.
     void stop();
+    /// The CORS policy, once the public URL is known (set before start()).
+    void setCorsPolicy(CorsPolicy cors) { opts_.cors = std::move(cors); }
     /// Routes WebSocket upgrade requests (set before start()).
     void setUpgradeHandler(UpgradeHandler h) { upgrade_ = std::move(h); }
     /// The bound port (useful with port 0).

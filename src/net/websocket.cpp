@@ -11,6 +11,7 @@
 
 #include <deque>
 
+#include "net/headers.h"
 #include "net/ws_detail.h"
 
 namespace voxa::net::detail {
@@ -41,7 +42,8 @@ public:
         ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
         ws_.set_option(websocket::stream_base::decorator(
             [headers](websocket::request_type& req) {
-                for (auto& h : headers) req.set(h.name, h.value);
+                for (auto& h : headers)  // a control character would split the request
+                    if (validHeaderName(h.name) && validHeaderValue(h.value)) req.set(h.name, h.value);
             }));
         beast::get_lowest_layer(ws_).expires_never();
         auto [ec] = co_await ws_.async_handshake(host, target, asio::as_tuple(asio::use_awaitable));

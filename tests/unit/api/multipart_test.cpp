@@ -45,4 +45,20 @@ TEST(Multipart, RejectsMalformedInput) {
     EXPECT_FALSE(parseMultipart(kType, "------b0undary\r\n\r\nunterminated"));
 }
 
+TEST(Multipart, RefusesPartHeadersWithBareLineBreaksOrControls) {
+    for (const std::string& type : std::vector<std::string>{std::string("text/html\rX-Evil: 1"), "text/html\nX-Evil: 1", "text/html\x01",
+                             std::string("text/html\0x", 11)}) {
+        std::string body = "--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.html\"\r\n"
+                           "Content-Type: " + type + "\r\n\r\n<b>x</b>\r\n--B--";
+        EXPECT_FALSE(parseMultipart("multipart/form-data; boundary=B", body)) << type;
+    }
+    std::string body = "--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\nb.txt\"\r\n\r\nx\r\n--B--";
+    EXPECT_FALSE(parseMultipart("multipart/form-data; boundary=B", body));
+    // HTAB is allowed whitespace.
+    std::string tab = "--B\r\nContent-Disposition:\tform-data; name=\"f\"\r\nContent-Type:\ttext/plain\r\n\r\nx\r\n--B--";
+    auto parts = parseMultipart("multipart/form-data; boundary=B", tab);
+    ASSERT_TRUE(parts);
+    EXPECT_EQ((*parts)[0].contentType, "text/plain");
+}
+
 }  // namespace voxa::api

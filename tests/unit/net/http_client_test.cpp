@@ -156,6 +156,12 @@ TEST_F(HttpClient, RejectsBadUrlsAndHeaderInjection) {
     auto req = get("http://127.0.0.1:1/");
     req.headers = {{"X-A", "v\r\nInjected: yes"}};
     EXPECT_EQ(loop.run(fetch(req)).errorKind, Kind::BadRequest);
+    // Org configuration (webhook and tool headers): bare LF, NUL, other controls, bad names.
+    for (auto h : std::vector<Header>{{"X-A", "v\nInjected: yes"}, {"X-A", std::string("v\0x", 3)},
+                                           {"X-A", "v\x01"}, {"X A", "v"}, {"X-A\r\nB", "v"}, {"", "v"}}) {
+        req.headers = {h};
+        EXPECT_EQ(loop.run(fetch(req)).errorKind, Kind::BadRequest) << h.name << ": " << h.value;
+    }
 }
 
 TEST_F(HttpClient, ConnectionRefusedIsAConnectError) {

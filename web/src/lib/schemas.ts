@@ -1,5 +1,9 @@
 import { z } from 'zod';
 
+// The dashboard's Content-Security-Policy forbids eval: no JIT-compiled parsers (and no probe
+// for eval, which the browser would report as a CSP violation). Set before any schema is built.
+z.config({ jitless: true });
+
 /** Maps a Zod error to { 'dotted.path': 'first message' }. */
 export function fieldErrors(error: z.ZodError): Record<string, string> {
   const out: Record<string, string> = {};
