@@ -170,6 +170,7 @@ int serve(const ServeConfig& cfg) {
     outbox.stop();
     server.stop();
     joinOutbox();
+    calls.stop();  // queued synthesis of the calls cut off above is dropped, not run
     compute.join();
     dbPool.join();
     spdlog::info("stopped");
