@@ -5,16 +5,16 @@
 //   size_t dropped = truncateUtterance(text);      // > kMaxUtteranceBytes: cut, log `dropped`
 //   for (auto& s : splitSentences(text)) synth(s); // each <= kMaxSentenceBytes, words <= 48 B
 //
-// Why: the engines' cost grows faster than linearly with the length of one word (flite's
-// letter-to-sound and syllabification: a 1,000-letter word takes ~15x as long as a
-// 400-letter one) and with the length of one engine call (flite plans a whole utterance
-// before its first sample streams). A 4,000-letter word held a compute thread for seconds
-// before any audio or any chance to cancel; a 200 KB one for minutes.
+// Why: flite's cost grows faster than linearly with the length of one word (the flite CLI
+// on this project's machine: 400 letters 4.2 s, 1,000 letters 15.4 s) and one engine call
+// is planned whole before its first sample streams. A 4,000-letter word held a compute
+// thread for seconds before any audio or any chance to cancel; a 200 KB one for minutes.
 //
 // Limits (bytes of UTF-8; the engines speak what is left, the call goes on):
 //   kMaxUtteranceBytes 4000  longer text is cut at a blank near the limit (or at a character
-//                            boundary); the caller logs it. ~4-5 minutes of speech, ~9 MB
-//                            of 16 kHz audio held by the call's output queue at most.
+//                            boundary); the caller logs it. ~4-5 minutes of English
+//                            (~9 MB of 16 kHz audio in the call's output queue); spelled-out
+//                            letter salad runs a few times longer.
 //   kMaxWordBytes        48  a longer run of non-blank characters (no dictionary word is that
 //                            long: a pasted hash, base64, 4,000 repeated letters) is broken
 //                            into 48-byte pieces, each spoken as a word of its own. Text
