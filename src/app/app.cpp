@@ -253,6 +253,7 @@ int serve(const ServeConfig& cfg) {
     outbox.stop();
     server.stop();
     joinOutbox();
+    calls.stop();  // queued synthesis of the calls cut off above is dropped, not run
     compute.join();
     hashPool.join();
     dbPool.join();

@@ -19,6 +19,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/json/object.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -175,6 +176,10 @@ public:
     store::Store& store() { return store_; }
     boost::asio::thread_pool& dbPool() { return dbPool_; }
     boost::asio::thread_pool& compute() { return compute_; }
+    /// The server is stopping: compute work of every call that has not started yet is
+    /// dropped (providers::Context::stopping), so joining the compute pool is quick.
+    void stop() { stopping_ = true; }
+    const std::atomic<bool>& stopping() const { return stopping_; }
     /// Writes calls' recordings at hang-up: one thread at low CPU priority, so hundreds of
     /// calls hanging up at once cannot take the cores from the loops pacing live audio.
     boost::asio::thread_pool& recordingsPool() { return recordings_; }
@@ -196,6 +201,7 @@ private:
     CallSettings settings_;
     boost::asio::thread_pool recordings_{1};
     Concurrency concurrency_;
+    std::atomic<bool> stopping_{false};
     std::mutex mu_;
     std::map<std::string, std::shared_ptr<CallSession>> live_;
     std::map<std::string, std::string> pendingTokens_;  // callId -> transport token

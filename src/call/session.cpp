@@ -161,6 +161,7 @@ providers::Context CallSession::providerContext() const {
     providers::Context pctx;
     pctx.executor = ex_;
     pctx.compute = &mgr_.compute();
+    pctx.stopping = &mgr_.stopping();
     pctx.callId = id_;
     return pctx;
 }

@@ -27,6 +27,7 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -47,6 +48,9 @@ struct Context {
     std::string callId;
     /// Provider API keys resolved from the org's credentials (provider name -> key).
     std::map<std::string, std::string> credentials;
+    /// Set when the server stops: compute work not yet started is dropped (see
+    /// CallManager::stop()), so joining the compute pool is quick. Null: never.
+    const std::atomic<bool>* stopping = nullptr;
 };
 
 // ---- Speech to text ------------------------------------------------------------------

@@ -4,7 +4,9 @@
 // `speed` 0.5-2 scales the default 175 words per minute.
 //
 // espeak-ng's API is process-global and not thread-safe (one current voice, one callback),
-// so one mutex serializes all espeak work; it runs ~700x real time, so that is cheap.
+// so one mutex serializes all espeak work; it runs ~700x real time and is held for one
+// sentence of at most kMaxSentenceBytes (tts_text.h), so calls wait for each other for
+// milliseconds. The synth callback aborts a sentence when the session is cancelled/closed.
 // espeak-ng is GPL-3+; it is linked dynamically from Debian's package.
 #pragma once
 #include <boost/json/object.hpp>

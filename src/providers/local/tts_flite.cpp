@@ -8,11 +8,17 @@ extern "C" {
 #include <map>
 #include <mutex>
 
+// No header ships for the voices. Each register_* returns the voice its library caches in
+// the global below, creating it when the global is null.
 extern "C" {
 cst_voice* register_cmu_us_slt(const char* voxdir);
 cst_voice* register_cmu_us_kal16(const char* voxdir);
 cst_voice* register_cmu_us_rms(const char* voxdir);
 cst_voice* register_cmu_us_awb(const char* voxdir);
+extern cst_voice* cmu_us_slt_cg;
+extern cst_voice* cmu_us_kal16_diphone;
+extern cst_voice* cmu_us_rms_cg;
+extern cst_voice* cmu_us_awb_cg;
 }
 
 namespace voxa::providers::local {
@@ -23,26 +29,56 @@ namespace {
 
 constexpr int kStreamChunk = 800;  // samples per streaming callback: 50 ms at 16 kHz
 
-// Guards every flite call in the process (see the header for why).
-std::mutex& fliteMutex() {
-    static std::mutex mu;
-    return mu;
-}
+struct VoiceDef {
+    const char* name;
+    cst_voice* (*reg)(const char*);
+    cst_voice** cached;
+};
 
-/// Voices are registered once, on first use, and live for the whole process.
+const VoiceDef kVoices[] = {
+    {"slt", register_cmu_us_slt, &cmu_us_slt_cg},
+    {"kal16", register_cmu_us_kal16, &cmu_us_kal16_diphone},
+    {"rms", register_cmu_us_rms, &cmu_us_rms_cg},
+    {"awb", register_cmu_us_awb, &cmu_us_awb_cg},
+};
+
+/// Each compute thread synthesizes with voice objects of its own (see the header), made on
+/// its first use of that voice and deleted when the thread ends.
+class ThreadVoices {
+public:
+    ~ThreadVoices() {
+        for (auto& [name, v] : voices_) delete_voice(v);
+    }
+    cst_voice* get(const std::string& name) {
+        if (auto it = voices_.find(name); it != voices_.end()) return it->second;
+        const VoiceDef* def = nullptr;
+        for (auto& d : kVoices)
+            if (name == d.name) def = &d;
+        if (!def) return nullptr;
+        cst_voice* v = nullptr;
+        {
+            // Registration writes flite's globals (the voice cache, the lexicon's first
+            // initialization): one thread at a time. Clearing the cache makes register_*
+            // build a new voice; clearing it again keeps anyone else from sharing ours.
+            static std::mutex mu;
+            std::lock_guard lk(mu);
+            static std::once_flag once;
+            std::call_once(once, [] { flite_init(); });
+            *def->cached = nullptr;
+            v = def->reg(nullptr);
+            *def->cached = nullptr;
+        }
+        if (v) voices_[name] = v;
+        return v;
+    }
+
+private:
+    std::map<std::string, cst_voice*> voices_;
+};
+
 cst_voice* fliteVoice(const std::string& name) {
-    static std::map<std::string, cst_voice*> voices;
-    static std::once_flag once;
-    std::call_once(once, [] {
-        std::lock_guard lk(fliteMutex());
-        flite_init();
-        voices["slt"] = register_cmu_us_slt(nullptr);
-        voices["kal16"] = register_cmu_us_kal16(nullptr);
-        voices["rms"] = register_cmu_us_rms(nullptr);
-        voices["awb"] = register_cmu_us_awb(nullptr);
-    });
-    auto it = voices.find(name);
-    return it == voices.end() ? nullptr : it->second;
+    thread_local ThreadVoices voices;
+    return voices.get(name);
 }
 
 struct StreamCtx {
@@ -63,12 +99,11 @@ int onFliteAudio(const cst_wave* w, int start, int size, int last, cst_audio_str
 
 std::string synthesize(cst_voice* voice, float stretch, const std::string& text,
                        const PcmSink& sink) {
-    std::lock_guard lk(fliteMutex());
     StreamCtx sc{&sink};
     cst_utterance* u = new_utterance();
     utt_set_input_text(u, text.c_str());
     utt_init(u, voice);
-    // Per-utterance features shadow the voice's, so shared voices are never modified.
+    // Per-utterance features shadow the voice's, so voices are never modified.
     cst_audio_streaming_info* asi = new_audio_streaming_info();  // owned by the feature
     asi->min_buffsize = kStreamChunk;
     asi->asc = onFliteAudio;
@@ -119,7 +154,7 @@ SynthFn makeFliteSynth(const json::object& cfg, std::string& err) {
         return nullptr;
     }
     auto stretch = float(1.0 / ttsSpeed(cfg));
-    // Voices are registered on first synthesis, on the compute pool, not in open().
+    // Voices are registered on a compute thread's first synthesis with them, not in open().
     return [name, stretch](const std::string& text, const PcmSink& sink) {
         cst_voice* voice = fliteVoice(name);
         if (!voice) return std::string("flite voice " + name + " failed to load");
