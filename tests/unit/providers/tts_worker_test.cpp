@@ -153,8 +153,10 @@ TEST(TtsWorker, CancelStopsTheSentenceInProgressAndWhatIsQueued) {
 }
 
 TEST(TtsWorker, StoppingServerDropsQueuedWork) {
-    Loop loop;
+    // The compute pool outlives the loop, as in app.cpp: the loop's last callbacks free the
+    // worker, whose strand lives in the pool's services (ASan caught the other order).
     boost::asio::thread_pool pool(1);
+    Loop loop;
     std::atomic<bool> stopping{false};
     Context ctx = loop.ctx;
     ctx.compute = &pool;
