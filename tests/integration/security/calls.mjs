@@ -8,6 +8,7 @@
 //   await upgradeStatus(call.monitor.listenUrl)      // 101 when the upgrade is accepted
 import { request as httpRequest } from "node:http";
 import { randomBytes } from "node:crypto";
+import { rms } from "../pcm.mjs";
 import { sleep } from "./lib.mjs";
 
 /** An assistant on the local providers (no network). */
@@ -44,17 +45,6 @@ export async function getCall(v, id) {
     return r.json;
 }
 
-/** Root mean square of s16le samples. */
-export function rms(buf) {
-    const n = Math.floor(buf.length / 2);
-    if (!n) return 0;
-    let sum = 0;
-    for (let i = 0; i < n; i++) {
-        const s = buf.readInt16LE(i * 2);
-        sum += s * s;
-    }
-    return Math.sqrt(sum / n);
-}
 
 /** A WebSocket that records what it receives: {ws, messages, binary, closed, waitFor}. */
 export async function openSocket(url, { headers, timeoutMs = 5000 } = {}) {

@@ -14,6 +14,8 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { promisify } from "node:util";
 
+import { rms } from "../pcm.mjs";
+
 const run = promisify(execFile);
 
 function required(name) {
@@ -153,17 +155,7 @@ function silenceByte(format) {
     return format === "mulaw" ? 0xff : 0;
 }
 
-/** RMS of s16le PCM. */
-export function rms(pcm) {
-    const n = Math.floor(pcm.length / 2);
-    if (!n) return 0;
-    let sum = 0;
-    for (let i = 0; i < n; i++) {
-        const s = pcm.readInt16LE(i * 2);
-        sum += s * s;
-    }
-    return Math.sqrt(sum / n);
-}
+export { rms };
 
 /** Minimal RIFF/WAVE header parse: {channels, sampleRate, bitsPerSample, format, dataBytes}. */
 export function parseWav(buf) {
