@@ -150,12 +150,12 @@ void registerFiles(Router& router) {
         res.contentType = net::mediaTypeOr(m && m->is_string() ? std::string_view(m->as_string()) : "",
                                            "application/octet-stream");
         // Uploads are anyone's bytes served on the dashboard's origin: always a download,
-        // never sniffed, and sandboxed (no script, no same-origin) should a browser render it.
+        // never sniffed (the server sets nosniff on every response), and sandboxed (no
+        // script, no same-origin) should a browser render it.
         auto* n = o.if_contains("name");
         res.headers.push_back({"Content-Disposition",
                                net::attachment(n && n->is_string() ? std::string_view(n->as_string()) : "")});
         res.headers.push_back({"Content-Security-Policy", "sandbox; default-src 'none'"});
-        res.headers.push_back({"X-Content-Type-Options", "nosniff"});
         co_return res;
     });
 }

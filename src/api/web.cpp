@@ -43,11 +43,11 @@ const char* contentType(const fs::path& p) {
 }
 
 struct Found {
-    std::string file;      // serve this
-    std::string redirect;  // or redirect here
-    bool gzip = false;     // file is the gzip copy of the named file
-    std::string rel;       // the file's path under the root, as requested
-    std::string scripts;   // HTML: CSP sources for its inline scripts
+    std::string file{};      // serve this
+    std::string redirect{};  // or redirect here
+    bool gzip = false;       // file is the gzip copy of the named file
+    std::string rel{};       // the file's path under the root, as requested
+    std::string scripts{};   // HTML: CSP sources for its inline scripts
 };
 
 // " 'sha256-…'" for each distinct inline script of a page; 'unsafe-inline' past 100 of them
@@ -117,12 +117,12 @@ Found findFile(const std::string& root, const std::string& path) {
     if (!rel) return {};
     auto at = [&](std::string r) -> Found {
         auto f = net::resolveUnder(root, r);
-        return f ? Found{*f, {}, false, std::move(r)} : Found{};
+        return f ? Found{.file = *f, .rel = std::move(r)} : Found{};
     };
     if (rel->empty() || rel->back() == '/') return at(*rel + "index.html");
     if (Found f = at(*rel); !f.file.empty()) return f;
     if (net::directoryUnder(root, *rel) && net::resolveUnder(root, *rel + "/index.html"))
-        return {{}, path + "/"};
+        return {.redirect = path + "/"};
     return at(*rel + ".html");
 }
 
@@ -191,7 +191,6 @@ asio::awaitable<std::optional<net::HttpResponse>> serveWebFile(RequestContext& r
     res.headers.push_back({"Cache-Control", path.starts_with("/_next/static/")
                                                 ? "public, max-age=31536000, immutable"
                                                 : "no-cache"});
-    res.headers.push_back({"X-Content-Type-Options", "nosniff"});
     if (res.contentType.starts_with("text/html")) {
         res.headers.push_back({"Content-Security-Policy", contentSecurityPolicy(rc.ctx.settings, found.scripts)});
         res.headers.push_back({"X-Frame-Options", "DENY"});
