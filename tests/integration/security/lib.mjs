@@ -87,7 +87,8 @@ export async function voxa(t, { args = [], env = {}, web = false, org = true, eg
     const dataDir = join(dir, "data");
     const v = { dataDir, dir };
     if (org) {
-        const { stdout } = await run(BIN, ["admin", "create-org", "--data-dir", dataDir, "--name", "sec"]);
+        const { stdout } = await run(BIN, ["admin", "create-org", "--data-dir", dataDir, "--name", "sec"],
+                                     { env: { ...process.env, ...env } });
         const o = JSON.parse(stdout.split("\n").find((l) => l.startsWith("{")));
         Object.assign(v, { key: o.privateKey, publicKey: o.publicKey, orgId: o.orgId });
     }
