@@ -17,6 +17,7 @@
 #include "api/secrets.h"
 #include "auth/jwt.h"
 #include "common/ids.h"
+#include "common/metrics.h"
 #include "common/offload.h"
 
 namespace voxa::api {
@@ -77,8 +78,9 @@ public:
         h->Observe(secs);
     }
 
+    /// The API's metrics, then every other subsystem's (common/metrics.h).
     std::string text() const {
-        return prometheus::TextSerializer().Serialize(registry_->Collect());
+        return prometheus::TextSerializer().Serialize(registry_->Collect()) + metrics::text();
     }
 
 private:

@@ -19,6 +19,7 @@
 #include "common/crypto.h"
 #include "common/ids.h"
 #include "common/json_fields.h"
+#include "common/metrics.h"
 #include "common/offload.h"
 #include "common/time.h"
 #include "common/url.h"
@@ -416,6 +417,14 @@ void CallSession::onTick() {
 
 void CallSession::onAudio(std::span<const int16_t> pcm) {
     if (ended_ || !pipeline_) return;
+    // Never ahead of the clock: what a sender pushes beyond real time plus a burst is
+    // dropped before the recorder, the voice detector and the recognizer see it.
+    size_t admitted = inputGate_.admit(std::chrono::steady_clock::now(), pcm.size());
+    if (admitted < pcm.size()) {
+        dropInput(pcm.size() - admitted);
+        if (ended_ || admitted == 0) return;
+        pcm = pcm.first(admitted);
+    }
     // Customer audio goes on the call's clock: contiguous while it streams, re-anchored to
     // the wall clock after a pause (or a slow client), so both channels line up.
     int64_t elapsed = static_cast<int64_t>(
@@ -426,6 +435,27 @@ void CallSession::onAudio(std::span<const int16_t> pcm) {
         listenCustomer_.insert(listenCustomer_.end(), pcm.begin(), pcm.end());
     inputSamples_ += static_cast<int64_t>(pcm.size());
     pipeline_->pushAudio(pcm);
+}
+
+void CallSession::dropInput(size_t samples) {
+    static auto& dropped = metrics::counter(
+        "voxa_call_audio_dropped_seconds_total",
+        "Caller audio dropped for arriving faster than real time plus the burst allowance");
+    static auto& ended = metrics::counter(
+        "voxa_calls_ended_audio_too_fast_total",
+        "Calls ended because the caller's audio kept arriving faster than real time");
+    dropped.Increment(static_cast<double>(samples) / audio::kRate);
+    double total = inputGate_.droppedSeconds();
+    if (inputGate_.droppedSamples() == static_cast<int64_t>(samples))  // the first drop of this call
+        spdlog::warn(R"({{"msg":"caller audio faster than real time: dropping the excess","callId":"{}"}})", id_);
+    if (total <= kInputDropEndSeconds) return;
+    ended.Increment();
+    endedMessage_ = fmt::format(
+        "The caller's audio arrived faster than real time: {:.1f} s beyond real time plus a "
+        "{:.0f} s burst was dropped, and the call was ended.", total, kInputBurstSeconds);
+    spdlog::warn(R"({{"msg":"ending a call whose audio keeps arriving faster than real time","callId":"{}","droppedSeconds":{:.1f}}})",
+                 id_, total);
+    end("phone-call-provider-closed-websocket");
 }
 
 void CallSession::onOutputFrame(std::span<const int16_t> pcm, bool silence) {
@@ -1196,6 +1226,7 @@ asio::awaitable<void> CallSession::finish(std::string reason) {
     json::object& r = record_;
     r["status"] = "ended";
     r["endedReason"] = reason;
+    if (!endedMessage_.empty()) r["endedMessage"] = endedMessage_;
     if (started_) r["startedAt"] = isoFromMs(startEpochMs_);
     r["endedAt"] = isoFromMs(endedMs);
     r["updatedAt"] = isoFromMs(endedMs);

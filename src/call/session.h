@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "audio/pacer.h"
+#include "audio/realtime_gate.h"
 #include "audio/recorder.h"
 #include "call/call.h"
 #include "call/ticker.h"
@@ -68,6 +69,8 @@ private:
     bool tickIfDue(std::chrono::steady_clock::time_point now) override;
     void rephaseNow();
     void onTick();
+    /// Caller audio beyond real time plus the burst: counted, then the call is ended.
+    void dropInput(size_t samples);
     /// A message to the client (filtered by clientMessages) and, unless `server` is false,
     /// to the server URL through the outbox (filtered by serverMessages).
     void send(const std::string& type, boost::json::object msg, bool server = true);
@@ -158,11 +161,17 @@ private:
     bool recording_ = true;  // artifactPlan.recordingEnabled: off keeps no audio at all
     int64_t startEpochMs_ = 0;
     int64_t inputSamples_ = 0;
+    audio::RealtimeGate inputGate_{{.rate = audio::kRate, .burstSeconds = kInputBurstSeconds}};
+    std::string endedMessage_;  // the record's endedMessage: context for endedReason
     int64_t outputFrames_ = 0;
     bool started_ = false;
     std::atomic<bool> ended_{false};  // read by other threads (monitor, listen)
     int64_t awaitingReplyMs_ = -1;  // call clock of the turn still waiting for a reply
     static constexpr int64_t kHangMs = 5000;  // no reply this long after a turn -> "hang"
+    // Caller audio: real time plus this much burst goes in (jitter, a stalled network
+    // catching up); a sender that has had more than kInputDropEndSeconds dropped is ended.
+    static constexpr double kInputBurstSeconds = 2.0;
+    static constexpr double kInputDropEndSeconds = 5.0;
     bool ending_ = false;  // end() is cutting off the assistant's speech
 
     // transcript and messages

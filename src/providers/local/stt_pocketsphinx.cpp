@@ -22,6 +22,8 @@
 #include <mutex>
 #include <thread>
 
+#include "common/metrics.h"
+
 namespace voxa::providers::local {
 
 namespace asio = boost::asio;
@@ -32,6 +34,9 @@ namespace {
 
 constexpr const char* kModelDir = "/usr/share/pocketsphinx/model/en-us";
 constexpr auto kPartialInterval = std::chrono::milliseconds(200);
+// A call's audio waiting for the recognizer: beyond this the compute pool is so far behind
+// that the oldest audio is dropped (callers feed at most real time, call/session.cpp).
+constexpr size_t kMaxQueuedSamples = 10 * 16000;
 
 // pocketsphinx logs every step to stderr; keep only errors, routed to spdlog.
 void sphinxLog(void*, err_lvl_t lvl, const char* fmt, ...) {
@@ -240,6 +245,8 @@ public:
             } else {
                 queue_.push_back({audio::Samples(pcm.begin(), pcm.end()), finalize});
             }
+            queuedSamples_ += pcm.size();
+            if (queuedSamples_ > kMaxQueuedSamples) dropOldestLocked(queuedSamples_ - kMaxQueuedSamples);
             if (!draining_) draining_ = schedule = true;
         }
         if (schedule) asio::post(strand_, [self = shared_from_this()] { self->drain(); });
@@ -250,6 +257,7 @@ public:
         {
             std::lock_guard lk(mu_);
             queue_.clear();
+            queuedSamples_ = 0;
         }
         // Give the decoder back from the strand, so an in-flight decode finishes first and
         // the executor never waits on ps_end_utt.
@@ -261,6 +269,29 @@ private:
         audio::Samples pcm;
         bool finalize = false;
     };
+
+    /// Drops `excess` samples of the oldest queued audio (end-of-utterance marks stay), once
+    /// per episode logged; counted in voxa_stt_audio_dropped_seconds_total.
+    void dropOldestLocked(size_t excess) {
+        static auto& dropped = metrics::counter(
+            "voxa_stt_audio_dropped_seconds_total",
+            "Audio dropped because the embedded recognizer fell more than 10 s behind");
+        dropped.Increment(static_cast<double>(excess) / 16000.0);
+        if (!dropReported_)
+            spdlog::warn(R"({{"msg":"the recognizer is more than 10 s behind this call: dropping its oldest audio"}})");
+        dropReported_ = true;
+        for (auto it = queue_.begin(); it != queue_.end() && excess > 0;) {
+            if (it->finalize) {
+                ++it;
+                continue;
+            }
+            size_t n = std::min(excess, it->pcm.size());
+            it->pcm.erase(it->pcm.begin(), it->pcm.begin() + static_cast<long>(n));
+            excess -= n;
+            queuedSamples_ -= n;
+            it = it->pcm.empty() ? queue_.erase(it) : std::next(it);
+        }
+    }
 
     /// `warm`: the check-out at open; when every decoder is busy it simply waits for the
     /// first utterance. Busy at an utterance: that utterance is lost (an error), the next
@@ -292,11 +323,13 @@ private:
                 std::lock_guard lk(mu_);
                 if (queue_.empty() || closed_) {
                     queue_.clear();
+                    queuedSamples_ = 0;
                     draining_ = false;
                     return;
                 }
                 item = std::move(queue_.front());
                 queue_.pop_front();
+                queuedSamples_ -= item.pcm.size();
             }
             if (item.finalize) {
                 finish();
@@ -357,6 +390,8 @@ private:
 
     std::mutex mu_;
     std::deque<Item> queue_;
+    size_t queuedSamples_ = 0;  // audio in queue_, at most kMaxQueuedSamples
+    bool dropReported_ = false;
     bool draining_ = false;
 
     DecoderPool::Lease decoder_{nullptr, DecoderPool::Releaser{}};  // while in an utterance
