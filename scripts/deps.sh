@@ -13,8 +13,19 @@ BUILD_PKGS=(
   libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us libespeak-ng-dev flite1-dev
   nodejs npm
 )
-TEST_PKGS=(postgresql-15 clang libclang-rt-14-dev libspandsp-dev pocketsphinx flite sox chromium)
+TEST_PKGS=(postgresql-15 curl clang libclang-rt-14-dev libspandsp-dev pocketsphinx flite sox chromium)
 BENCH_PKGS=(wrk nginx-light)
+
+# --list SET: prints that set's packages, one per line, and installs nothing (check-deps.sh).
+if [[ ${1:-} == --list ]]; then
+  case "${2:-}" in
+    build) printf '%s\n' "${BUILD_PKGS[@]}" ;;
+    test) printf '%s\n' "${TEST_PKGS[@]}" ;;
+    bench) printf '%s\n' "${BENCH_PKGS[@]}" ;;
+    *) echo "usage: $0 --list build|test|bench" >&2; exit 2 ;;
+  esac
+  exit 0
+fi
 
 want=("${BUILD_PKGS[@]}")
 for extra in "$@"; do

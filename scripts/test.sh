@@ -53,10 +53,16 @@ step() {
   fi
 }
 
-configure() { # DIR extra-cmake-args...
+# configure DIR extra-cmake-args...: (re)configures DIR; every test-only dependency is
+# required here (a missing one fails the build step instead of leaving its tests out).
+configure() {
   local dir=$1
   shift
-  [[ -f $dir/build.ninja ]] || cmake -S "$ROOT" -B "$dir" -G Ninja "$@"
+  if [[ -f $dir/build.ninja ]]; then
+    cmake -S "$ROOT" -B "$dir" -DVOXA_REQUIRE_TEST_DEPS=ON "$@"
+  else
+    cmake -S "$ROOT" -B "$dir" -G Ninja -DVOXA_REQUIRE_TEST_DEPS=ON "$@"
+  fi
 }
 
 start=$(date +%s)
@@ -74,7 +80,11 @@ else
 fi
 trap 'scripts/pg-test-server.sh stop "$PG_DIR/pg" >/dev/null 2>&1; rm -rf "$PG_DIR"' EXIT
 
-# 0. The dashboard's static build (the browser suite in ctest serves it).
+# 0. Every package the configure needs is in scripts/deps.sh's build set (test-only ones in
+#    its test set), so `make run` works on a machine that has only the build set.
+step check-deps scripts/check-deps.sh
+
+# The dashboard's static build (the browser suite in ctest serves it).
 step web scripts/web-build.sh
 
 # 1. Release build + every ctest test.
