@@ -3,6 +3,11 @@
 
     scripts/gen-schemas.py [--spec ../shared/api/vapi-openapi.json]
                            [--out src/api/spec/vapi-schemas.json]
+    scripts/gen-schemas.py --responses [--out tests/fixtures/vapi-response-schemas.json]
+
+--responses extracts instead what Voxa answers and sends: the Call record and every
+ServerMessage* / ClientMessage* schema, for the tests that validate Voxa's output against
+Vapi's shapes (tests/integration/voice/schema-check.mjs, tests/unit/pipeline).
 
 Writes only the component schemas reachable (through $ref) from the request DTOs Voxa serves,
 keeping only validating keywords (type, properties, required, enum, bounds, pattern, format,
@@ -97,18 +102,25 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spec", default=os.path.join(root, "..", "shared", "api",
                                                        "vapi-openapi.json"))
-    parser.add_argument("--out", default=os.path.join(root, "src", "api", "spec",
-                                                      "vapi-schemas.json"))
+    parser.add_argument("--out")
+    parser.add_argument("--responses", action="store_true")
     args = parser.parse_args()
+    if not args.out:
+        args.out = (os.path.join(root, "tests", "fixtures", "vapi-response-schemas.json") if args.responses
+                    else os.path.join(root, "src", "api", "spec", "vapi-schemas.json"))
 
     with open(args.spec, encoding="utf-8") as f:
         doc = json.load(f)
     all_schemas = doc["components"]["schemas"]
 
-    roots = list(FIXED_ROOTS)
-    for path, method in BODY_ROOTS:
-        roots += body_variants(doc, path, method)
-    roots += sorted(n for n in all_schemas if CREDENTIAL_RE.match(n))
+    if args.responses:
+        roots = ["Call"] + sorted(n for n in all_schemas
+                                  if n.startswith("ServerMessage") or n.startswith("ClientMessage"))
+    else:
+        roots = list(FIXED_ROOTS)
+        for path, method in BODY_ROOTS:
+            roots += body_variants(doc, path, method)
+        roots += sorted(n for n in all_schemas if CREDENTIAL_RE.match(n))
     missing = [n for n in roots if n not in all_schemas]
     if missing:
         sys.exit("gen-schemas: roots missing from the spec: " + ", ".join(missing))

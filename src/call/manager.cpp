@@ -27,6 +27,7 @@
 #include "common/offload.h"
 #include "common/time.h"
 #include "common/url.h"
+#include "providers/providers.h"
 #include "net/http_client.h"
 
 namespace voxa::call {
@@ -422,6 +423,17 @@ asio::awaitable<json::object> CallManager::createCall(std::string orgId, json::o
             squadMembers.push_back(json::object{{"name", name}, {"assistant", std::move(a)}, {"variables", std::move(vars)}});
             ++index;
         }
+    }
+
+    // Every provider the call may use is on this server: refused now, not a call that ends
+    // at once (squads: every member, as any may take over).
+    auto& registry = providers::Registry::instance();
+    if (squadMembers.empty()) {
+        if (auto why = registry.unavailable(assistant)) throw CallError(400, "assistant." + *why);
+    } else {
+        for (size_t i = 0; i < squadMembers.size(); ++i)
+            if (auto why = registry.unavailable(squadMembers[i].as_object().at("assistant").as_object()))
+                throw CallError(400, "squad.members[" + std::to_string(i) + "].assistant." + *why);
     }
 
     // The record.

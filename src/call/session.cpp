@@ -24,6 +24,7 @@
 #include "common/time.h"
 #include "common/url.h"
 #include "net/http_client.h"
+#include "pipeline/ended_reason.h"
 
 namespace voxa::call {
 
@@ -570,7 +571,7 @@ void CallSession::onFrame(const pipeline::Frame& f) {
                 std::string provider = "local";
                 if (auto* m = assistant_.if_contains("model"); m && m->is_object())
                     if (auto p = str(m->as_object(), "provider"); !p.empty()) provider = p;
-                end("pipeline-error-" + provider + "-llm-failed");
+                end(pipeline::endedReason(pipeline::Failed::Model, provider));
             }
             break;
         case FrameKind::TtsText: {

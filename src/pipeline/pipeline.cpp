@@ -1,9 +1,12 @@
 #include "pipeline/pipeline.h"
 
+#include "pipeline/ended_reason.h"
+
 #include <boost/json.hpp>
 
 #include "audio/vad.h"
 #include "common/json_fields.h"
+#include "pipeline/ended_reason.h"
 #include "pipeline/stages.h"
 
 namespace voxa::pipeline {
@@ -187,9 +190,10 @@ std::optional<std::string> Pipeline::start() {
     auto* sttP = reg.stt(sttName);
     auto* ttsP = reg.tts(ttsName);
     auto* llmP = reg.llm(llmName);
-    if (!sttP) return "pipeline-error-" + sttName + "-transcriber-failed: unsupported transcriber provider";
-    if (!ttsP) return "pipeline-error-" + ttsName + "-voice-failed: unsupported voice provider";
-    if (!llmP) return "pipeline-error-" + llmName + "-llm-failed: unsupported model provider";
+    // POST /call refuses these (Registry::unavailable); a squad handoff re-checks here.
+    if (!sttP) return endedReason(Failed::Transcriber, sttName) + ": unsupported transcriber provider " + sttName;
+    if (!ttsP) return endedReason(Failed::Voice, ttsName) + ": unsupported voice provider " + ttsName;
+    if (!llmP) return endedReason(Failed::Model, llmName) + ": unsupported model provider " + llmName;
 
     std::weak_ptr<bool> alive = im.alive;
     im.vad = std::make_unique<VadStage>(im.shared, std::make_unique<audio::WebRtcVad>(im.shared.settings.vadMode));

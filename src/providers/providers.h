@@ -168,6 +168,12 @@ public:
     void addTts(std::string name, std::shared_ptr<TtsProvider> p);
     void addLlm(std::string name, std::shared_ptr<LlmProvider> p);
 
+    /// Why `assistant` cannot run on this server, naming the first of its transcriber, voice
+    /// and model providers that is not registered and those that are:
+    /// `voice.provider "11labs" is not available on this server (voice providers: bench, local)`.
+    /// nullopt when all are (a missing provider is "local").
+    std::optional<std::string> unavailable(const boost::json::object& assistant) const;
+
 private:
     Registry();
     std::map<std::string, std::shared_ptr<SttProvider>> stt_;

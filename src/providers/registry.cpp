@@ -1,3 +1,5 @@
+#include <boost/json.hpp>
+
 #include <stdexcept>
 
 #include "providers/local/local.h"
@@ -42,6 +44,31 @@ LlmProvider* Registry::llm(const std::string& p) const {
     auto it = llm_.find(p);
     return it == llm_.end() ? nullptr : it->second.get();
 }
+namespace {
+
+template <class Map>
+std::string names(const Map& m) {
+    std::string out;
+    for (auto& [name, _] : m) out += (out.empty() ? "" : ", ") + name;
+    return out;
+}
+
+}  // namespace
+
+std::optional<std::string> Registry::unavailable(const boost::json::object& assistant) const {
+    auto check = [&](const char* key, const char* kind, const auto& map) -> std::optional<std::string> {
+        std::string name = "local";
+        if (auto* o = assistant.if_contains(key); o && o->is_object())
+            if (auto* p = o->as_object().if_contains("provider"); p && p->is_string()) name = p->as_string();
+        if (map.count(name)) return std::nullopt;
+        return std::string(key) + ".provider \"" + name + "\" is not available on this server (" + kind +
+               " providers: " + names(map) + ")";
+    };
+    if (auto e = check("transcriber", "transcriber", stt_)) return e;
+    if (auto e = check("voice", "voice", tts_)) return e;
+    return check("model", "model", llm_);
+}
+
 void Registry::addStt(std::string n, std::shared_ptr<SttProvider> p) { stt_[std::move(n)] = std::move(p); }
 void Registry::addTts(std::string n, std::shared_ptr<TtsProvider> p) { tts_[std::move(n)] = std::move(p); }
 void Registry::addLlm(std::string n, std::shared_ptr<LlmProvider> p) { llm_[std::move(n)] = std::move(p); }

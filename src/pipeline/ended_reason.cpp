@@ -1,0 +1,53 @@
+#include "pipeline/ended_reason.h"
+
+#include <algorithm>
+#include <array>
+
+namespace voxa::pipeline {
+
+namespace {
+
+// The provider segments of Vapi's pipeline-error-<x>-{transcriber,voice,llm}-failed values.
+constexpr std::array<std::string_view, 14> kTranscribers = {
+    "assembly-ai", "azure-speech", "cartesia", "custom", "deepgram", "eleven-labs", "gladia",
+    "google", "openai", "soniox", "speechmatics", "talkscriber", "vapi", "xai"};
+constexpr std::array<std::string_view, 19> kVoices = {
+    "azure", "cartesia", "custom", "deepgram", "eleven-labs", "hume", "inworld", "lmnt", "microsoft",
+    "minimax", "neuphonic", "openai", "playht", "rime-ai", "sesame", "smallest-ai", "vapi",
+    "wellsaid", "xai"};
+constexpr std::array<std::string_view, 22> kModels = {
+    "anthropic", "anthropic-bedrock", "anthropic-vertex", "anyscale", "azure-openai", "baseten",
+    "cerebras", "custom-llm", "deep-seek", "deepinfra", "google", "groq", "inflection-ai",
+    "minimax", "mistral", "openai", "openrouter", "perplexity-ai", "runpod", "together-ai", "vapi",
+    "xai"};
+
+/// Vapi's provider id (assistant.voice.provider, ...) as its endedReason segment.
+std::string_view segment(Failed what, std::string_view p) {
+    if (p == "11labs") return "eleven-labs";
+    if (p == "custom-voice" || p == "custom-transcriber") return "custom";
+    if (p == "azure" && what == Failed::Transcriber) return "azure-speech";
+    if (p == "deepseek") return "deep-seek";
+    return p;
+}
+
+template <size_t N>
+bool known(const std::array<std::string_view, N>& list, std::string_view s) {
+    return std::find(list.begin(), list.end(), s) != list.end();
+}
+
+}  // namespace
+
+std::string endedReason(Failed what, std::string_view provider) {
+    std::string_view s = segment(what, provider);
+    switch (what) {
+        case Failed::Transcriber:
+            return "pipeline-error-" + std::string(known(kTranscribers, s) ? s : "vapi") + "-transcriber-failed";
+        case Failed::Voice:
+            return "pipeline-error-" + std::string(known(kVoices, s) ? s : "vapi") + "-voice-failed";
+        case Failed::Model:
+            return "pipeline-error-" + std::string(known(kModels, s) ? s : "vapi") + "-llm-failed";
+    }
+    return "pipeline-error-vapi-llm-failed";
+}
+
+}  // namespace voxa::pipeline

@@ -1,0 +1,18 @@
+// Vapi's endedReason for a provider that failed during a call, from the provider name the
+// assistant uses. Every value returned is in Vapi's Call.endedReason enum: provider names
+// Vapi spells differently there are mapped ("11labs" -> "eleven-labs", "custom-voice" ->
+// "custom"), and Voxa's own engines ("local", "bench") report as the platform's ("vapi").
+//
+//   pipeline::endedReason(pipeline::Failed::Voice, "11labs")      // "pipeline-error-eleven-labs-voice-failed"
+//   pipeline::endedReason(pipeline::Failed::Model, "custom-llm")  // "pipeline-error-custom-llm-llm-failed"
+#pragma once
+#include <string>
+#include <string_view>
+
+namespace voxa::pipeline {
+
+enum class Failed { Transcriber, Voice, Model };
+
+std::string endedReason(Failed what, std::string_view provider);
+
+}  // namespace voxa::pipeline

@@ -1,0 +1,97 @@
+#include "pipeline/ended_reason.h"
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "providers/providers.h"
+
+namespace json = boost::json;
+using voxa::pipeline::endedReason;
+using voxa::pipeline::Failed;
+
+namespace {
+
+json::object load(const char* path) {
+    std::ifstream f(path);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return json::parse(ss.str()).as_object();
+}
+
+std::set<std::string> endedReasonEnum() {
+    auto doc = load(VOXA_RESPONSE_SCHEMAS);
+    std::set<std::string> out;
+    for (auto& v : doc.at("schemas").at("Call").at("properties").at("endedReason").at("enum").as_array())
+        out.insert(std::string(v.as_string()));
+    return out;
+}
+
+/// Every `provider` enum value of the request schemas whose name ends with `suffix`
+/// (DeepgramTranscriber, ElevenLabsVoice, AnthropicModel, ...).
+std::set<std::string> providerIds(const std::string& suffix) {
+    auto doc = load(VOXA_REQUEST_SCHEMAS);
+    std::set<std::string> out;
+    for (auto& [name, schema] : doc.at("schemas").as_object()) {
+        std::string n(name);
+        if (n.size() <= suffix.size() || n.compare(n.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
+        if (n.starts_with("Fallback")) continue;
+        auto* props = schema.as_object().if_contains("properties");
+        auto* p = props ? props->as_object().if_contains("provider") : nullptr;
+        auto* e = p && p->is_object() ? p->as_object().if_contains("enum") : nullptr;
+        if (!e) continue;
+        for (auto& v : e->as_array()) out.insert(std::string(v.as_string()));
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST(EndedReason, VapiSpellingsOfProviderNames) {
+    EXPECT_EQ(endedReason(Failed::Voice, "11labs"), "pipeline-error-eleven-labs-voice-failed");
+    EXPECT_EQ(endedReason(Failed::Voice, "custom-voice"), "pipeline-error-custom-voice-failed");
+    EXPECT_EQ(endedReason(Failed::Transcriber, "custom-transcriber"), "pipeline-error-custom-transcriber-failed");
+    EXPECT_EQ(endedReason(Failed::Transcriber, "azure"), "pipeline-error-azure-speech-transcriber-failed");
+    EXPECT_EQ(endedReason(Failed::Voice, "azure"), "pipeline-error-azure-voice-failed");
+    EXPECT_EQ(endedReason(Failed::Model, "custom-llm"), "pipeline-error-custom-llm-llm-failed");
+    EXPECT_EQ(endedReason(Failed::Model, "local"), "pipeline-error-vapi-llm-failed");
+}
+
+// Whatever provider an assistant names (any of Vapi's, or Voxa's own), the reason is one
+// of Vapi's Call.endedReason values.
+TEST(EndedReason, EveryProviderMapsIntoVapisEnum) {
+    auto allowed = endedReasonEnum();
+    ASSERT_GT(allowed.size(), 100u);
+    struct Kind {
+        Failed what;
+        std::string suffix;
+    };
+    size_t checked = 0;
+    for (auto& k : {Kind{Failed::Transcriber, "Transcriber"}, Kind{Failed::Voice, "Voice"}, Kind{Failed::Model, "Model"}}) {
+        auto ids = providerIds(k.suffix);
+        ASSERT_GT(ids.size(), 5u) << k.suffix;
+        for (auto extra : {"local", "bench", "no-such-provider"}) ids.insert(extra);
+        for (auto& id : ids) {
+            auto reason = endedReason(k.what, id);
+            EXPECT_TRUE(allowed.count(reason)) << id << " -> " << reason << " is not in Vapi's endedReason enum";
+            ++checked;
+        }
+    }
+    EXPECT_GT(checked, 40u);
+}
+
+TEST(Registry, UnavailableNamesTheProviderAndWhatThereIs) {
+    auto& r = voxa::providers::Registry::instance();
+    EXPECT_EQ(r.unavailable(json::object{}), std::nullopt);  // local everywhere
+    EXPECT_EQ(r.unavailable(json::parse(R"({"model":{"provider":"openai","model":"gpt-4o"}})").as_object()), std::nullopt);
+    auto why = r.unavailable(json::parse(R"({"voice":{"provider":"11labs","voiceId":"x"}})").as_object());
+    ASSERT_TRUE(why);
+    EXPECT_NE(why->find("voice.provider \"11labs\" is not available on this server"), std::string::npos) << *why;
+    EXPECT_NE(why->find("local"), std::string::npos) << *why;
+    why = r.unavailable(json::parse(R"({"transcriber":{"provider":"deepgram"},"voice":{"provider":"11labs"}})").as_object());
+    ASSERT_TRUE(why);
+    EXPECT_TRUE(why->starts_with("transcriber.provider \"deepgram\"")) << *why;
+}
