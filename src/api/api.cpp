@@ -207,6 +207,18 @@ static void maskResponse(net::HttpResponse& res) {
     res.body = json::serialize(v);
 }
 
+// Everyone: inline `credentials[]` keep their keys to themselves (secrets.h).
+static void hideCredentialKeys(net::HttpResponse& res) {
+    if (!res.filePath.empty() || !res.contentType.starts_with("application/json") ||
+        res.body.find("\"credentials\"") == std::string::npos)
+        return;
+    boost::system::error_code ec;
+    auto v = json::parse(res.body, ec);
+    if (ec) return;
+    hideInlineCredentialSecrets(v);
+    res.body = json::serialize(v);
+}
+
 asio::awaitable<net::HttpResponse> Api::handle(net::HttpRequest& req) {
     auto started = std::chrono::steady_clock::now();
     std::string route = "unmatched";
@@ -244,6 +256,7 @@ asio::awaitable<net::HttpResponse> Api::handle(net::HttpRequest& req) {
                                               ") cannot do this");
             }
             res = co_await (*m.handler)(rc);
+            hideCredentialKeys(res);
             if (m.access != Access::None && !maySeeSecrets(rc.principal)) maskResponse(res);
         }
     } catch (const ApiError& e) {

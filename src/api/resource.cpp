@@ -219,6 +219,11 @@ void registerCrud(Router& router, ResourceSpec specIn) {
         auto row = co_await loadOr404(rc, spec->kind, spec->label, rc.param("id"));
         json::object o = parseObject(row.body);
         const json::value stored = o;
+        {  // credentials[] sent back as read (keys hidden) keep their stored keys
+            json::value given = std::move(patch);
+            keepInlineCredentialSecrets(stored, given);
+            patch = std::move(given.as_object());
+        }
         json::object toValidate = patch;
         dropNulls(toValidate);
         if (!spec->discriminator.empty()) {

@@ -112,4 +112,70 @@ void maskSecrets(json::value& v) {
     }
 }
 
+namespace {
+
+bool hasSecret(const json::object& o) {
+    for (auto& kv : o)
+        if (isSecretKey(kv.key())) return true;
+    return false;
+}
+
+const json::object* sameCredential(const json::array& stored, const json::object& entry) {
+    auto field = [](const json::object& o, const char* k) {
+        auto* v = o.if_contains(k);
+        return v && v->is_string() ? std::string(v->as_string()) : std::string();
+    };
+    for (auto& e : stored) {
+        if (!e.is_object()) continue;
+        auto& so = e.as_object();
+        if (field(so, "provider") == field(entry, "provider") && field(so, "name") == field(entry, "name"))
+            return &so;
+    }
+    return nullptr;
+}
+
+}  // namespace
+
+void hideInlineCredentialSecrets(json::value& v) {
+    if (v.is_object()) {
+        for (auto& kv : v.as_object()) {
+            if (kv.key() == "credentials" && kv.value().is_array()) {
+                for (auto& e : kv.value().as_array()) {
+                    if (!e.is_object()) continue;
+                    auto& o = e.as_object();
+                    for (auto it = o.begin(); it != o.end();) it = isSecretKey(it->key()) ? o.erase(it) : std::next(it);
+                }
+            } else {
+                hideInlineCredentialSecrets(kv.value());
+            }
+        }
+    } else if (v.is_array()) {
+        for (auto& e : v.as_array()) hideInlineCredentialSecrets(e);
+    }
+}
+
+void keepInlineCredentialSecrets(const json::value& stored, json::value& updated) {
+    if (stored.is_object() && updated.is_object()) {
+        auto& so = stored.as_object();
+        for (auto& kv : updated.as_object()) {
+            auto* sv = so.if_contains(kv.key());
+            if (!sv) continue;
+            if (kv.key() == "credentials" && kv.value().is_array() && sv->is_array()) {
+                for (auto& e : kv.value().as_array()) {
+                    if (!e.is_object() || hasSecret(e.as_object())) continue;
+                    if (auto* old = sameCredential(sv->as_array(), e.as_object()))
+                        for (auto& okv : *old)
+                            if (isSecretKey(okv.key())) e.as_object()[okv.key()] = okv.value();
+                }
+            } else {
+                keepInlineCredentialSecrets(*sv, kv.value());
+            }
+        }
+    } else if (stored.is_array() && updated.is_array()) {
+        auto& sa = stored.as_array();
+        auto& ua = updated.as_array();
+        for (size_t i = 0; i < ua.size() && i < sa.size(); ++i) keepInlineCredentialSecrets(sa[i], ua[i]);
+    }
+}
+
 }  // namespace voxa::api

@@ -42,4 +42,13 @@ void guardCredentialRefs(const auth::Principal& p, const boost::json::value* bef
 /// Replaces every secret value under `v` with kMaskedSecret (in place).
 void maskSecrets(boost::json::value& v);
 
+/// Inline provider credentials (`credentials[]` of assistants, squads, calls, at any depth)
+/// are used by the server and never returned, as /credential's: removes their secret fields
+/// (apiKey, ...) from `v` in place, for every role.
+void hideInlineCredentialSecrets(boost::json::value& v);
+/// A PATCH that sends `credentials[]` back as it was read (without secrets) keeps the stored
+/// ones: each entry of `updated` without a secret field gets those of the stored entry of
+/// the same provider (and name), at the same place in `stored`.
+void keepInlineCredentialSecrets(const boost::json::value& stored, boost::json::value& updated);
+
 }  // namespace voxa::api

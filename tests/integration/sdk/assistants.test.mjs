@@ -394,3 +394,29 @@ describe("assistants: Voxa's local providers", () => {
         await expect400(vapiA.assistants.create({ voice: { provider: "local", stability: 0.5 } }), /stability should not exist/);
     });
 });
+
+describe("assistants: inline credentials", () => {
+    test("credentials[].apiKey is never returned (POST, GET, list, PATCH), and a PATCH sending them back as read keeps the stored keys (the schema requires apiKey: it passes only with them)", async () => {
+        const key = `dg-${uniq("secret")}`;
+        const created = await vapiA.assistants.create({
+            ...minimalAssistant(),
+            credentials: [{ provider: "deepgram", apiKey: key }, { provider: "11labs", apiKey: `el-${key}` }],
+        });
+        cleanup.push(created.id);
+        const check = (a, ctx) => {
+            const text = JSON.stringify(a);
+            assert.ok(!text.includes(key), `${ctx}: the key is echoed: ${text}`);
+            assert.deepEqual(a.credentials.map((c) => c.provider), ["deepgram", "11labs"], ctx);
+            for (const c of a.credentials) assert.equal(c.apiKey, undefined, `${ctx}: ${c.provider}.apiKey`);
+        };
+        check(created, "POST");
+        check(await vapiA.assistants.get({ id: created.id }), "GET");
+        check((await vapiA.assistants.list()).find((a) => a.id === created.id), "list");
+        const raw = await http("GET", `/assistant/${created.id}`);
+        assert.ok(!raw.text.includes(key), "raw GET body");
+        // The dashboard's edit: what was read, sent back with another change.
+        const patched = await vapiA.assistants.update({ id: created.id, credentials: created.credentials, firstMessage: "changed" });
+        check(patched, "PATCH");
+        assert.equal(patched.firstMessage, "changed");
+    });
+});

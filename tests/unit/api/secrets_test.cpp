@@ -103,3 +103,29 @@ TEST(Secrets, MaskingHidesTheMonitorUrlsThatGrantControl) {
     EXPECT_EQ(v.at("monitor").at("listenUrl"), voxa::api::kMaskedSecret);
     EXPECT_EQ(v.at("id"), "c1");
 }
+
+TEST(InlineCredentials, KeysAreHiddenAtAnyDepthForEveryone) {
+    auto v = boost::json::parse(R"({
+        "credentials": [{"provider": "deepgram", "apiKey": "dg-secret"}, {"provider": "11labs", "apiKey": "el-secret", "name": "main"}],
+        "squad": {"members": [{"assistant": {"credentials": [{"provider": "openai", "apiKey": "sk-secret", "apiKeyHint": "x"}]}}]},
+        "server": {"url": "https://example.com/hook"}})");
+    voxa::api::hideInlineCredentialSecrets(v);
+    auto text = boost::json::serialize(v);
+    EXPECT_EQ(text.find("secret\""), std::string::npos) << text;
+    EXPECT_EQ(v.at("credentials").at(0), boost::json::parse(R"({"provider": "deepgram"})"));
+    EXPECT_EQ(v.at("credentials").at(1), boost::json::parse(R"({"provider": "11labs", "name": "main"})"));
+    EXPECT_EQ(v.at("squad").at("members").at(0).at("assistant").at("credentials").at(0).at("apiKeyHint"), "x");
+    EXPECT_EQ(v.at("server").at("url"), "https://example.com/hook");
+}
+
+TEST(InlineCredentials, APatchSendingThemBackAsReadKeepsTheStoredKeys) {
+    auto stored = boost::json::parse(R"({"credentials": [
+        {"provider": "deepgram", "apiKey": "dg-secret"}, {"provider": "11labs", "apiKey": "el-secret"}]})");
+    // What a GET showed, edited: deepgram untouched, 11labs given a new key, cartesia added.
+    auto updated = boost::json::parse(R"({"credentials": [
+        {"provider": "deepgram"}, {"provider": "11labs", "apiKey": "el-new"}, {"provider": "cartesia"}]})");
+    voxa::api::keepInlineCredentialSecrets(stored, updated);
+    EXPECT_EQ(updated.at("credentials").at(0).at("apiKey"), "dg-secret");
+    EXPECT_EQ(updated.at("credentials").at(1).at("apiKey"), "el-new");
+    EXPECT_FALSE(updated.at("credentials").at(2).as_object().contains("apiKey"));
+}
