@@ -141,7 +141,8 @@ Awaitable inboundCall(RequestContext& rc) {
         json::object callObj{{"id", in.callId}, {"orgId", orgId}, {"type", "inboundPhoneCall"},
                              {"status", "ringing"}, {"phoneNumberId", row.id}, {"customer", customer},
                              {"phoneCallProvider", "twilio"}, {"phoneCallTransport", "pstn"},
-                             {"phoneCallProviderId", callSid}, {"createdAt", isoNow()}};
+                             {"phoneCallProviderId", callSid}};
+        callObj["createdAt"] = callObj["updatedAt"] = isoNow();
         json::object msg{{"type", "assistant-request"}, {"timestamp", epochMs()}, {"call", callObj},
                          {"phoneNumber", in.phoneNumber}, {"customer", customer}};
         std::string payload = json::serialize(json::object{{"message", msg}});

@@ -654,7 +654,7 @@ void CallSession::runTools() {
     auto calls = std::move(pendingToolCalls_);
     pendingToolCalls_.clear();
     if (ended_ || !pipeline_) return;
-    json::array clientList;
+    json::array clientList, clientWith;
     toolsOutstanding_ += static_cast<int>(calls.size());
     for (auto& c : calls) {
         json::object tool;
@@ -748,6 +748,9 @@ void CallSession::runTools() {
             continue;
         }
         clientList.push_back(toolCallJson(c));
+        json::object withCall = tool;  // Vapi's toolWithToolCallList: the tool and its call
+        withCall["toolCall"] = clientList.back();
+        clientWith.push_back(std::move(withCall));
         webhooks::Target target = webhooks::targetFrom(tool.if_contains("server"), serverCtx_.credentials);
         if (target.empty()) target = server_;
         if (target.empty() || !mgr_.settings().outbox) {
@@ -759,7 +762,8 @@ void CallSession::runTools() {
             if (auto text = messageText(*m); !text.empty()) speak(text, false, true);
         asio::co_spawn(ex_, callToolServer(shared_from_this(), c, tool, target), asio::detached);
     }
-    if (!clientList.empty()) send("tool-calls", json::object{{"toolCallList", clientList}}, false);
+    if (!clientList.empty())
+        send("tool-calls", json::object{{"toolCallList", clientList}, {"toolWithToolCallList", clientWith}}, false);
 }
 
 namespace {

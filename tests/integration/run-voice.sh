@@ -23,7 +23,7 @@ if [[ ! -x "$bin" ]]; then
   log "voxa binary not found at $bin (build it with 'make build' or set VOXA_BIN)"
   exit 1
 fi
-for tool in node curl flite sox pocketsphinx_continuous; do
+for tool in node npm curl flite sox pocketsphinx_continuous; do
   command -v "$tool" >/dev/null || { log "$tool is required (scripts/deps.sh test)"; exit 1; }
 done
 if [[ ! -f /usr/share/pocketsphinx/model/en-us/en-us.lm.bin ]]; then
@@ -51,6 +51,14 @@ export VOXA_BASE_URL="$base"
 export VOXA_BIN="$bin"   # tests that restart a server of their own (webhook-faults)
 export VOXA_KEY="$key"
 
+# ajv, for the check of what Voxa sent against Vapi's schemas (voice/schema-check.mjs).
+if [[ ! -d "$here/voice/node_modules/ajv" ]]; then
+  log "installing ajv (npm ci in tests/integration/voice)"
+  (cd "$here/voice" && npm ci --no-audit --no-fund) >&2 || { log "npm ci failed"; exit 1; }
+fi
+export VOXA_SCHEMA_LOG_DIR="$tmp/schema-log"
+mkdir -p "$VOXA_SCHEMA_LOG_DIR"
+
 log "running the suite"
 cd "$root"
 # shellcheck disable=SC2086
@@ -58,5 +66,10 @@ node --experimental-websocket --test --test-reporter=spec --test-concurrency=4 \
   ${VOXA_VOICE_TEST_ARGS:-} ${VOXA_VOICE_FILES:-tests/integration/voice/*.test.mjs}
 status=$?
 voxa_check_alive
+# Every call record, server message and client message the suite saw, against Vapi's schemas.
+if ! node "$here/voice/schema-check.mjs" "$VOXA_SCHEMA_LOG_DIR"; then
+  log "what Voxa sent does not match Vapi's schemas (see above)"
+  status=1
+fi
 log "suite exit status $status"
 exit "$status"

@@ -15,6 +15,7 @@ import { performance } from "node:perf_hooks";
 import { promisify } from "node:util";
 
 import { rms } from "../pcm.mjs";
+import { collect } from "./schema-log.mjs";
 
 const run = promisify(execFile);
 
@@ -50,6 +51,10 @@ export async function api(method, path, body, { token = KEY, headers = {} } = {}
     } catch {
         json = undefined;
     }
+    // Call records, for the check against Vapi's Call schema after the suite (schema-check.mjs).
+    const callPath = /^\/call(\/[0-9a-f-]{36})?(\?.*)?$/i.test(path);
+    if (callPath && json && ((method === "GET" && res.status === 200) || (method === "POST" && res.status === 201)))
+        for (const record of Array.isArray(json) ? json : [json]) collect("call", record, `${method} ${path}`);
     return { status: res.status, headers: res.headers, json, text, bytes };
 }
 
@@ -296,7 +301,10 @@ export class CallClient {
                 } catch {
                     this.texts.push({ t, text: ev.data });
                 }
-                if (msg) this.messages.push({ t, msg });
+                if (msg) {
+                    this.messages.push({ t, msg });
+                    collect("client", msg, `call ${this.call.id}`);
+                }
             } else {
                 this.audio.push({ t, bytes: Buffer.from(ev.data) });
             }

@@ -11,6 +11,7 @@
 // never answers (the sender's timeout must fire). Default: 200 {}.
 import http from "node:http";
 import { createHmac } from "node:crypto";
+import { collect } from "./schema-log.mjs";
 
 export async function startReceiver(handler = () => ({ status: 200, json: {} })) {
     const requests = [];
@@ -27,6 +28,7 @@ export async function startReceiver(handler = () => ({ status: 200, json: {} }))
             } catch {
                 json = undefined;
             }
+            if (json?.message) collect("server", json, `receiver ${req.url}`);
             const entry = { t: Date.now(), path: req.url, headers: req.headers, text, json,
                             type: json?.message?.type, status: 0 };
             let answer;
