@@ -18,6 +18,7 @@
 #include "auth/jwt.h"
 #include "common/ids.h"
 #include "common/offload.h"
+#include "net/server.h"
 
 namespace voxa::api {
 
@@ -31,6 +32,22 @@ static std::string methodLabel(std::string_view m) {
     for (auto k : kKnown)
         if (m == k) return std::string(k);
     return "other";
+}
+
+// Counters the network layer keeps (it has no prometheus of its own), read at each scrape.
+static void netFamilies(std::vector<prometheus::MetricFamily>& out) {
+    auto counter = [](std::vector<prometheus::ClientMetric::Label> labels, uint64_t v) {
+        prometheus::ClientMetric m;
+        m.label = std::move(labels);
+        m.counter.value = static_cast<double>(v);
+        return m;
+    };
+    auto accept = net::acceptErrors();
+    out.push_back({.name = "voxa_accept_errors_total",
+                   .help = "Accepts that failed for want of descriptors or kernel memory (each backs off)",
+                   .type = prometheus::MetricType::Counter,
+                   .metric = {counter({{"reason", "descriptors"}}, accept.descriptors),
+                              counter({{"reason", "memory"}}, accept.memory)}});
 }
 
 // Request counters and latency histograms by route pattern, known method and status: every
@@ -78,7 +95,9 @@ public:
     }
 
     std::string text() const {
-        return prometheus::TextSerializer().Serialize(registry_->Collect());
+        auto families = registry_->Collect();
+        netFamilies(families);
+        return prometheus::TextSerializer().Serialize(families);
     }
 
 private:

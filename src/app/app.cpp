@@ -115,6 +115,10 @@ int serve(const ServeConfig& cfg) {
     }
     spdlog::info(R"({{"msg":"egress policy: org-configured URLs may not reach loopback, private, link-local or reserved addresses except the allowed ranges","allow":"{}"}})",
                  net::egressPolicy()->describeAllowList());
+    // Every connection and call holds descriptors: take all the hard limit allows.
+    auto fds = net::raiseDescriptorLimit();
+    spdlog::info(R"({{"msg":"descriptor limit","soft":{},"hard":{},"softFound":{}}})", fds.now,
+                 fds.hard, fds.before);
     std::unique_ptr<store::Store> store;
     try {
         store = openStore(cfg.storage);

@@ -17,6 +17,8 @@
 #include <chrono>
 #include <system_error>
 
+#include <sys/resource.h>
+
 #include "common/ids.h"
 #include "common/url.h"
 #include "net/headers.h"
@@ -310,12 +312,58 @@ asio::awaitable<void> session(tcp::socket socket, SessionContext ctx) {
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
 }
 
+std::atomic<uint64_t> gAcceptDescriptorErrors{0};
+std::atomic<uint64_t> gAcceptMemoryErrors{0};
+
+// Out of descriptors or kernel memory: the pending connection stays queued and the listening
+// socket stays readable, so retrying at once would spin a core (the one that also paces this
+// loop's calls). These errors back off instead; the rest (a peer that gave up before it was
+// accepted) are retried at once.
+enum class AcceptFailure { None, Transient, Descriptors, Memory };
+
+AcceptFailure classify(const boost::system::error_code& ec) {
+    if (!ec) return AcceptFailure::None;
+    if (ec.category() != boost::system::system_category()) return AcceptFailure::Transient;
+    switch (ec.value()) {
+        case EMFILE:
+        case ENFILE: return AcceptFailure::Descriptors;
+        case ENOBUFS:
+        case ENOMEM: return AcceptFailure::Memory;
+        default: return AcceptFailure::Transient;
+    }
+}
+
 asio::awaitable<void> acceptLoop(tcp::acceptor& acceptor, SessionContext ctx) {
+    using namespace std::chrono_literals;
+    constexpr auto kFirstBackoff = 50ms, kMaxBackoff = 1000ms;
+    asio::steady_timer timer(acceptor.get_executor());
+    auto backoff = kFirstBackoff;
+    uint64_t failures = 0;  // in this episode (since the last successful accept)
+    auto episodeStart = std::chrono::steady_clock::now();
     for (;;) {
         auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
-        if (ec) {
-            if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
-            continue;  // e.g. EMFILE: keep serving the connections we have
+        if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+        auto failure = classify(ec);
+        if (failure == AcceptFailure::Transient) continue;
+        if (failure != AcceptFailure::None) {
+            (failure == AcceptFailure::Descriptors ? gAcceptDescriptorErrors : gAcceptMemoryErrors)
+                .fetch_add(1, std::memory_order_relaxed);
+            if (failures++ == 0) {  // once per episode
+                episodeStart = std::chrono::steady_clock::now();
+                spdlog::warn(R"({{"msg":"cannot accept connections, backing off until it passes","error":"{}"}})",
+                             ec.message());
+            }
+            timer.expires_after(backoff);
+            co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+            backoff = std::min<std::chrono::milliseconds>(backoff * 2, kMaxBackoff);
+            continue;
+        }
+        if (failures) {
+            auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - episodeStart);
+            spdlog::info(R"({{"msg":"accepting connections again","failedAccepts":{},"seconds":{:.1f}}})",
+                         failures, secs.count());
+            failures = 0;
+            backoff = kFirstBackoff;
         }
         asio::co_spawn(acceptor.get_executor(), session(std::move(socket), ctx), asio::detached);
     }
@@ -378,6 +426,24 @@ void HttpServer::stop() {
         if (w->thread.joinable()) w->thread.join();
     // The loops stay alive (stopped) until the server is destroyed: work still running on
     // the worker pools (a call's recording being written) posts its completion to them.
+}
+
+AcceptErrors acceptErrors() {
+    return {.descriptors = gAcceptDescriptorErrors.load(std::memory_order_relaxed),
+            .memory = gAcceptMemoryErrors.load(std::memory_order_relaxed)};
+}
+
+DescriptorLimit raiseDescriptorLimit() {
+    rlimit rl{};
+    if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return {};
+    DescriptorLimit out{.before = rl.rlim_cur, .now = rl.rlim_cur, .hard = rl.rlim_max};
+    // An unlimited hard limit is not a value setrlimit accepts for descriptors (nr_open is).
+    if (rl.rlim_cur < rl.rlim_max && rl.rlim_max != RLIM_INFINITY) {
+        rlimit raised = rl;
+        raised.rlim_cur = rl.rlim_max;
+        if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) out.now = raised.rlim_cur;
+    }
+    return out;
 }
 
 std::vector<asio::io_context*> HttpServer::loops() {

@@ -51,6 +51,24 @@ struct AccessLogEntry {
 };
 using AccessLog = std::function<void(const AccessLogEntry&)>;
 
+/// Accepts that failed for want of descriptors (EMFILE, ENFILE) or kernel memory (ENOBUFS,
+/// ENOMEM), since start, over all servers. Each one backs its accept loop off (50 ms doubling
+/// to 1 s) instead of retrying at once; the first of an episode is logged.
+struct AcceptErrors {
+    uint64_t descriptors = 0;
+    uint64_t memory = 0;
+};
+AcceptErrors acceptErrors();
+
+/// Raises the soft RLIMIT_NOFILE to the hard limit (call once at start, before threads).
+/// Every live call holds a handful of descriptors (docs/reliability.md has the figure).
+struct DescriptorLimit {
+    uint64_t before = 0;  // soft limit found
+    uint64_t now = 0;     // soft limit after raising (== before if it could not be raised)
+    uint64_t hard = 0;
+};
+DescriptorLimit raiseDescriptorLimit();
+
 class HttpServer {
 public:
     HttpServer(ServerOptions opts, Handler handler, AccessLog log = {});

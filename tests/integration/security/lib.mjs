@@ -80,9 +80,12 @@ export async function request(base, method, path, body, { token, headers = {}, c
  *          server bootstrap its own first org and print its keys)
  *   egressLoopback: add --egress-allow for loopback (default true: the test's own fakes
  *          listen there; SSRF tests pass false)
+ *   maxFiles: start it under `ulimit -n maxFiles` (soft and hard), through bash's exec so
+ *          proc.pid is still the server's
  * Returns {base, port, dataDir, key, publicKey, orgId, proc, api, output, stop, restart}.
  */
-export async function voxa(t, { args = [], env = {}, web = false, org = true, egressLoopback = true } = {}) {
+export async function voxa(t, { args = [], env = {}, web = false, org = true, egressLoopback = true,
+                                maxFiles } = {}) {
     const dir = await mkdtemp(join(tmpdir(), "voxa-sec-"));
     const dataDir = join(dir, "data");
     const v = { dataDir, dir };
@@ -101,7 +104,10 @@ export async function voxa(t, { args = [], env = {}, web = false, org = true, eg
         if (web) full.push("--web-dir", typeof web === "string" ? web : WEB_OUT);
         if (egressLoopback) full.push("--egress-allow", "127.0.0.0/8,::1/128");
         full.push(...args);
-        const proc = spawn(BIN, full, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+        const [cmd, argv] = maxFiles
+            ? ["bash", ["-c", `ulimit -n ${Number(maxFiles)} && exec "$0" "$@"`, BIN, ...full]]
+            : [BIN, full];
+        const proc = spawn(cmd, argv, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
         proc.stdout.on("data", (d) => (out += d));
         proc.stderr.on("data", (d) => (out += d));
         v.exit = new Promise((res) => proc.on("exit", (code, signal) => res({ code, signal })));
