@@ -18,6 +18,7 @@
 #include "auth/jwt.h"
 #include "common/ids.h"
 #include "common/offload.h"
+#include "net/resolver.h"
 #include "net/server.h"
 
 namespace voxa::api {
@@ -48,6 +49,16 @@ static void netFamilies(std::vector<prometheus::MetricFamily>& out) {
                    .type = prometheus::MetricType::Counter,
                    .metric = {counter({{"reason", "descriptors"}}, accept.descriptors),
                               counter({{"reason", "memory"}}, accept.memory)}});
+    auto dns = net::resolverStats();
+    out.push_back({.name = "voxa_dns_lookups_total",
+                   .help = "Outbound name lookups by outcome (queries sent, cache hits, failed "
+                           "queries, waits that timed out, lookups refused at the bound)",
+                   .type = prometheus::MetricType::Counter,
+                   .metric = {counter({{"result", "query"}}, dns.queries),
+                              counter({{"result", "cached"}}, dns.cacheHits),
+                              counter({{"result", "failed"}}, dns.failures),
+                              counter({{"result", "timeout"}}, dns.timeouts),
+                              counter({{"result", "refused"}}, dns.refused)}});
 }
 
 // Request counters and latency histograms by route pattern, known method and status: every
