@@ -28,6 +28,10 @@
 #include "net/http.h"
 #include "net/websocket.h"
 
+namespace voxa {
+class BoundedPool;
+}
+
 namespace voxa::net {
 
 struct ServerOptions {
@@ -40,6 +44,8 @@ struct ServerOptions {
     std::chrono::seconds idleTimeout{75};   // keep-alive idle timeout
     std::chrono::seconds shutdownGrace{10}; // max wait for in-flight requests on stop()
     CorsPolicy cors;                        // CORS headers (default: keys from any origin)
+    int fileThreads = 2;                    // file responses: opens and reads run here
+    size_t maxFileReads = 256;              // file opens/reads queued at once; past it, 503
 };
 
 /// Called once per finished request (for logs and metrics); runs on the event loop.
@@ -99,6 +105,7 @@ private:
     Handler handler_;
     UpgradeHandler upgrade_;
     AccessLog log_;
+    std::unique_ptr<BoundedPool> files_;  // file responses' opens and reads (off the loops)
     std::vector<std::unique_ptr<Worker>> workers_;
     std::atomic<int> inFlight_{0};
     std::atomic<bool> stopping_{false};
