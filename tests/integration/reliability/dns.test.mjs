@@ -6,7 +6,11 @@
 // must still arrive at once.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { createSocket } from "node:dgram";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join as joinPath } from "node:path";
 import { createCall, join, localAssistant, receiver, sleep, voxa, waitUntil } from "./lib.mjs";
 
 /**
@@ -14,7 +18,7 @@ import { createCall, join, localAssistant, receiver, sleep, voxa, waitUntil } fr
  * AAAA queries for them an empty answer, dead.test (and names under it) no answer ever,
  * anything else NXDOMAIN. `queries` records {name, type, t}.
  */
-async function fakeDns(t) {
+async function fakeDns(t, { host = "127.0.0.1", port = 0 } = {}) {
     const sock = createSocket("udp4");
     const queries = [];
     sock.on("message", (msg, rinfo) => {
@@ -50,7 +54,10 @@ async function fakeDns(t) {
         }
         sock.send(Buffer.concat(parts), rinfo.port, rinfo.address);
     });
-    await new Promise((r) => sock.bind(0, "127.0.0.1", r));
+    await new Promise((resolve, reject) => {
+        sock.once("error", reject);
+        sock.bind(port, host, resolve);
+    });
     t.after(() => sock.close());
     return { port: sock.address().port, queries };
 }
@@ -104,4 +111,50 @@ test("a webhook host whose DNS never answers does not delay other calls' webhook
     // The dead lookups were still unanswered all along (the fake never answers them).
     const metrics = await v.api("GET", "/metrics");
     assert.match(metrics.text, /voxa_dns_lookups_total\{result="query"\} [1-9]/);
+});
+
+// The same head-of-line blocking, shown without --dns-servers (so that it runs on older
+// builds too): the server sees a resolv.conf (bind-mounted in a mount namespace of its own;
+// the system's file is untouched) naming the fake DNS server on port 53 of a loopback
+// address. One call's webhook host is dead.test, whose lookup hangs; the other calls'
+// webhooks go to the literal 127.0.0.1. With one resolver thread per loop, even literals waited behind the name (asio
+// hands every lookup to getaddrinfo on that thread); now they are delivered at once.
+const canUnshare = (() => {
+    if (process.getuid?.() !== 0) return false;
+    try {
+        execFileSync("unshare", ["-m", "true"]);
+        return true;
+    } catch {
+        return false;
+    }
+})();
+
+test("a resolv.conf server that never answers delays only the lookups that need it", { skip: !canUnshare && "needs root and unshare -m" }, async (t) => {
+    const dir = mkdtempSync(joinPath(tmpdir(), "voxa-rel-dns-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const resolvConf = joinPath(dir, "resolv.conf");
+    const dns = await fakeDns(t, { host: "127.83.91.7", port: 53 });
+    writeFileSync(resolvConf, "nameserver 127.83.91.7\noptions timeout:5 attempts:2\n");
+    const rx = await receiver(t);
+    const port = new URL(rx.url).port;
+    const v = await voxa(t, { args: ["--threads", "1"], resolvConf });
+    const hooked = (host) => localAssistant({
+        firstMessage: "",
+        server: { url: `http://${host}:${port}/hook`, timeoutSeconds: 20 },
+        serverMessages: ["status-update"],
+    });
+    const sockets = [];
+    t.after(() => sockets.forEach((s) => s.close()));
+    sockets.push(await join(await createCall(v, hooked("dead.test"))));
+    await waitUntil(() => dns.queries.some((q) => q.name.startsWith("dead.test")), 5000, "the dead lookup");
+    const delays = [];
+    for (let i = 0; i < 3; i++) {
+        const call = await createCall(v, hooked("127.0.0.1"));
+        const joined = Date.now();
+        sockets.push(await join(call));
+        await waitUntil(() => rx.requests.find((r) => callIdOf(r) === call.id), 15000, `call ${i}'s webhook`, 20);
+        delays.push(Date.now() - joined);
+    }
+    t.diagnostic(`webhooks to 127.0.0.1 took ${delays.join(", ")} ms while a name's lookup hung`);
+    for (const d of delays) assert.ok(d < 2000, `a webhook to a literal address took ${d} ms behind a hung lookup`);
 });
