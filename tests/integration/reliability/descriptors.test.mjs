@@ -64,3 +64,14 @@ test("out of descriptors: the accept loop backs off, then serves again", async (
     const warnings = v.output().match(/cannot accept connections, backing off/g).length;
     assert.ok(warnings <= 3, `${warnings} warnings for ${m[1]} failed accepts`);
 });
+
+test("at start the soft descriptor limit is raised to the hard limit", async (t) => {
+    const hard = Number(execFileSync("bash", ["-c", "ulimit -Hn"]).toString().trim());
+    if (!(hard > 64)) return t.skip(`the hard limit is ${hard}`);
+    const v = await voxa(t, { softFiles: 64 });
+    const limits = readFileSync(`/proc/${v.proc.pid}/limits`, "utf8");
+    const m = /Max open files\s+(\d+)\s+(\d+)/.exec(limits);
+    assert.equal(Number(m[2]), hard);
+    assert.equal(Number(m[1]), hard, `started with a soft limit of 64, the server runs with ${m[1]}`);
+    assert.match(v.output(), new RegExp(`"msg":"descriptor limit","soft":${hard},"hard":${hard},"softFound":64`));
+});

@@ -80,14 +80,14 @@ export async function request(base, method, path, body, { token, headers = {}, c
  *          server bootstrap its own first org and print its keys)
  *   egressLoopback: add --egress-allow for loopback (default true: the test's own fakes
  *          listen there; SSRF tests pass false)
- *   maxFiles: start it under `ulimit -n maxFiles` (soft and hard)
+ *   maxFiles: start it under `ulimit -n maxFiles` (soft and hard); softFiles: `ulimit -Sn`
  *   resolvConf: a file the server sees as /etc/resolv.conf (bind-mounted in a mount
  *          namespace of its own: needs root and unshare; the system's file is untouched)
  *   (both start it through bash's exec, so proc.pid is still the server's)
  * Returns {base, port, dataDir, key, publicKey, orgId, proc, api, output, stop, restart}.
  */
 export async function voxa(t, { args = [], env = {}, web = false, org = true, egressLoopback = true,
-                                maxFiles, resolvConf } = {}) {
+                                maxFiles, softFiles, resolvConf } = {}) {
     const dir = await mkdtemp(join(tmpdir(), "voxa-sec-"));
     const dataDir = join(dir, "data");
     const v = { dataDir, dir };
@@ -108,6 +108,7 @@ export async function voxa(t, { args = [], env = {}, web = false, org = true, eg
         full.push(...args);
         const before = [];
         if (maxFiles) before.push(`ulimit -n ${Number(maxFiles)}`);
+        if (softFiles) before.push(`ulimit -Sn ${Number(softFiles)}`);
         if (resolvConf) before.push(`mount --bind "$VOXA_RESOLV_CONF" /etc/resolv.conf`);
         let [cmd, argv] = before.length
             ? ["bash", ["-c", `${before.join(" && ")} && exec "$0" "$@"`, BIN, ...full]]
