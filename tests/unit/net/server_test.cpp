@@ -170,7 +170,10 @@ TEST(ServerFiles, StreamsTheFileExactlyAndKeepsTheConnection) {
         std::ofstream f(path, std::ios::binary);
         f.write(content.data(), static_cast<std::streamsize>(content.size()));
     }
-    HttpServer server({.host = "127.0.0.1", .port = 0, .threads = 1},
+    ServerOptions opts;
+    opts.port = 0;
+    opts.threads = 1;
+    HttpServer server(opts,
                       [path, dir](HttpRequest& req) -> asio::awaitable<HttpResponse> {
                           HttpResponse res;
                           res.contentType = "audio/wav";
