@@ -7,7 +7,7 @@ BUILD_PKGS=(
   g++ cmake ninja-build ccache pkg-config make
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libssl-dev ca-certificates
   libspdlog-dev libfmt-dev prometheus-cpp-dev libcli11-dev libtomlplusplus-dev
-  libpq-dev libsqlite3-dev libhiredis-dev libsodium-dev
+  libpq-dev libsqlite3-dev libhiredis-dev libsodium-dev libc-ares-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   libspeexdsp-dev libwebrtc-audio-processing-dev libsndfile1-dev
   libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us libespeak-ng-dev flite1-dev

@@ -39,6 +39,10 @@ int main(int argc, char** argv) {
                   "CIDR[,CIDR...] that webhooks, tools and model URLs may reach although private, "
                   "loopback or link-local (refused by default)")
         ->envname("VOXA_EGRESS_ALLOW");
+    s->add_option("--dns-servers", serve.dnsServers,
+                  "IP[:PORT][,IP[:PORT]...] of the DNS servers for outbound URLs (default: the "
+                  "system's /etc/resolv.conf)")
+        ->envname("VOXA_DNS_SERVERS");
     s->add_option("--threads", serve.threads, "Event-loop threads (0 = one per core)")
         ->envname("VOXA_THREADS")
         ->capture_default_str();

@@ -19,6 +19,8 @@
 #include "common/ids.h"
 #include "common/metrics.h"
 #include "common/offload.h"
+#include "net/resolver.h"
+#include "net/server.h"
 
 namespace voxa::api {
 
@@ -32,6 +34,32 @@ static std::string methodLabel(std::string_view m) {
     for (auto k : kKnown)
         if (m == k) return std::string(k);
     return "other";
+}
+
+// Counters the network layer keeps (it has no prometheus of its own), read at each scrape.
+static void netFamilies(std::vector<prometheus::MetricFamily>& out) {
+    auto counter = [](std::vector<prometheus::ClientMetric::Label> labels, uint64_t v) {
+        prometheus::ClientMetric m;
+        m.label = std::move(labels);
+        m.counter.value = static_cast<double>(v);
+        return m;
+    };
+    auto accept = net::acceptErrors();
+    out.push_back({.name = "voxa_accept_errors_total",
+                   .help = "Accepts that failed for want of descriptors or kernel memory (each backs off)",
+                   .type = prometheus::MetricType::Counter,
+                   .metric = {counter({{"reason", "descriptors"}}, accept.descriptors),
+                              counter({{"reason", "memory"}}, accept.memory)}});
+    auto dns = net::resolverStats();
+    out.push_back({.name = "voxa_dns_lookups_total",
+                   .help = "Outbound name lookups by outcome (queries sent, cache hits, failed "
+                           "queries, waits that timed out, lookups refused at the bound)",
+                   .type = prometheus::MetricType::Counter,
+                   .metric = {counter({{"result", "query"}}, dns.queries),
+                              counter({{"result", "cached"}}, dns.cacheHits),
+                              counter({{"result", "failed"}}, dns.failures),
+                              counter({{"result", "timeout"}}, dns.timeouts),
+                              counter({{"result", "refused"}}, dns.refused)}});
 }
 
 // Request counters and latency histograms by route pattern, known method and status: every
@@ -80,7 +108,9 @@ public:
 
     /// The API's metrics, then every other subsystem's (common/metrics.h).
     std::string text() const {
-        return prometheus::TextSerializer().Serialize(registry_->Collect()) + metrics::text();
+        auto families = registry_->Collect();
+        netFamilies(families);
+        return prometheus::TextSerializer().Serialize(families) + metrics::text();
     }
 
 private:

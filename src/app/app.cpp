@@ -26,6 +26,7 @@
 #include "common/log.h"
 #include "common/time.h"
 #include "net/egress.h"
+#include "net/resolver.h"
 #include "net/server.h"
 #include "store/store.h"
 
@@ -115,6 +116,10 @@ int serve(const ServeConfig& cfg) {
     }
     spdlog::info(R"({{"msg":"egress policy: org-configured URLs may not reach loopback, private, link-local or reserved addresses except the allowed ranges","allow":"{}"}})",
                  net::egressPolicy()->describeAllowList());
+    // Every connection and call holds descriptors: take all the hard limit allows.
+    auto fds = net::raiseDescriptorLimit();
+    spdlog::info(R"({{"msg":"descriptor limit","soft":{},"hard":{},"softFound":{}}})", fds.now,
+                 fds.hard, fds.before);
     std::unique_ptr<store::Store> store;
     try {
         store = openStore(cfg.storage);
@@ -149,6 +154,16 @@ int serve(const ServeConfig& cfg) {
                             .uploadLimit = cfg.uploadLimit};
     std::unique_ptr<api::Api> api;
     net::HttpServer server(opts, [&api](net::HttpRequest& r) { return api->handle(r); });
+    // Outbound names resolve here (net/resolver.h). Declared after the server, so it is
+    // destroyed (its thread joined) before the event loops it answers to.
+    std::unique_ptr<net::ResolverInstall> dns;
+    try {
+        dns = net::installResolver({.servers = cfg.dnsServers});
+    } catch (const std::exception& e) {
+        spdlog::error("invalid --dns-servers: {}", e.what());
+        flushLogging();
+        return 2;
+    }
     try {
         server.bind();
     } catch (const std::exception& e) {

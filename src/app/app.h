@@ -33,6 +33,8 @@ struct ServeConfig {
     /// Address ranges org-configured URLs may reach although the egress policy refuses them
     /// by default (private, loopback...): "CIDR[,CIDR...]", see net/egress.h.
     std::string egressAllow;
+    /// DNS servers for outbound URLs, "IP[:PORT],..." (empty: /etc/resolv.conf).
+    std::string dnsServers;
     std::string logLevel = "info";
     std::string webDir;  // the dashboard; empty = <source>/web/out when it exists
     std::string smtpUrl;

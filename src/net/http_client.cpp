@@ -14,9 +14,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <optional>
 
 #include "net/headers.h"
+#include "net/resolver.h"
 
 namespace voxa::net {
 
@@ -113,10 +115,10 @@ ssl::context& tlsContext() {
 // cancel hook (by weak_ptr), both of which close the socket to abort pending operations.
 struct Connection {
     Connection(const asio::any_io_executor& ex, bool tls)
-        : resolver(ex), timer(ex), socket(ex) {
+        : timer(ex), socket(ex) {
         if (tls) stream.emplace(ex, tlsContext());
     }
-    tcp::resolver resolver;
+    std::shared_ptr<DnsLookup> lookup;                   // while resolving
     asio::steady_timer timer;
     tcp::socket socket;                                  // plain http
     std::optional<ssl::stream<tcp::socket>> stream;      // https
@@ -126,7 +128,7 @@ struct Connection {
 
     tcp::socket& lowest() { return stream ? stream->next_layer() : socket; }
     void abort() {
-        resolver.cancel();
+        if (lookup) lookup->cancel();
         error_code ignored;
         lowest().close(ignored);
     }
@@ -278,18 +280,26 @@ asio::awaitable<HttpClientResult> open(std::shared_ptr<Connection> c, Target t,
                                        UrlSource source, std::shared_ptr<CancelToken> cancel) {
     auto cancelled = [&] { return cancel && cancel->cancelled(); };
     std::string where = t.host + ":" + t.port;
+    uint16_t port = 0;
+    auto [pend, pec] = std::from_chars(t.port.data(), t.port.data() + t.port.size(), port);
+    if (pec != std::errc() || pend != t.port.data() + t.port.size())
+        co_return failure(Kind::BadRequest, "invalid port " + t.port);
     arm(c, timeout);
-    auto [rec, endpoints] = co_await c->resolver.async_resolve(
-        t.host, t.port, asio::as_tuple(asio::use_awaitable));
+    // Asynchronous and cancellable (net/resolver.h): the watchdog and the cancel token end
+    // the wait through abort(); a slow name delays only the requests that need it.
+    c->lookup = resolver()->start(c->timer.get_executor(), t.host);
+    auto resolved = co_await c->lookup->wait(timeout);
+    c->lookup.reset();
     if (cancelled()) co_return failure(Kind::Cancelled, "cancelled");
-    if (c->timedOut)
+    if (c->timedOut || resolved.error == asio::error::timed_out)
         co_return failure(Kind::Timeout, "resolving " + t.host + " timed out after " + ms(timeout));
-    if (rec) co_return failure(Kind::Resolve, "cannot resolve " + t.host + ": " + rec.message());
+    if (resolved.error)
+        co_return failure(Kind::Resolve, "cannot resolve " + t.host + ": " + resolved.error.message());
 
     std::vector<tcp::endpoint> allowed;
     auto policy = source == UrlSource::OrgConfig ? egressPolicy() : nullptr;
-    for (auto& entry : endpoints)
-        if (!policy || policy->permits(entry.endpoint().address())) allowed.push_back(entry.endpoint());
+    for (auto& address : resolved.addresses)
+        if (!policy || policy->permits(address)) allowed.emplace_back(address, port);
     if (allowed.empty() && policy) co_return failure(Kind::Egress, kEgressRefused);
 
     error_code cec = asio::error::host_not_found;

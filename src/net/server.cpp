@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
@@ -15,8 +16,17 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
+#include <utility>
 #include <system_error>
 
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/bounded_pool.h"
 #include "common/ids.h"
 #include "common/url.h"
 #include "net/headers.h"
@@ -39,6 +49,8 @@ namespace {
 
 // Request line plus headers; larger ones get 431.
 constexpr size_t kHeaderLimit = 64 * 1024;
+// Files are read (off the loop) and sent in chunks of this size.
+constexpr size_t kFileChunk = 256 * 1024;
 
 std::string_view reasonBody(int status) {
     switch (status) {
@@ -61,6 +73,7 @@ struct SessionContext {
     const AccessLog& log;
     std::atomic<int>& inFlight;
     std::atomic<bool>& stopping;
+    BoundedPool& files;
 };
 
 HttpRequest toRequest(const http::request<http::string_body>& msg, const std::string& remote) {
@@ -121,25 +134,99 @@ void applyHeaders(http::response_header<>& h, const HttpResponse& res, const Htt
     applyCommonHeaders(h, req, opts);
 }
 
+// A file being served: its descriptor (opened on the file pool) and size.
+struct OpenFile {
+    int fd = -1;
+    uint64_t size = 0;
+    OpenFile() = default;
+    OpenFile(OpenFile&& o) noexcept : fd(std::exchange(o.fd, -1)), size(o.size) {}
+    OpenFile& operator=(OpenFile&& o) noexcept {
+        std::swap(fd, o.fd);
+        size = o.size;
+        return *this;
+    }
+    ~OpenFile() {
+        if (fd >= 0) ::close(fd);
+    }
+};
+
+// Streams a file: open and every read run on the file pool, never on the event loop (a
+// recording that is not in the page cache would stall every call of the loop). One chunk is
+// read while nothing else of this response is in flight, then written: a slow client holds
+// one chunk, and a slow disk holds only this response. Returns false if the file cannot be
+// opened (nothing was written then); throws if the connection breaks or the file shrinks.
+asio::awaitable<std::optional<size_t>> writeFile(beast::tcp_stream& stream, HttpResponse& res,
+                                                 const HttpRequest& req, const ServerOptions& opts,
+                                                 BoundedPool& files, unsigned version,
+                                                 bool keepAlive) {
+    // Named, not written inside the co_await: g++ 12 double-frees a capturing lambda that is
+    // a temporary in a co_await expression (cpp-stack.md, coroutine pitfall 3).
+    auto openFile = [path = res.filePath] {
+        OpenFile f;
+        f.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        struct stat st {};
+        if (f.fd >= 0 && (::fstat(f.fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+            ::close(f.fd);
+            f.fd = -1;
+        }
+        if (f.fd >= 0) {
+            f.size = static_cast<uint64_t>(st.st_size);
+            ::posix_fadvise(f.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+        }
+        return f;
+    };
+    OpenFile file = co_await files.run(openFile);
+    if (file.fd < 0) co_return std::nullopt;
+    http::response<http::empty_body> msg{static_cast<http::status>(res.status), version};
+    applyHeaders(msg.base(), res, req, opts, true);
+    msg.keep_alive(keepAlive);
+    msg.content_length(file.size);
+    http::response_serializer<http::empty_body> header(msg);
+    co_await http::async_write_header(stream, header, asio::use_awaitable);
+    std::string chunk;
+    uint64_t sent = 0;
+    while (sent < file.size) {
+        size_t want = static_cast<size_t>(std::min<uint64_t>(kFileChunk, file.size - sent));
+        chunk.resize(want);
+        int fd = file.fd;
+        auto offset = static_cast<off_t>(sent);
+        char* data = chunk.data();
+        auto read = [fd, data, want, offset] {
+            ssize_t n;
+            do n = ::pread(fd, data, want, offset);
+            while (n < 0 && errno == EINTR);
+            return n;
+        };
+        ssize_t got = -1;
+        try {
+            got = co_await files.run(read);
+        } catch (const PoolFull&) {  // the header is out: too late for a 503
+            throw std::runtime_error("file pool full mid-response");
+        }
+        // The file shrank or failed under us: the promised length cannot be kept.
+        if (got <= 0) throw std::runtime_error("file read failed mid-response");
+        co_await asio::async_write(stream, asio::buffer(chunk.data(), static_cast<size_t>(got)),
+                                   asio::use_awaitable);
+        sent += static_cast<uint64_t>(got);
+    }
+    co_return static_cast<size_t>(sent);
+}
+
 // Writes a response; returns bytes of body sent.
 asio::awaitable<size_t> writeResponse(beast::tcp_stream& stream, HttpResponse& res,
                                       const HttpRequest& req, const ServerOptions& opts,
-                                      unsigned version, bool keepAlive) {
+                                      BoundedPool& files, unsigned version, bool keepAlive) {
     if (!res.filePath.empty()) {
-        http::response<http::file_body> msg;
-        beast::error_code ec;
-        msg.body().open(res.filePath.c_str(), beast::file_mode::scan, ec);
-        if (!ec) {
-            msg.result(static_cast<http::status>(res.status));
-            msg.version(version);
-            applyHeaders(msg.base(), res, req, opts, true);
-            msg.keep_alive(keepAlive);
-            msg.prepare_payload();
-            size_t n = msg.body().size();
-            co_await http::async_write(stream, msg, asio::use_awaitable);
-            co_return n;
+        std::optional<size_t> n;
+        try {
+            n = co_await writeFile(stream, res, req, opts, files, version, keepAlive);
+        } catch (const PoolFull&) {
+            res = HttpResponse::json(503, R"({"message":"Too many file downloads at once, try again","error":"Service Unavailable","statusCode":503})");
+            res.headers.push_back({"Retry-After", "1"});
         }
-        res = HttpResponse::json(404, R"({"message":"Not Found","error":"Not Found","statusCode":404})");
+        if (n) co_return *n;
+        if (res.status != 503)
+            res = HttpResponse::json(404, R"({"message":"Not Found","error":"Not Found","statusCode":404})");
     }
     http::response<http::string_body> msg{static_cast<http::status>(res.status), version};
     applyHeaders(msg.base(), res, req, opts, !res.body.empty() || res.status != 204);
@@ -291,7 +378,7 @@ asio::awaitable<void> session(tcp::socket socket, SessionContext ctx) {
         stream.expires_after(std::chrono::seconds(60));
         size_t bytes = 0;
         try {
-            bytes = co_await writeResponse(stream, res, req, ctx.opts, version, keepAlive);
+            bytes = co_await writeResponse(stream, res, req, ctx.opts, ctx.files, version, keepAlive);
         } catch (const std::exception&) {
             break;
         }
@@ -310,12 +397,58 @@ asio::awaitable<void> session(tcp::socket socket, SessionContext ctx) {
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
 }
 
+std::atomic<uint64_t> gAcceptDescriptorErrors{0};
+std::atomic<uint64_t> gAcceptMemoryErrors{0};
+
+// Out of descriptors or kernel memory: the pending connection stays queued and the listening
+// socket stays readable, so retrying at once would spin a core (the one that also paces this
+// loop's calls). These errors back off instead; the rest (a peer that gave up before it was
+// accepted) are retried at once.
+enum class AcceptFailure { None, Transient, Descriptors, Memory };
+
+AcceptFailure classify(const boost::system::error_code& ec) {
+    if (!ec) return AcceptFailure::None;
+    if (ec.category() != boost::system::system_category()) return AcceptFailure::Transient;
+    switch (ec.value()) {
+        case EMFILE:
+        case ENFILE: return AcceptFailure::Descriptors;
+        case ENOBUFS:
+        case ENOMEM: return AcceptFailure::Memory;
+        default: return AcceptFailure::Transient;
+    }
+}
+
 asio::awaitable<void> acceptLoop(tcp::acceptor& acceptor, SessionContext ctx) {
+    using namespace std::chrono_literals;
+    constexpr auto kFirstBackoff = 50ms, kMaxBackoff = 1000ms;
+    asio::steady_timer timer(acceptor.get_executor());
+    auto backoff = kFirstBackoff;
+    uint64_t failures = 0;  // in this episode (since the last successful accept)
+    auto episodeStart = std::chrono::steady_clock::now();
     for (;;) {
         auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
-        if (ec) {
-            if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
-            continue;  // e.g. EMFILE: keep serving the connections we have
+        if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+        auto failure = classify(ec);
+        if (failure == AcceptFailure::Transient) continue;
+        if (failure != AcceptFailure::None) {
+            (failure == AcceptFailure::Descriptors ? gAcceptDescriptorErrors : gAcceptMemoryErrors)
+                .fetch_add(1, std::memory_order_relaxed);
+            if (failures++ == 0) {  // once per episode
+                episodeStart = std::chrono::steady_clock::now();
+                spdlog::warn(R"({{"msg":"cannot accept connections, backing off until it passes","error":"{}"}})",
+                             ec.message());
+            }
+            timer.expires_after(backoff);
+            co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+            backoff = std::min<std::chrono::milliseconds>(backoff * 2, kMaxBackoff);
+            continue;
+        }
+        if (failures) {
+            auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - episodeStart);
+            spdlog::info(R"({{"msg":"accepting connections again","failedAccepts":{},"seconds":{:.1f}}})",
+                         failures, secs.count());
+            failures = 0;
+            backoff = kFirstBackoff;
         }
         asio::co_spawn(acceptor.get_executor(), session(std::move(socket), ctx), asio::detached);
     }
@@ -324,10 +457,15 @@ asio::awaitable<void> acceptLoop(tcp::acceptor& acceptor, SessionContext ctx) {
 }  // namespace
 
 HttpServer::HttpServer(ServerOptions opts, Handler handler, AccessLog log)
-    : opts_(std::move(opts)), handler_(std::move(handler)), log_(std::move(log)) {}
+    : opts_(std::move(opts)),
+      handler_(std::move(handler)),
+      log_(std::move(log)),
+      files_(std::make_unique<BoundedPool>(static_cast<size_t>(std::max(1, opts_.fileThreads)),
+                                           opts_.maxFileReads, 0)) {}
 
 HttpServer::~HttpServer() {
     stop();
+    files_->join();  // its reads post their completions to the loops: before they go
     workers_.clear();
 }
 
@@ -355,10 +493,14 @@ void HttpServer::bind() {
 
 void HttpServer::start() {
     bind();
-    for (auto& w : workers_) {
-        SessionContext ctx{opts_, handler_, upgrade_, log_, inFlight_, stopping_};
+    for (size_t i = 0; i < workers_.size(); ++i) {
+        auto& w = workers_[i];
+        SessionContext ctx{opts_, handler_, upgrade_, log_, inFlight_, stopping_, *files_};
         asio::co_spawn(w->io, acceptLoop(*w->acceptor, ctx), asio::detached);
-        w->thread = std::thread([io = &w->io] { io->run(); });
+        w->thread = std::thread([io = &w->io, name = "voxa-loop-" + std::to_string(i)] {
+            ::pthread_setname_np(::pthread_self(), name.substr(0, 15).c_str());  // for top -H
+            io->run();
+        });
     }
 }
 
@@ -378,6 +520,24 @@ void HttpServer::stop() {
         if (w->thread.joinable()) w->thread.join();
     // The loops stay alive (stopped) until the server is destroyed: work still running on
     // the worker pools (a call's recording being written) posts its completion to them.
+}
+
+AcceptErrors acceptErrors() {
+    return {.descriptors = gAcceptDescriptorErrors.load(std::memory_order_relaxed),
+            .memory = gAcceptMemoryErrors.load(std::memory_order_relaxed)};
+}
+
+DescriptorLimit raiseDescriptorLimit() {
+    rlimit rl{};
+    if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return {};
+    DescriptorLimit out{.before = rl.rlim_cur, .now = rl.rlim_cur, .hard = rl.rlim_max};
+    // An unlimited hard limit is not a value setrlimit accepts for descriptors (nr_open is).
+    if (rl.rlim_cur < rl.rlim_max && rl.rlim_max != RLIM_INFINITY) {
+        rlimit raised = rl;
+        raised.rlim_cur = rl.rlim_max;
+        if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) out.now = raised.rlim_cur;
+    }
+    return out;
 }
 
 std::vector<asio::io_context*> HttpServer::loops() {

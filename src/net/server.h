@@ -28,6 +28,10 @@
 #include "net/http.h"
 #include "net/websocket.h"
 
+namespace voxa {
+class BoundedPool;
+}
+
 namespace voxa::net {
 
 struct ServerOptions {
@@ -40,6 +44,8 @@ struct ServerOptions {
     std::chrono::seconds idleTimeout{75};   // keep-alive idle timeout
     std::chrono::seconds shutdownGrace{10}; // max wait for in-flight requests on stop()
     CorsPolicy cors;                        // CORS headers (default: keys from any origin)
+    int fileThreads = 2;                    // file responses: opens and reads run here
+    size_t maxFileReads = 256;              // file opens/reads queued at once; past it, 503
 };
 
 /// Called once per finished request (for logs and metrics); runs on the event loop.
@@ -50,6 +56,24 @@ struct AccessLogEntry {
     double seconds;
 };
 using AccessLog = std::function<void(const AccessLogEntry&)>;
+
+/// Accepts that failed for want of descriptors (EMFILE, ENFILE) or kernel memory (ENOBUFS,
+/// ENOMEM), since start, over all servers. Each one backs its accept loop off (50 ms doubling
+/// to 1 s) instead of retrying at once; the first of an episode is logged.
+struct AcceptErrors {
+    uint64_t descriptors = 0;
+    uint64_t memory = 0;
+};
+AcceptErrors acceptErrors();
+
+/// Raises the soft RLIMIT_NOFILE to the hard limit (call once at start, before threads).
+/// Every live call holds a handful of descriptors (docs/reliability.md has the figure).
+struct DescriptorLimit {
+    uint64_t before = 0;  // soft limit found
+    uint64_t now = 0;     // soft limit after raising (== before if it could not be raised)
+    uint64_t hard = 0;
+};
+DescriptorLimit raiseDescriptorLimit();
 
 class HttpServer {
 public:
@@ -81,6 +105,7 @@ private:
     Handler handler_;
     UpgradeHandler upgrade_;
     AccessLog log_;
+    std::unique_ptr<BoundedPool> files_;  // file responses' opens and reads (off the loops)
     std::vector<std::unique_ptr<Worker>> workers_;
     std::atomic<int> inFlight_{0};
     std::atomic<bool> stopping_{false};

@@ -9,9 +9,11 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/this_coro.hpp>
 
+#include <charconv>
 #include <deque>
 
 #include "net/headers.h"
+#include "net/resolver.h"
 #include "net/ws_detail.h"
 
 namespace voxa::net::detail {
@@ -156,14 +158,18 @@ asio::awaitable<std::shared_ptr<WsConnection>> connectWebSocket(std::string url,
         host = hostport.substr(0, colon);
         port = hostport.substr(colon + 1);
     }
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    uint16_t portNumber = 0;
+    auto [pend, pec] = std::from_chars(port.data(), port.data() + port.size(), portNumber);
+    if (pec != std::errc() || pend != port.data() + port.size()) co_return nullptr;
     auto ex = co_await asio::this_coro::executor;
-    asio::ip::tcp::resolver resolver(ex);
-    auto [rec, endpoints] = co_await resolver.async_resolve(host, port, asio::as_tuple(asio::use_awaitable));
-    if (rec) co_return nullptr;
+    // Asynchronous, with its own timeout (net/resolver.h): a dead name delays only this call.
+    auto resolved = co_await resolver()->resolve(host, std::chrono::seconds(10));
+    if (resolved.error) co_return nullptr;
     std::vector<asio::ip::tcp::endpoint> allowed;
     auto policy = source == UrlSource::OrgConfig ? egressPolicy() : nullptr;
-    for (auto& entry : endpoints)
-        if (!policy || policy->permits(entry.endpoint().address())) allowed.push_back(entry.endpoint());
+    for (auto& address : resolved.addresses)
+        if (!policy || policy->permits(address)) allowed.emplace_back(address, portNumber);
     if (allowed.empty()) co_return nullptr;
     beast::tcp_stream stream(ex);
     stream.expires_after(std::chrono::seconds(10));

@@ -80,9 +80,14 @@ export async function request(base, method, path, body, { token, headers = {}, c
  *          server bootstrap its own first org and print its keys)
  *   egressLoopback: add --egress-allow for loopback (default true: the test's own fakes
  *          listen there; SSRF tests pass false)
+ *   maxFiles: start it under `ulimit -n maxFiles` (soft and hard); softFiles: `ulimit -Sn`
+ *   resolvConf: a file the server sees as /etc/resolv.conf (bind-mounted in a mount
+ *          namespace of its own: needs root and unshare; the system's file is untouched)
+ *   (both start it through bash's exec, so proc.pid is still the server's)
  * Returns {base, port, dataDir, key, publicKey, orgId, proc, api, output, stop, restart}.
  */
-export async function voxa(t, { args = [], env = {}, web = false, org = true, egressLoopback = true } = {}) {
+export async function voxa(t, { args = [], env = {}, web = false, org = true, egressLoopback = true,
+                                maxFiles, softFiles, resolvConf } = {}) {
     const dir = await mkdtemp(join(tmpdir(), "voxa-sec-"));
     const dataDir = join(dir, "data");
     const v = { dataDir, dir };
@@ -101,7 +106,16 @@ export async function voxa(t, { args = [], env = {}, web = false, org = true, eg
         if (web) full.push("--web-dir", typeof web === "string" ? web : WEB_OUT);
         if (egressLoopback) full.push("--egress-allow", "127.0.0.0/8,::1/128");
         full.push(...args);
-        const proc = spawn(BIN, full, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+        const before = [];
+        if (maxFiles) before.push(`ulimit -n ${Number(maxFiles)}`);
+        if (softFiles) before.push(`ulimit -Sn ${Number(softFiles)}`);
+        if (resolvConf) before.push(`mount --bind "$VOXA_RESOLV_CONF" /etc/resolv.conf`);
+        let [cmd, argv] = before.length
+            ? ["bash", ["-c", `${before.join(" && ")} && exec "$0" "$@"`, BIN, ...full]]
+            : [BIN, full];
+        if (resolvConf) [cmd, argv] = ["unshare", ["-m", cmd, ...argv]];
+        if (resolvConf) env = { ...env, VOXA_RESOLV_CONF: resolvConf };
+        const proc = spawn(cmd, argv, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
         proc.stdout.on("data", (d) => (out += d));
         proc.stderr.on("data", (d) => (out += d));
         v.exit = new Promise((res) => proc.on("exit", (code, signal) => res({ code, signal })));

@@ -9,8 +9,12 @@
 #include <boost/asio/write.hpp>
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <thread>
+
+#include <unistd.h>
 
 namespace voxa::net {
 
@@ -147,6 +151,56 @@ TEST_F(ServerTest, StopFinishesInFlightRequests) {
     EXPECT_NE(r.find("HTTP/1.1 200"), std::string::npos);
     EXPECT_NE(r.find("Connection: close"), std::string::npos);
     EXPECT_THROW(Client(server_->port()), boost::system::system_error);  // no longer accepting
+}
+
+}  // namespace voxa::net
+
+namespace voxa::net {
+
+// File responses are read off the loop in chunks: the body must still be the file, byte for
+// byte, across chunk boundaries, with the handler's headers; the connection stays usable;
+// a file that is gone by the time it is sent is a 404.
+TEST(ServerFiles, StreamsTheFileExactlyAndKeepsTheConnection) {
+    auto dir = std::filesystem::temp_directory_path() / ("voxa-files-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    auto path = (dir / "big.bin").string();
+    std::string content(1024 * 1024 + 3, '\0');  // four 256 KiB chunks and a tail
+    for (size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>((i * 131) >> 3);
+    {
+        std::ofstream f(path, std::ios::binary);
+        f.write(content.data(), static_cast<std::streamsize>(content.size()));
+    }
+    ServerOptions opts;
+    opts.port = 0;
+    opts.threads = 1;
+    HttpServer server(opts,
+                      [path, dir](HttpRequest& req) -> asio::awaitable<HttpResponse> {
+                          HttpResponse res;
+                          res.contentType = "audio/wav";
+                          res.filePath = req.path == "/gone" ? (dir / "nothing.bin").string() : path;
+                          res.headers.push_back({"Content-Disposition", "attachment"});
+                          co_return res;
+                      });
+    server.start();
+    Client c(server.port());
+    for (int round = 0; round < 2; ++round) {
+        c.send("GET /file HTTP/1.1\r\nHost: x\r\n\r\n");
+        auto res = c.readResponse();
+        ASSERT_FALSE(res.empty());
+        auto split = res.find("\r\n\r\n");
+        auto head = res.substr(0, split);
+        EXPECT_NE(head.find("HTTP/1.1 200"), std::string::npos) << head;
+        EXPECT_NE(head.find("Content-Length: " + std::to_string(content.size())), std::string::npos) << head;
+        EXPECT_NE(head.find("Content-Type: audio/wav"), std::string::npos) << head;
+        EXPECT_NE(head.find("Content-Disposition: attachment"), std::string::npos) << head;
+        EXPECT_NE(head.find("X-Content-Type-Options: nosniff"), std::string::npos) << head;
+        EXPECT_TRUE(res.substr(split + 4) == content) << "the body differs from the file";
+    }
+    c.send("GET /gone HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto gone = c.readResponse();
+    EXPECT_NE(gone.find("HTTP/1.1 404"), std::string::npos) << gone;
+    server.stop();
+    std::filesystem::remove_all(dir);
 }
 
 }  // namespace voxa::net
