@@ -156,6 +156,10 @@ test("PostgreSQL: outbox backends terminated after commit and mid-INSERT; every 
         for (const id of calls) assert.equal(per.get(id), 1, `${type} of call ${id}`);
     }
     assert.match(v.output(), /webhook events not stored; retrying/, "Voxa logged the refused writes");
+    const metrics = (await v.api("GET", "/metrics")).text;
+    assert.match(metrics, /^voxa_webhook_store_errors_total [1-9]/m, "the refused writes are counted");
+    assert.match(metrics, /^voxa_webhook_events_queued 0$/m);
+    assert.match(metrics, /^voxa_webhook_events_dropped_total 0$/m);
     t.diagnostic(`${stored.length} events stored and delivered once each; refused writes logged: ` +
                  `${(v.output().match(/webhook events not stored; retrying/g) || []).length}`);
 });

@@ -360,5 +360,40 @@ TEST_F(OutboxTest, ABatchRefusedInItsSecondChunkIsStoredWholeOnRetryAndEachEvent
     std::filesystem::remove_all(dir);
 }
 
+// While the database refuses every write, at most maxQueued events wait in memory; the rest
+// are dropped at once (logged once, counted), and those kept are delivered once it is back.
+TEST_F(OutboxTest, TheQueueWaitingForTheDatabaseIsBoundedAndDropsAreCounted) {
+    auto dir = std::filesystem::temp_directory_path() /
+               ("voxa_outbox_bound_" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir);
+    store = store::open({.databaseUrl = "", .dataDir = dir.string()});
+    store->migrate();
+    store->insertOrg({.id = "org", .name = "o", .createdAt = "t", .updatedAt = "t", .body = "{}"});
+    store::SqliteConn admin((dir / "voxa.db").string(), false);
+    admin.exec("CREATE TRIGGER refuse_all BEFORE INSERT ON webhook_outbox"
+               " BEGIN SELECT RAISE(ABORT, 'database down'); END");
+    Outbox outbox(*store, db, io.get_executor(), {.pollMs = 50, .maxQueued = 5});
+    outbox.start();
+    Target t{.url = rx.url()};
+    std::promise<void> hold;  // the loop is held: the writer cannot take a batch meanwhile
+    asio::post(io, [f = hold.get_future().share()] { f.wait(); });
+    for (int i = 0; i < 12; ++i)
+        outbox.enqueue("org", "call-a", "status-update", t, R"({"message":{"n":)" + std::to_string(i) + "}}");
+    hold.set_value();
+    EXPECT_EQ(outbox.queued(), 5);
+    EXPECT_EQ(outbox.stats().enqueued.load(), 5);
+    EXPECT_EQ(outbox.stats().dropped.load(), 7);
+    ASSERT_TRUE(waitUntil([&] { return outbox.stats().storeErrors.load() >= 1; }, 5000));
+    admin.exec("DROP TRIGGER refuse_all");
+    auto kept = outbox.stats().enqueued.load();
+    ASSERT_TRUE(waitUntil([&] { return outbox.stats().delivered.load() == kept; }, 10000));
+    EXPECT_EQ(outbox.queued(), 0);
+    outbox.stop();
+    std::lock_guard lock(rx.mu);
+    EXPECT_EQ(static_cast<int64_t>(rx.delivered.size()), kept);
+    store.reset();
+    std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace voxa::webhooks
