@@ -21,6 +21,7 @@
 #include "common/offload.h"
 #include "net/resolver.h"
 #include "net/server.h"
+#include "webhooks/webhooks.h"
 
 namespace voxa::api {
 
@@ -106,14 +107,39 @@ public:
         h->Observe(secs);
     }
 
-    /// The API's metrics, then every other subsystem's (common/metrics.h).
-    std::string text() const {
+    /// The API's metrics, net's and the outbox's, then every other subsystem's (common/metrics.h).
+    std::string text(const webhooks::Outbox* outbox) const {
         auto families = registry_->Collect();
         netFamilies(families);
+        if (outbox) appendOutbox(families, *outbox);
         return prometheus::TextSerializer().Serialize(families) + metrics::text();
     }
 
 private:
+    // The webhook outbox's own counters, read at each scrape (the outbox keeps them).
+    static void appendOutbox(std::vector<prometheus::MetricFamily>& out, const webhooks::Outbox& o) {
+        auto add = [&](const char* name, const char* help, prometheus::MetricType type, double v) {
+            prometheus::ClientMetric m;
+            if (type == prometheus::MetricType::Counter) m.counter.value = v;
+            else m.gauge.value = v;
+            out.push_back({name, help, type, {m}});
+        };
+        auto& st = o.stats();
+        using T = prometheus::MetricType;
+        add("voxa_webhook_events_queued", "Webhook events waiting in memory for the database", T::Gauge,
+            static_cast<double>(o.queued()));
+        add("voxa_webhook_events_dropped_total",
+            "Webhook events dropped because too many were waiting for the database", T::Counter,
+            static_cast<double>(st.dropped.load()));
+        add("voxa_webhook_store_errors_total",
+            "Webhook outbox writes the database refused (each is retried)", T::Counter,
+            static_cast<double>(st.storeErrors.load()));
+        add("voxa_webhook_events_delivered_total", "Webhook events delivered", T::Counter,
+            static_cast<double>(st.delivered.load()));
+        add("voxa_webhook_events_failed_total", "Webhook events given up on", T::Counter,
+            static_cast<double>(st.failed.load()));
+    }
+
     std::shared_ptr<prometheus::Registry> registry_;
     prometheus::Family<prometheus::Counter>& requests_;
     prometheus::Family<prometheus::Histogram>& latency_;
@@ -144,7 +170,9 @@ Api::Api(ApiContext ctx)
 
 Api::~Api() = default;
 
-std::string Api::metricsText() const { return metrics_->text(); }
+std::string Api::metricsText() const {
+    return metrics_->text(ctx_.calls ? ctx_.calls->settings().outbox : nullptr);
+}
 
 static const char* kInvalidKey =
     "Invalid Key. Hot tip, you may be using the private key instead of the public key, or "

@@ -167,10 +167,17 @@ Awaitable requestReset(RequestContext& rc) {
     auto& acc = accounts(rc);
     throttle(rc);
     std::string email = f["email"];
+    // Per email too, from every address (a mailbox flooded from many), whether or not the
+    // email has an account, so the refusal tells nothing about it.
+    if (auto wait = acc.throttleReset(email))
+        throw tooMany("Too many password-reset requests for this email. Try again in " +
+                          std::to_string(*wait) + " seconds.",
+                      *wait);
     auto mail = co_await run(rc, [&] { return acc.requestReset(email); });
-    // Sent after answering, so the answer takes the same time whether or not the email exists.
-    if (mail && rc.ctx.mailer)
-        asio::post(rc.ctx.dbPool, [m = rc.ctx.mailer, mail = *mail] { m->send(mail); });
+    // Queued for the mailer's own thread (never the database pool) and sent after answering,
+    // so the answer takes the same time whether or not the email exists, and an SMTP server
+    // that hangs delays nobody else.
+    if (mail && rc.ctx.mailer) rc.ctx.mailer->post(std::move(*mail));
     co_return net::HttpResponse::json(
         202, R"({"message":"If an account exists for that email, a reset link has been sent."})");
 }

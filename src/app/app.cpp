@@ -88,9 +88,12 @@ static std::optional<store::Org> onlyOrg(store::Store& store) {
 
 static auth::AccountsOptions accountsOptions(const std::string& publicUrl,
                                              auth::RegistrationMode mode, double ratePerMinute) {
-    return {.publicUrl = publicUrl,
-            .registration = mode,
-            .addressLimits = {.perMinute = ratePerMinute, .burst = std::max(1.0, ratePerMinute)}};
+    auth::AccountsOptions o{.publicUrl = publicUrl,
+                            .registration = mode,
+                            .addressLimits = {.perMinute = ratePerMinute,
+                                              .burst = std::max(1.0, ratePerMinute)}};
+    if (ratePerMinute <= 0) o.resetLimits.perMinute = 0;  // --auth-rate-limit 0: no limits
+    return o;
 }
 
 int serve(const ServeConfig& cfg) {
@@ -271,6 +274,7 @@ int serve(const ServeConfig& cfg) {
     calls.stop();  // queued synthesis of the calls cut off above is dropped, not run
     compute.join();
     hashPool.join();
+    mailer.stop();  // queued mails are dropped, the one being sent is cut off
     dbPool.join();
     spdlog::info("stopped");
     flushLogging();

@@ -64,7 +64,7 @@ std::string Accounts::normalizeEmail(const std::string& email) {
 
 Accounts::Accounts(store::Store& store, Auth& auth, AccountsOptions opts)
     : store_(store), auth_(auth), opts_(std::move(opts)), limiter_(opts_.loginLimits),
-      addressLimiter_(opts_.addressLimits) {
+      addressLimiter_(opts_.addressLimits), resetLimiter_(opts_.resetLimits) {
     if (!opts_.clock) opts_.clock = [] { return epochMs(); };
     key_ = store_.getOrCreateSecret("session-signing-key", randomToken(32));
 }
@@ -217,6 +217,10 @@ LoginLimiter::Decision Accounts::loginCheck(const std::string& email, const std:
 
 std::optional<int64_t> Accounts::throttle(const std::string& address) {
     return addressLimiter_.take(address, now());
+}
+
+std::optional<int64_t> Accounts::throttleReset(const std::string& email) {
+    return resetLimiter_.take(normalizeEmail(email), now());
 }
 
 void Accounts::logout(const Principal& p) {

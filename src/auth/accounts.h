@@ -65,6 +65,9 @@ struct AccountsOptions {
     std::chrono::seconds cacheTtl{30};
     LoginLimiter::Limits loginLimits{};
     RateLimiter::Limits addressLimits{};  // register, sign-in and reset per source address
+    /// Reset mails per email address, from anywhere (whether or not it has an account, so a
+    /// refusal tells nothing): 3 at once, then one per 20 minutes.
+    RateLimiter::Limits resetLimits{.perMinute = 0.05, .burst = 3};
     std::function<int64_t()> clock;  // epoch ms; default: the wall clock
 };
 
@@ -116,6 +119,9 @@ public:
     /// Non-blocking: one account request (register, sign-in, reset) from `address`;
     /// nullopt if allowed, else the seconds to wait.
     std::optional<int64_t> throttle(const std::string& address);
+    /// Non-blocking: one password-reset mail to `email` (see resetLimits); nullopt if
+    /// allowed, else the seconds to wait.
+    std::optional<int64_t> throttleReset(const std::string& email);
 
     /// A new setup link for `orgId`; older unused ones stop working. Throws 404 for an
     /// unknown org.
@@ -176,6 +182,7 @@ private:
     std::string key_;  // HS256 key
     LoginLimiter limiter_;
     RateLimiter addressLimiter_;
+    RateLimiter resetLimiter_;
     struct Entry {
         Principal principal;
         std::chrono::steady_clock::time_point expires;

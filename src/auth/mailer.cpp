@@ -1,15 +1,16 @@
 #include "auth/mailer.h"
 
 #include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/url/parse.hpp>
 #include <spdlog/spdlog.h>
-#include <sys/socket.h>
 
 #include <istream>
+#include <optional>
 
 #include "common/crypto.h"
 
@@ -17,8 +18,11 @@ namespace voxa::auth {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
 
-Mailer::Mailer(std::string smtpUrl, std::string from) : from_(std::move(from)) {
+Mailer::Mailer(std::string smtpUrl, std::string from, Limits limits)
+    : from_(std::move(from)), limits_(limits), worker_(1, std::max<size_t>(1, limits.maxPending), 0) {
     if (smtpUrl.empty()) return;
     auto u = boost::urls::parse_uri(smtpUrl);
     if (!u || u->scheme() != "smtp" || u->host().empty()) {
@@ -31,17 +35,54 @@ Mailer::Mailer(std::string smtpUrl, std::string from) : from_(std::move(from)) {
     password_ = std::string(u->password());
 }
 
+Mailer::~Mailer() { stop(); }
+
+void Mailer::stop() {
+    stopping_ = true;
+    worker_.join();
+}
+
+bool Mailer::post(Mail m) {
+    std::string to = m.to, subject = m.subject;
+    bool queued = !stopping_ && worker_.post([this, m = std::move(m)] {
+        if (!stopping_) send(m);
+    });
+    if (!queued && stopping_)
+        spdlog::error(R"({{"msg":"mail dropped: the server is stopping","subject":"{}","to":"{}"}})", subject, to);
+    else if (!queued)
+        spdlog::error(R"({{"msg":"mail dropped: {} mails are waiting for the SMTP server already","subject":"{}","to":"{}"}})",
+                      limits_.maxPending, subject, to);
+    return queued;
+}
+
 namespace {
 
-// One SMTP exchange: send a line (unless empty), read the whole reply, check its code.
+// One SMTP conversation on a private io_context, run by the calling thread: every step is
+// an asynchronous operation given at most its timeout (and never past the exchange's
+// deadline, or a stop()), after which the socket is closed.
 class Smtp {
 public:
-    explicit Smtp(tcp::socket& s) : s_(s) {}
+    Smtp(const Mailer::Limits& limits, const std::atomic<bool>& stopping)
+        : limits_(limits), stopping_(stopping), deadline_(Clock::now() + limits.totalTimeout) {}
+
+    void connect(const std::string& host, const std::string& port) {
+        // Name resolution blocks this (the mailer's) thread; an IP literal does not resolve.
+        auto endpoints = tcp::resolver(io_).resolve(host, port);
+        await([&](auto handler) { asio::async_connect(socket_, endpoints, handler); },
+              limits_.connectTimeout, "connect");
+    }
+
+    // Sends a line (unless empty), reads the whole reply, checks its code.
     void step(const std::string& line, char expect) {
-        if (!line.empty()) asio::write(s_, asio::buffer(line + "\r\n"));
+        if (!line.empty()) {
+            out_ = line + "\r\n";
+            await([&](auto handler) { asio::async_write(socket_, asio::buffer(out_), handler); },
+                  limits_.replyTimeout, "write");
+        }
         std::string reply;
         for (;;) {  // multi-line replies: "250-..." lines, then "250 ..."
-            asio::read_until(s_, buf_, "\r\n");
+            await([&](auto handler) { asio::async_read_until(socket_, buf_, "\r\n", handler); },
+                  limits_.replyTimeout, "reply");
             std::istream in(&buf_);
             std::getline(in, reply);
             if (reply.size() < 4 || reply[3] != '-') break;
@@ -52,8 +93,33 @@ public:
     }
 
 private:
-    tcp::socket& s_;
+    template <class Start>
+    void await(Start start, milliseconds limit, const char* what) {
+        std::optional<boost::system::error_code> result;
+        start([&result](boost::system::error_code ec, auto&&...) { result = ec; });
+        auto until = std::min(Clock::now() + limit, deadline_);
+        io_.restart();
+        while (!result && !stopping_.load() && Clock::now() < until)
+            io_.run_one_for(std::min<Clock::duration>(until - Clock::now(), milliseconds(100)));
+        if (!result) {
+            boost::system::error_code ignored;
+            socket_.close(ignored);  // the operation completes as aborted
+            io_.restart();
+            io_.run();
+            if (stopping_.load()) throw std::runtime_error(std::string("stopped during ") + what);
+            auto ms = std::chrono::duration_cast<milliseconds>(limit).count();
+            throw std::runtime_error(std::string("no ") + what + " within " + std::to_string(ms) + " ms");
+        }
+        if (*result) throw boost::system::system_error(*result, what);
+    }
+
+    const Mailer::Limits& limits_;
+    const std::atomic<bool>& stopping_;
+    Clock::time_point deadline_;
+    asio::io_context io_;
+    tcp::socket socket_{io_};
     asio::streambuf buf_;
+    std::string out_;
 };
 
 // RFC 5321 transparency: a line starting with '.' gets another one.
@@ -76,14 +142,9 @@ bool Mailer::send(const Mail& m) const {
         return false;
     }
     try {
-        asio::io_context io;
-        tcp::socket socket(io);
+        Smtp smtp(limits_, stopping_);
         // --smtp-url is the operator's: not held to the egress policy (net/egress.h).
-        asio::connect(socket, tcp::resolver(io).resolve(host_, port_));
-        timeval tv{10, 0};
-        setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        setsockopt(socket.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-        Smtp smtp(socket);
+        smtp.connect(host_, port_);
         smtp.step("", '2');
         smtp.step("EHLO voxa", '2');
         if (!user_.empty())

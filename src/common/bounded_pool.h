@@ -5,6 +5,7 @@
 //
 //   voxa::BoundedPool hashing(1, 8);
 //   auto h = co_await hashing.run([&] { return hashPassword(pw); });   // may throw PoolFull
+//   bool queued = mails.post([m] { send(m); });                         // fire and forget
 //   hashing.join();                                                     // at shutdown
 #pragma once
 #include <sys/resource.h>
@@ -47,6 +48,28 @@ public:
             return work();
         };
         co_return co_await offload(pool_, std::move(job));
+    }
+
+    /// Fire and forget: queues `work` (what it throws is swallowed) and returns at once;
+    /// false, and nothing queued, when `maxPending` jobs are queued or running already.
+    template <class F>
+    bool post(F work) {
+        if (pending_.fetch_add(1) >= max_) {
+            pending_.fetch_sub(1);
+            return false;
+        }
+        asio::post(pool_, [this, work = std::move(work)]() mutable {
+            struct Done {
+                std::atomic<size_t>& n;
+                ~Done() { n.fetch_sub(1); }
+            } done{pending_};
+            lowerPriority();
+            try {
+                work();
+            } catch (...) {
+            }
+        });
+        return true;
     }
 
     size_t pending() const { return pending_.load(); }

@@ -72,19 +72,22 @@ void SqlStore::insertResource(const Resource& r) {
 
 void SqlStore::insertResources(const std::vector<Resource>& rows) {
     constexpr size_t kChunk = 200;
+    std::vector<SqlStatement> statements;
     for (size_t start = 0; start < rows.size(); start += kChunk) {
         size_t end = std::min(rows.size(), start + kChunk);
-        std::string sql = "INSERT INTO resources (" + std::string(kResourceColumns) + ") VALUES ";
-        SqlParams params;
-        params.reserve((end - start) * 9);
+        SqlStatement st{"INSERT INTO resources (" + std::string(kResourceColumns) + ") VALUES ", {}};
+        st.params.reserve((end - start) * 9);
         for (size_t i = start; i < end; ++i) {
             auto& r = rows[i];
-            sql += i > start ? ", (?, ?, ?, ?, ?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?, ?, ?, ?, ?)";
-            params.insert(params.end(), {r.id, r.orgId, r.kind, r.createdAt, r.updatedAt, r.body,
-                                         textOrNull(r.a1), textOrNull(r.a2), textOrNull(r.a3)});
+            st.sql += i > start ? ", (?, ?, ?, ?, ?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?, ?, ?, ?, ?)";
+            st.params.insert(st.params.end(),
+                             {r.id, r.orgId, r.kind, r.createdAt, r.updatedAt, r.body,
+                              textOrNull(r.a1), textOrNull(r.a2), textOrNull(r.a3)});
         }
-        change(sql, params);
+        statements.push_back(std::move(st));
     }
+    if (statements.size() == 1) change(statements[0].sql, statements[0].params);
+    else if (!statements.empty()) changeAtomically(statements);
 }
 
 std::optional<Resource> SqlStore::getResource(const std::string& kind, const std::string& orgId,
@@ -126,7 +129,8 @@ bool SqlStore::updateResource(const Resource& r) {
     return change("UPDATE resources SET body = ?, updated_at = ?, a1 = ?, a2 = ?, a3 = ?"
                   " WHERE kind = ? AND org_id = ? AND id = ?",
                   {r.body, r.updatedAt, textOrNull(r.a1), textOrNull(r.a2), textOrNull(r.a3),
-                   r.kind, r.orgId, r.id}) > 0;
+                   r.kind, r.orgId, r.id},
+                  Replay::Safe) > 0;
 }
 
 bool SqlStore::deleteResource(const std::string& kind, const std::string& orgId,
@@ -136,7 +140,8 @@ bool SqlStore::deleteResource(const std::string& kind, const std::string& orgId,
 }
 
 int64_t SqlStore::deleteResourcesBefore(const std::string& kind, const std::string& createdBefore) {
-    return change("DELETE FROM resources WHERE kind = ? AND created_at < ?", {kind, createdBefore});
+    return change("DELETE FROM resources WHERE kind = ? AND created_at < ?", {kind, createdBefore},
+                  Replay::Safe);
 }
 
 // Orgs --------------------------------------------------------------------------------
@@ -156,7 +161,7 @@ std::vector<Org> SqlStore::listOrgs() {
 
 bool SqlStore::updateOrg(const Org& o) {
     return change("UPDATE orgs SET name = ?, updated_at = ?, body = ? WHERE id = ?",
-                  {o.name, o.updatedAt, o.body, o.id}) > 0;
+                  {o.name, o.updatedAt, o.body, o.id}, Replay::Safe) > 0;
 }
 
 // API keys ----------------------------------------------------------------------------
@@ -256,13 +261,13 @@ std::optional<User> SqlStore::findUserByEmail(const std::string& email) {
 bool SqlStore::updateUserPassword(const std::string& id, const std::string& hash,
                                   const std::string& updatedAt) {
     return change("UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?",
-                  {hash, updatedAt, id}) > 0;
+                  {hash, updatedAt, id}, Replay::Safe) > 0;
 }
 
 void SqlStore::upsertMembership(const Membership& m) {
     change("INSERT INTO memberships (org_id, user_id, role, created_at) VALUES (?, ?, ?, ?)"
            " ON CONFLICT (org_id, user_id) DO UPDATE SET role = excluded.role",
-           {m.orgId, m.userId, m.role, m.createdAt});
+           {m.orgId, m.userId, m.role, m.createdAt}, Replay::Safe);
 }
 
 std::optional<Membership> SqlStore::getMembership(const std::string& orgId,
@@ -345,7 +350,7 @@ bool SqlStore::deleteToken(const std::string& kind, const std::string& orgId,
 
 std::string SqlStore::getOrCreateSecret(const std::string& name, const std::string& value) {
     change("INSERT INTO server_secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
-           {name, value});
+           {name, value}, Replay::Safe);
     std::string out;
     query("SELECT value FROM server_secrets WHERE name = ?", {name},
           [&](const SqlRow& row) { out = row.text(0); });
@@ -386,22 +391,30 @@ std::vector<OutboxEvent> SqlStore::queryEvents(const std::string& sql, const Sql
 }
 
 void SqlStore::insertEvents(const std::vector<OutboxEvent>& events) {
-    if (events.empty()) return;
-    std::string sql = "INSERT INTO webhook_outbox (" + kEventColumns + ") VALUES ";
-    SqlParams params;
-    params.reserve(events.size() * 15);
-    for (size_t i = 0; i < events.size(); ++i) {
-        auto& e = events[i];
-        sql += i ? ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                 : "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-        params.insert(params.end(),
-                      {e.id, e.orgId, e.orderKey, e.seq, e.type, e.target, e.body, e.status,
-                       int64_t{e.attempts}, e.nextAttemptMs, e.expiresMs, e.createdAt,
-                       e.updatedAt.empty() ? e.createdAt : e.updatedAt,
-                       e.lastStatus ? SqlParam{int64_t{e.lastStatus}} : SqlParam{},
-                       textOrNull(e.lastError)});
+    constexpr size_t kChunk = 200;  // rows per statement (15 parameters each)
+    std::vector<SqlStatement> statements;
+    for (size_t start = 0; start < events.size(); start += kChunk) {
+        size_t end = std::min(events.size(), start + kChunk);
+        SqlStatement st{"INSERT INTO webhook_outbox (" + kEventColumns + ") VALUES ", {}};
+        st.params.reserve((end - start) * 15);
+        for (size_t i = start; i < end; ++i) {
+            auto& e = events[i];
+            st.sql += i > start ? ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                                : "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+            st.params.insert(st.params.end(),
+                             {e.id, e.orgId, e.orderKey, e.seq, e.type, e.target, e.body, e.status,
+                              int64_t{e.attempts}, e.nextAttemptMs, e.expiresMs, e.createdAt,
+                              e.updatedAt.empty() ? e.createdAt : e.updatedAt,
+                              e.lastStatus ? SqlParam{int64_t{e.lastStatus}} : SqlParam{},
+                              textOrNull(e.lastError)});
+        }
+        // Stored already (the outcome of an earlier try was unknown): keep the stored row,
+        // which may be delivered by now.
+        st.sql += " ON CONFLICT (id) DO NOTHING";
+        statements.push_back(std::move(st));
     }
-    change(sql, params);
+    if (statements.size() == 1) change(statements[0].sql, statements[0].params, Replay::Safe);
+    else if (!statements.empty()) changeAtomically(statements);
 }
 
 std::vector<OutboxEvent> SqlStore::dueEvents(int64_t nowMs, int limit) {
@@ -426,7 +439,8 @@ void SqlStore::updateEvent(const OutboxEvent& e) {
            " updated_at = ?, last_status = ?, last_error = ?, claim_until = NULL WHERE id = ?",
            {e.status, int64_t{e.attempts}, e.nextAttemptMs, e.updatedAt,
             e.lastStatus ? SqlParam{int64_t{e.lastStatus}} : SqlParam{}, textOrNull(e.lastError),
-            e.id});
+            e.id},
+           Replay::Safe);
 }
 
 std::optional<OutboxEvent> SqlStore::getEvent(const std::string& id) {
@@ -451,12 +465,13 @@ std::vector<OutboxEvent> SqlStore::listEvents(const std::string& orgId, const st
 }
 
 void SqlStore::releaseClaims() {
-    change("UPDATE webhook_outbox SET claim_until = NULL WHERE claim_until IS NOT NULL", {});
+    change("UPDATE webhook_outbox SET claim_until = NULL WHERE claim_until IS NOT NULL", {},
+           Replay::Safe);
 }
 
 int64_t SqlStore::pruneEvents(const std::string& updatedBefore) {
     return change("DELETE FROM webhook_outbox WHERE status <> 'pending' AND updated_at < ?",
-                  {updatedBefore});
+                  {updatedBefore}, Replay::Safe);
 }
 
 }  // namespace voxa::store

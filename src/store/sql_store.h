@@ -77,8 +77,16 @@ public:
 protected:
     /// Runs one statement, calling onRow for each result row. Throws StoreError.
     virtual void query(const std::string& sql, const SqlParams& params, const RowFn& onRow) = 0;
-    /// Runs one data-changing statement; returns the number of affected rows.
-    virtual int64_t change(const std::string& sql, const SqlParams& params) = 0;
+    /// Runs one data-changing statement; returns the number of affected rows. Reads
+    /// (query) may always be sent again after a broken connection; changes only when
+    /// `replay` says so.
+    virtual int64_t change(const std::string& sql, const SqlParams& params, Replay replay) = 0;
+    int64_t change(const std::string& sql, const SqlParams& params) {
+        return change(sql, params, Replay::Unsafe);
+    }
+    /// Runs the statements in one transaction on one connection: all of them or none (the
+    /// transaction is rolled back and StoreError thrown). Never sent again by the backend.
+    virtual void changeAtomically(const std::vector<SqlStatement>& statements) = 0;
     virtual Dialect sqlDialect() const = 0;
 
 private:

@@ -27,4 +27,16 @@ public:
 
 using RowFn = std::function<void(const SqlRow&)>;
 
+/// One statement of a transaction (SqlStore::changeAtomically).
+struct SqlStatement {
+    std::string sql;
+    SqlParams params;
+};
+
+/// Whether a data-changing statement may be sent again when the connection broke after it
+/// was sent, so that whether it ran is unknown. Only when running it twice leaves the same
+/// rows as running it once (absolute updates, INSERT ... ON CONFLICT DO NOTHING); anything
+/// else fails instead, and its caller decides.
+enum class Replay { Unsafe, Safe };
+
 }  // namespace voxa::store

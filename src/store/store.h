@@ -153,7 +153,7 @@ public:
 
     // Resources -----------------------------------------------------------------
     virtual void insertResource(const Resource& r) = 0;
-    /// Inserts many rows atomically (in one statement per few hundred rows).
+    /// Inserts many rows atomically (one transaction, a statement per few hundred rows).
     virtual void insertResources(const std::vector<Resource>& rows) = 0;
     virtual std::optional<Resource> getResource(const std::string& kind, const std::string& orgId,
                                                 const std::string& id) = 0;
@@ -225,7 +225,9 @@ public:
     virtual std::string getOrCreateSecret(const std::string& name, const std::string& value) = 0;
 
     // Webhook outbox -----------------------------------------------------------------
-    /// Stores events atomically (one statement).
+    /// Stores events atomically (one transaction, a statement per few hundred rows) and
+    /// idempotently: an event whose id is stored already is left as it is, so a batch whose
+    /// outcome was unknown (a connection lost during COMMIT) can simply be stored again.
     virtual void insertEvents(const std::vector<OutboxEvent>& events) = 0;
     /// Pending events that are due at `nowMs`, not claimed, and first in line for their
     /// orderKey; oldest first.

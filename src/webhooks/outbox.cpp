@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <deque>
 
 #include "common/ids.h"
 #include "common/offload.h"
@@ -25,7 +26,6 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr size_t kInsertChunk = 200;       // rows per INSERT statement
 constexpr size_t kLoggedBodyLimit = 16384;  // request bodies larger than this are not logged
 constexpr size_t kMaxResponseBody = 1 << 20;
 
@@ -186,8 +186,9 @@ struct Outbox::State {
 
     // enqueue() side, any thread
     std::mutex mu;
-    std::vector<store::OutboxEvent> queue;
+    std::deque<store::OutboxEvent> queue;  // at most opts.maxQueued
     bool writerRunning = false;
+    bool dropping = false;  // full: the drop was logged, until the queue empties
     std::atomic<int64_t> stored{0};
 
     // the delivery loop, on ex only
@@ -249,15 +250,30 @@ void Outbox::enqueue(const std::string& orgId, const std::string& orderKey, cons
     e.nextAttemptMs = now;
     e.expiresMs = now + st_->opts.expireMs;
     e.createdAt = e.updatedAt = isoFromMs(now);
-    ++stats_.enqueued;
-    bool spawn = false;
+    bool spawn = false, full = false, firstDrop = false;
     {
         std::lock_guard lock(st_->mu);
-        st_->queue.push_back(std::move(e));
-        if (!st_->writerRunning) spawn = st_->writerRunning = true;
+        if (st_->queue.size() >= st_->opts.maxQueued) {
+            full = true;
+            firstDrop = !st_->dropping;
+            st_->dropping = true;
+        } else {
+            st_->queue.push_back(std::move(e));
+            ++stats_.enqueued;
+            if (!st_->writerRunning) spawn = st_->writerRunning = true;
+        }
+    }
+    if (full) {
+        ++stats_.dropped;
+        if (firstDrop)
+            spdlog::error(R"({{"msg":"webhook events dropped: {} events are waiting for the database to store them; new events are dropped until it does; metric voxa_webhook_events_dropped_total","type":"{}","callId":"{}"}})",
+                          st_->opts.maxQueued, type, orderKey);
+        return;
     }
     if (spawn) asio::co_spawn(st_->ex, writer(st_), asio::detached);
 }
+
+int64_t Outbox::queued() const { return stats_.enqueued.load() - st_->stored.load(); }
 
 asio::awaitable<void> Outbox::flush() {
     int64_t target = stats_.enqueued.load();
@@ -268,47 +284,63 @@ asio::awaitable<void> Outbox::flush() {
     }
 }
 
+// Stores what enqueue() queued, up to maxBatch events per transaction. A batch the database
+// refuses is stored whole or not at all, and goes back to the front of the queue to be
+// stored again, with the same event ids, after a growing pause: storing it twice is
+// harmless (insertEvents keeps a row stored already), so a write whose outcome was unknown
+// is simply repeated.
 asio::awaitable<void> Outbox::writer(std::shared_ptr<State> st) {
+    int failures = 0;
     for (;;) {
         std::vector<store::OutboxEvent> batch;
         {
             std::lock_guard lock(st->mu);
-            batch.swap(st->queue);
-            if (batch.empty()) {
+            if (st->queue.empty()) {
                 st->writerRunning = false;
+                if (st->dropping) {
+                    st->dropping = false;
+                    spdlog::warn(R"({{"msg":"webhook outbox storing again","droppedSoFar":{}}})",
+                                 st->stats.dropped.load());
+                }
                 co_return;
             }
+            auto end = st->queue.begin() +
+                       static_cast<long>(std::min(st->queue.size(), std::max<size_t>(1, st->opts.maxBatch)));
+            batch.assign(std::make_move_iterator(st->queue.begin()), std::make_move_iterator(end));
+            st->queue.erase(st->queue.begin(), end);
         }
-        bool ok = false;
         std::string error;
         try {
             // (g++ 12: lambdas inside co_await capture by reference only, pitfall 3.)
             auto& s = st->store;
-            ok = co_await offload(st->dbPool, [&] {
-                for (size_t i = 0; i < batch.size(); i += kInsertChunk) {
-                    auto end = std::min(batch.size(), i + kInsertChunk);
-                    s.insertEvents(std::vector<store::OutboxEvent>(batch.begin() + static_cast<long>(i),
-                                                                   batch.begin() + static_cast<long>(end)));
-                }
+            co_await offload(st->dbPool, [&] {
+                s.insertEvents(batch);
                 return true;
             });
         } catch (const std::exception& e) {
             error = e.what();
+            if (error.empty()) error = "unknown error";
         }
-        if (!ok) {
-            // The database is unavailable: keep the events in memory and try again.
-            spdlog::error("webhooks: cannot store {} events: {}", batch.size(), error);
+        if (!error.empty()) {
+            // Keep the events in memory, first in line, and try again.
+            ++st->stats.storeErrors;
+            int delay = std::min(1 << std::min(failures, 4), 10);
+            ++failures;
+            spdlog::error(R"({{"msg":"webhook events not stored; retrying","events":{},"retryInSeconds":{},"error":{}}})",
+                          batch.size(), delay, json::serialize(json::value(error)));
             {
                 std::lock_guard lock(st->mu);
-                batch.insert(batch.end(), std::make_move_iterator(st->queue.begin()),
-                             std::make_move_iterator(st->queue.end()));
-                st->queue = std::move(batch);
+                st->queue.insert(st->queue.begin(), std::make_move_iterator(batch.begin()),
+                                 std::make_move_iterator(batch.end()));
             }
             asio::steady_timer t(st->ex);
-            t.expires_after(std::chrono::seconds(1));
+            t.expires_after(std::chrono::seconds(delay));
             co_await t.async_wait(asio::use_awaitable);
             continue;
         }
+        if (failures > 0)
+            spdlog::info(R"({{"msg":"webhook events stored again","afterFailures":{}}})", failures);
+        failures = 0;
         st->stored += static_cast<int64_t>(batch.size());
         st->poke();
     }
@@ -422,10 +454,7 @@ asio::awaitable<void> Outbox::deliverOne(std::shared_ptr<State> st, store::Outbo
                               .responseBody = res.body.substr(0, 4096), .error = e.lastError,
                               .eventId = e.id, .status = res.status, .attempt = e.attempts,
                               .startedMs = startedMs, .latencyMs = latency});
-            co_await offload(st->dbPool, [&] {
-                s.updateEvent(e);
-                return true;
-            });
+            co_await recordOutcome(st, std::move(e));
         }
     } catch (const std::exception& ex) {
         spdlog::error("webhooks: delivery of {} failed: {}", e.id, ex.what());
@@ -433,6 +462,38 @@ asio::awaitable<void> Outbox::deliverOne(std::shared_ptr<State> st, store::Outbo
     st->inflightKeys.erase(key);
     if (st->querying) st->finishedDuringQuery.insert(key);
     st->poke();
+}
+
+// An attempt's outcome must be stored, or a delivered event would be sent again: when the
+// database refuses the update, it is repeated (it sets absolute values, so repeating it is
+// harmless) after a growing pause, the call's later events waiting behind it, until it is
+// stored or the outbox stops (then a pending row may be delivered once more: at least once).
+asio::awaitable<void> Outbox::recordOutcome(std::shared_ptr<State> st, store::OutboxEvent e) {
+    auto& s = st->store;
+    for (int failures = 0;; ++failures) {
+        std::string error;
+        try {
+            co_await offload(st->dbPool, [&] {
+                s.updateEvent(e);
+                return true;
+            });
+            co_return;
+        } catch (const std::exception& ex) {
+            error = ex.what();
+        }
+        ++st->stats.storeErrors;
+        if (!st->running) {
+            spdlog::error(R"({{"msg":"webhook outcome not stored at shutdown","eventId":"{}","status":"{}","error":{}}})",
+                          e.id, e.status, json::serialize(json::value(error)));
+            co_return;
+        }
+        int delay = std::min(1 << std::min(failures, 4), 10);
+        spdlog::error(R"({{"msg":"webhook outcome not stored; retrying","eventId":"{}","status":"{}","retryInSeconds":{},"error":{}}})",
+                      e.id, e.status, delay, json::serialize(json::value(error)));
+        asio::steady_timer t(st->ex);
+        t.expires_after(std::chrono::seconds(delay));
+        co_await t.async_wait(asio::use_awaitable);
+    }
 }
 
 }  // namespace voxa::webhooks

@@ -116,6 +116,10 @@ struct OutboxOptions {
     /// Take a lease in the database before each attempt (several nodes share the outbox).
     /// A single node (SQLite) keeps its in-flight set in memory instead.
     bool claims = true;
+    /// Events waiting in memory to be stored (the database is down or slow). Past this, new
+    /// events are dropped: logged once per outage and counted (Stats::dropped).
+    size_t maxQueued = 100'000;
+    size_t maxBatch = 1000;  // events stored in one transaction
 };
 
 /// The durable outbox and its delivery loop. enqueue() is thread-safe; everything else
@@ -132,7 +136,11 @@ public:
     void stop();
 
     /// Stores the event (in a batch, within milliseconds) and delivers it. Events with the
-    /// same orderKey are delivered one at a time in the order they were enqueued.
+    /// same orderKey are delivered one at a time in the order they were enqueued. Each event
+    /// gets its id here; a batch the database refused is stored again later with the same
+    /// ids (idempotently), so an event is stored once and delivered once (at least once if
+    /// the process dies between a delivery and its record). Dropped when maxQueued events
+    /// already wait for the database.
     void enqueue(const std::string& orgId, const std::string& orderKey, const std::string& type,
                  const Target& target, std::string body);
 
@@ -143,14 +151,19 @@ public:
 
     struct Stats {
         std::atomic<int64_t> enqueued{0}, delivered{0}, failed{0}, attempts{0};
+        std::atomic<int64_t> dropped{0};      // refused by enqueue(): maxQueued were waiting
+        std::atomic<int64_t> storeErrors{0};  // batches the database refused (retried)
     };
     const Stats& stats() const { return stats_; }
+    /// Events enqueued and not stored yet (waiting in memory for the database). Thread-safe.
+    int64_t queued() const;
 
 private:
     struct State;
     static boost::asio::awaitable<void> writer(std::shared_ptr<State> st);
     static boost::asio::awaitable<void> deliverer(std::shared_ptr<State> st);
     static boost::asio::awaitable<void> deliverOne(std::shared_ptr<State> st, store::OutboxEvent e);
+    static boost::asio::awaitable<void> recordOutcome(std::shared_ptr<State> st, store::OutboxEvent e);
 
     std::shared_ptr<State> st_;
     std::shared_ptr<LogSink> logs_;

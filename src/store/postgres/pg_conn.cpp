@@ -3,6 +3,7 @@
 #include "store/store.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <memory>
 #include <type_traits>
@@ -82,7 +83,22 @@ PgConn::PgConn(const std::string& url) {
 
 PgConn::~PgConn() { PQfinish(conn_); }
 
+// Whether the server has said something on an idle connection. Between statements it says
+// nothing unless it is closing the connection (an administrator's termination, a restart, an
+// idle timeout: an ErrorResponse, then end of file); we never LISTEN.
+static bool serverSpokeWhileIdle(PGconn* conn) {
+    int fd = PQsocket(conn);
+    if (fd < 0) return true;
+    pollfd p{.fd = fd, .events = POLLIN, .revents = 0};
+    return ::poll(&p, 1, 0) > 0;
+}
+
 void PgConn::ensureConnected() {
+    // Found before anything is sent, a closed connection can be replaced without doubt about
+    // what ran. (A close racing with the send is the case `Replay` is for.)
+    if (PQstatus(conn_) == CONNECTION_OK && !pinned_ &&
+        PQtransactionStatus(conn_) == PQTRANS_IDLE && serverSpokeWhileIdle(conn_))
+        PQreset(conn_);
     if (PQstatus(conn_) == CONNECTION_OK) return;
     if (pinned_) throw StoreError("postgres: connection lost: " + trimmed(PQerrorMessage(conn_)));
     PQreset(conn_);
@@ -91,12 +107,14 @@ void PgConn::ensureConnected() {
 }
 
 template <class F>
-PGresult* PgConn::execute(F&& send) {
+PGresult* PgConn::execute(F&& send, Replay replay) {
     ensureConnected();
     bool idle = PQtransactionStatus(conn_) == PQTRANS_IDLE;
     ResultPtr res(send());
-    if (!succeeded(res.get()) && idle && !pinned_ && PQstatus(conn_) == CONNECTION_BAD) {
-        // The server went away (restart, idle timeout, failover): reconnect once.
+    if (!succeeded(res.get()) && idle && !pinned_ && PQstatus(conn_) == CONNECTION_BAD &&
+        replay == Replay::Safe) {
+        // The server went away while the statement was on its way (restart, termination,
+        // failover) and the statement may run twice: reconnect once and send it again.
         PQreset(conn_);
         if (PQstatus(conn_) == CONNECTION_OK) res.reset(send());
     }
@@ -107,11 +125,12 @@ PGresult* PgConn::execute(F&& send) {
     throw StoreError("postgres: " + msg + (state ? " (SQLSTATE " + std::string(state) + ")" : ""));
 }
 
-void PgConn::exec(const std::string& sql) {
-    ResultPtr res(execute([&] { return PQexec(conn_, sql.c_str()); }));
+void PgConn::exec(const std::string& sql, Replay replay) {
+    ResultPtr res(execute([&] { return PQexec(conn_, sql.c_str()); }, replay));
 }
 
-int64_t PgConn::run(const std::string& sql, const SqlParams& params, const RowFn& onRow) {
+int64_t PgConn::run(const std::string& sql, const SqlParams& params, const RowFn& onRow,
+                    Replay replay) {
     const std::string numbered = numberPlaceholders(sql);
     std::vector<std::string> texts(params.size());
     std::vector<const char*> values(params.size(), nullptr);
@@ -131,7 +150,7 @@ int64_t PgConn::run(const std::string& sql, const SqlParams& params, const RowFn
     ResultPtr res(execute([&] {
         return PQexecParams(conn_, numbered.c_str(), static_cast<int>(params.size()), nullptr,
                             values.data(), nullptr, nullptr, 0);
-    }));
+    }, replay));
     if (onRow) {
         int rows = PQntuples(res.get());
         for (int r = 0; r < rows; ++r) onRow(PgRow(res.get(), r));

@@ -1,6 +1,10 @@
 // One libpq connection. Not thread-safe: the store's pool hands it to one thread at a time.
-// A statement that fails because the connection broke is retried once after PQreset,
-// unless a transaction or session state (an advisory lock) would be lost.
+// A connection the server closed while it was idle in the pool (a restart, an idle timeout,
+// pg_terminate_backend) is found before a statement is sent, and reconnected. A statement
+// that fails because the connection broke *after* it was sent may have run (even committed)
+// or not: it is sent again after PQreset only when the caller says that is safe (Replay::Safe:
+// reads, absolute updates, INSERT ... ON CONFLICT DO NOTHING), and never inside a
+// transaction or while session state (an advisory lock) would be lost.
 #pragma once
 
 #include "store/sql_types.h"
@@ -22,10 +26,11 @@ public:
     PgConn& operator=(const PgConn&) = delete;
 
     /// Runs one or more statements without parameters (DDL, BEGIN/COMMIT).
-    void exec(const std::string& sql);
+    void exec(const std::string& sql, Replay replay = Replay::Unsafe);
     /// Runs one parameterized statement ("?" placeholders); calls onRow for each row.
     /// Returns the number of affected rows (0 for a SELECT).
-    int64_t run(const std::string& sql, const SqlParams& params, const RowFn& onRow = {});
+    int64_t run(const std::string& sql, const SqlParams& params, const RowFn& onRow = {},
+                Replay replay = Replay::Unsafe);
     /// Best effort ROLLBACK, for error paths (never throws).
     void rollbackQuietly() noexcept;
 
@@ -35,7 +40,7 @@ public:
 
 private:
     template <class F>
-    PGresult* execute(F&& send);
+    PGresult* execute(F&& send, Replay replay);
     void ensureConnected();
 
     PGconn* conn_ = nullptr;

@@ -20,12 +20,26 @@ PgStore::PgStore(const std::string& url)
 
 void PgStore::query(const std::string& sql, const SqlParams& params, const RowFn& onRow) {
     auto conn = pool_.acquire();
-    conn->run(sql, params, onRow);
+    conn->run(sql, params, onRow, Replay::Safe);  // a read: running it twice changes nothing
 }
 
-int64_t PgStore::change(const std::string& sql, const SqlParams& params) {
+int64_t PgStore::change(const std::string& sql, const SqlParams& params, Replay replay) {
     auto conn = pool_.acquire();
-    return conn->run(sql, params);
+    return conn->run(sql, params, {}, replay);
+}
+
+void PgStore::changeAtomically(const std::vector<SqlStatement>& statements) {
+    auto conn = pool_.acquire();
+    conn->exec("BEGIN", Replay::Safe);
+    try {
+        for (auto& st : statements) conn->run(st.sql, st.params);
+        // Inside the transaction nothing is sent twice: a connection lost here (COMMIT
+        // included) is an error, and the caller retries the whole transaction if it may.
+        conn->exec("COMMIT");
+    } catch (...) {
+        conn->rollbackQuietly();
+        throw;
+    }
 }
 
 bool PgStore::ping() {

@@ -50,9 +50,22 @@ void SqliteStore::query(const std::string& sql, const SqlParams& params, const R
     conn->run(sql, params, onRow);
 }
 
-int64_t SqliteStore::change(const std::string& sql, const SqlParams& params) {
+// A local file: nothing is ever sent twice, so `replay` does not matter here.
+int64_t SqliteStore::change(const std::string& sql, const SqlParams& params, Replay) {
     auto conn = pool_.acquire();
     return conn->run(sql, params);
+}
+
+void SqliteStore::changeAtomically(const std::vector<SqlStatement>& statements) {
+    auto conn = pool_.acquire();
+    conn->exec("BEGIN IMMEDIATE");  // the write lock first: no deadlock with another writer
+    try {
+        for (auto& st : statements) conn->run(st.sql, st.params);
+        conn->exec("COMMIT");
+    } catch (...) {
+        conn->rollbackQuietly();
+        throw;
+    }
 }
 
 bool SqliteStore::ping() {

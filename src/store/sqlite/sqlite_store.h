@@ -26,7 +26,8 @@ public:
 
 protected:
     void query(const std::string& sql, const SqlParams& params, const RowFn& onRow) override;
-    int64_t change(const std::string& sql, const SqlParams& params) override;
+    int64_t change(const std::string& sql, const SqlParams& params, Replay replay) override;
+    void changeAtomically(const std::vector<SqlStatement>& statements) override;
     Dialect sqlDialect() const override { return Dialect::Sqlite; }
 
 private:

@@ -1,5 +1,6 @@
 // The mailer against a minimal SMTP server on loopback: the dialogue, AUTH PLAIN, the
-// message with dot-stuffing, and a refusal that is reported, not thrown.
+// message with dot-stuffing, a refusal that is reported, not thrown, and a server that
+// never answers.
 #include "auth/mailer.h"
 
 #include <gtest/gtest.h>
@@ -9,7 +10,12 @@
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
 
+#include <sys/socket.h>
+
+#include <atomic>
+#include <chrono>
 #include <istream>
+#include <memory>
 #include <thread>
 
 #include "common/crypto.h"
@@ -93,6 +99,64 @@ TEST(Mailer, WithoutAServerTheMailGoesToTheLog) {
     Mailer m("", "noreply@voxa.test");
     EXPECT_FALSE(m.configured());
     EXPECT_FALSE(m.send({"ada@example.com", "Reset", "x"}));
+}
+
+// #20 finding 9: a server that accepts and never answers costs one step's timeout, not a
+// thread for ever; mails beyond maxPending are dropped at once; stop() cuts an exchange off.
+class SilentSmtp {
+public:
+    SilentSmtp() : acceptor_(io_, {asio::ip::make_address("127.0.0.1"), 0}) {
+        thread_ = std::thread([this] {
+            for (;;) {
+                auto s = std::make_shared<tcp::socket>(io_);
+                boost::system::error_code ec;
+                acceptor_.accept(*s, ec);
+                if (ec) return;
+                ++accepted;
+                held_.push_back(s);  // open, silent
+            }
+        });
+    }
+    ~SilentSmtp() {
+        ::shutdown(acceptor_.native_handle(), SHUT_RDWR);  // wakes the blocking accept
+        thread_.join();
+    }
+    uint16_t port() const { return acceptor_.local_endpoint().port(); }
+    std::atomic<int> accepted{0};
+
+private:
+    asio::io_context io_;
+    tcp::acceptor acceptor_;
+    std::vector<std::shared_ptr<tcp::socket>> held_;
+    std::thread thread_;
+};
+
+TEST(Mailer, ASilentServerTimesOutAndAFullQueueDropsAtOnce) {
+    SilentSmtp smtp;
+    Mailer::Limits limits{.connectTimeout = std::chrono::milliseconds(500),
+                          .replyTimeout = std::chrono::milliseconds(300),
+                          .totalTimeout = std::chrono::milliseconds(2000),
+                          .maxPending = 2};
+    Mailer m("smtp://127.0.0.1:" + std::to_string(smtp.port()), "noreply@voxa.test", limits);
+    auto t0 = std::chrono::steady_clock::now();
+    EXPECT_FALSE(m.send({"ada@example.com", "Reset", "x"}));
+    auto took = std::chrono::steady_clock::now() - t0;
+    EXPECT_GE(took, std::chrono::milliseconds(250));
+    EXPECT_LT(took, std::chrono::milliseconds(1500)) << "the greeting's timeout, not more";
+
+    t0 = std::chrono::steady_clock::now();
+    EXPECT_TRUE(m.post({"a@example.com", "Reset", "x"}));
+    EXPECT_TRUE(m.post({"b@example.com", "Reset", "x"}));
+    EXPECT_FALSE(m.post({"c@example.com", "Reset", "x"})) << "two are pending already";
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(100)) << "post never waits";
+    for (int i = 0; i < 100 && smtp.accepted.load() < 2; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    EXPECT_EQ(smtp.accepted.load(), 2) << "the first queued mail is being sent";
+    t0 = std::chrono::steady_clock::now();
+    m.stop();  // cuts off the exchange in progress, drops the queued one
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(300));
+    EXPECT_EQ(smtp.accepted.load(), 2) << "the queued mail was dropped";
+    EXPECT_FALSE(m.post({"d@example.com", "Reset", "x"})) << "stopped";
 }
 
 }  // namespace

@@ -83,10 +83,27 @@ TEST_P(StoreOutboxTest, ClaimsAreLeases) {
     EXPECT_TRUE(store_->claimEvent("a1", 1000, 9000));
 }
 
+// #20 finding 1: a batch stored again (its first try's outcome unknown) is harmless: rows
+// stored already stay as they are (delivered ones too), the missing ones are added. (A batch
+// refused midway leaving nothing behind: webhooks_test, with a SQLite trigger.)
+TEST_P(StoreOutboxTest, StoringABatchAgainKeepsTheStoredRowsAndAddsTheMissingOnes) {
+    std::vector<OutboxEvent> batch;
+    for (int i = 0; i < 250; ++i) batch.push_back(ev("e" + std::to_string(i), "call-x", 10 + i));
+    store_->insertEvents(std::vector<OutboxEvent>(batch.begin(), batch.begin() + 220));
+    auto e0 = *store_->getEvent("e0");
+    e0.status = "delivered";
+    e0.attempts = 1;
+    store_->updateEvent(e0);
+    store_->insertEvents(batch);  // again, whole
+    EXPECT_EQ(store_->listEvents(orgA, "call-x", "", 1000).size(), 250u);
+    EXPECT_EQ(store_->getEvent("e0")->status, "delivered") << "a stored row is not replaced";
+    EXPECT_EQ(store_->getEvent("e0")->attempts, 1);
+}
+
 TEST_P(StoreOutboxTest, ListsByCallAndStatusAndPrunesFinishedEvents) {
     std::vector<OutboxEvent> many;
     for (int i = 0; i < 450; ++i) many.push_back(ev("e" + std::to_string(i), "call-x", 10 + i));
-    store_->insertEvents(many);  // one statement, more rows than one chunk of the writer
+    store_->insertEvents(many);  // one transaction of three statements
     many.clear();
     auto other = ev("o1", "call-y", 1);
     other.orgId = orgB;

@@ -1,6 +1,6 @@
 // Webhook targets (server objects, credentials, legacy fields), request signing, backoff,
 // and the outbox delivering through a real HTTP server: retries, order per call, one
-// delivery per event, logs.
+// delivery per event, logs, and a batch the database refuses midway.
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -10,14 +10,22 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <filesystem>
+#include <future>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "common/crypto.h"
 #include "fakes/loopback_egress.h"
 #include "net/server.h"
+#include "store/sqlite/sqlite_conn.h"
 #include "webhooks/webhooks.h"
 
 namespace voxa::webhooks {
@@ -272,6 +280,119 @@ TEST_F(OutboxTest, EventsStoredBeforeARestartAreDeliveredByTheNextOutbox) {
     EXPECT_EQ(json::parse(rx.delivered[0].second).at("message").at("n").as_int64(), 1);
     EXPECT_EQ(json::parse(rx.delivered[1].second).at("message").at("n").as_int64(), 2);
     next.stop();
+}
+
+
+// A sink that notices when a log line contains `needle` (the test reacts to the product's
+// own error log, not to a hook in the product).
+class LogWatch : public spdlog::sinks::base_sink<std::mutex> {
+public:
+    explicit LogWatch(std::string needle) : needle_(std::move(needle)) {}
+    bool seen() const { return seen_.load(); }
+
+protected:
+    void sink_it_(const spdlog::details::log_msg& msg) override {
+        if (std::string_view(msg.payload.data(), msg.payload.size()).find(needle_) != std::string_view::npos)
+            seen_ = true;
+    }
+    void flush_() override {}
+
+private:
+    std::string needle_;
+    std::atomic<bool> seen_{false};
+};
+
+// #20 finding 1: 250 events in one batch, and the database refuses the 201st (the first row of
+// a second 200-row statement) once. Stored as separate statements, the first 200 rows stayed
+// and every retry then clashed on their ids: 200 delivered, the rest never. Stored as one
+// idempotent transaction, the retry stores all 250 and each is delivered exactly once.
+TEST_F(OutboxTest, ABatchRefusedInItsSecondChunkIsStoredWholeOnRetryAndEachEventDeliveredOnce) {
+    auto dir = std::filesystem::temp_directory_path() /
+               ("voxa_outbox_fault_" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir);
+    store = store::open({.databaseUrl = "", .dataDir = dir.string()});
+    store->migrate();
+    store->insertOrg({.id = "org", .name = "o", .createdAt = "t", .updatedAt = "t", .body = "{}"});
+    // The fault, injected in the database itself: a trigger refuses event n = 200.
+    store::SqliteConn admin((dir / "voxa.db").string(), false);
+    admin.exec(R"(CREATE TRIGGER refuse_200 BEFORE INSERT ON webhook_outbox
+                  WHEN NEW.body LIKE '%"n":200}%' BEGIN SELECT RAISE(ABORT, 'injected failure'); END)");
+    auto watch = std::make_shared<LogWatch>("injected failure");
+    spdlog::default_logger()->sinks().push_back(watch);
+    struct Unwatch {
+        ~Unwatch() { spdlog::default_logger()->sinks().pop_back(); }
+    } unwatch;
+
+    Outbox outbox(*store, db, io.get_executor(), {.pollMs = 50});
+    outbox.start();
+    Target t{.url = rx.url()};
+    // The loop is held while all 250 are enqueued, so the writer finds them in one batch.
+    std::promise<void> hold;
+    asio::post(io, [f = hold.get_future().share()] { f.wait(); });
+    for (int i = 0; i < 250; ++i)
+        outbox.enqueue("org", "call-" + std::to_string(i % 10), "status-update", t,
+                       R"({"message":{"n":)" + std::to_string(i) + "}}");
+    hold.set_value();
+    ASSERT_TRUE(waitUntil([&] { return watch->seen(); }, 5000)) << "the database refused the batch";
+    admin.exec("DROP TRIGGER refuse_200");  // the fault is gone: one failure in all
+
+    bool all = waitUntil([&] {
+        std::lock_guard lock(rx.mu);
+        return rx.delivered.size() >= 250;
+    }, 15000);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // a second delivery would land now
+    outbox.stop();
+    std::lock_guard lock(rx.mu);
+    ASSERT_TRUE(all) << "delivered " << rx.delivered.size() << " of 250";
+    std::map<int64_t, int> perN;
+    std::set<std::string> ids;
+    for (auto& [id, body] : rx.delivered) {
+        ids.insert(id);
+        ++perN[json::parse(body).at("message").at("n").as_int64()];
+    }
+    EXPECT_EQ(rx.delivered.size(), 250u) << "each event delivered exactly once";
+    EXPECT_EQ(ids.size(), 250u) << "one id per event";
+    EXPECT_EQ(perN.size(), 250u);
+    for (auto& [n, count] : perN) EXPECT_EQ(count, 1) << "event " << n;
+    EXPECT_EQ(store->listEvents("org", "", "delivered", 1000).size(), 250u);
+    EXPECT_GE(outbox.stats().storeErrors.load(), 1);
+    store.reset();
+    std::filesystem::remove_all(dir);
+}
+
+// While the database refuses every write, at most maxQueued events wait in memory; the rest
+// are dropped at once (logged once, counted), and those kept are delivered once it is back.
+TEST_F(OutboxTest, TheQueueWaitingForTheDatabaseIsBoundedAndDropsAreCounted) {
+    auto dir = std::filesystem::temp_directory_path() /
+               ("voxa_outbox_bound_" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir);
+    store = store::open({.databaseUrl = "", .dataDir = dir.string()});
+    store->migrate();
+    store->insertOrg({.id = "org", .name = "o", .createdAt = "t", .updatedAt = "t", .body = "{}"});
+    store::SqliteConn admin((dir / "voxa.db").string(), false);
+    admin.exec("CREATE TRIGGER refuse_all BEFORE INSERT ON webhook_outbox"
+               " BEGIN SELECT RAISE(ABORT, 'database down'); END");
+    Outbox outbox(*store, db, io.get_executor(), {.pollMs = 50, .maxQueued = 5});
+    outbox.start();
+    Target t{.url = rx.url()};
+    std::promise<void> hold;  // the loop is held: the writer cannot take a batch meanwhile
+    asio::post(io, [f = hold.get_future().share()] { f.wait(); });
+    for (int i = 0; i < 12; ++i)
+        outbox.enqueue("org", "call-a", "status-update", t, R"({"message":{"n":)" + std::to_string(i) + "}}");
+    hold.set_value();
+    EXPECT_EQ(outbox.queued(), 5);
+    EXPECT_EQ(outbox.stats().enqueued.load(), 5);
+    EXPECT_EQ(outbox.stats().dropped.load(), 7);
+    ASSERT_TRUE(waitUntil([&] { return outbox.stats().storeErrors.load() >= 1; }, 5000));
+    admin.exec("DROP TRIGGER refuse_all");
+    auto kept = outbox.stats().enqueued.load();
+    ASSERT_TRUE(waitUntil([&] { return outbox.stats().delivered.load() == kept; }, 10000));
+    EXPECT_EQ(outbox.queued(), 0);
+    outbox.stop();
+    std::lock_guard lock(rx.mu);
+    EXPECT_EQ(static_cast<int64_t>(rx.delivered.size()), kept);
+    store.reset();
+    std::filesystem::remove_all(dir);
 }
 
 }  // namespace
