@@ -132,12 +132,17 @@ public:
     void stop();
 
     /// Stores the event (in a batch, within milliseconds) and delivers it. Events with the
-    /// same orderKey are delivered one at a time in the order they were enqueued.
+    /// same orderKey are delivered one at a time in the order they were enqueued. `eventId`
+    /// (X-Voxa-Event-Id) is a new UUID unless given (an id derived from what the event is
+    /// about, so that it is made only once: see call/lease.h).
     void enqueue(const std::string& orgId, const std::string& orderKey, const std::string& type,
-                 const Target& target, std::string body);
+                 const Target& target, std::string body, std::string eventId = {});
 
     /// Waits until everything enqueued so far is stored (tests, shutdown).
     boost::asio::awaitable<void> flush();
+    /// Deliveries under way (requests sent, outcome not yet recorded). After stop(), a
+    /// shutdown waits for 0 so that no delivered event is left pending and sent again.
+    int delivering() const;
 
     std::shared_ptr<LogSink> logs() const { return logs_; }
 
