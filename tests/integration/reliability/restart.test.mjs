@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join as joinPath } from "node:path";
 import { test } from "node:test";
 import { promisify } from "node:util";
-import { BIN, createCall, freePort, getCall, join, receiver, sleep, voxa, waitUntil } from "./lib.mjs";
+import { BIN, createCall, freePort, getCall, join, postgres, receiver, sleep, voxa, waitUntil } from "./lib.mjs";
 import { rms } from "../pcm.mjs";
 
 const run = promisify(execFile);
@@ -128,7 +128,7 @@ function checkReportsOnce(rec, ids, reason) {
 
 test("SIGTERM with 20 live calls: they end (worker-shutdown) with their records, recordings and one report each", async (t) => {
     const rec = await receiver(t);
-    const v = await voxa(t, { args: ["--drain-seconds", "1"] });
+    const v = await voxa(t, { env: { VOXA_DRAIN_SECONDS: "1" } });  // env: the baseline ignores it
     const { calls, peers, stopAudio } = await liveCalls(t, v, rec.url, 20);
     const ids = calls.map((c) => c.id);
     await sleep(2500);
@@ -214,6 +214,39 @@ test("kill -9 with live calls: the next start ends them, keeps their recordings 
     await v.exit;
     await v.restart();
     await sleep(2000);
+    checkReportsOnce(rec, ids, DIED);
+});
+
+test("two nodes share PostgreSQL: a node's restart repairs only the calls it ran", async (t) => {
+    const pg = await postgres(t);
+    const rec = await receiver(t);
+    const a = await voxa(t, { env: { DATABASE_URL: pg.url } });
+    const b = await voxa(t, { env: { DATABASE_URL: pg.url } });
+    const { calls, stopAudio } = await liveCalls(t, a, rec.url, 2);
+    const ids = calls.map((c) => c.id);
+    await sleep(2500);
+    a.proc.kill("SIGKILL");
+    await a.exit;
+    stopAudio();
+    const status = async (id) => pg.psql(`SELECT a3 FROM resources WHERE kind = 'call' AND id = '${id}'`);
+    // Node B restarts (twice): A's calls are not B's to end.
+    for (let i = 0; i < 2; i++) {
+        assert.equal((await b.stop()).code, 0);
+        await b.restart();
+    }
+    await sleep(1000);
+    for (const id of ids) assert.equal(await status(id), "in-progress", `call ${id} of node A, after B restarted`);
+    assert.equal(reports(rec).length, 0);
+    // Node A comes back: its calls end, each reported once.
+    await a.restart();
+    for (const id of ids) {
+        const r = await getCall(a, id);
+        assert.equal(r.status, "ended");
+        assert.equal(r.endedReason, DIED);
+        await checkRecordings(a, r, 1);
+    }
+    await waitUntil(() => reports(rec).length >= ids.length, 15000, "the reports");
+    await sleep(1500);
     checkReportsOnce(rec, ids, DIED);
 });
 
