@@ -121,9 +121,10 @@ static std::string nodeIdOf(const ServeConfig& cfg) {
 }
 
 // SIGTERM: refuse new calls and stop accepting connections; let live calls go on for up to
-// `drainSeconds` (less once none is left); end the rest ("worker-shutdown") and wait until
-// their records, recordings and reports are written and the reports stored in the outbox.
-// Bounded: what is not done by then is repaired at the next start (call/lease.h).
+// `drainSeconds` (less once none is left); end the rest and the calls nobody joined
+// ("worker-shutdown") and wait until their records, recordings and reports are written and
+// the reports stored in the outbox. Bounded: what is not done by then is repaired at the
+// next start (call/lease.h).
 static void shutDownCalls(call::CallManager& calls, webhooks::Outbox& outbox, net::HttpServer& server,
                           boost::asio::io_context& outboxLoop, double drainSeconds) {
     using clock = std::chrono::steady_clock;
@@ -131,7 +132,9 @@ static void shutDownCalls(call::CallManager& calls, webhooks::Outbox& outbox, ne
     calls.drain();
     server.stopAccepting();
     auto drainEnd = clock::now() + std::chrono::milliseconds(static_cast<int64_t>(drainSeconds * 1000));
-    while (live() > 0 && clock::now() < drainEnd) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    // Conversations under way may finish; a call nobody has joined yet does not hold it up.
+    while (calls.liveCount() > 0 && clock::now() < drainEnd)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
     auto loops = server.loops();
     if (!loops.empty()) calls.endAll(call::kWorkerShutdown, loops.front()->get_executor());
     // A finishing call writes its recordings, its record and its report: about a second
