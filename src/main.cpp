@@ -35,6 +35,14 @@ int main(int argc, char** argv) {
         ->envname("VOXA_JOIN_TIMEOUT_SECONDS")
         ->check(CLI::Range(0.1, 86400.0))
         ->capture_default_str();
+    s->add_option("--drain-seconds", serve.drainSeconds,
+                  "On SIGTERM, live calls may go on this long before they are ended (worker-shutdown)")
+        ->envname("VOXA_DRAIN_SECONDS")
+        ->check(CLI::Range(0.0, 86400.0))
+        ->capture_default_str();
+    s->add_option("--node-id", serve.nodeId,
+                  "This server's id for its calls (default: kept in <data-dir>/node-id)")
+        ->envname("VOXA_NODE_ID");
     s->add_option("--egress-allow", serve.egressAllow,
                   "CIDR[,CIDR...] that webhooks, tools and model URLs may reach although private, "
                   "loopback or link-local (refused by default)")

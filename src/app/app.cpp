@@ -1,8 +1,10 @@
 #include "app/app.h"
 
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_future.hpp>
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -11,6 +13,8 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <future>
+#include <optional>
 #include <iostream>
 #include <thread>
 
@@ -20,9 +24,11 @@
 #include "auth/auth.h"
 #include "auth/mailer.h"
 #include "call/call.h"
+#include "call/lease.h"
 #include "transport/transport.h"
 #include "webhooks/webhooks.h"
 #include "common/bounded_pool.h"
+#include "common/ids.h"
 #include "common/log.h"
 #include "common/time.h"
 #include "net/egress.h"
@@ -96,6 +102,59 @@ static auth::AccountsOptions accountsOptions(const std::string& publicUrl,
     return o;
 }
 
+// This node's id: --node-id, else the one kept in <data-dir>/node-id (made at the first
+// start), so that the next start finds the calls this one leaves unfinished.
+static std::string nodeIdOf(const ServeConfig& cfg) {
+    if (!cfg.nodeId.empty()) return cfg.nodeId;
+    const auto& dir = cfg.storage.dataDir;
+    if (dir.empty() || dir == ":memory:") return newId();
+    auto path = std::filesystem::path(dir) / "node-id";
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (std::ifstream in(path); in) {
+        std::string id;
+        std::getline(in, id);
+        if (!id.empty()) return id;
+    }
+    std::string id = newId();
+    std::ofstream out(path, std::ios::trunc);
+    out << id << "\n";
+    out.close();
+    if (!out) throw std::runtime_error("cannot write " + path.string());
+    return id;
+}
+
+// SIGTERM: refuse new calls and stop accepting connections; let live calls go on for up to
+// `drainSeconds` (less once none is left); end the rest and the calls nobody joined
+// ("worker-shutdown") and wait until their records, recordings and reports are written and
+// the reports stored in the outbox. Bounded: what is not done by then is repaired at the
+// next start (call/lease.h).
+static void shutDownCalls(call::CallManager& calls, webhooks::Outbox& outbox, net::HttpServer& server,
+                          boost::asio::io_context& outboxLoop, double drainSeconds) {
+    using clock = std::chrono::steady_clock;
+    auto live = [&] { return calls.liveCount() + calls.pendingCount(); };
+    calls.drain();
+    server.stopAccepting();
+    auto drainEnd = clock::now() + std::chrono::milliseconds(static_cast<int64_t>(drainSeconds * 1000));
+    // Conversations under way may finish; a call nobody has joined yet does not hold it up.
+    while (calls.liveCount() > 0 && clock::now() < drainEnd)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    auto loops = server.loops();
+    if (!loops.empty()) calls.endAll(call::kWorkerShutdown, loops.front()->get_executor());
+    // A finishing call writes its recordings, its record and its report: about a second
+    // each at worst, and they run in parallel.
+    auto finishEnd = clock::now() + std::chrono::seconds(10);
+    while ((live() > 0 || calls.unfinished() > 0) && clock::now() < finishEnd)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (live() > 0 || calls.unfinished() > 0)
+        spdlog::warn(R"({{"msg":"calls not finished at shutdown: the next start repairs them","calls":{}}})",
+                     std::max<int64_t>(static_cast<int64_t>(live()), calls.unfinished()));
+    // Every event enqueued so far (status updates, reports) is stored before the loops stop.
+    auto stored = boost::asio::co_spawn(outboxLoop, outbox.flush(), boost::asio::use_future);
+    if (stored.wait_for(std::chrono::seconds(5)) != std::future_status::ready)
+        spdlog::warn(R"({"msg":"webhook events not stored at shutdown: is the database unavailable?"})");
+}
+
 int serve(const ServeConfig& cfg) {
     initLogging(cfg.logLevel);
     std::string host;
@@ -134,6 +193,15 @@ int serve(const ServeConfig& cfg) {
     auth::Auth auth(*store);
     (void)api::Schemas::instance();  // load the validators before the first request
 
+    std::string nodeId;
+    try {
+        nodeId = nodeIdOf(cfg);
+    } catch (const std::exception& e) {
+        spdlog::error("cannot read or make the node id: {}", e.what());
+        flushLogging();
+        return 1;
+    }
+
     // Block the stop signals in every thread; the main thread waits for them below.
     sigset_t sigs;
     sigemptyset(&sigs);
@@ -141,6 +209,11 @@ int serve(const ServeConfig& cfg) {
     sigaddset(&sigs, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
 
+    // Declared in dependency order: what is declared later is destroyed first, on every way
+    // out of serve(). The pools outlive everything that posts to them; the services the
+    // server's handlers use (api, calls, accounts, mailer, outbox) are declared before the
+    // server, so the server (whose destructor stops and joins its loops) goes first; the
+    // outbox loop is joined before the outbox is destroyed.
     boost::asio::io_context outboxLoop;  // see the outbox below
     boost::asio::thread_pool dbPool(static_cast<size_t>(std::max(1, cfg.dbThreads)));
     // Model inference (STT/TTS) runs here, never on an event loop.
@@ -149,13 +222,44 @@ int serve(const ServeConfig& cfg) {
     // Password hashing: one or two low-priority threads and a short queue, so sign-up or
     // sign-in floods get 429 instead of taking the database pool and the cores from the API.
     BoundedPool hashPool(cores >= 8 ? 2 : 1, 8);
+    std::optional<webhooks::Outbox> outbox;
+    std::optional<call::CallManager> calls;
+    std::optional<auth::Accounts> accounts;
+    std::optional<auth::Mailer> mailer;
+    std::unique_ptr<api::Api> api;
+    struct JoinPools {  // on every way out: pool work ends before the services above go
+        boost::asio::thread_pool& db;
+        boost::asio::thread_pool& compute;
+        BoundedPool& hash;
+        ~JoinPools() {
+            compute.join();
+            hash.join();
+            db.join();
+        }
+    } joinPools{dbPool, compute, hashPool};
+    // Server messages: the durable outbox, delivered from a loop of its own.
+    auto outboxWork = boost::asio::make_work_guard(outboxLoop);
+    std::thread outboxThread([&outboxLoop] { outboxLoop.run(); });
+    struct JoinOutbox {  // stops and joins the outbox loop on every way out of serve()
+        boost::asio::io_context& loop;
+        decltype(outboxWork)& work;
+        std::thread& thread;
+        void operator()() {
+            work.reset();
+            loop.stop();
+            if (thread.joinable()) thread.join();
+        }
+        ~JoinOutbox() { (*this)(); }
+    } joinOutbox{outboxLoop, outboxWork, outboxThread};
+
     std::string publicUrl = cfg.publicUrl;
     net::ServerOptions opts{.host = host,
                             .port = port,
                             .threads = cfg.threads,
                             .bodyLimit = cfg.bodyLimit,
                             .uploadLimit = cfg.uploadLimit};
-    std::unique_ptr<api::Api> api;
+    // Bound now (the port is part of the public URL) but started last, once everything its
+    // handlers use exists.
     net::HttpServer server(opts, [&api](net::HttpRequest& r) { return api->handle(r); });
     // Outbound names resolve here (net/resolver.h). Declared after the server, so it is
     // destroyed (its thread joined) before the event loops it answers to.
@@ -187,32 +291,18 @@ int serve(const ServeConfig& cfg) {
         return 2;
     }
     server.setCorsPolicy(cors);
-    // Server messages: the durable outbox, delivered from a loop of its own (declared before
-    // the pools, so it outlives work they still hold at shutdown).
-    auto outboxWork = boost::asio::make_work_guard(outboxLoop);
-    std::thread outboxThread([&outboxLoop] { outboxLoop.run(); });
-    struct JoinOutbox {  // stops and joins the outbox loop on every way out of serve()
-        boost::asio::io_context& loop;
-        decltype(outboxWork)& work;
-        std::thread& thread;
-        void operator()() {
-            work.reset();
-            loop.stop();
-            if (thread.joinable()) thread.join();
-        }
-        ~JoinOutbox() { (*this)(); }
-    } joinOutbox{outboxLoop, outboxWork, outboxThread};
-    webhooks::Outbox outbox(*store, dbPool, outboxLoop.get_executor(),
-                            {.releaseClaimsAtStart = store->dialect() == "sqlite",
-                             .claims = store->dialect() != "sqlite"});
-    call::CallManager calls(*store, dbPool, compute,
-                            {.publicUrl = publicUrl,
-                             .dataDir = cfg.storage.dataDir,
-                             .outbox = &outbox,
-                             .twilioApiUrl = cfg.twilioApiUrl,
-                             .joinTimeoutSeconds = cfg.joinTimeoutSeconds});
-    auth::Accounts accounts(*store, auth, accountsOptions(publicUrl, *registration, cfg.authRateLimit));
-    auth::Mailer mailer(cfg.smtpUrl, cfg.smtpFrom);
+    outbox.emplace(*store, dbPool, outboxLoop.get_executor(),
+                   webhooks::OutboxOptions{.releaseClaimsAtStart = store->dialect() == "sqlite",
+                                           .claims = store->dialect() != "sqlite"});
+    calls.emplace(*store, dbPool, compute,
+                  call::CallSettings{.publicUrl = publicUrl,
+                                     .dataDir = cfg.storage.dataDir,
+                                     .outbox = &*outbox,
+                                     .twilioApiUrl = cfg.twilioApiUrl,
+                                     .joinTimeoutSeconds = cfg.joinTimeoutSeconds,
+                                     .nodeId = nodeId});
+    accounts.emplace(*store, auth, accountsOptions(publicUrl, *registration, cfg.authRateLimit));
+    mailer.emplace(cfg.smtpUrl, cfg.smtpFrom);
     std::string webDir = cfg.webDir;
 #ifdef VOXA_SOURCE_WEB_DIR
     if (webDir.empty() && std::filesystem::exists(VOXA_SOURCE_WEB_DIR "/index.html"))
@@ -225,17 +315,20 @@ int serve(const ServeConfig& cfg) {
         dbPool,
         auth,
         {.publicUrl = publicUrl, .dataDir = cfg.storage.dataDir, .webDir = webDir, .cors = cors},
-        &calls,
-        &accounts,
-        &mailer,
+        &*calls,
+        &*accounts,
+        &*mailer,
         &hashPool});
-    server.setUpgradeHandler(transport::makeUpgradeHandler(calls, auth, dbPool));
+    server.setUpgradeHandler(transport::makeUpgradeHandler(*calls, auth, dbPool));
+    // Calls this node's last run left unfinished (a crash): ended, their reports stored
+    // (the outbox delivers them once it starts).
+    calls->repairAtStart();
     // Before the first request is served: the org exists and its setup link is printed.
     std::string ownerHint;
     if (cfg.bootstrap && store->listOrgs().empty()) {
         auto created = auth.createOrg("Default Org");
         // The dashboard's first owner: whoever follows this link, which only the operator sees.
-        auto link = accounts.createSetupLink(created.org.id);
+        auto link = accounts->createSetupLink(created.org.id);
         std::cout << "Voxa: first start, created org " << created.org.id << "\n"
                   << "  private API key: " << created.privateKey << "\n"
                   << "  public API key:  " << created.publicKey << "\n"
@@ -250,7 +343,7 @@ int serve(const ServeConfig& cfg) {
         ownerHint = std::string("sign in; registration: ") + auth::registrationModeName(*registration);
     }
     server.start();
-    outbox.start();
+    outbox->start();
 
     std::cout << "Voxa is listening on " << publicUrl << "  (database: " << store->dialect()
               << ")\n"
@@ -262,16 +355,24 @@ int serve(const ServeConfig& cfg) {
     json::object ready{{"msg", "listening"},
                        {"url", "http://" + host + ":" + std::to_string(server.port())},
                        {"publicUrl", publicUrl},
-                       {"database", store->dialect()}};
+                       {"database", store->dialect()},
+                       {"nodeId", nodeId}};
     spdlog::info("{}", json::serialize(ready));
 
     int sig = 0;
     sigwait(&sigs, &sig);
-    spdlog::info("received signal {}, shutting down", sig);
-    outbox.stop();
+    spdlog::info(R"({{"msg":"received signal {}, shutting down","drainSeconds":{},"liveCalls":{}}})", sig,
+                 cfg.drainSeconds, calls->liveCount() + calls->pendingCount());
+    shutDownCalls(*calls, *outbox, server, outboxLoop, cfg.drainSeconds);
+    outbox->stop();
+    // A delivery under way finishes and records its outcome (bounded by the outbox's request
+    // timeouts, at most 5 s here): otherwise it stays pending and is sent again at the next start.
+    for (auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+         outbox->delivering() > 0 && std::chrono::steady_clock::now() < end;)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
     server.stop();
     joinOutbox();
-    calls.stop();  // queued synthesis of the calls cut off above is dropped, not run
+    calls->stop();  // queued synthesis of the calls cut off above is dropped, not run
     compute.join();
     hashPool.join();
     mailer.stop();  // queued mails are dropped, the one being sent is cut off

@@ -30,6 +30,13 @@ struct ServeConfig {
     /// A call whose transport has not connected this long after its creation ends
     /// (endedReason call.in-progress.error-providerfault-transport-never-connected).
     double joinTimeoutSeconds = 60;
+    /// SIGTERM: new calls are refused and live calls may go on this long (ending earlier once
+    /// none is left); the rest then end with endedReason "worker-shutdown", their records,
+    /// recordings and end-of-call-reports written before the process exits.
+    double drainSeconds = 3;
+    /// This node's id (call leases, call/lease.h): its next start repairs the calls it left
+    /// unfinished. Empty: the one stored in <data-dir>/node-id, made at the first start.
+    std::string nodeId;
     /// Address ranges org-configured URLs may reach although the egress policy refuses them
     /// by default (private, loopback...): "CIDR[,CIDR...]", see net/egress.h.
     std::string egressAllow;

@@ -2,7 +2,12 @@
 
 #include <sndfile.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <stdexcept>
 
@@ -182,6 +187,131 @@ void CallRecorder::writeMonoWav(const std::string& path) const {
         wav.write(a.data(), static_cast<sf_count_t>(n));
     }
     wav.close();
+}
+
+std::vector<int16_t> CallRecorder::takeStereo(int64_t upTo) {
+    upTo = std::min(upTo, maxSamples_);
+    if (upTo <= taken_) return {};
+    const auto n = static_cast<size_t>(upTo - taken_);
+    std::vector<int16_t> left(n), right(n), out(2 * n);
+    customer_->read(taken_, left);
+    assistant_->read(taken_, right);
+    for (size_t i = 0; i < n; ++i) {
+        out[2 * i] = left[i];
+        out[2 * i + 1] = right[i];
+    }
+    taken_ = upTo;
+    return out;
+}
+
+// ---- WAV files written while they grow -------------------------------------------------
+
+namespace {
+
+constexpr size_t kWavHeader = 44;
+
+void put32(unsigned char* p, uint32_t v) {
+    for (int i = 0; i < 4; ++i) p[i] = static_cast<unsigned char>(v >> (8 * i));
+}
+void put16(unsigned char* p, uint16_t v) {
+    p[0] = static_cast<unsigned char>(v);
+    p[1] = static_cast<unsigned char>(v >> 8);
+}
+
+// Closes the descriptor on every way out.
+struct Fd {
+    int fd;
+    ~Fd() {
+        if (fd >= 0) ::close(fd);
+    }
+};
+
+void writeAll(int fd, const void* data, size_t n, const std::string& path) {
+    auto* p = static_cast<const char*>(data);
+    while (n > 0) {
+        ssize_t w = ::write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) throw std::runtime_error("recorder: cannot write " + path + ": " + std::strerror(errno));
+        p += w;
+        n -= static_cast<size_t>(w);
+    }
+}
+
+}  // namespace
+
+void beginStreamedWav(const std::string& path, int rate, int channels) {
+    unsigned char h[kWavHeader] = {};
+    std::memcpy(h, "RIFF", 4);
+    put32(h + 4, 36);  // sizes say "empty" until finishStreamedWav()
+    std::memcpy(h + 8, "WAVEfmt ", 8);
+    put32(h + 16, 16);
+    put16(h + 20, 1);  // PCM
+    put16(h + 22, static_cast<uint16_t>(channels));
+    put32(h + 24, static_cast<uint32_t>(rate));
+    put32(h + 28, static_cast<uint32_t>(rate * channels * 2));
+    put16(h + 32, static_cast<uint16_t>(channels * 2));
+    put16(h + 34, 16);
+    std::memcpy(h + 36, "data", 4);
+    put32(h + 40, 0);
+    Fd f{::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)};
+    if (f.fd < 0) throw std::runtime_error("recorder: cannot create " + path + ": " + std::strerror(errno));
+    writeAll(f.fd, h, sizeof h, path);
+}
+
+void appendStreamedWav(const std::string& path, std::span<const int16_t> interleaved) {
+    if (interleaved.empty()) return;
+    Fd f{::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC)};
+    if (f.fd < 0) throw std::runtime_error("recorder: cannot open " + path + ": " + std::strerror(errno));
+    writeAll(f.fd, interleaved.data(), interleaved.size_bytes(), path);
+}
+
+bool finishStreamedWav(const std::string& path, int64_t* frames) {
+    Fd f{::open(path.c_str(), O_RDWR | O_CLOEXEC)};
+    if (f.fd < 0) {
+        if (errno == ENOENT) return false;
+        throw std::runtime_error("recorder: cannot open " + path + ": " + std::strerror(errno));
+    }
+    unsigned char h[kWavHeader];
+    if (::pread(f.fd, h, sizeof h, 0) != static_cast<ssize_t>(sizeof h) || std::memcmp(h, "RIFF", 4) != 0 ||
+        std::memcmp(h + 36, "data", 4) != 0)
+        throw std::runtime_error("recorder: " + path + " is not a streamed WAV");
+    const unsigned block = static_cast<unsigned>(h[32]) | (static_cast<unsigned>(h[33]) << 8);
+    struct stat st{};
+    if (::fstat(f.fd, &st) != 0 || block == 0)
+        throw std::runtime_error("recorder: cannot read " + path);
+    uint64_t data = static_cast<uint64_t>(st.st_size) - kWavHeader;
+    data -= data % block;                               // a frame cut off by the crash
+    data = std::min<uint64_t>(data, 0xFFFFFFFFu - 36 - (0xFFFFFFFFu - 36) % block);  // RIFF's 4 GiB
+    if (::ftruncate(f.fd, static_cast<off_t>(kWavHeader + data)) != 0)
+        throw std::runtime_error("recorder: cannot truncate " + path + ": " + std::strerror(errno));
+    put32(h + 4, static_cast<uint32_t>(36 + data));
+    put32(h + 40, static_cast<uint32_t>(data));
+    if (::pwrite(f.fd, h, sizeof h, 0) != static_cast<ssize_t>(sizeof h))
+        throw std::runtime_error("recorder: cannot write " + path + ": " + std::strerror(errno));
+    if (frames) *frames = static_cast<int64_t>(data / block);
+    return true;
+}
+
+void stereoToMonoWav(const std::string& stereoPath, const std::string& monoPath) {
+    SF_INFO in{};
+    SNDFILE* src = sf_open(stereoPath.c_str(), SFM_READ, &in);
+    if (!src) throw std::runtime_error("recorder: cannot read " + stereoPath + ": " + sf_strerror(nullptr));
+    struct Close {
+        SNDFILE* f;
+        ~Close() { sf_close(f); }
+    } closeSrc{src};
+    if (in.channels != 2) throw std::runtime_error("recorder: " + stereoPath + " is not stereo");
+    WavWriter out(monoPath, in.samplerate, 1);
+    std::vector<int16_t> frames(2 * kChunkSamples), mono(kChunkSamples);
+    for (;;) {
+        sf_count_t n = sf_readf_short(src, frames.data(), kChunkSamples);
+        if (n <= 0) break;
+        for (sf_count_t i = 0; i < n; ++i)
+            mono[static_cast<size_t>(i)] = static_cast<int16_t>(
+                std::clamp(int{frames[static_cast<size_t>(2 * i)]} + int{frames[static_cast<size_t>(2 * i + 1)]}, -32768, 32767));
+        out.write(mono.data(), n);
+    }
+    out.close();
 }
 
 }  // namespace voxa::audio

@@ -5,8 +5,17 @@
 //   rec.addCustomer(receivedSamples, inboundFrame);      // as audio arrives
 //   rec.addAssistant(sentSamples, frame.view());         // as each paced frame is sent
 //   rec.writeStereoWav(dir + "/recording.wav");          // at hang-up (blocking file I/O)
+//
+// A crash must not lose the whole recording: while the call runs, settled audio is also
+// appended to the stereo file (blocking file I/O, off the event loop), whose header says
+// "length unknown" until the call ends or a repair fixes it up:
+//   beginStreamedWav(path, rate, 2);                      // at call start
+//   appendStreamedWav(path, rec.takeStereo(upToSample));  // every second or so
+//   finishStreamedWav(path);  stereoToMonoWav(path, mono); // after a crash (repair at start)
 #pragma once
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "audio/audio.h"
 
@@ -46,6 +55,11 @@ public:
     void writeStereoWav(const std::string& path) const;
     void writeMonoWav(const std::string& path) const;
 
+    /// Both tracks interleaved (customer, assistant) from where the last call stopped up to
+    /// `upTo` (exclusive), for appending to a streamed stereo WAV. Empty when nothing is new.
+    std::vector<int16_t> takeStereo(int64_t upTo);
+    int64_t takenSamples() const { return taken_; }
+
     size_t memoryBytes() const;
     int64_t droppedSamples() const { return dropped_; }
 
@@ -56,8 +70,20 @@ private:
     int rate_;
     int64_t maxSamples_;
     int64_t dropped_ = 0;
+    int64_t taken_ = 0;  // takeStereo() handed out [0, taken_)
     std::unique_ptr<Track> customer_;
     std::unique_ptr<Track> assistant_;
 };
+
+/// A 16-bit PCM WAV written while it grows: a 44-byte header whose sizes are filled in only
+/// by finishStreamedWav(). Each call opens, writes and closes the file (blocking I/O).
+/// All throw std::runtime_error on I/O errors.
+void beginStreamedWav(const std::string& path, int rate, int channels);
+void appendStreamedWav(const std::string& path, std::span<const int16_t> interleaved);
+/// Fixes the header's sizes from the file's length (a partial last frame is cut off), so a
+/// file left by a crash plays. Returns the frames it holds; false if there is no such file.
+bool finishStreamedWav(const std::string& path, int64_t* frames = nullptr);
+/// The mono mix (clipped sum) of a stereo 16-bit WAV, streamed chunk by chunk.
+void stereoToMonoWav(const std::string& stereoPath, const std::string& monoPath);
 
 }  // namespace voxa::audio

@@ -69,6 +69,9 @@ struct CallSettings {
     /// A call whose transport has not connected this long after creation ends with
     /// kNeverConnected (its record, server messages and memory are finished like any call's).
     double joinTimeoutSeconds = 60;
+    /// This server's node id: the calls it runs carry it in their lease (call/lease.h), and
+    /// its next start repairs those it left unfinished. Stable across restarts of one node.
+    std::string nodeId = "local";
 };
 
 /// endedReason of a call whose transport never connected within joinTimeoutSeconds.
@@ -162,7 +165,29 @@ public:
     std::shared_ptr<CallSession> live(const std::string& callId);
     size_t liveCount();
 
-    /// Used by sessions when they finish.
+    /// Shutdown, step 1: new calls are refused (503) from now on.
+    void drain() { draining_ = true; }
+    bool draining() const { return draining_; }
+    /// Calls created but not joined yet.
+    size_t pendingCount();
+    /// Shutdown, step 2: ends every call of this node with `reason`: the live ones on their
+    /// loops, the ones nobody joined on `ex`; a call joining meanwhile ends as it starts.
+    void endAll(const std::string& reason, boost::asio::any_io_executor ex);
+    /// Sessions whose finish (record, recordings, report, lease) is not done yet.
+    int unfinished() const { return unfinished_.load(); }
+    /// At start, before serving: ends the calls this node left unfinished (a crash or kill),
+    /// from their leases: endedReason kWorkerDied, the recording streamed so far kept (its
+    /// header fixed up, the mono mix made from it), the end-of-call-report stored once (its id
+    /// is the call's). Blocking (the database, files): call it from the main thread.
+    struct RepairStats {
+        int calls = 0, ended = 0, reports = 0, recordings = 0, failed = 0;
+    };
+    RepairStats repairAtStart();
+
+    /// Used by sessions.
+    void sessionOpened() { ++unfinished_; }
+    void sessionClosed() { --unfinished_; }
+    boost::asio::awaitable<void> dropLease(std::string orgId, std::string callId);
     void finished(const std::string& callId);
     boost::asio::awaitable<void> saveRecord(std::string orgId, std::string callId,
                                             boost::json::object record);
@@ -195,6 +220,9 @@ private:
     boost::asio::awaitable<std::shared_ptr<void>> acquireSlot(std::string orgId, boost::json::object* limits);
     /// Ends a call nobody joined within joinTimeoutSeconds (spawned by createCall).
     boost::asio::awaitable<void> expireUnjoined(std::string callId, double seconds);
+    /// Ends a call that has no session yet (never joined) with `reason`.
+    boost::asio::awaitable<void> endPending(std::string callId, std::string orgId, CallSetup setup,
+                                            std::string reason);
     store::Store& store_;
     boost::asio::thread_pool& dbPool_;
     boost::asio::thread_pool& compute_;
@@ -202,6 +230,9 @@ private:
     boost::asio::thread_pool recordings_{1};
     Concurrency concurrency_;
     std::atomic<bool> stopping_{false};
+    std::atomic<bool> draining_{false};
+    std::atomic<bool> endingAll_{false};
+    std::atomic<int> unfinished_{0};
     std::mutex mu_;
     std::map<std::string, std::shared_ptr<CallSession>> live_;
     std::map<std::string, std::string> pendingTokens_;  // callId -> transport token

@@ -19,6 +19,7 @@
 #include <set>
 
 #include "call/call.h"
+#include "call/lease.h"
 #include "call/session.h"
 #include "call/twilio.h"
 #include "common/crypto.h"
@@ -327,6 +328,7 @@ asio::awaitable<json::object> CallManager::placeOutbound(std::string orgId, json
         call["endedReason"] = "twilio-failed-to-connect-call";
         call["endedAt"] = isoNow();
         co_await saveRecord(orgId, in.callId, call);
+        co_await dropLease(orgId, in.callId);
         throw CallError(400, "Twilio could not place the call: " + why);
     }
     call["phoneCallProviderId"] = sid;
@@ -368,6 +370,7 @@ asio::awaitable<std::shared_ptr<void>> CallManager::acquireSlot(std::string orgI
 
 asio::awaitable<json::object> CallManager::createCall(std::string orgId, json::object body,
                                                       Inbound* inbound, json::object* limits) {
+    if (draining_) throw CallError(503, "The server is shutting down; try again on another server.");
     int sources = 0;
     for (auto* k : {"assistantId", "assistant", "squadId", "squad", "workflowId", "workflow"})
         if (body.contains(k)) ++sources;
@@ -510,8 +513,12 @@ asio::awaitable<json::object> CallManager::createCall(std::string orgId, json::o
     forCredentials["squad"] = squadMembers;
     if (inbound) forCredentials["phoneNumber"] = inbound->phoneNumber;
     ServerContext server = co_await loadServerContext(store_, dbPool_, orgId, std::move(forCredentials));
+    // The lease says this node runs the call until its record is final (call/lease.h).
+    store::Resource lease = leaseResource(id, orgId, settings_.nodeId, resolved.as_object(),
+                                          inbound ? inbound->phoneNumber : json::object{}, server);
     co_await offload(dbPool_, [&] {
         store_.insertResource(r);
+        store_.insertResource(lease);
         return true;
     });
     {
@@ -567,7 +574,10 @@ asio::awaitable<std::shared_ptr<CallSession>> CallManager::attach(
         std::lock_guard lock(mu_);
         live_[callId] = session;
     }
-    asio::post(executor, [session] { session->start(); });
+    asio::post(executor, [this, session] {
+        session->start();
+        if (endingAll_) session->end(kWorkerShutdown);  // attached while the server stops
+    });
     co_return session;
 }
 
@@ -584,19 +594,66 @@ asio::awaitable<void> CallManager::expireUnjoined(std::string callId, double sec
         p = std::move(it->second);
         pending().erase(it);
     }
-    std::string org = p.orgId;
+    spdlog::info(R"({{"msg":"call not joined in time","callId":"{}","seconds":{}}})", callId, seconds);
+    co_await endPending(callId, p.orgId, std::move(p.setup), kNeverConnected);
+}
+
+asio::awaitable<void> CallManager::endPending(std::string callId, std::string org, CallSetup setup,
+                                              std::string reason) {
     auto row = co_await offload(dbPool_, [&] { return store_.getResource("call", org, callId); });
-    if (!row) co_return;  // deleted meanwhile: the slot goes with `p`
+    if (!row) co_return;  // deleted meanwhile: the slot goes with `setup`
     boost::system::error_code pec;
     auto record = json::parse(row->body, pec);
     if (pec || !record.is_object()) co_return;
-    spdlog::info(R"({{"msg":"call not joined in time","callId":"{}","seconds":{}}})", callId, seconds);
     // A session that never starts: end() sends status-update "ended", writes the record and
     // the end-of-call-report, then lets go of the call's memory and its slot.
     auto ex = co_await asio::this_coro::executor;
-    auto session = std::make_shared<CallSession>(*this, std::move(record.as_object()), std::move(p.setup),
+    auto session = std::make_shared<CallSession>(*this, std::move(record.as_object()), std::move(setup),
                                                  nullptr, ex);
-    session->end(kNeverConnected);
+    session->end(reason);
+}
+
+size_t CallManager::pendingCount() {
+    std::lock_guard lock(gPendingMu);
+    return pending().size();
+}
+
+void CallManager::endAll(const std::string& reason, asio::any_io_executor ex) {
+    endingAll_ = true;
+    std::vector<std::shared_ptr<CallSession>> sessions;
+    {
+        std::lock_guard lock(mu_);
+        for (auto& [id, s] : live_) sessions.push_back(s);
+    }
+    for (auto& s : sessions)
+        asio::post(s->executor(), [s, reason] { s->end(reason); });
+    // Calls nobody has joined yet (a joining one becomes live and ends right after start).
+    std::vector<std::pair<std::string, Pending>> waiting;
+    {
+        std::lock_guard lock(gPendingMu);
+        for (auto it = pending().begin(); it != pending().end();) {
+            if (it->second.taken) {
+                ++it;
+                continue;
+            }
+            waiting.emplace_back(it->first, std::move(it->second));
+            it = pending().erase(it);
+        }
+    }
+    for (auto& [id, p] : waiting)
+        asio::co_spawn(ex, endPending(id, p.orgId, std::move(p.setup), reason), asio::detached);
+    spdlog::info(R"({{"msg":"ending calls","live":{},"waiting":{},"endedReason":"{}"}})", sessions.size(),
+                 waiting.size(), reason);
+}
+
+asio::awaitable<void> CallManager::dropLease(std::string orgId, std::string callId) {
+    try {
+        co_await offload(dbPool_, [&] { return store_.deleteResource(kLeaseKind, orgId, callId); });
+    } catch (const std::exception& e) {
+        // Left behind, the lease is harmless: the next start finds the call ended and its
+        // report stored, and drops it.
+        spdlog::warn("call {}: cannot drop its lease: {}", callId, e.what());
+    }
 }
 
 bool CallManager::canAttach(const std::string& callId, const std::string& token,

@@ -14,6 +14,7 @@
 
 #include "audio/dtmf.h"
 #include "call/analysis.h"
+#include "call/lease.h"
 #include "call/pricing.h"
 #include "call/twilio.h"
 #include "common/crypto.h"
@@ -43,11 +44,7 @@ const char* kDefaultClientMessages[] = {
     "tool-calls",          "user-interrupted", "voice-input", "workflow.node.started",
     "assistant.started"};
 
-// Vapi's default serverMessages.
-const char* kDefaultServerMessages[] = {
-    "conversation-update", "end-of-call-report", "function-call",  "hang",
-    "speech-update",       "status-update",      "tool-calls",     "transfer-destination-request",
-    "handoff-destination-request", "user-interrupted", "assistant.started"};
+}  // namespace
 
 std::string transcriptText(const json::array& messages) {
     std::string transcript;
@@ -59,6 +56,8 @@ std::string transcriptText(const json::array& messages) {
     }
     return transcript;
 }
+
+namespace {
 
 // A model's tool call as Vapi sends it: arguments as an object (docs), plus flattened
 // name/arguments for lenient consumers.
@@ -157,6 +156,7 @@ CallSession::CallSession(CallManager& mgr, json::object record, CallSetup setup,
     if (auto* mp = assistant_.if_contains("monitorPlan")) monitorSource_["monitorPlan"] = *mp;
     if (!squad_.empty()) memberName_ = str(squad_.front().as_object(), "name");
     configureFromAssistant();
+    mgr_.sessionOpened();  // until finish() is done with the record and the report
 }
 
 providers::Context CallSession::providerContext() const {
@@ -185,19 +185,9 @@ void CallSession::configureFromAssistant() {
         for (auto& m : sm->as_array())
             if (m.is_string()) serverMessages_.insert(std::string(m.as_string()));
     } else {
-        for (auto* m : kDefaultServerMessages) serverMessages_.insert(m);
+        for (auto* m : defaultServerMessages()) serverMessages_.insert(m);
     }
-    // Where server messages go: assistant.server (or legacy serverUrl), else the phone
-    // number's, else the org's.
-    server_ = webhooks::targetFrom(assistant_.if_contains("server"), serverCtx_.credentials,
-                                   str(assistant_, "serverUrl"), str(assistant_, "serverUrlSecret"));
-    if (server_.empty())
-        server_ = webhooks::targetFrom(phoneNumber_.if_contains("server"), serverCtx_.credentials,
-                                       str(phoneNumber_, "serverUrl"), str(phoneNumber_, "serverUrlSecret"));
-    if (server_.empty())
-        server_ = webhooks::targetFrom(serverCtx_.org.if_contains("server"), serverCtx_.credentials,
-                                       str(serverCtx_.org, "serverUrl"),
-                                       str(serverCtx_.org, "serverUrlSecret"));
+    server_ = serverTarget(assistant_, phoneNumber_, serverCtx_);
     if (auto* m = assistant_.if_contains("model"); m && m->is_object()) {
         if (auto* tools = m->as_object().if_contains("tools"); tools && tools->is_array())
             for (auto& t : tools->as_array()) {
@@ -301,9 +291,11 @@ void CallSession::send(const std::string& type, json::object msg, bool server) {
 }
 
 void CallSession::start() {
+    if (ended_) return;  // ended before it started (end-call, shutdown): nothing to run
     start_ = std::chrono::steady_clock::now();
     startEpochMs_ = epochMs();
     started_ = true;
+    if (recording_) beginStreamedRecording();
 
     pipeline_ = std::make_unique<pipeline::Pipeline>(
         pipeline::PipelineConfig{.assistant = assistant_, .providerCtx = providerContext()}, *this);
@@ -337,6 +329,13 @@ void CallSession::start() {
     }
     nextTick_ = start_ + std::chrono::milliseconds(audio::kFrameMs);
     Ticker::of(ex_).add(shared_from_this(), ex_);
+    // Control messages that came before the call had started, in the order they came.
+    for (auto& m : std::exchange(early_, {})) {
+        if (ended_) break;
+        if (auto err = onClientMessage(m))
+            spdlog::info(R"({{"msg":"control message sent before the call started was refused","callId":"{}","error":{}}})",
+                         id_, json::serialize(json::value(*err)));
+    }
 }
 
 uint64_t CallSession::speak(const std::string& text, bool endCallAfter, bool interruptible) {
@@ -387,6 +386,7 @@ void CallSession::onTick() {
     jitter_.tick(std::chrono::steady_clock::now());
     pipeline_->tick();
     if (ended_) return;
+    if (recording_) spillRecording();
     bool quiet = !pipeline_->state().botSpeaking && !pipeline_->state().responding &&
                  spokenUtterance_ >= waitUtterance_;  // what was said before the switch is heard
     if (transfer_ && !transferring_ && quiet) {
@@ -1088,6 +1088,14 @@ std::optional<std::string> CallSession::onClientMessage(const json::object& msg)
         end("customer-ended-call");
         return std::nullopt;
     }
+    if (!started_) {
+        // The session is published (controlUrl, the transport) just before start() runs on
+        // its loop: keep what comes meanwhile, in order, for start() to apply.
+        if (early_.size() >= kMaxEarlyMessages)
+            return std::string("the call is starting: too many control messages before it started");
+        early_.push_back(msg);
+        return std::nullopt;
+    }
     if (type == "say") {
         std::string text = str(msg, "content");
         if (text.empty()) text = str(msg, "message");  // the web SDK's field
@@ -1165,135 +1173,6 @@ void CallSession::end(const std::string& reason) {
     for (auto& l : listeners_) l->ended();
     listeners_.clear();
     asio::co_spawn(ex_, finish(reason), asio::detached);
-}
-
-asio::awaitable<json::object> CallSession::analyze(std::string reason) {
-    AnalysisInput in{.assistant = assistant_,
-                     .messages = messages_,
-                     .transcript = transcriptText(messages_),
-                     .endedReason = reason};
-    json::object out = co_await analyzeCall(std::move(in), providerContext());
-    co_return out;
-}
-
-asio::awaitable<void> CallSession::finish(std::string reason) {
-    auto self = shared_from_this();  // alive until the record is written
-    int64_t endedMs = epochMs();
-    double duration = started_ ? secondsFromStart() : 0;
-    std::string base = mgr_.baseUrl();
-
-    json::object artifact;
-    artifact["messages"] = messages_;
-    artifact["messagesOpenAIFormatted"] = pipeline_ ? json::value(pipeline_->conversation()) : json::value(json::array{});
-    artifact["transcript"] = transcriptText(messages_);
-    if (recording_ && started_) {
-        std::string stereo = base + "/call/" + id_ + "/stereo-recording";
-        std::string mono = base + "/call/" + id_ + "/mono-recording";
-        artifact["recordingUrl"] = mono;
-        artifact["stereoRecordingUrl"] = stereo;
-        artifact["recording"] = json::object{{"stereoUrl", stereo},
-                                             {"mono", json::object{{"combinedUrl", mono}}}};
-    }
-    // performanceMetrics
-    json::array turns;
-    TurnLatency sum;
-    for (auto& t : latencies_) {
-        turns.push_back(json::object{{"transcriberLatency", round3(t.transcriberMs)},
-                                     {"endpointingLatency", round3(t.endpointingMs)},
-                                     {"modelLatency", round3(t.modelMs)},
-                                     {"voiceLatency", round3(t.voiceMs)},
-                                     {"turnLatency", round3(t.turnMs)}});
-        sum.transcriberMs += t.transcriberMs;
-        sum.endpointingMs += t.endpointingMs;
-        sum.modelMs += t.modelMs;
-        sum.voiceMs += t.voiceMs;
-        sum.turnMs += t.turnMs;
-    }
-    double n = latencies_.empty() ? 1 : double(latencies_.size());
-    artifact["performanceMetrics"] = json::object{
-        {"turnLatencies", turns},
-        {"transcriberLatencyAverage", round3(sum.transcriberMs / n)},
-        {"endpointingLatencyAverage", round3(sum.endpointingMs / n)},
-        {"modelLatencyAverage", round3(sum.modelMs / n)},
-        {"voiceLatencyAverage", round3(sum.voiceMs / n)},
-        {"turnLatencyAverage", round3(sum.turnMs / n)},
-        {"numUserInterrupted", interruptions_},
-        {"numAssistantInterrupted", 0},
-        {"outboundJitterP99Ms", round3(jitter_.p99Ms())},
-        {"outboundFrames", outputFrames_}};
-
-    Usage u{.minutes = duration / 60.0,
-            .promptTokens = usage_.promptTokens,
-            .completionTokens = usage_.completionTokens,
-            .ttsCharacters = static_cast<int64_t>(ttsCharacters_)};
-    auto cost = priceCall(assistant_, u);
-
-    json::object& r = record_;
-    r["status"] = "ended";
-    r["endedReason"] = reason;
-    if (!endedMessage_.empty()) r["endedMessage"] = endedMessage_;
-    if (started_) r["startedAt"] = isoFromMs(startEpochMs_);
-    r["endedAt"] = isoFromMs(endedMs);
-    r["updatedAt"] = isoFromMs(endedMs);
-    r["messages"] = messages_;
-    r["artifact"] = std::move(artifact);
-    r["cost"] = cost.total;
-    r["costBreakdown"] = cost.breakdown;
-    r["costs"] = cost.items;
-    r["analysis"] = json::object{};
-
-    // Recordings are written off the event loop (file I/O), then the record.
-    if (recording_ && started_) {
-        auto stereoPath = mgr_.recordingPath(orgId_, id_, "stereo");
-        auto monoPath = mgr_.recordingPath(orgId_, id_, "mono");
-        auto& rec = recorder_;
-        try {
-            co_await offload(mgr_.recordingsPool(), [&] {
-                std::filesystem::create_directories(std::filesystem::path(stereoPath).parent_path());
-                rec.writeStereoWav(stereoPath);
-                rec.writeMonoWav(monoPath);
-                return true;
-            });
-        } catch (const std::exception& e) {
-            spdlog::error("call {}: cannot write recordings: {}", id_, e.what());
-        }
-    }
-    co_await mgr_.saveRecord(orgId_, id_, record_);
-    pipeline_.reset();
-    mgr_.finished(id_);
-    slot_.reset();  // the record says ended: the org may start another call
-
-    // Post-call analysis goes into the record before the end-of-call-report is sent.
-    json::object analysis = co_await analyze(reason);
-    if (!analysis.empty()) {
-        r["analysis"] = analysis;
-        co_await mgr_.saveRecord(orgId_, id_, record_);
-    }
-    auto* outbox = mgr_.settings().outbox;
-    if (outbox && !server_.empty() && serverMessages_.count("end-of-call-report")) {
-        auto& art = r["artifact"].as_object();
-        json::object report{{"endedReason", reason},
-                            {"artifact", art},
-                            {"analysis", r["analysis"]},
-                            {"cost", r["cost"]},
-                            {"costs", r["costs"]},
-                            {"costBreakdown", r["costBreakdown"]},
-                            {"endedAt", r["endedAt"]},
-                            {"durationMs", static_cast<int64_t>(duration * 1000)},
-                            {"durationSeconds", round3(duration)},
-                            {"durationMinutes", round3(duration / 60)},
-                            // legacy top-level fields many integrations still read
-                            {"transcript", art["transcript"]},
-                            {"messages", art["messages"]}};
-        if (auto* v = r.if_contains("startedAt")) report["startedAt"] = *v;
-        if (auto* a = analysis.if_contains("summary")) report["summary"] = *a;
-        if (auto* u = art.if_contains("recordingUrl")) report["recordingUrl"] = *u;
-        if (auto* u = art.if_contains("stereoRecordingUrl")) report["stereoRecordingUrl"] = *u;
-        outbox->enqueue(orgId_, id_, "end-of-call-report", server_,
-                        serverBody("end-of-call-report", std::move(report), false));
-    }
-    spdlog::info(R"({{"msg":"call ended","callId":"{}","endedReason":"{}","seconds":{:.1f}}})", id_,
-                 reason, duration);
 }
 
 }  // namespace voxa::call

@@ -114,7 +114,13 @@ private:
                                                        providers::ToolCall call,
                                                        boost::json::object tool,
                                                        webhooks::Target target);
+    /// After end(): writes the recordings and the record, runs the analysis, stores the
+    /// end-of-call-report, drops the call's lease (session_end.cpp).
     boost::asio::awaitable<void> finish(std::string reason);
+    /// The stereo recording is also appended to its file as the call goes (a crash keeps
+    /// all but the last second or two): created at start, fed about once a second.
+    void beginStreamedRecording();
+    void spillRecording();
     /// analysisPlan: summary, structured data, success evaluation (call/analysis.h).
     boost::asio::awaitable<boost::json::object> analyze(std::string reason);
 
@@ -173,6 +179,11 @@ private:
     static constexpr double kInputBurstSeconds = 2.0;
     static constexpr double kInputDropEndSeconds = 5.0;
     bool ending_ = false;  // end() is cutting off the assistant's speech
+    /// Control messages that arrived before start() (applied by it, in order), and their bound.
+    std::vector<boost::json::object> early_;
+    static constexpr size_t kMaxEarlyMessages = 32;
+    std::chrono::steady_clock::time_point nextSpill_{};
+    std::shared_ptr<std::atomic<bool>> streamFailed_;  // the streamed file is unusable: stop feeding it
 
     // transcript and messages
     boost::json::array messages_;
@@ -199,6 +210,9 @@ private:
     size_t ttsCharacters_ = 0;
     std::vector<std::string> endCallPhrases_;
 };
+
+/// "AI: ...\nUser: ...\n" from the call's messages.
+std::string transcriptText(const boost::json::array& messages);
 
 /// Replaces {{name}} in every string of `v` (Vapi's variableValues, minus Liquid filters).
 void applyVariables(boost::json::value& v, const boost::json::object& vars);

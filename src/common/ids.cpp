@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <stdexcept>
 
+#include "common/crypto.h"
 #include "common/time.h"
 
 namespace voxa {
@@ -13,13 +14,7 @@ static void randomBytes(unsigned char* p, size_t n) {
     if (RAND_bytes(p, static_cast<int>(n)) != 1) throw std::runtime_error("RAND_bytes failed");
 }
 
-std::string newId() {
-    unsigned char b[16];
-    randomBytes(b, sizeof b);
-    uint64_t ms = static_cast<uint64_t>(epochMs());
-    for (int i = 0; i < 6; ++i) b[i] = static_cast<unsigned char>(ms >> (8 * (5 - i)));
-    b[6] = static_cast<unsigned char>(0x70 | (b[6] & 0x0f));
-    b[8] = static_cast<unsigned char>(0x80 | (b[8] & 0x3f));
+static std::string formatUuid(const unsigned char* b) {
     static const char* hex = "0123456789abcdef";
     std::string s;
     s.reserve(36);
@@ -29,6 +24,25 @@ std::string newId() {
         s.push_back(hex[b[i] & 15]);
     }
     return s;
+}
+
+std::string newId() {
+    unsigned char b[16];
+    randomBytes(b, sizeof b);
+    uint64_t ms = static_cast<uint64_t>(epochMs());
+    for (int i = 0; i < 6; ++i) b[i] = static_cast<unsigned char>(ms >> (8 * (5 - i)));
+    b[6] = static_cast<unsigned char>(0x70 | (b[6] & 0x0f));
+    b[8] = static_cast<unsigned char>(0x80 | (b[8] & 0x3f));
+    return formatUuid(b);
+}
+
+std::string nameId(std::string_view name) {
+    std::string h = sha256(name);
+    unsigned char b[16];
+    for (int i = 0; i < 16; ++i) b[i] = static_cast<unsigned char>(h[static_cast<size_t>(i)]);
+    b[6] = static_cast<unsigned char>(0x80 | (b[6] & 0x0f));  // version 8 (custom, RFC 9562)
+    b[8] = static_cast<unsigned char>(0x80 | (b[8] & 0x3f));
+    return formatUuid(b);
 }
 
 bool isUuid(std::string_view s) {

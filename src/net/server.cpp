@@ -504,14 +504,18 @@ void HttpServer::start() {
     }
 }
 
-void HttpServer::stop() {
-    if (workers_.empty() || stopping_.exchange(true)) return;
+void HttpServer::stopAccepting() {
     for (auto& w : workers_) {
         asio::post(w->io, [a = w->acceptor.get()] {
             boost::system::error_code ec;
             a->close(ec);
         });
     }
+}
+
+void HttpServer::stop() {
+    if (workers_.empty() || stopping_.exchange(true)) return;
+    stopAccepting();
     auto deadline = std::chrono::steady_clock::now() + opts_.shutdownGrace;
     while (inFlight_.load() > 0 && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(10));

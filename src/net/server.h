@@ -87,6 +87,8 @@ public:
     void bind();
     /// Starts the workers; returns at once.
     void start();
+    /// Closes the acceptors: no new connection is accepted, the open ones go on (a drain).
+    void stopAccepting();
     /// Graceful stop: closes the acceptors, lets in-flight requests finish (up to
     /// shutdownGrace), then stops the loops and joins the threads.
     void stop();

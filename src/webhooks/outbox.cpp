@@ -195,6 +195,7 @@ struct Outbox::State {
     bool running = false;
     bool wakeRequested = false;
     std::set<std::string> inflightKeys;
+    std::atomic<int> delivering{0};  // deliverOne() calls not finished (any thread reads it)
     // Keys whose delivery finished while a dueEvents query ran: that query may have read
     // the event before its update, so its rows for these keys are stale.
     bool querying = false;
@@ -236,11 +237,11 @@ void Outbox::stop() {
 }
 
 void Outbox::enqueue(const std::string& orgId, const std::string& orderKey, const std::string& type,
-                     const Target& target, std::string body) {
+                     const Target& target, std::string body, std::string eventId) {
     if (target.empty()) return;
     int64_t now = epochMs();
     store::OutboxEvent e;
-    e.id = newId();
+    e.id = eventId.empty() ? newId() : std::move(eventId);
     e.orgId = orgId;
     e.orderKey = orderKey.empty() ? e.id : orderKey;
     e.seq = nextSeq();
@@ -410,8 +411,15 @@ asio::awaitable<void> Outbox::deliverer(std::shared_ptr<State> st) {
     }
 }
 
+int Outbox::delivering() const { return st_->delivering.load(); }
+
 asio::awaitable<void> Outbox::deliverOne(std::shared_ptr<State> st, store::OutboxEvent e) {
     std::string key = e.orderKey;
+    ++st->delivering;
+    struct Done {
+        std::atomic<int>& n;
+        ~Done() { --n; }
+    } done{st->delivering};
     try {
         Target t = Target::fromJson(json::parse(e.target).as_object());
         int64_t now = epochMs();

@@ -136,16 +136,20 @@ public:
     void stop();
 
     /// Stores the event (in a batch, within milliseconds) and delivers it. Events with the
-    /// same orderKey are delivered one at a time in the order they were enqueued. Each event
-    /// gets its id here; a batch the database refused is stored again later with the same
-    /// ids (idempotently), so an event is stored once and delivered once (at least once if
-    /// the process dies between a delivery and its record). Dropped when maxQueued events
-    /// already wait for the database.
+    /// same orderKey are delivered one at a time in the order they were enqueued. `eventId`
+    /// (X-Voxa-Event-Id) is a new UUID unless given (an id derived from what the event is
+    /// about, so that it is made only once: see call/lease.h). A batch the database refused
+    /// is stored again later with the same ids (idempotently), so an event is stored once and
+    /// delivered once (at least once if the process dies between a delivery and its record).
+    /// Dropped when maxQueued events already wait for the database.
     void enqueue(const std::string& orgId, const std::string& orderKey, const std::string& type,
-                 const Target& target, std::string body);
+                 const Target& target, std::string body, std::string eventId = {});
 
     /// Waits until everything enqueued so far is stored (tests, shutdown).
     boost::asio::awaitable<void> flush();
+    /// Deliveries under way (requests sent, outcome not yet recorded). After stop(), a
+    /// shutdown waits for 0 so that no delivered event is left pending and sent again.
+    int delivering() const;
 
     std::shared_ptr<LogSink> logs() const { return logs_; }
 

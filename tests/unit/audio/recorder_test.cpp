@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 #include <sndfile.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "unit/audio/test_signals.h"
 
@@ -145,6 +149,48 @@ TEST(CallRecorder, UnwritablePathThrows) {
     CallRecorder rec;
     rec.addCustomer(0, constant(10, 1));
     EXPECT_THROW(rec.writeStereoWav("/nonexistent-dir/x/y.wav"), std::runtime_error);
+}
+
+}  // namespace voxa::audio
+
+namespace voxa::audio {
+
+// A call's stereo file written while it runs, as a crash leaves it (sizes never filled in,
+// half a frame at the end), then fixed up and mixed down by the repair at start.
+TEST(StreamedWav, TakenAudioAppendedThenACrashFileIsFixedUpAndMixed) {
+    auto dir = std::filesystem::temp_directory_path() / ("voxa-streamed-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    auto stereo = (dir / "s.wav").string(), mono = (dir / "m.wav").string();
+    CallRecorder rec;
+    rec.addCustomer(0, constant(16000, 1000));
+    rec.addAssistant(8000, constant(16000, 2000));
+    beginStreamedWav(stereo, kRate, 2);
+    auto first = rec.takeStereo(10000);
+    EXPECT_EQ(first.size(), 20000u);
+    appendStreamedWav(stereo, first);
+    EXPECT_TRUE(rec.takeStereo(10000).empty());  // nothing new
+    appendStreamedWav(stereo, rec.takeStereo(20000));
+    EXPECT_EQ(rec.takenSamples(), 20000);
+    {  // the crash: half a frame written
+        std::ofstream f(stereo, std::ios::binary | std::ios::app);
+        f.write("\x01\x02", 2);
+    }
+    int64_t frames = 0;
+    ASSERT_TRUE(finishStreamedWav(stereo, &frames));
+    EXPECT_EQ(frames, 20000);
+    EXPECT_EQ(std::filesystem::file_size(stereo), 44u + 20000u * 4u);
+    auto s = readBack(stereo);
+    ASSERT_EQ(s.frames(), 20000u);
+    EXPECT_EQ(s.at(0, 0), 1000);
+    EXPECT_EQ(s.at(0, 1), 0);
+    EXPECT_EQ(s.at(9000, 1), 2000);
+    EXPECT_EQ(s.at(19999, 0), 0);
+    stereoToMonoWav(stereo, mono);
+    auto m = readBack(mono);
+    ASSERT_EQ(m.frames(), 20000u);
+    EXPECT_EQ(m.at(9000, 0), 3000);
+    EXPECT_FALSE(finishStreamedWav((dir / "none.wav").string()));
+    std::filesystem::remove_all(dir);
 }
 
 }  // namespace voxa::audio
