@@ -375,7 +375,7 @@ int serve(const ServeConfig& cfg) {
     calls->stop();  // queued synthesis of the calls cut off above is dropped, not run
     compute.join();
     hashPool.join();
-    mailer.stop();  // queued mails are dropped, the one being sent is cut off
+    mailer->stop();  // queued mails are dropped, the one being sent is cut off
     dbPool.join();
     spdlog::info("stopped");
     flushLogging();
