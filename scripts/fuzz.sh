@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the fuzzers with clang (libFuzzer + ASan + UBSan) and runs each of them.
 #
-#   scripts/fuzz.sh [seconds] [targets]   (default 60 s each; targets: "json_dto sse ws_inbound
+#   scripts/fuzz.sh [seconds] [targets]   (default 60 s each, FUZZ_JOBS at a time; targets: "json_dto sse ws_inbound
 #                                          twilio_stream jwt static_path multipart";
 #                                          FUZZ_BUILD_DIR overrides build-fuzz/)
 #
@@ -75,15 +75,18 @@ compile_link() {
     "$cxx" -fsanitize=fuzzer,address,undefined "${objects[@]}" $libs -o "$out/${name}_fuzz"
 }
 
-# run_fuzzer NAME MAX_LEN [args]: runs $out/NAME_fuzz over $out/corpus-NAME (where new inputs
-# go) and any further corpus dirs in args (committed seeds, read only).
+# run_fuzzer NAME MAX_LEN [args]: queues a run of $out/NAME_fuzz over $out/corpus-NAME (where
+# new inputs go) and any further corpus dirs in args (committed seeds, read only). The queued
+# runs start once every target is built, FUZZ_JOBS (default: the cores) at a time.
+queued=()
 run_fuzzer() {
     local name=$1 max_len=$2
     shift 2
-    echo "fuzz: running ${name}_fuzz for ${seconds}s"
-    "$out/${name}_fuzz" \
+    local cmd
+    printf -v cmd '%q ' "$out/${name}_fuzz" \
         -max_total_time="$seconds" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 \
         -print_final_stats=1 -artifact_prefix="$out/$name-" "$out/corpus-$name" "$@"
+    queued+=("$name" "$cmd")
 }
 
 # seeds_dir NAME: creates and prints the corpus dir of NAME (seeds go there, new inputs too).
@@ -169,3 +172,30 @@ for target in $targets; do
         *) echo "fuzz: unknown target $target" >&2; exit 2 ;;
     esac
 done
+
+# Run the queued fuzzers, each logging to $out/NAME.log; a failure prints its log's tail.
+jobs_max=${FUZZ_JOBS:-$(nproc)}
+for ((i = 0; i < ${#queued[@]}; i += 2)); do
+    name=${queued[i]}
+    while (($(jobs -rp | wc -l) >= jobs_max)); do sleep 0.2; done
+    echo "fuzz: running ${name}_fuzz for ${seconds}s"
+    rm -f "$out/$name.status"
+    (
+        set +e
+        eval "${queued[i + 1]}" >"$out/$name.log" 2>&1
+        echo $? >"$out/$name.status"
+    ) &
+done
+wait
+status=0
+for ((i = 0; i < ${#queued[@]}; i += 2)); do
+    name=${queued[i]}
+    if [[ "$(cat "$out/$name.status" 2>/dev/null)" == 0 ]]; then
+        echo "fuzz: ${name}_fuzz: $(grep -E '^Done [0-9]+ runs' "$out/$name.log" | tail -n 1)"
+    else
+        echo "fuzz: ${name}_fuzz FAILED (log: $out/$name.log)" >&2
+        tail -n 60 "$out/$name.log" >&2
+        status=1
+    fi
+done
+exit "$status"
