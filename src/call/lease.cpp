@@ -68,6 +68,14 @@ std::string endOfCallReportId(const std::string& callId) {
     return nameId("end-of-call-report:" + callId);
 }
 
+void addRecordingUrls(json::object& artifact, const std::string& base, const std::string& callId) {
+    std::string stereo = base + "/call/" + callId + "/stereo-recording";
+    std::string mono = base + "/call/" + callId + "/mono-recording";
+    artifact["recordingUrl"] = mono;
+    artifact["stereoRecordingUrl"] = stereo;
+    artifact["recording"] = json::object{{"stereoUrl", stereo}, {"mono", json::object{{"combinedUrl", mono}}}};
+}
+
 json::object endOfCallReportFields(const json::object& r, double duration) {
     json::object art;
     if (auto* a = r.if_contains("artifact"); a && a->is_object()) art = a->as_object();

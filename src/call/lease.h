@@ -48,6 +48,10 @@ store::Resource leaseResource(const std::string& callId, const std::string& orgI
 /// stored before a crash is recognized by the repair and never made twice.
 std::string endOfCallReportId(const std::string& callId);
 
+/// Adds a recorded call's recording URLs under `base` to its artifact (recordingUrl,
+/// stereoRecordingUrl, recording.{stereoUrl, mono.combinedUrl}).
+void addRecordingUrls(boost::json::object& artifact, const std::string& base, const std::string& callId);
+
 /// The end-of-call-report's fields from an ended call's record (endedReason, artifact,
 /// analysis, costs, times, durations and the legacy top-level transcript/recording fields).
 boost::json::object endOfCallReportFields(const boost::json::object& record, double durationSeconds);

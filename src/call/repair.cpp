@@ -76,15 +76,7 @@ CallManager::RepairStats CallManager::repairAtStart() {
                 json::object artifact{{"messages", json::array{}},
                                       {"messagesOpenAIFormatted", json::array{}},
                                       {"transcript", ""}};
-                if (recorded) {
-                    std::string base = baseUrl();
-                    std::string stereoUrl = base + "/call/" + id + "/stereo-recording";
-                    std::string monoUrl = base + "/call/" + id + "/mono-recording";
-                    artifact["recordingUrl"] = monoUrl;
-                    artifact["stereoRecordingUrl"] = stereoUrl;
-                    artifact["recording"] = json::object{{"stereoUrl", stereoUrl},
-                                                         {"mono", json::object{{"combinedUrl", monoUrl}}}};
-                }
+                if (recorded) addRecordingUrls(artifact, baseUrl(), id);
                 auto cost = priceCall(assistant, {.minutes = duration / 60.0});
                 record["status"] = "ended";
                 record["endedReason"] = kWorkerDied;

@@ -74,20 +74,12 @@ asio::awaitable<void> CallSession::finish(std::string reason) {
     auto self = shared_from_this();  // alive until the record is written
     int64_t endedMs = epochMs();
     double duration = started_ ? secondsFromStart() : 0;
-    std::string base = mgr_.baseUrl();
 
     json::object artifact;
     artifact["messages"] = messages_;
     artifact["messagesOpenAIFormatted"] = pipeline_ ? json::value(pipeline_->conversation()) : json::value(json::array{});
     artifact["transcript"] = transcriptText(messages_);
-    if (recording_ && started_) {
-        std::string stereo = base + "/call/" + id_ + "/stereo-recording";
-        std::string mono = base + "/call/" + id_ + "/mono-recording";
-        artifact["recordingUrl"] = mono;
-        artifact["stereoRecordingUrl"] = stereo;
-        artifact["recording"] = json::object{{"stereoUrl", stereo},
-                                             {"mono", json::object{{"combinedUrl", mono}}}};
-    }
+    if (recording_ && started_) addRecordingUrls(artifact, mgr_.baseUrl(), id_);
     // performanceMetrics
     json::array turns;
     TurnLatency sum;

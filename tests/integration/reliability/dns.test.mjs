@@ -70,23 +70,25 @@ const callIdOf = (r) => {
     }
 };
 
+/** A silent assistant whose status-update webhooks go to http://HOST:PORT/hook. */
+const hooked = (host, port) => localAssistant({
+    firstMessage: "",
+    server: { url: `http://${host}:${port}/hook`, timeoutSeconds: 20 },
+    serverMessages: ["status-update"],
+});
+
 test("a webhook host whose DNS never answers does not delay other calls' webhooks", async (t) => {
     const dns = await fakeDns(t);
     const rx = await receiver(t);
     const port = new URL(rx.url).port;
     // One event loop and one outbox loop: on the old resolver every lookup shared one thread.
     const v = await voxa(t, { args: ["--threads", "1", "--dns-servers", `127.0.0.1:${dns.port}`] });
-    const hooked = (host) => localAssistant({
-        firstMessage: "",
-        server: { url: `http://${host}:${port}/hook`, timeoutSeconds: 20 },
-        serverMessages: ["status-update"],
-    });
 
     // Two calls whose webhooks go to names that never resolve: their lookups stay outstanding.
     const sockets = [];
     t.after(() => sockets.forEach((s) => s.close()));
     for (const host of ["dead.test", "a.dead.test"]) {
-        const call = await createCall(v, hooked(host));
+        const call = await createCall(v, hooked(host, port));
         sockets.push(await join(call));
     }
     await waitUntil(() => dns.queries.some((q) => q.name === "a.dead.test"), 5000, "the dead lookups");
@@ -95,7 +97,7 @@ test("a webhook host whose DNS never answers does not delay other calls' webhook
     // Meanwhile, other calls on the same loops: each one's "in-progress" arrives at once.
     const delays = [];
     for (let i = 0; i < 4; i++) {
-        const call = await createCall(v, hooked(i % 2 ? "good.test" : `c${i}.good.test`));
+        const call = await createCall(v, hooked(i % 2 ? "good.test" : `c${i}.good.test`, port));
         const joined = Date.now();
         sockets.push(await join(call));
         const got = await waitUntil(() => rx.requests.find((r) => callIdOf(r) === call.id), 8000,
@@ -138,18 +140,13 @@ test("a resolv.conf server that never answers delays only the lookups that need 
     const rx = await receiver(t);
     const port = new URL(rx.url).port;
     const v = await voxa(t, { args: ["--threads", "1"], resolvConf });
-    const hooked = (host) => localAssistant({
-        firstMessage: "",
-        server: { url: `http://${host}:${port}/hook`, timeoutSeconds: 20 },
-        serverMessages: ["status-update"],
-    });
     const sockets = [];
     t.after(() => sockets.forEach((s) => s.close()));
-    sockets.push(await join(await createCall(v, hooked("dead.test"))));
+    sockets.push(await join(await createCall(v, hooked("dead.test", port))));
     await waitUntil(() => dns.queries.some((q) => q.name.startsWith("dead.test")), 5000, "the dead lookup");
     const delays = [];
     for (let i = 0; i < 3; i++) {
-        const call = await createCall(v, hooked("127.0.0.1"));
+        const call = await createCall(v, hooked("127.0.0.1", port));
         const joined = Date.now();
         sockets.push(await join(call));
         await waitUntil(() => rx.requests.find((r) => callIdOf(r) === call.id), 15000, `call ${i}'s webhook`, 20);

@@ -11,33 +11,9 @@
 // per-address limit (--auth-rate-limit) still applies to many emails from one address.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { request as httpRequest } from "node:http";
 import { createServer } from "node:net";
-import { createCall, localAssistant, voxa } from "./lib.mjs";
+import { createCall, localAssistant, postFrom, voxa } from "./lib.mjs";
 
-/** POST JSON from a chosen local address (127.0.0.x: another client of the same server). */
-function postFrom(base, path, body, localAddress) {
-    const u = new URL(base + path);
-    const payload = JSON.stringify(body);
-    const t0 = Date.now();
-    return new Promise((resolve, reject) => {
-        const req = httpRequest({ host: u.hostname, port: u.port, path: u.pathname, method: "POST", localAddress,
-                                  headers: { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(payload) } },
-            (res) => {
-                const chunks = [];
-                res.on("data", (c) => chunks.push(c));
-                res.on("end", () => {
-                    const text = Buffer.concat(chunks).toString();
-                    let json;
-                    try { json = JSON.parse(text); } catch {}
-                    resolve({ status: res.statusCode, headers: res.headers, text, json, ms: Date.now() - t0 });
-                });
-            });
-        req.setTimeout(10000, () => req.destroy(new Error(`POST ${path} from ${localAddress}: no answer in 10 s`)));
-        req.on("error", reject);
-        req.end(payload);
-    });
-}
 
 /** Resolves with fn()'s value and how long it took; rejects after `ms`. */
 async function within(ms, what, fn) {

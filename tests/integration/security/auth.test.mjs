@@ -5,9 +5,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { request as httpRequest } from "node:http";
 import { promisify } from "node:util";
-import { BIN, receiver, request, sleep, voxa } from "./lib.mjs";
+import { BIN, postFrom, receiver, request, sleep, voxa } from "./lib.mjs";
 
 const run = promisify(execFile);
 const PASSWORD = "correct horse 42";
@@ -38,27 +37,6 @@ async function invited(v, role) {
     return { jwt: cookieOf(r), body: r.json };
 }
 
-/** POST JSON from a chosen local address (127.0.0.x: another client of the same server). */
-function postFrom(base, path, body, localAddress) {
-    const u = new URL(base + path);
-    const payload = JSON.stringify(body);
-    return new Promise((resolve, reject) => {
-        const req = httpRequest({ host: u.hostname, port: u.port, path: u.pathname, method: "POST", localAddress,
-                                  headers: { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(payload) } },
-            (res) => {
-                const chunks = [];
-                res.on("data", (c) => chunks.push(c));
-                res.on("end", () => {
-                    const text = Buffer.concat(chunks).toString();
-                    let json;
-                    try { json = JSON.parse(text); } catch {}
-                    resolve({ status: res.statusCode, headers: res.headers, text, json });
-                });
-            });
-        req.on("error", reject);
-        req.end(payload);
-    });
-}
 
 function printed(v, re, what) {
     const m = re.exec(v.output());

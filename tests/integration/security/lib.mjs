@@ -13,7 +13,7 @@
 import { execFile, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer as createHttpServer } from "node:http";
+import { createServer as createHttpServer, request as httpRequest } from "node:http";
 import { createConnection, createServer as createNetServer } from "node:net";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -173,6 +173,33 @@ export async function receiver(t, handler) {
     const url = `http://127.0.0.1:${server.address().port}`;
     t.after(() => new Promise((r) => server.close(r)));
     return { url, requests, server };
+}
+
+/**
+ * POST JSON from a chosen local address (127.0.0.x: another client of the same server):
+ * {status, headers, text, json, ms}.
+ */
+export function postFrom(base, path, body, localAddress) {
+    const u = new URL(base + path);
+    const payload = JSON.stringify(body);
+    const t0 = Date.now();
+    return new Promise((resolve, reject) => {
+        const req = httpRequest({ host: u.hostname, port: u.port, path: u.pathname, method: "POST", localAddress,
+                                  headers: { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(payload) } },
+            (res) => {
+                const chunks = [];
+                res.on("data", (c) => chunks.push(c));
+                res.on("end", () => {
+                    const text = Buffer.concat(chunks).toString();
+                    let json;
+                    try { json = JSON.parse(text); } catch {}
+                    resolve({ status: res.statusCode, headers: res.headers, text, json, ms: Date.now() - t0 });
+                });
+            });
+        req.setTimeout(10000, () => req.destroy(new Error(`POST ${path} from ${localAddress}: no answer in 10 s`)));
+        req.on("error", reject);
+        req.end(payload);
+    });
 }
 
 /**
