@@ -43,7 +43,8 @@ public:
     virtual void sendAudio(std::span<const int16_t> pcm) = 0;
     /// A client message (already filtered by the assistant's clientMessages).
     virtual void sendJson(const boost::json::object& message) = 0;
-    /// Barge-in: drop audio the far end has buffered but not played (Twilio "clear").
+    /// Barge-in: drop audio the far end has buffered but not played (Twilio "clear"), and
+    /// any conversion state holding the interrupted audio (a resampler's filter memory).
     virtual void clearAudio() {}
     /// Ends the connection (the call is over).
     virtual void close() = 0;

@@ -187,8 +187,10 @@ private:
 
     // transcript and messages
     boost::json::array messages_;
-    std::string botText_;          // current assistant turn as spoken
-    double botStartSec_ = -1;
+    std::string botText_;          // the current bot message (one reply) as spoken
+    double botMsgStartSec_ = -1;   // when that message started playing
+    double botStartSec_ = -1;      // when the assistant started talking (speech-update)
+    std::set<uint64_t> replyStarts_;  // utterances that open a new bot message
     int turn_ = 0;
     std::set<uint64_t> endAfter_;  // utterances whose playback ends the call
     std::string endReasonAfter_;

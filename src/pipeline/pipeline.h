@@ -60,6 +60,8 @@ struct Frame {
     providers::ToolCall toolCall;
     providers::Usage usage;
     bool interruptible = true;  // TtsText: barge-in may cut this utterance
+    bool replyStart = false;    // TtsText: the first sentence of a reply or of a Speak (the
+                                // record keeps one bot message per reply)
 };
 
 /// Tunables from the assistant config (startSpeakingPlan, stopSpeakingPlan, ...).

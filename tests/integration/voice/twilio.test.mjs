@@ -7,6 +7,7 @@ import { createHmac, randomBytes } from "node:crypto";
 import { test } from "node:test";
 import * as L from "./lib.mjs";
 import { startReceiver } from "./receiver.mjs";
+import * as C from "./cutoff.mjs";
 
 const AUTH_TOKEN = "twilio-auth-token-test";
 
@@ -341,4 +342,63 @@ test("outbound call: POST /call with phoneNumberId asks Twilio to dial; the answ
     const failed = await api("POST", "/call", { assistant: L.localAssistant(), phoneNumberId: pn.json.id, customer: { number: "+15553334444" } });
     assert.equal(failed.status, 400);
     assert.match(JSON.stringify(failed.json), /Twilio could not place the call: HTTP 401/);
+});
+
+// An ordered log of what Twilio received on a stream: media frames and "clear".
+function streamLog(stream) {
+    const log = [];
+    stream.ws.addEventListener("message", (ev) => {
+        const m = JSON.parse(ev.data);
+        if (m.event === "media") log.push({ kind: "audio", pcm: L.decodeMulaw(Buffer.from(m.media.payload, "base64")) });
+        else if (m.event === "clear") log.push({ kind: "cut" });
+    });
+    return log;
+}
+
+async function twilioCallTo(t, assistant) {
+    const a = await L.api("POST", "/assistant", assistant);
+    assert.equal(a.status, 201, a.text);
+    t.after(() => L.api("DELETE", `/assistant/${a.json.id}`));
+    const number = "+1558" + String(Date.now() + Math.floor(Math.random() * 1e6)).slice(-7);
+    const pn = await L.api("POST", "/phone-number", { provider: "twilio", number, twilioAccountSid: "AC" + "5".repeat(32),
+                                                      twilioAuthToken: AUTH_TOKEN, assistantId: a.json.id });
+    assert.equal(pn.status, 201, pn.text);
+    t.after(() => L.api("DELETE", `/phone-number/${pn.json.id}`));
+    const hook = await voiceWebhook(number);
+    const { url, token } = streamFromTwiml(hook.twiml);
+    assert.ok(url && token, hook.twiml);
+    const stream = new TwilioStream(url, token, hook.form.CallSid);
+    const log = streamLog(stream);
+    await stream.open();
+    t.after(() => stream.stop());
+    return { stream, log, callId: /\/([0-9a-f-]{36})\/twilio$/.exec(url)[1] };
+}
+
+test("Twilio barge-ins: after each clear the next reply starts quiet, nothing of the interrupted one", async (t) => {
+    const speech = await L.synth("wait a moment please", { rate: 8000, format: "mulaw" });
+    const firsts = await Promise.all([0, 1, 2].map(async (i) => {
+        const { stream, log, callId } = await twilioCallTo(t, C.talkativeAssistant());
+        const got = await C.bargeInLoop(log, () => stream.say(speech), 4, `twilio call ${i}`);
+        stream.stop();
+        const rec = await L.waitForEnded(callId, 15000);
+        assert.ok(rec.artifact.performanceMetrics.numUserInterrupted >= 4);
+        return got;
+    }));
+    C.assertQuietStarts(firsts.flat(), "twilio");
+    assert.ok(firsts.flat().length >= 10);
+});
+
+test("Twilio: the caller talking during the greeting gets greeting, line and reply in time order", async (t) => {
+    const REPLY = "We open at nine.";
+    const { stream, callId } = await twilioCallTo(t, L.localAssistant({
+        firstMessage: C.LONG_GREETING,  // not interruptible: the default for a first message
+        endCallPhrases: ["we open at nine"],
+        model: { provider: "local", rules: [{ reply: REPLY }] } }));
+    for (let i = 0; i < 50 && stream.voicedMs() < 2000; i++) await L.sleep(100);
+    stream.say(await L.synth("what are your opening hours", { rate: 8000, format: "mulaw" }));
+    // The reply ends the call (an end-call phrase): Twilio's stream is closed.
+    assert.equal(await Promise.race([stream.closed, L.sleep(25000).then(() => "open")]), 1000);
+    const rec = await L.waitForEnded(callId, 15000);
+    assert.equal(rec.endedReason, "assistant-said-end-call-phrase");
+    C.assertInOrder(rec, C.LONG_GREETING, REPLY);
 });
