@@ -150,7 +150,9 @@ CallSession::CallSession(CallManager& mgr, json::object record, CallSetup setup,
       telephony_(std::move(setup.telephony)),
       serverCtx_(std::move(setup.server)),
       sink_(std::move(sink)),
-      ex_(std::move(ex)) {
+      ex_(std::move(ex)),
+      endedMessage_(setup.refusal ? setup.refusal->message : std::string()),
+      refusal_(std::move(setup.refusal)) {
     id_ = str(record_, "id");
     orgId_ = str(record_, "orgId");
     if (auto* mp = assistant_.if_contains("monitorPlan")) monitorSource_["monitorPlan"] = *mp;
@@ -320,7 +322,9 @@ void CallSession::start() {
     std::string mode = str(assistant_, "firstMessageMode");
     std::string first = str(assistant_, "firstMessage");
     bool interruptible = pipeline_->settings().firstMessageInterruptionsEnabled;
-    if (mode == "assistant-speaks-first-with-model-generated-message") {
+    if (refusal_) {
+        speak(refusal_->text, true, false);  // then end() with the refusal's reason
+    } else if (mode == "assistant-speaks-first-with-model-generated-message") {
         pipeline_->inject(pipeline::Frame{.kind = FrameKind::UserTurn, .text = ""});
     } else if (mode != "assistant-waits-for-user" && !first.empty()) {
         speak(first, false, interruptible);
@@ -1179,8 +1183,10 @@ void CallSession::onTransportClosed() {
     end("customer-ended-call");
 }
 
-void CallSession::end(const std::string& reason) {
+void CallSession::end(const std::string& why) {
     if (ended_) return;
+    // A refused call ends as refused, however it ends (said, hung up, never joined).
+    const std::string& reason = refusal_ ? refusal_->endedReason : why;
     // Cut what is playing now as a barge-in does, so that the part the caller heard is
     // recorded (UtteranceSpoken) instead of being lost from messages and the transcript.
     if (pipeline_ && pipeline_->state().botSpeaking) {

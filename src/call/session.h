@@ -169,6 +169,7 @@ private:
     int64_t inputSamples_ = 0;
     audio::RealtimeGate inputGate_{{.rate = audio::kRate, .burstSeconds = kInputBurstSeconds}};
     std::string endedMessage_;  // the record's endedMessage: context for endedReason
+    std::optional<Refusal> refusal_;  // a refused call: says why, ends with its reason
     int64_t outputFrames_ = 0;
     bool started_ = false;
     std::atomic<bool> ended_{false};  // read by other threads (monitor, listen)
