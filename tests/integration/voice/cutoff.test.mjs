@@ -24,9 +24,10 @@ function transportLog(client) {
     return log;
 }
 
-test("websocket barge-ins: every reply after a cut starts quiet (mu-law 8 kHz, PCM 24 kHz and 16 kHz)", async (t) => {
-    const formats = [{ format: "mulaw", rate: 8000, times: 4 }, { format: "pcm_s16le", rate: 24000, times: 4 },
-                     { format: "pcm_s16le", rate: 16000, times: 3 }];
+// (PCM at 16 kHz, the pipeline's own rate, has no resampler: its replies started quiet before
+// the fix too, 10-14 RMS.)
+test("websocket barge-ins: every reply after a cut starts quiet (mu-law 8 kHz, PCM 24 kHz)", async (t) => {
+    const formats = [{ format: "mulaw", rate: 8000, times: 6 }, { format: "pcm_s16le", rate: 24000, times: 5 }];
     const firsts = await Promise.all(formats.map(async ({ format, rate, times }) => {
         const speech = await L.synth("wait a moment please", { rate, format });
         const { call, client } = await L.startCall({ rate, format, assistant: talkativeAssistant() });

@@ -300,12 +300,12 @@ async function twilioCallTo(t, assistant) {
 
 test("Twilio barge-ins: after each clear the next reply starts quiet, nothing of the interrupted one", async (t) => {
     const speech = await L.synth("wait a moment please", { rate: 8000, format: "mulaw" });
-    const firsts = await Promise.all([0, 1, 2].map(async (i) => {
+    const firsts = await Promise.all([0, 1].map(async (i) => {
         const { stream, log, callId } = await twilioCallTo(t, C.talkativeAssistant());
-        const got = await C.bargeInLoop(log, () => stream.say(speech), 4, `twilio call ${i}`);
+        const got = await C.bargeInLoop(log, () => stream.say(speech), 6, `twilio call ${i}`);
         stream.stop();
         const rec = await L.waitForEnded(callId, 15000);
-        assert.ok(rec.artifact.performanceMetrics.numUserInterrupted >= 4);
+        assert.ok(rec.artifact.performanceMetrics.numUserInterrupted >= 6);
         return got;
     }));
     C.assertQuietStarts(firsts.flat(), "twilio");
