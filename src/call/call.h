@@ -30,6 +30,7 @@
 #include <string_view>
 
 #include "call/concurrency.h"
+#include "providers/providers.h"
 #include "store/store.h"
 #include "webhooks/webhooks.h"
 
@@ -82,6 +83,8 @@ inline constexpr const char* kNeverConnected = "call.in-progress.error-providerf
 struct ServerContext {
     boost::json::object org;  // server, serverUrl, serverUrlSecret
     webhooks::Credentials credentials;
+    /// Speech and model provider keys for the call (providers/credentials.h), by provider.
+    std::map<std::string, providers::ProviderCredential> providers;
 };
 
 /// What a call runs, resolved at creation (overrides and {{variables}} applied).
