@@ -29,7 +29,7 @@ constexpr const char* kDefaultUrl = "https://api.deepgram.com";
 /// recommends one every 3 to 5 s.
 constexpr auto kKeepAliveAfter = 3s;
 /// After Finalize: a result must come within this bound while audio is still unanswered.
-constexpr auto kFinalizeTimeout = 3s;
+constexpr auto kFinalizeTimeout = 5s;
 /// After CloseStream: how long the final Metadata and close may take.
 constexpr auto kCloseGrace = 2s;
 /// Audio queued while the connection opens (10 s of 16 kHz s16); older audio is dropped.
