@@ -135,7 +135,23 @@ test("deepgram: no key -> POST /call 400 naming deepgram; connection refused -> 
     assert.equal(rec.endedReason, "pipeline-error-deepgram-returning-502-network-error");
 });
 
+test("deepgram: a credential's apiUrl (an on-premise Deepgram) beats --provider-url for its org", async (t) => {
+    const dg = await startDeepgramFake({ key: "dg-onprem" });
+    t.after(() => dg.close());
+    const dead = await L.freePort();
+    const own = await L.ownVoxa(t, { VOXA_PROVIDER_URLS: `deepgram=http://127.0.0.1:${dead}`, DEEPGRAM_API_KEY: "" });
+    const cred = await own.api("POST", "/credential", { provider: "deepgram", apiKey: "dg-onprem", apiUrl: dg.url });
+    assert.equal(cred.status, 201, JSON.stringify(cred.json));
+    const { call, client } = await ownCall(own, { assistant: assistant() });
+    t.after(() => client.close());
+    await client.waitFor(() => dg.accepted().length === 1, 5000, "the on-premise Deepgram's stream");
+    client.endCall();
+    const rec = await ownEnded(own, call.id);
+    assert.ok(!rec.endedReason.startsWith("pipeline-error"), rec.endedReason);
+});
+
 for (const [mode, reason] of [
+    ["refuse", "pipeline-error-deepgram-returning-502-network-error"],
     ["close-mid-utterance", "pipeline-error-deepgram-returning-econnreset"],
     ["stall", "pipeline-error-deepgram-transcriber-failed"],
     ["garbage", "pipeline-error-deepgram-returning-500-invalid-json"],
@@ -147,10 +163,10 @@ for (const [mode, reason] of [
         const own = await L.ownVoxa(t, { VOXA_PROVIDER_URLS: `deepgram=${dg.url}`, DEEPGRAM_API_KEY: "dg-key" });
         const { call, client } = await ownCall(own, { assistant: assistant() });
         t.after(() => client.close());
-        await speak(client, "I would like to book an appointment for tomorrow");
+        if (mode !== "refuse") await speak(client, "I would like to book an appointment for tomorrow");
         const rec = await ownEnded(own, call.id, 20000);
         assert.equal(rec.endedReason, reason);
-        assert.equal(dg.accepted().length, 1);
+        assert.equal(dg.streams.length, 1);
     });
 }
 

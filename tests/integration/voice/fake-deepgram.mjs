@@ -6,7 +6,7 @@
 //   const dg = await startDeepgramFake({ key: "dg-key" });   // dg.url = "http://127.0.0.1:PORT"
 //   voxa serve --provider-url deepgram=<dg.url>              // Voxa connects to ws://.../v1/listen
 //   dg.streams      -> [{ path, query, headers, audioBytes, text: [{type,...}], sent: [...], closedBy }]
-//   dg.misbehave("close-mid-utterance" | "stall" | "garbage" | null)   // for the next streams
+//   dg.misbehave("refuse" | "close-mid-utterance" | "stall" | "garbage" | null)   // next streams
 //   await dg.close();
 //
 // Protocol, as checked here field by field:
@@ -72,6 +72,7 @@ export async function startDeepgramFake({ key = "dg-test-key", interimEveryMs = 
             audioBytes: 0, text: [], sent: [], closedBy: null, opened: Date.now(), mode,
         };
         streams.push(record);
+        if (mode === "refuse") return socket.destroy();  // the connection goes before any answer
         if (url.pathname !== "/v1/listen")
             return reject(socket, 404, "Not Found", { err_code: "NOT_FOUND", err_msg: "Not found.", request_id: requestId });
         if (req.headers.authorization !== `Token ${key}`)
