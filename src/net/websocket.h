@@ -7,6 +7,13 @@
 //       };
 //   });
 //
+// Client side (providers' streaming APIs):
+//
+//   auto r = co_await openWebSocket("wss://api.deepgram.com/v1/listen?model=nova-2",
+//                                   {{"Authorization", "Token " + key}}, UrlSource::Operator);
+//   if (!r.ok()) log(r.error == WsConnectResult::Error::Rejected ? r.status : 0, r.message);
+//   r.conn->send(pcm, /*binary=*/true);
+//
 // send() never blocks and never interleaves frames: messages are queued and written in
 // order by one writer on the connection's event loop. All methods must be called on that
 // loop (executor()).

@@ -270,8 +270,9 @@ public:
     void close() override {
         auto& st = *st_;
         if (st.closed) return;
+        // The callbacks stay (a callback may be what is closing the session: it must not be
+        // destroyed while it runs); `closed` keeps them from firing again.
         st.closed = true;
-        st.cb = {};
         st.keepAlive.cancel();
         st.finalizeTimer.cancel();
         if (st.conn && st.conn->isOpen() && !st.failed) {

@@ -253,6 +253,25 @@ TEST(DeepgramSession, FailuresCarryTheirCause) {
         EXPECT_EQ(s.errors.size(), 1u);
     }
     {
+        // A credential's apiUrl is org configuration: loopback is refused by the egress
+        // policy (the operator's --provider-url would not be).
+        FakeDeepgram dg;
+        asio::io_context io;
+        Context ctx;
+        ctx.executor = io.get_executor();
+        ctx.credentials["deepgram"] = {.apiKey = "k", .apiUrl = dg.url()};
+        std::vector<ProviderError> errors;
+        auto stt = makeSttProvider()->open(obj(R"({"provider":"deepgram"})"), ctx,
+                                           {.onTranscript = [](const Transcript&) {},
+                                            .onError = [&](const ProviderError& e) { errors.push_back(e); }});
+        io.run_for(2s);
+        ASSERT_EQ(errors.size(), 1u);
+        EXPECT_EQ(errors[0].cause, FailureCause::ConnectFailed);
+        EXPECT_NE(errors[0].message.find("egress"), std::string::npos) << errors[0].message;
+        std::lock_guard l(dg.mu);
+        EXPECT_TRUE(dg.target.empty()) << "nothing reached the server";
+    }
+    {
         Session s("http://127.0.0.1:1");
         ASSERT_TRUE(s.runUntil([&] { return !s.errors.empty(); }));
         EXPECT_EQ(s.errors[0].cause, FailureCause::ConnectFailed);
