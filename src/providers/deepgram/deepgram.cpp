@@ -14,6 +14,7 @@
 
 #include "net/websocket.h"
 #include "providers/endpoints.h"
+#include "providers/streaming.h"
 
 namespace voxa::providers::deepgram {
 
@@ -52,25 +53,6 @@ std::optional<double> num(const json::object& o, std::string_view key) {
 bool flag(const json::object& o, std::string_view key) {
     auto* v = o.if_contains(key);
     return v && v->is_bool() && v->get_bool();
-}
-
-std::string printable(std::string_view s, size_t max = 120) {
-    std::string out;
-    for (char c : s.substr(0, max)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
-    if (s.size() > max) out += "...";
-    return out;
-}
-
-FailureCause causeOf(const net::WsConnectResult& r) {
-    if (r.error != net::WsConnectResult::Error::Rejected) return FailureCause::ConnectFailed;
-    switch (r.status) {
-        case 400: return FailureCause::BadRequest;
-        case 401: return FailureCause::Unauthorized;
-        case 402:
-        case 403: return FailureCause::Forbidden;
-        case 404: return FailureCause::NotFound;
-        default: return r.status >= 500 ? FailureCause::ServerError : FailureCause::Other;
-    }
 }
 
 /// Everything a session shares with its coroutines; touched on the call's executor only.
@@ -185,9 +167,7 @@ asio::awaitable<void> closeAfterGrace(std::shared_ptr<State> st) {
 asio::awaitable<void> run(std::shared_ptr<State> st) {
     auto ep = endpoint("deepgram", st->ctx, kDefaultUrl);
     std::string url = websocketUrl(ep.url) + "/v1/listen?" + listenQuery(st->config, audio::kRate);
-    std::string key;
-    if (auto it = st->ctx.credentials.find("deepgram"); it != st->ctx.credentials.end())
-        key = it->second.apiKey;
+    std::string key = apiKey(st->ctx, "deepgram");
     if (key.empty()) {
         st->fail(FailureCause::MissingKey, "no Deepgram API key");
         co_return;
@@ -199,7 +179,7 @@ asio::awaitable<void> run(std::shared_ptr<State> st) {
         co_return;
     }
     if (!r.ok()) {
-        st->fail(causeOf(r), "cannot open Deepgram's stream at " + websocketUrl(ep.url) + ": " + r.message);
+        st->fail(connectFailure(r), "cannot open Deepgram's stream at " + websocketUrl(ep.url) + ": " + r.message);
         co_return;
     }
     st->conn = r.conn;

@@ -8,6 +8,7 @@
 
 #include "providers/credentials.h"
 #include "providers/endpoints.h"
+#include "providers/streaming.h"
 
 namespace voxa::providers {
 namespace {
@@ -134,6 +135,34 @@ TEST(ProviderUrls, WebSocketSchemes) {
     EXPECT_EQ(queryEscape("appointment:2"), "appointment%3A2");
     EXPECT_EQ(queryEscape("a b&c=d"), "a%20b%26c%3Dd");
     EXPECT_EQ(queryEscape("en-US_x.y~"), "en-US_x.y~");
+}
+
+TEST(Streaming, ConnectFailuresByStatus) {
+    using E = net::WsConnectResult::Error;
+    auto rejected = [](int status) {
+        net::WsConnectResult r;
+        r.error = E::Rejected;
+        r.status = status;
+        return connectFailure(r);
+    };
+    EXPECT_EQ(rejected(400), FailureCause::BadRequest);
+    EXPECT_EQ(rejected(401), FailureCause::Unauthorized);
+    EXPECT_EQ(rejected(402), FailureCause::Forbidden);
+    EXPECT_EQ(rejected(403), FailureCause::Forbidden);
+    EXPECT_EQ(rejected(404), FailureCause::NotFound);
+    EXPECT_EQ(rejected(503), FailureCause::ServerError);
+    EXPECT_EQ(rejected(429), FailureCause::Other);
+    for (auto e : {E::BadUrl, E::Resolve, E::Egress, E::Connect, E::Tls, E::Handshake}) {
+        net::WsConnectResult r;
+        r.error = e;
+        EXPECT_EQ(connectFailure(r), FailureCause::ConnectFailed);
+    }
+    Context ctx;
+    ctx.credentials["deepgram"] = {.apiKey = "k"};
+    EXPECT_EQ(apiKey(ctx, "deepgram"), "k");
+    EXPECT_EQ(apiKey(ctx, "cartesia"), "");
+    EXPECT_EQ(printable("a\x01b\n", 10), "a?b?");
+    EXPECT_EQ(printable("abcdef", 3), "abc...");
 }
 
 }  // namespace
