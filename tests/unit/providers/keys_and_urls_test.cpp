@@ -161,7 +161,7 @@ TEST(Streaming, ConnectFailuresByStatus) {
     ctx.credentials["deepgram"] = {.apiKey = "k"};
     EXPECT_EQ(apiKey(ctx, "deepgram"), "k");
     EXPECT_EQ(apiKey(ctx, "cartesia"), "");
-    EXPECT_EQ(printable("a\x01b\n", 10), "a?b?");
+    EXPECT_EQ(printable("a\x01" "b\n", 10), "a?b?");
     EXPECT_EQ(printable("abcdef", 3), "abc...");
 }
 
