@@ -7,6 +7,7 @@
 #include <cctype>
 
 #include "api/resources.h"
+#include "common/ids.h"
 
 namespace voxa::api {
 
@@ -24,6 +25,15 @@ static std::string sipUser(std::string_view uri) {
     return user;
 }
 
+// The ids a number refers to are UUIDs, as Vapi's DTOs require: "" is not "none".
+static std::vector<std::string> checkIds(const json::object& o) {
+    std::vector<std::string> errors;
+    for (auto* k : {"assistantId", "squadId", "workflowId", "credentialId"})
+        if (auto* v = o.if_contains(k); v && v->is_string() && !isUuid(v->as_string()))
+            errors.push_back(std::string(k) + " must be a UUID");
+    return errors;
+}
+
 void registerPhoneNumbers(Router& router) {
     registerCrud(router, {.kind = "phone-number",
                           .path = "/phone-number",
@@ -32,6 +42,7 @@ void registerPhoneNumbers(Router& router) {
                           .updateSchema = "UpdatePhoneNumberDTO",
                           .discriminator = "provider",
                           .v2Path = "/v2/phone-number",
+                          .check = checkIds,
                           .onCreate = [](json::object& o, RequestContext&) {
                               if (!o.contains("status")) o["status"] = "active";
                           },

@@ -157,6 +157,8 @@ void registerCrud(Router& router, ResourceSpec specIn) {
             json::object body = rc.jsonBody();
             dropNulls(body);
             validateOrThrow(spec->createSchema, body);
+            if (spec->check)
+                if (auto errors = spec->check(body); !errors.empty()) throw ApiError::badRequest(std::move(errors));
             guardCredentialRefs(rc.principal, nullptr, body);
             store::Resource r;
             r.id = newId();
@@ -235,6 +237,8 @@ void registerCrud(Router& router, ResourceSpec specIn) {
             if (!given && stored) toValidate[spec->discriminator] = *stored;
         }
         validateOrThrow(spec->updateSchema, toValidate);
+        if (spec->check)
+            if (auto errors = spec->check(toValidate); !errors.empty()) throw ApiError::badRequest(std::move(errors));
         for (auto& kv : patch) {
             std::string_view k = kv.key();
             if (k == "id" || k == "orgId" || k == "createdAt" || k == "updatedAt") continue;

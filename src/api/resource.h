@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "api/router.h"
 #include "store/store.h"
@@ -30,6 +31,9 @@ struct ResourceSpec {
     std::string discriminator;
     /// Paginated twin (e.g. "/v2/phone-number") returning {results, metadata}; empty = none.
     std::string v2Path;
+    /// Checks beyond the schema on a create body and a PATCH body (as sent, nulls dropped):
+    /// returns class-validator style messages, refused as 400 like schema errors.
+    std::function<std::vector<std::string>(const boost::json::object&)> check;
     /// Fills defaults / derived fields on create (after validation, id etc. set).
     std::function<void(boost::json::object&, RequestContext&)> onCreate;
     /// Runs after a PATCH merge (e.g. re-derive fields).

@@ -10,6 +10,8 @@
 //   if (auto m = calls.monitor(callId, secret)) ...;   // nullopt for a wrong secret (404)
 //   // nobody attaches within settings.joinTimeoutSeconds: the call ends by itself; an org
 //   // holding concurrencyLimit calls: create() throws CallError 400 "Over Concurrency Limit"
+//   // a phone call's progress as Twilio reports it (POST /twilio/status/<callId>):
+//   co_await calls.twilioStatus(callId, "busy", callSid);        // ended: customer-busy
 //
 // A session lives on the event loop of its transport connection (one thread, no locks)
 // and writes its record (messages, transcript, recordings, latencies, cost) when it ends.
@@ -44,7 +46,8 @@ public:
     virtual void sendAudio(std::span<const int16_t> pcm) = 0;
     /// A client message (already filtered by the assistant's clientMessages).
     virtual void sendJson(const boost::json::object& message) = 0;
-    /// Barge-in: drop audio the far end has buffered but not played (Twilio "clear").
+    /// Barge-in: drop audio the far end has buffered but not played (Twilio "clear"), and
+    /// any conversion state holding the interrupted audio (a resampler's filter memory).
     virtual void clearAudio() {}
     /// Ends the connection (the call is over).
     virtual void close() = 0;
@@ -78,6 +81,21 @@ struct CallSettings {
 /// endedReason of a call whose transport never connected within joinTimeoutSeconds.
 inline constexpr const char* kNeverConnected = "call.in-progress.error-providerfault-transport-never-connected";
 
+/// How long Twilio rings an outbound call before it reports no-answer (the Calls.json
+/// `Timeout`, Twilio's default): an outbound call waits this plus joinTimeoutSeconds for its
+/// stream until Twilio says it was answered, then joinTimeoutSeconds from the answer.
+inline constexpr int kRingSeconds = 60;
+
+/// A call refused before it started (an assistant-request that gave no usable assistant):
+/// it still has a record, its session says `text` in Voxa's own voice and ends with
+/// `endedReason`, whatever else would end it.
+struct Refusal {
+    std::string text;         // said to the caller (bounded by the caller: kMaxRefusalChars)
+    std::string endedReason;  // a Vapi endedReason (assistant-request-returned-error, ...)
+    std::string message;      // the record's endedMessage: why, for the operator
+};
+inline constexpr size_t kMaxRefusalChars = 1000;
+
 /// What a call needs to reach the customer's server: the org's `server` and the webhook
 /// credentials its assistant, tools and org refer to.
 struct ServerContext {
@@ -99,6 +117,8 @@ struct CallSetup {
     std::string monitorSecret;
     /// The call's concurrency slot (Concurrency): held until the call has ended.
     std::shared_ptr<void> slot;
+    /// Set for a refused call: says why, then ends (see Refusal).
+    std::optional<Refusal> refusal;
 };
 
 class CallSession;
@@ -134,6 +154,7 @@ public:
         std::string providerCallId;  // e.g. Twilio's CallSid
         std::string accountSid, authToken;  // the provider's REST credentials (transfers)
         bool outbound = false;       // we place the call (POST /call with phoneNumberId)
+        std::optional<Refusal> refusal;  // a refused call: the record is kept, the reason said
         std::string token;           // set by createCall: the transport's one-time token
     };
     struct InboundCall {
@@ -149,6 +170,14 @@ public:
     boost::asio::awaitable<std::shared_ptr<CallSession>> attach(
         std::string callId, std::string token, std::string bearerOrgId,
         std::shared_ptr<TransportSink> sink, boost::asio::any_io_executor executor);
+
+    /// Twilio's status callback for a call (CallStatus, CallSid; the request is verified by
+    /// the caller): ringing marks the record; in-progress (answered) restarts the join bound;
+    /// busy, no-answer, failed, canceled and completed end a call still waiting for its
+    /// stream (customer-busy, customer-did-not-answer, twilio-failed-to-connect-call,
+    /// manually-canceled, call.in-progress.twilio-completed-call), completed also ends a live
+    /// call (customer-ended-call, as the stream's stop would). Anything else is ignored.
+    boost::asio::awaitable<void> twilioStatus(std::string callId, std::string status, std::string callSid);
 
     /// Whether attach() would accept this transport (checked before the WebSocket upgrade).
     bool canAttach(const std::string& callId, const std::string& token,
@@ -221,8 +250,13 @@ private:
     boost::asio::awaitable<boost::json::object> placeOutbound(std::string orgId, boost::json::object body);
     /// A concurrency slot for one more call of the org; throws CallError at its limit.
     boost::asio::awaitable<std::shared_ptr<void>> acquireSlot(std::string orgId, boost::json::object* limits);
-    /// Ends a call nobody joined within joinTimeoutSeconds (spawned by createCall).
-    boost::asio::awaitable<void> expireUnjoined(std::string callId, double seconds);
+    /// Ends a call nobody joined within `seconds` (spawned by createCall, and again when
+    /// Twilio says an outbound call was answered): `bound` is the generation of the pending
+    /// call's deadline this timer serves; a restarted bound makes the older timers no-ops.
+    boost::asio::awaitable<void> expireUnjoined(std::string callId, double seconds, unsigned bound);
+    /// Voxa gives up on a phone call nobody joined: Twilio is told to hang it up (canceled
+    /// while it rings, completed once answered), so nobody is left on a dead line.
+    boost::asio::awaitable<void> hangUpLine(boost::json::object telephony, bool answered);
     /// Ends a call that has no session yet (never joined) with `reason`.
     boost::asio::awaitable<void> endPending(std::string callId, std::string orgId, CallSetup setup,
                                             std::string reason);

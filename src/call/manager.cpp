@@ -20,6 +20,7 @@
 
 #include "call/call.h"
 #include "call/lease.h"
+#include "call/pending.h"
 #include "call/session.h"
 #include "call/twilio.h"
 #include "common/crypto.h"
@@ -38,20 +39,13 @@ namespace asio = boost::asio;
 namespace json = boost::json;
 using json_fields::str;
 
-namespace {
-
-struct Pending {
-    std::string token;
-    std::string orgId;
-    CallSetup setup;  // resolved: overrides and variables applied
-    bool taken = false;  // a transport is attaching (one connection per call)
-};
-
 std::mutex gPendingMu;
 std::map<std::string, Pending>& pending() {
     static std::map<std::string, Pending> p;
     return p;
 }
+
+namespace {
 
 json::object builtinVariables(const json::object& call) {
     std::time_t t = std::time(nullptr);
@@ -340,10 +334,18 @@ asio::awaitable<json::object> CallManager::placeOutbound(std::string orgId, json
     json::object limits;
     json::object call = co_await createCall(orgId, std::move(body), &in, &limits);
 
+    // Twilio reports the call's progress to /twilio/status/<callId> (signed, as the voice
+    // webhook): busy, no-answer, failed and canceled end the call, answered restarts the join
+    // bound (twilioStatus). Timeout is how long it rings (kRingSeconds, Twilio's default).
     std::string twiml = twilio::streamTwiml(wsBaseUrl() + "/" + in.callId + "/twilio", in.token);
+    std::string form = "To=" + url::percentEncode(to) + "&From=" + url::percentEncode(str(phone, "number")) +
+                       "&Twiml=" + url::percentEncode(twiml) + "&Timeout=" + std::to_string(kRingSeconds) +
+                       "&StatusCallback=" + url::percentEncode(baseUrl() + "/twilio/status/" + in.callId) +
+                       "&StatusCallbackMethod=POST";
+    for (auto* event : {"initiated", "ringing", "answered", "completed"})
+        form += std::string("&StatusCallbackEvent=") + event;
     auto req = twilio::restRequest(settings_.twilioApiUrl, in.accountSid, in.authToken, "/Calls.json",
-                                   "To=" + url::percentEncode(to) + "&From=" + url::percentEncode(str(phone, "number")) +
-                                       "&Twiml=" + url::percentEncode(twiml));
+                                   std::move(form));
     auto res = co_await net::fetch(std::move(req));
     std::string sid;
     if (res.success()) {
@@ -368,12 +370,25 @@ asio::awaitable<json::object> CallManager::placeOutbound(std::string orgId, json
         throw CallError(400, "Twilio could not place the call: " + why);
     }
     call["phoneCallProviderId"] = sid;
+    bool waiting = false;
     {
         std::lock_guard lock(gPendingMu);
-        if (auto it = pending().find(in.callId); it != pending().end())
+        if (auto it = pending().find(in.callId); it != pending().end() && !it->second.taken) {
+            waiting = true;
             it->second.setup.telephony["callSid"] = sid;
+            if (it->second.ringing) call["status"] = "ringing";  // a status callback came first
+        }
     }
-    co_await saveRecord(orgId, in.callId, call);
+    if (waiting) {
+        co_await saveRecord(orgId, in.callId, call);
+    } else {
+        // Twilio's callbacks already ended (or the stream joined) the call while it answered
+        // us: the stored record is newer than `call`.
+        auto row = co_await offload(dbPool_, [&] { return store_.getResource("call", orgId, in.callId); });
+        boost::system::error_code ec;
+        auto stored = row ? json::parse(row->body, ec) : json::value();
+        if (!ec && stored.is_object()) call = std::move(stored.as_object());
+    }
     call["subscriptionLimits"] = std::move(limits);
     co_return call;
 }
@@ -493,6 +508,7 @@ asio::awaitable<json::object> CallManager::createCall(std::string orgId, json::o
     for (auto* k : {"assistantId", "assistant", "assistantOverrides", "squadId", "squad", "name",
                     "metadata", "customer", "customerId"})
         if (auto* v = body.if_contains(k)) call[k] = *v;
+    if (inbound && inbound->refusal) call.erase("assistant");  // a stand-in that only says why
     if (inbound) {
         call["phoneNumberId"] = str(inbound->phoneNumber, "id");
         call["customer"] = inbound->outbound && body.contains("customer") ? body.at("customer")
@@ -567,19 +583,23 @@ asio::awaitable<json::object> CallManager::createCall(std::string orgId, json::o
     });
     {
         std::lock_guard lock(gPendingMu);
-        pending()[id] = Pending{token, orgId,
-                                CallSetup{std::move(resolved.as_object()), std::move(server),
-                                          inbound ? inbound->phoneNumber : json::object{},
-                                          inbound ? json::object{{"provider", inbound->provider},
-                                                                 {"accountSid", inbound->accountSid},
-                                                                 {"authToken", inbound->authToken},
-                                                                 {"callSid", inbound->providerCallId}}
-                                                  : json::object{},
-                                          std::move(squadMembers), monitorSecret, std::move(slot)}};
+        pending()[id] = Pending{.token = token, .orgId = orgId,
+                                .setup = CallSetup{std::move(resolved.as_object()), std::move(server),
+                                                   inbound ? inbound->phoneNumber : json::object{},
+                                                   inbound ? json::object{{"provider", inbound->provider},
+                                                                          {"accountSid", inbound->accountSid},
+                                                                          {"authToken", inbound->authToken},
+                                                                          {"callSid", inbound->providerCallId}}
+                                                           : json::object{},
+                                                   std::move(squadMembers), monitorSecret, std::move(slot),
+                                                   inbound ? inbound->refusal : std::nullopt},
+                                .answered = inbound && !inbound->outbound};
     }
-    // Nobody joins: the call ends after the join timeout, like any call that ends.
+    // Nobody joins: the call ends after the join timeout, like any call that ends. An
+    // outbound call may ring first (Twilio's answered callback restarts the bound).
+    double bound = settings_.joinTimeoutSeconds + (inbound && inbound->outbound ? kRingSeconds : 0);
     auto ex = co_await asio::this_coro::executor;
-    asio::co_spawn(ex, expireUnjoined(id, settings_.joinTimeoutSeconds), asio::detached);
+    asio::co_spawn(ex, expireUnjoined(id, bound, 0), asio::detached);
     co_return call;
 }
 
@@ -625,7 +645,7 @@ asio::awaitable<std::shared_ptr<CallSession>> CallManager::attach(
     co_return session;
 }
 
-asio::awaitable<void> CallManager::expireUnjoined(std::string callId, double seconds) {
+asio::awaitable<void> CallManager::expireUnjoined(std::string callId, double seconds, unsigned bound) {
     asio::steady_timer timer(co_await asio::this_coro::executor);
     timer.expires_after(std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000)));
     auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -635,11 +655,22 @@ asio::awaitable<void> CallManager::expireUnjoined(std::string callId, double sec
         std::lock_guard lock(gPendingMu);
         auto it = pending().find(callId);
         if (it == pending().end() || it->second.taken) co_return;  // joined (or joining)
+        if (it->second.bound != bound) co_return;  // restarted: a newer timer serves the call
         p = std::move(it->second);
         pending().erase(it);
     }
     spdlog::info(R"({{"msg":"call not joined in time","callId":"{}","seconds":{}}})", callId, seconds);
+    json::object telephony = p.setup.telephony;
     co_await endPending(callId, p.orgId, std::move(p.setup), kNeverConnected);
+    co_await hangUpLine(std::move(telephony), p.answered);
+}
+
+asio::awaitable<void> CallManager::hangUpLine(json::object telephony, bool answered) {
+    if (str(telephony, "provider") != "twilio" || str(telephony, "callSid").empty() ||
+        str(telephony, "accountSid").empty() || str(telephony, "authToken").empty())
+        co_return;  // not a Twilio call, or one Voxa cannot act on (no REST credentials)
+    co_await twilio::hangUp(settings_.twilioApiUrl, str(telephony, "accountSid"), str(telephony, "authToken"),
+                            str(telephony, "callSid"), answered);
 }
 
 asio::awaitable<void> CallManager::endPending(std::string callId, std::string org, CallSetup setup,
@@ -684,8 +715,10 @@ void CallManager::endAll(const std::string& reason, asio::any_io_executor ex) {
             it = pending().erase(it);
         }
     }
-    for (auto& [id, p] : waiting)
+    for (auto& [id, p] : waiting) {
+        asio::co_spawn(ex, hangUpLine(p.setup.telephony, p.answered), asio::detached);
         asio::co_spawn(ex, endPending(id, p.orgId, std::move(p.setup), reason), asio::detached);
+    }
     spdlog::info(R"({{"msg":"ending calls","live":{},"waiting":{},"endedReason":"{}"}})", sessions.size(),
                  waiting.size(), reason);
 }

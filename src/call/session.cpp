@@ -150,7 +150,9 @@ CallSession::CallSession(CallManager& mgr, json::object record, CallSetup setup,
       telephony_(std::move(setup.telephony)),
       serverCtx_(std::move(setup.server)),
       sink_(std::move(sink)),
-      ex_(std::move(ex)) {
+      ex_(std::move(ex)),
+      endedMessage_(setup.refusal ? setup.refusal->message : std::string()),
+      refusal_(std::move(setup.refusal)) {
     id_ = str(record_, "id");
     orgId_ = str(record_, "orgId");
     if (auto* mp = assistant_.if_contains("monitorPlan")) monitorSource_["monitorPlan"] = *mp;
@@ -321,7 +323,9 @@ void CallSession::start() {
     std::string mode = str(assistant_, "firstMessageMode");
     std::string first = str(assistant_, "firstMessage");
     bool interruptible = pipeline_->settings().firstMessageInterruptionsEnabled;
-    if (mode == "assistant-speaks-first-with-model-generated-message") {
+    if (refusal_) {
+        speak(refusal_->text, true, false);  // then end() with the refusal's reason
+    } else if (mode == "assistant-speaks-first-with-model-generated-message") {
         pipeline_->inject(pipeline::Frame{.kind = FrameKind::UserTurn, .text = ""});
     } else if (mode != "assistant-waits-for-user" && !first.empty()) {
         speak(first, false, interruptible);
@@ -490,7 +494,18 @@ void CallSession::removeListener(const std::shared_ptr<Listener>& l) {
 }
 
 void CallSession::addMessage(json::object m) {
-    messages_.push_back(std::move(m));
+    // In time order: a bot message is added when it has been played, after a user line
+    // spoken over it (the caller talking during the first message).
+    auto at = messages_.end();
+    if (auto* t = m.if_contains("secondsFromStart"); t && t->is_number()) {
+        double sec = t->to_number<double>();
+        while (at != messages_.begin()) {
+            auto* p = std::prev(at)->as_object().if_contains("secondsFromStart");
+            if (!p || !p->is_number() || p->to_number<double>() <= sec) break;
+            --at;
+        }
+    }
+    messages_.insert(at, std::move(m));
     json::object update{{"messages", messages_}};
     if (pipeline_) update["messagesOpenAIFormatted"] = pipeline_->conversation();
     send("conversation-update", std::move(update));
@@ -498,11 +513,11 @@ void CallSession::addMessage(json::object m) {
 
 void CallSession::flushBotTurn() {
     if (botText_.empty()) {
-        botStartSec_ = -1;
+        botMsgStartSec_ = -1;
         return;
     }
     double now = secondsFromStart();
-    double startSec = botStartSec_ < 0 ? now : botStartSec_;
+    double startSec = botMsgStartSec_ < 0 ? now : botMsgStartSec_;
     addMessage(json::object{{"role", "bot"},
                             {"message", botText_},
                             {"time", startEpochMs_ + static_cast<int64_t>(startSec * 1000)},
@@ -511,7 +526,7 @@ void CallSession::flushBotTurn() {
                             {"duration", static_cast<int64_t>((now - startSec) * 1000)},
                             {"source", ""}});
     botText_.clear();
-    botStartSec_ = -1;
+    botMsgStartSec_ = -1;
 }
 
 void CallSession::onFrame(const pipeline::Frame& f) {
@@ -580,6 +595,7 @@ void CallSession::onFrame(const pipeline::Frame& f) {
             }
             break;
         case FrameKind::TtsText: {
+            if (f.replyStart) replyStarts_.insert(f.utterance);
             if (firstTtsMs_ < 0) firstTtsMs_ = nowMs;
             ttsCharacters_ += f.text.size();
             std::string l = lower(f.text);
@@ -594,8 +610,14 @@ void CallSession::onFrame(const pipeline::Frame& f) {
             }
             break;
         }
-        case FrameKind::BotStartedSpeaking:
+        case FrameKind::BotStartedSpeaking: {
             awaitingReplyMs_ = -1;
+            // One bot message per reply: the greeting and the answer queued behind it (the
+            // caller spoke during the greeting) are two messages, not one.
+            bool opensReply = replyStarts_.count(f.utterance) > 0;
+            replyStarts_.erase(replyStarts_.begin(), replyStarts_.upper_bound(f.utterance));
+            if (opensReply) flushBotTurn();
+            if (botMsgStartSec_ < 0) botMsgStartSec_ = secondsFromStart();
             if (botStartSec_ < 0) {
                 botStartSec_ = secondsFromStart();
                 send("speech-update", json::object{{"status", "started"}, {"role", "assistant"}, {"turn", turn_}});
@@ -613,6 +635,7 @@ void CallSession::onFrame(const pipeline::Frame& f) {
                 }
             }
             break;
+        }
         case FrameKind::UtteranceSpoken:
             spokenUtterance_ = std::max(spokenUtterance_, f.utterance);
             if (!f.text.empty()) {
@@ -638,7 +661,10 @@ void CallSession::onFrame(const pipeline::Frame& f) {
             send("user-interrupted", json::object{});
             break;
         case FrameKind::BotStoppedSpeaking:
-            flushBotTurn();
+            // Output ran dry while the model is still streaming this reply (TTS behind):
+            // the reply goes on in the same message.
+            if (!(pipeline_ && pipeline_->state().responding)) flushBotTurn();
+            botStartSec_ = -1;
             send("speech-update", json::object{{"status", "stopped"}, {"role", "assistant"}, {"turn", turn_}});
             ++turn_;
             break;
@@ -1162,8 +1188,10 @@ void CallSession::onTransportClosed() {
     end("customer-ended-call");
 }
 
-void CallSession::end(const std::string& reason) {
+void CallSession::end(const std::string& why) {
     if (ended_) return;
+    // A refused call ends as refused, however it ends (said, hung up, never joined).
+    const std::string& reason = refusal_ ? refusal_->endedReason : why;
     // Cut what is playing now as a barge-in does, so that the part the caller heard is
     // recorded (UtteranceSpoken) instead of being lost from messages and the transcript.
     if (pipeline_ && pipeline_->state().botSpeaking) {

@@ -169,6 +169,7 @@ private:
     int64_t inputSamples_ = 0;
     audio::RealtimeGate inputGate_{{.rate = audio::kRate, .burstSeconds = kInputBurstSeconds}};
     std::string endedMessage_;  // the record's endedMessage: context for endedReason
+    std::optional<Refusal> refusal_;  // a refused call: says why, ends with its reason
     int64_t outputFrames_ = 0;
     bool started_ = false;
     std::atomic<bool> ended_{false};  // read by other threads (monitor, listen)
@@ -187,8 +188,10 @@ private:
 
     // transcript and messages
     boost::json::array messages_;
-    std::string botText_;          // current assistant turn as spoken
-    double botStartSec_ = -1;
+    std::string botText_;          // the current bot message (one reply) as spoken
+    double botMsgStartSec_ = -1;   // when that message started playing
+    double botStartSec_ = -1;      // when the assistant started talking (speech-update)
+    std::set<uint64_t> replyStarts_;  // utterances that open a new bot message
     int turn_ = 0;
     std::set<uint64_t> endAfter_;  // utterances whose playback ends the call
     std::string endReasonAfter_;

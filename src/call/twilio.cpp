@@ -1,5 +1,8 @@
 #include "call/twilio.h"
 
+#include <boost/json.hpp>
+#include <spdlog/spdlog.h>
+
 #include "common/crypto.h"
 #include "common/json_fields.h"
 #include "common/url.h"
@@ -52,6 +55,34 @@ net::HttpClientRequest restRequest(std::string apiUrl, const std::string& accoun
     req.totalTimeout = req.readTimeout = std::chrono::milliseconds(10'000);
     req.source = net::UrlSource::Operator;  // --twilio-api-url: chosen by the operator
     return req;
+}
+
+boost::asio::awaitable<void> hangUp(std::string apiUrl, std::string accountSid, std::string authToken,
+                                    std::string callSid, bool answered) {
+    std::string path = "/Calls/" + url::percentEncode(callSid) + ".json";
+    if (!answered) {
+        auto res = co_await net::fetch(restRequest(apiUrl, accountSid, authToken, path, "Status=canceled"));
+        std::string now;
+        if (res.success()) {
+            boost::system::error_code ec;
+            auto v = boost::json::parse(res.body, ec);
+            if (!ec && v.is_object()) now = str(v.as_object(), "status");
+        }
+        if (res.success() && now != "in-progress") {
+            spdlog::info(R"({{"msg":"twilio call hung up","callSid":"{}","status":"{}"}})", callSid, now);
+            co_return;
+        }
+        // Answered meanwhile (or the cancel failed): only completed ends a call in progress.
+    }
+    auto res = co_await net::fetch(restRequest(apiUrl, accountSid, authToken, path, "Status=completed"));
+    if (res.success()) {
+        spdlog::info(R"({{"msg":"twilio call hung up","callSid":"{}","status":"completed"}})", callSid);
+        co_return;
+    }
+    std::string why = !res.ok() ? std::string(net::toString(res.errorKind)) + ": " + res.error
+                                : "HTTP " + std::to_string(res.status) + ": " + res.body.substr(0, 300);
+    spdlog::warn(R"({{"msg":"cannot hang up the twilio call","callSid":"{}","error":{}}})", callSid,
+                 boost::json::serialize(boost::json::value(why)));
 }
 
 }  // namespace voxa::call::twilio

@@ -5,7 +5,9 @@
 //   auto req = call::twilio::restRequest(apiUrl, accountSid, authToken, "/Calls.json",
 //                                        "To=...&Twiml=" + url::percentEncode(twiml));
 //   auto res = co_await net::fetch(std::move(req));
+//   co_await call::twilio::hangUp(apiUrl, accountSid, authToken, callSid, /*answered=*/false);
 #pragma once
+#include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 
 #include <string>
@@ -31,5 +33,12 @@ std::string dialTwiml(const boost::json::object& destination);
 net::HttpClientRequest restRequest(std::string apiUrl, const std::string& accountSid,
                                    const std::string& authToken, const std::string& path,
                                    std::string formBody);
+
+/// Ends a call on Twilio's side (POST Calls/<callSid>.json): Status=canceled for a call that
+/// was not answered (it hangs up a queued or ringing call and leaves an answered one alone),
+/// then Status=completed if Twilio's answer shows the call in progress; Status=completed at
+/// once for an answered call. Failures are logged, never thrown.
+boost::asio::awaitable<void> hangUp(std::string apiUrl, std::string accountSid, std::string authToken,
+                                    std::string callSid, bool answered);
 
 }  // namespace voxa::call::twilio

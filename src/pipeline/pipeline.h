@@ -63,6 +63,8 @@ struct Frame {
     /// LlmError from a provider session that cannot go on: Vapi's endedReason for the
     /// failure (pipeline/ended_reason.h); the call ends with it. Empty: not fatal.
     std::string endedReason;
+    bool replyStart = false;    // TtsText: the first sentence of a reply or of a Speak (the
+                                // record keeps one bot message per reply)
 };
 
 /// Tunables from the assistant config (startSpeakingPlan, stopSpeakingPlan, ...).

@@ -366,6 +366,7 @@ void SentenceStage::emit(std::string text, bool endCallAfter, bool interruptible
     out.utterance = s_.state.nextUtterance++;
     out.endCallAfter = endCallAfter;
     out.interruptible = interruptible;
+    out.replyStart = std::exchange(replyStart_, false);
     push(std::move(out));
 }
 
@@ -401,9 +402,12 @@ void SentenceStage::process(Frame f) {
         case FrameKind::LlmToolCall:
         case FrameKind::LlmError:
             if (!buffer_.empty()) emit(std::exchange(buffer_, {}));
+            replyStart_ = true;  // what the model says next is another message
             break;
         case FrameKind::Speak:
             if (!buffer_.empty()) emit(std::exchange(buffer_, {}));
+            // A Speak is a message of its own, and so is whatever follows it.
+            replyStart_ = true;
             // Whoever injects a Speak says whether it may be cut (state().interruptible);
             // the model's own sentences always may.
             if (!f.pcm.empty()) {
@@ -412,16 +416,21 @@ void SentenceStage::process(Frame f) {
                 out.utterance = s_.state.nextUtterance++;
                 out.endCallAfter = f.endCallAfter;
                 out.interruptible = s_.state.interruptible;
+                out.replyStart = true;
                 push(std::move(out));
             } else {
                 emit(f.text, f.endCallAfter, s_.state.interruptible);
             }
+            replyStart_ = true;
             push(std::move(f));
             return;
         case FrameKind::Interruption:
         // A new turn: LlmStage::respond() cancels any reply still streaming, so its unfinished
         // sentence is stale (it used to be glued to the front of the next reply).
-        case FrameKind::UserTurn: buffer_.clear(); break;
+        case FrameKind::UserTurn:
+            buffer_.clear();
+            replyStart_ = true;
+            break;
         default: break;
     }
     push(std::move(f));

@@ -108,6 +108,7 @@ private:
     void emit(std::string text, bool endCallAfter = false, bool interruptible = true);
     Shared& s_;
     std::string buffer_;
+    bool replyStart_ = true;  // the next sentence opens a new reply
 };
 
 /// Synthesizes sentences; audio flows on as OutputAudio.

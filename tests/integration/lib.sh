@@ -11,6 +11,8 @@
 # test (under ASan, that is where use-after-free and leaks at exit are reported).
 
 server_pid=""
+# Twilio's REST API is never the real one in a suite (see tests/integration/CMakeLists.txt).
+export VOXA_TWILIO_API_URL="${VOXA_TWILIO_API_URL:-http://127.0.0.1:9}"
 
 free_port() {
   node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close();});'

@@ -83,7 +83,8 @@ std::string MediaStreamWriter::media(std::span<const int16_t> pcm16k) {
                                         {"media", json::object{{"payload", base64Encode(ulaw)}}}});
 }
 
-std::string MediaStreamWriter::clear() const {
+std::string MediaStreamWriter::clear() {
+    down_->reset();
     return json::serialize(json::object{{"event", "clear"}, {"streamSid", streamSid_}});
 }
 

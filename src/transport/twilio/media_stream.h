@@ -48,7 +48,9 @@ public:
     explicit MediaStreamWriter(std::string streamSid);
     ~MediaStreamWriter();
     std::string media(std::span<const int16_t> pcm16k);
-    std::string clear() const;
+    /// Barge-in: the "clear" message, and the resampler forgets the interrupted audio (its
+    /// filter holds ~5 ms of it, which would otherwise open the next reply as a click).
+    std::string clear();
 
 private:
     std::string streamSid_;

@@ -46,6 +46,11 @@ public:
         }
         ws->send(std::move(bytes), true);
     }
+    void clearAudio() override {
+        // Barge-in: the resampler's filter still holds the tail of the interrupted audio;
+        // without a reset it would open the next reply (a click).
+        if (out_) out_->reset();
+    }
     void sendJson(const json::object& message) override {
         if (auto ws = ws_.lock(); ws && ws->isOpen()) ws->send(json::serialize(message), false);
     }

@@ -3,91 +3,11 @@
 // assistant, TwiML <Connect><Stream>, and the bidirectional Media Stream (8 kHz mu-law in
 // base64 JSON frames, "clear" on barge-in). Twilio's side is played by this test.
 import assert from "node:assert/strict";
-import { createHmac, randomBytes } from "node:crypto";
 import { test } from "node:test";
 import * as L from "./lib.mjs";
 import { startReceiver } from "./receiver.mjs";
-
-const AUTH_TOKEN = "twilio-auth-token-test";
-
-function twilioSignature(url, form) {
-    const data = url + Object.keys(form).sort().map((k) => k + form[k]).join("");
-    return createHmac("sha1", AUTH_TOKEN).update(data).digest("base64");
-}
-
-async function voiceWebhook(to, { from = "+15557654321", sign = true, badSignature = false, base = L.BASE_URL } = {}) {
-    const form = { AccountSid: "AC" + randomBytes(16).toString("hex"), CallSid: "CA" + randomBytes(16).toString("hex"),
-                   CallStatus: "ringing", Direction: "inbound", ApiVersion: "2010-04-01", From: from, To: to,
-                   Caller: from, Called: to };
-    const url = `${base}/twilio/inbound_call`;
-    const headers = { "Content-Type": "application/x-www-form-urlencoded" };
-    if (sign) headers["X-Twilio-Signature"] = badSignature ? "bm9wZQ==" : twilioSignature(url, form);
-    const res = await fetch(url, { method: "POST", headers, body: new URLSearchParams(form) });
-    return { status: res.status, type: res.headers.get("content-type"), twiml: await res.text(), form };
-}
-
-// Twilio's end of a Media Stream: 20 ms mu-law frames out, the server's media collected.
-class TwilioStream {
-    constructor(url, token, callSid) {
-        this.ws = new WebSocket(url);
-        this.streamSid = "MZ" + randomBytes(16).toString("hex");
-        this.callSid = callSid;
-        this.token = token;
-        this.received = [];   // {t, bytes}
-        this.events = [];     // every non-media message
-        this.queue = [];
-        this.ws.addEventListener("message", (ev) => {
-            const m = JSON.parse(ev.data);
-            if (m.event === "media") this.received.push({ t: L.now(), bytes: Buffer.from(m.media.payload, "base64"), sid: m.streamSid });
-            else this.events.push({ t: L.now(), ...m });
-        });
-        this.closed = new Promise((r) => this.ws.addEventListener("close", (ev) => r(ev.code)));
-    }
-    async open() {
-        await new Promise((resolve, reject) => {
-            this.ws.addEventListener("open", resolve, { once: true });
-            this.ws.addEventListener("error", () => reject(new Error("stream refused")), { once: true });
-        });
-        const send = (o) => this.ws.readyState === 1 && this.ws.send(JSON.stringify(o));
-        send({ event: "connected", protocol: "Call", version: "1.0.0" });
-        send({ event: "start", sequenceNumber: "1", streamSid: this.streamSid,
-               start: { streamSid: this.streamSid, callSid: this.callSid, tracks: ["inbound"],
-                        customParameters: { token: this.token },
-                        mediaFormat: { encoding: "audio/x-mulaw", sampleRate: 8000, channels: 1 } } });
-        const t0 = Date.now();
-        let n = 0;
-        this.timer = setInterval(() => {
-            // Drift-free: catch up to where the clock says we should be.
-            while (n * 20 <= Date.now() - t0) {
-                const frame = this.queue.length ? this.queue.shift() : Buffer.alloc(160, 0xff);
-                send({ event: "media", sequenceNumber: String(n + 2), streamSid: this.streamSid,
-                       media: { track: "inbound", chunk: String(n + 1), timestamp: String(n * 20), payload: frame.toString("base64") } });
-                n++;
-            }
-        }, 10);
-    }
-    say(ulaw) {
-        for (let i = 0; i < ulaw.length; i += 160) {
-            const f = Buffer.alloc(160, 0xff);
-            ulaw.copy(f, 0, i, Math.min(i + 160, ulaw.length));
-            this.queue.push(f);
-        }
-    }
-    stop() {
-        clearInterval(this.timer);
-        if (this.ws.readyState === 1) this.ws.send(JSON.stringify({ event: "stop", streamSid: this.streamSid, stop: { callSid: this.callSid } }));
-    }
-    receivedMs() { return this.received.reduce((a, r) => a + r.bytes.length, 0) / 8; }
-    voicedMs() { // frames that are not silence
-        return this.received.filter((r) => L.rms(L.decodeMulaw(r.bytes)) > 300).length * 20;
-    }
-}
-
-function streamFromTwiml(twiml) {
-    const url = /<Stream\b[^>]*\burl="([^"]+)"/.exec(twiml)?.[1]?.replace(/&amp;/g, "&");
-    const token = /<Parameter\b[^>]*name="token"[^>]*value="([^"]*)"/.exec(twiml)?.[1];
-    return { url, token };
-}
+import * as C from "./cutoff.mjs";
+import { AUTH_TOKEN, TwilioStream, streamFromTwiml, voiceWebhook } from "./twilio-lib.mjs";
 
 test("inbound Twilio call: assistant-request picks the assistant; the Media Stream carries the conversation", async (t) => {
     const FIRST = "Thanks for calling Acme, this is the automated assistant speaking, how may I help you today?";
@@ -182,18 +102,23 @@ test("Twilio webhook: bad signature 403, unknown number, assistant-request error
     assert.equal((await voiceWebhook(number, { badSignature: true })).status, 403);
     assert.equal((await voiceWebhook(number, { sign: false })).status, 403);
     assert.match((await voiceWebhook("+19999999999")).twiml, /<Say>This number is not configured\.<\/Say><Hangup\/>/);
-    assert.match((await voiceWebhook(number)).twiml, /<Say>We are closed, please call again tomorrow\.<\/Say><Hangup\/>/);
+    // Refusals are answered with a stream of their own (Voxa says why; twilio-lifecycle.test.mjs).
+    const refusedStream = (hook) => assert.ok(streamFromTwiml(hook.twiml).url && !/<Say>/.test(hook.twiml), hook.twiml);
+    refusedStream(await voiceWebhook(number));
     mode = "forward";
     assert.match((await voiceWebhook(number)).twiml, /<Say>Forwarding you\.<\/Say><Dial>\+15550009999<\/Dial>/);
-    mode = "garbage";  // not JSON -> an apology
-    assert.match((await voiceWebhook(number)).twiml, /<Say>Sorry, we cannot take your call right now\.<\/Say><Hangup\/>/);
-    mode = "invalid";  // an assistant that fails validation -> an apology
-    assert.match((await voiceWebhook(number)).twiml, /<Say>Sorry/);
-    mode = "slow";  // no answer within 7.5 s -> an apology, not a hang
+    mode = "garbage";  // not JSON -> refused
+    refusedStream(await voiceWebhook(number));
+    mode = "invalid";  // an assistant that fails validation -> refused
+    refusedStream(await voiceWebhook(number));
+    mode = "slow";  // no answer within 7.5 s -> refused, not a hang
     const t0 = Date.now();
-    assert.match((await voiceWebhook(number)).twiml, /<Say>Sorry/);
+    const slow = await voiceWebhook(number);
     const waited = Date.now() - t0;
+    refusedStream(slow);
     assert.ok(waited >= 7000 && waited < 9500, `waited ${waited} ms`);
+    const slowId = /\/([0-9a-f-]{36})\/twilio$/.exec(streamFromTwiml(slow.twiml).url)[1];
+    assert.equal((await L.getCall(slowId)).phoneCallProviderId, slow.form.CallSid);
 
     // A number with an assistant answers without asking the server.
     const a = await L.api("POST", "/assistant", L.localAssistant({ firstMessage: "Hi." }));
@@ -341,4 +266,63 @@ test("outbound call: POST /call with phoneNumberId asks Twilio to dial; the answ
     const failed = await api("POST", "/call", { assistant: L.localAssistant(), phoneNumberId: pn.json.id, customer: { number: "+15553334444" } });
     assert.equal(failed.status, 400);
     assert.match(JSON.stringify(failed.json), /Twilio could not place the call: HTTP 401/);
+});
+
+// An ordered log of what Twilio received on a stream: media frames and "clear".
+function streamLog(stream) {
+    const log = [];
+    stream.ws.addEventListener("message", (ev) => {
+        const m = JSON.parse(ev.data);
+        if (m.event === "media") log.push({ kind: "audio", pcm: L.decodeMulaw(Buffer.from(m.media.payload, "base64")) });
+        else if (m.event === "clear") log.push({ kind: "cut" });
+    });
+    return log;
+}
+
+async function twilioCallTo(t, assistant) {
+    const a = await L.api("POST", "/assistant", assistant);
+    assert.equal(a.status, 201, a.text);
+    t.after(() => L.api("DELETE", `/assistant/${a.json.id}`));
+    const number = "+1558" + String(Date.now() + Math.floor(Math.random() * 1e6)).slice(-7);
+    const pn = await L.api("POST", "/phone-number", { provider: "twilio", number, twilioAccountSid: "AC" + "5".repeat(32),
+                                                      twilioAuthToken: AUTH_TOKEN, assistantId: a.json.id });
+    assert.equal(pn.status, 201, pn.text);
+    t.after(() => L.api("DELETE", `/phone-number/${pn.json.id}`));
+    const hook = await voiceWebhook(number);
+    const { url, token } = streamFromTwiml(hook.twiml);
+    assert.ok(url && token, hook.twiml);
+    const stream = new TwilioStream(url, token, hook.form.CallSid);
+    const log = streamLog(stream);
+    await stream.open();
+    t.after(() => stream.stop());
+    return { stream, log, callId: /\/([0-9a-f-]{36})\/twilio$/.exec(url)[1] };
+}
+
+test("Twilio barge-ins: after each clear the next reply starts quiet, nothing of the interrupted one", async (t) => {
+    const speech = await L.synth("wait a moment please", { rate: 8000, format: "mulaw" });
+    const firsts = await Promise.all([0, 1, 2].map(async (i) => {
+        const { stream, log, callId } = await twilioCallTo(t, C.talkativeAssistant());
+        const got = await C.bargeInLoop(log, () => stream.say(speech), 4, `twilio call ${i}`);
+        stream.stop();
+        const rec = await L.waitForEnded(callId, 15000);
+        assert.ok(rec.artifact.performanceMetrics.numUserInterrupted >= 4);
+        return got;
+    }));
+    C.assertQuietStarts(firsts.flat(), "twilio");
+    assert.ok(firsts.flat().length >= 10);
+});
+
+test("Twilio: the caller talking during the greeting gets greeting, line and reply in time order", async (t) => {
+    const REPLY = "We open at nine.";
+    const { stream, callId } = await twilioCallTo(t, L.localAssistant({
+        firstMessage: C.LONG_GREETING,  // not interruptible: the default for a first message
+        endCallPhrases: ["we open at nine"],
+        model: { provider: "local", rules: [{ reply: REPLY }] } }));
+    for (let i = 0; i < 50 && stream.voicedMs() < 2000; i++) await L.sleep(100);
+    stream.say(await L.synth("what are your opening hours", { rate: 8000, format: "mulaw" }));
+    // The reply ends the call (an end-call phrase): Twilio's stream is closed.
+    assert.equal(await Promise.race([stream.closed, L.sleep(25000).then(() => "open")]), 1000);
+    const rec = await L.waitForEnded(callId, 15000);
+    assert.equal(rec.endedReason, "assistant-said-end-call-phrase");
+    C.assertInOrder(rec, C.LONG_GREETING, REPLY);
 });

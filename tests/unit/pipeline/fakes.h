@@ -387,6 +387,7 @@ struct Event {
     uint64_t utterance = 0;
     bool endCallAfter = false;
     std::string tool;
+    bool replyStart = false;
 };
 
 /// Records every frame leaving the chain (kind, call time, payload) and every output frame.
@@ -399,7 +400,7 @@ public:
 
     void onFrame(const Frame& f) override {
         events.push_back(Event{f.kind, now(), f.text, f.isFinal, f.utterance, f.endCallAfter,
-                               f.toolCall.name});
+                               f.toolCall.name, f.replyStart});
     }
     void onOutputFrame(std::span<const int16_t> pcm, bool silence) override {
         outputMs.push_back(now());

@@ -59,6 +59,28 @@ TEST_F(PipelineTest, SpeakFlushesAPendingPartialSentenceFirst) {
     EXPECT_LT(tts[0].utterance, tts[1].utterance);
 }
 
+// The record keeps one bot message per reply: the first sentence of a reply and every Speak
+// open a message; the reply's later sentences continue it.
+TEST_F(PipelineTest, ReplyStartMarksTheFirstSentenceOfEachReplyAndEverySpeak) {
+    world.stt.push_back({.final = "Hi."});
+    world.llmReplies.push_back({.text = "Sure. Our hours are nine to five. Anything else?"});
+    start();
+    p->inject(speakFrame("Welcome to the library."));
+    runToBotStopped(1, 5000);
+    speak(500);
+    quiet(3000);
+    runToBotStopped(2, 8000);
+    auto tts = rec.of(K::TtsText);
+    ASSERT_EQ(tts.size(), 4u);
+    std::vector<bool> starts;
+    for (auto& t : tts) starts.push_back(t.replyStart);
+    EXPECT_EQ(starts, (std::vector<bool>{true, true, false, false}))
+        << tts[0].text << " | " << tts[1].text << " | " << tts[2].text << " | " << tts[3].text;
+    p->inject(speakFrame("Goodbye."));
+    runToBotStopped(3, 5000);
+    EXPECT_TRUE(rec.of(K::TtsText).back().replyStart);
+}
+
 TEST_F(PipelineTest, LlmErrorReachesTheObserverAndTheCallGoesOn) {
     world.stt.push_back({.final = "Hello?"});
     world.stt.push_back({.final = "Are you there?"});

@@ -77,5 +77,26 @@ TEST(TwilioStream, WriterSends20msOfMuLawAndClear) {
     EXPECT_EQ(json::parse(w.clear()), json::parse(R"({"event":"clear","streamSid":"MZ7"})"));
 }
 
+// Barge-in: the resampler's filter holds the tail of the interrupted audio; "clear" must
+// drop it, or the next reply opens with ~5 ms of the old one (a click on every barge-in).
+TEST(TwilioStream, ClearForgetsTheInterruptedAudio) {
+    auto firstFrameRms = [](bool clear) {
+        MediaStreamWriter w("MZ8");
+        int16_t loud[320];
+        for (int i = 0; i < 320; ++i) loud[i] = static_cast<int16_t>(12000 * std::sin(2 * M_PI * 700 * i / 16000.0));
+        (void)w.media(loud);
+        if (clear) (void)w.clear();
+        int16_t quiet[320] = {};
+        auto payload = json::parse(w.media(quiet)).as_object().at("media").at("payload").as_string();
+        audio::Samples pcm;
+        audio::g711::decodeUlaw(*base64Decode(payload), pcm);
+        double e = 0;
+        for (auto s : pcm) e += double(s) * s;
+        return std::sqrt(e / double(pcm.size()));
+    };
+    EXPECT_GT(firstFrameRms(false), 300) << "without clear the old audio goes on (the filter delay)";
+    EXPECT_LT(firstFrameRms(true), 10) << "after clear the next frame is only what was sent";
+}
+
 }  // namespace
 }  // namespace voxa::transport::twilio

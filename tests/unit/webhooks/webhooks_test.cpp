@@ -184,6 +184,10 @@ protected:
         loop.join();
         rx.server->stop();
         db.join();
+        // Only now: the outbox's loop and database jobs use the store until they are joined
+        // (Outbox::stop() only asks them to stop).
+        store.reset();
+        if (!removeDir.empty()) std::filesystem::remove_all(removeDir);
     }
     template <class Pred>
     bool waitUntil(Pred p, int ms = 10000) {
@@ -196,6 +200,7 @@ protected:
 
     fakes::LoopbackEgress egress;  // the receiver listens on loopback
     std::unique_ptr<store::Store> store;
+    std::filesystem::path removeDir;  // a test's data dir, removed after the store is closed
     asio::thread_pool db{2};
     asio::io_context io;
     asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
@@ -356,8 +361,7 @@ TEST_F(OutboxTest, ABatchRefusedInItsSecondChunkIsStoredWholeOnRetryAndEachEvent
     for (auto& [n, count] : perN) EXPECT_EQ(count, 1) << "event " << n;
     EXPECT_EQ(store->listEvents("org", "", "delivered", 1000).size(), 250u);
     EXPECT_GE(outbox.stats().storeErrors.load(), 1);
-    store.reset();
-    std::filesystem::remove_all(dir);
+    removeDir = dir;
 }
 
 // While the database refuses every write, at most maxQueued events wait in memory; the rest
@@ -391,8 +395,7 @@ TEST_F(OutboxTest, TheQueueWaitingForTheDatabaseIsBoundedAndDropsAreCounted) {
     outbox.stop();
     std::lock_guard lock(rx.mu);
     EXPECT_EQ(static_cast<int64_t>(rx.delivered.size()), kept);
-    store.reset();
-    std::filesystem::remove_all(dir);
+    removeDir = dir;  // store closed and dir removed in TearDown, after the loops are joined
 }
 
 }  // namespace
