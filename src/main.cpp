@@ -30,6 +30,11 @@ int main(int argc, char** argv) {
                   "Twilio REST API base (call transfers); tests point it at a fake")
         ->envname("VOXA_TWILIO_API_URL")
         ->capture_default_str();
+    s->add_option("--provider-url", serve.providerUrls,
+                  "NAME=URL: the API base of a speech or model provider (Vapi's name: deepgram, "
+                  "openai, 11labs, ...), e.g. a self-hosted server or a test fake; repeatable, "
+                  "or comma-separated in the environment")
+        ->envname("VOXA_PROVIDER_URLS");
     s->add_option("--join-timeout-seconds", serve.joinTimeoutSeconds,
                   "A created call nobody joins ends after this many seconds")
         ->envname("VOXA_JOIN_TIMEOUT_SECONDS")

@@ -32,6 +32,7 @@
 #include "common/log.h"
 #include "common/time.h"
 #include "net/egress.h"
+#include "providers/endpoints.h"
 #include "net/resolver.h"
 #include "net/server.h"
 #include "store/store.h"
@@ -176,6 +177,16 @@ int serve(const ServeConfig& cfg) {
         flushLogging();
         return 2;
     }
+    // Provider API bases the operator chose (self-hosted servers, test fakes).
+    try {
+        providers::setOperatorUrls(providers::parseProviderUrls(cfg.providerUrls));
+    } catch (const std::invalid_argument& e) {
+        spdlog::error("invalid --provider-url: {}", e.what());
+        flushLogging();
+        return 2;
+    }
+    for (auto& [name, url] : providers::operatorUrls())
+        spdlog::info(R"({{"msg":"provider URL","provider":"{}","url":"{}"}})", name, url);
     spdlog::info(R"({{"msg":"egress policy: org-configured URLs may not reach loopback, private, link-local or reserved addresses except the allowed ranges","allow":"{}"}})",
                  net::egressPolicy()->describeAllowList());
     // Every connection and call holds descriptors: take all the hard limit allows.

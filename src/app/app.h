@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <ostream>
 #include <string>
+#include <vector>
 
 namespace voxa::app {
 
@@ -27,6 +28,8 @@ struct ServeConfig {
     size_t uploadLimit = 100 * 1024 * 1024;
     std::string corsOrigins = "*";
     std::string twilioApiUrl = "https://api.twilio.com";  // transfers of Twilio calls
+    /// "NAME=URL" provider API bases (providers/endpoints.h), each maybe comma-separated.
+    std::vector<std::string> providerUrls;
     /// A call whose transport has not connected this long after its creation ends
     /// (endedReason call.in-progress.error-providerfault-transport-never-connected).
     double joinTimeoutSeconds = 60;

@@ -32,6 +32,7 @@
 #include <string_view>
 
 #include "call/concurrency.h"
+#include "providers/providers.h"
 #include "store/store.h"
 #include "webhooks/webhooks.h"
 
@@ -100,6 +101,8 @@ inline constexpr size_t kMaxRefusalChars = 1000;
 struct ServerContext {
     boost::json::object org;  // server, serverUrl, serverUrlSecret
     webhooks::Credentials credentials;
+    /// Speech and model provider keys for the call (providers/credentials.h), by provider.
+    std::map<std::string, providers::ProviderCredential> providers;
 };
 
 /// What a call runs, resolved at creation (overrides and {{variables}} applied).

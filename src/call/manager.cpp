@@ -29,6 +29,7 @@
 #include "common/offload.h"
 #include "common/time.h"
 #include "common/url.h"
+#include "providers/credentials.h"
 #include "providers/providers.h"
 #include "net/http_client.h"
 
@@ -115,6 +116,41 @@ asio::awaitable<ServerContext> loadServerContext(store::Store& store, asio::thre
         if (!ec && body.is_object()) ctx.credentials[id] = body.as_object();
     }
     co_return ctx;
+}
+
+// The credentials of the providers `runners` (the assistant, or each squad member) use,
+// resolved as providers/credentials.h says; throws 400 for a required key that is missing.
+// The first runner that has a credential for a provider gives it (squads share one map).
+asio::awaitable<std::map<std::string, providers::ProviderCredential>> resolveProviderCredentials(
+    store::Store& store, asio::thread_pool& pool, std::string orgId,
+    std::vector<const json::object*> runners, bool single) {
+    std::set<std::string> names;
+    for (auto* a : runners)
+        for (auto& k : providers::keyedProviders(*a)) names.insert(k.provider);
+    std::vector<json::object> stored;
+    for (auto& name : names) {
+        auto rows = co_await offload(pool, [&] {
+            store::ListQuery q;
+            q.a1 = name;
+            return store.listResources("credential", orgId, q);
+        });
+        for (auto& row : rows) {
+            boost::system::error_code ec;
+            auto body = json::parse(row.body, ec);
+            if (!ec && body.is_object()) stored.push_back(std::move(body.as_object()));
+        }
+    }
+    std::map<std::string, providers::ProviderCredential> out;
+    for (size_t i = 0; i < runners.size(); ++i) {
+        std::vector<std::string> missing;
+        auto creds = providers::resolveCredentials(*runners[i], stored, &missing);
+        if (!missing.empty())
+            throw CallError(400, (single ? std::string("assistant.")
+                                         : "squad.members[" + std::to_string(i) + "].assistant.") +
+                                     missing.front());
+        for (auto& [name, cred] : creds) out.emplace(name, std::move(cred));
+    }
+    co_return out;
 }
 
 // model.toolIds -> the stored tools, appended to model.tools (as Vapi resolves them).
@@ -453,6 +489,13 @@ asio::awaitable<json::object> CallManager::createCall(std::string orgId, json::o
             if (auto why = registry.unavailable(squadMembers[i].as_object().at("assistant").as_object()))
                 throw CallError(400, "squad.members[" + std::to_string(i) + "].assistant." + *why);
     }
+    // Every provider key the call needs is there: a 400 naming the provider, not a call that
+    // cannot hear or speak.
+    std::vector<const json::object*> runners;
+    if (squadMembers.empty()) runners.push_back(&assistant);
+    for (auto& m : squadMembers) runners.push_back(&m.as_object().at("assistant").as_object());
+    auto providerCredentials = co_await resolveProviderCredentials(store_, dbPool_, orgId, runners,
+                                                                   squadMembers.empty());
 
     // The record.
     json::object call;
@@ -529,6 +572,7 @@ asio::awaitable<json::object> CallManager::createCall(std::string orgId, json::o
     forCredentials["squad"] = squadMembers;
     if (inbound) forCredentials["phoneNumber"] = inbound->phoneNumber;
     ServerContext server = co_await loadServerContext(store_, dbPool_, orgId, std::move(forCredentials));
+    server.providers = std::move(providerCredentials);
     // The lease says this node runs the call until its record is final (call/lease.h).
     store::Resource lease = leaseResource(id, orgId, settings_.nodeId, resolved.as_object(),
                                           inbound ? inbound->phoneNumber : json::object{}, server);

@@ -167,6 +167,7 @@ providers::Context CallSession::providerContext() const {
     pctx.compute = &mgr_.compute();
     pctx.stopping = &mgr_.stopping();
     pctx.callId = id_;
+    pctx.credentials = serverCtx_.providers;
     return pctx;
 }
 
@@ -581,6 +582,10 @@ void CallSession::onFrame(const pipeline::Frame& f) {
             break;
         case FrameKind::LlmError:
             spdlog::warn("call {}: {}", id_, f.text);
+            if (!f.endedReason.empty()) {  // a provider session that cannot go on
+                end(f.endedReason);
+                break;
+            }
             if (f.text.starts_with("voice:") || f.text.starts_with("transcriber:")) break;
             {
                 std::string provider = "local";

@@ -1,4 +1,5 @@
 #include "net/http_client.h"
+#include "net/tls_detail.h"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -29,6 +30,24 @@ using tcp = asio::ip::tcp;
 using boost::system::error_code;
 using Clock = std::chrono::steady_clock;
 using Kind = HttpClientResult::ErrorKind;
+
+namespace detail {
+
+// Shared: SSL_CTX is safe to use from several threads once configured, and loading the CA
+// store per connection would cost milliseconds. Per-connection settings (SNI, verification
+// mode, expected host name) live on the SSL object.
+asio::ssl::context& clientTlsContext() {
+    static asio::ssl::context ctx = [] {
+        asio::ssl::context c(asio::ssl::context::tls_client);
+        c.set_default_verify_paths();
+        c.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                      asio::ssl::context::no_sslv3);
+        return c;
+    }();
+    return ctx;
+}
+
+}  // namespace detail
 
 void CancelToken::cancel() {
     if (cancelled_) return;
@@ -97,26 +116,12 @@ std::string lower(std::string_view s) {
     return out;
 }
 
-// Contexts are shared: SSL_CTX is safe to use from several threads once configured, and
-// loading the CA store per request would cost milliseconds. Per-connection settings (SNI,
-// verification mode, expected host name) live on the SSL object.
-ssl::context& tlsContext() {
-    static ssl::context ctx = [] {
-        ssl::context c(ssl::context::tls_client);
-        c.set_default_verify_paths();
-        c.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                      ssl::context::no_sslv3);
-        return c;
-    }();
-    return ctx;
-}
-
 // Socket, TLS layer and watchdog of one exchange. Shared with the timer handler and the
 // cancel hook (by weak_ptr), both of which close the socket to abort pending operations.
 struct Connection {
     Connection(const asio::any_io_executor& ex, bool tls)
         : timer(ex), socket(ex) {
-        if (tls) stream.emplace(ex, tlsContext());
+        if (tls) stream.emplace(ex, detail::clientTlsContext());
     }
     std::shared_ptr<DnsLookup> lookup;                   // while resolving
     asio::steady_timer timer;

@@ -7,6 +7,13 @@
 //       };
 //   });
 //
+// Client side (providers' streaming APIs):
+//
+//   auto r = co_await openWebSocket("wss://api.deepgram.com/v1/listen?model=nova-2",
+//                                   {{"Authorization", "Token " + key}}, UrlSource::Operator);
+//   if (!r.ok()) log(r.error == WsConnectResult::Error::Rejected ? r.status : 0, r.message);
+//   r.conn->send(pcm, /*binary=*/true);
+//
 // send() never blocks and never interleaves frames: messages are queued and written in
 // order by one writer on the connection's event loop. All methods must be called on that
 // loop (executor()).
@@ -14,6 +21,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -52,9 +60,35 @@ using WsHandler = std::function<boost::asio::awaitable<void>(std::shared_ptr<WsC
 using UpgradeHandler =
     std::function<boost::asio::awaitable<std::optional<WsHandler>>(HttpRequest&)>;
 
-/// Client side: connects to ws://host:port/path (wss:// is not supported yet); nullptr on
-/// failure. `headers` are added to the upgrade request (e.g. Authorization). Like fetch(),
-/// only addresses the egress policy permits are tried unless `source` is Operator.
+/// The outcome of a client connect: the connection, or why there is none.
+struct WsConnectResult {
+    enum class Error {
+        None,
+        BadUrl,     // not ws:// or wss://, bad port
+        Resolve,    // DNS
+        Egress,     // no resolved address is allowed (kEgressRefused)
+        Connect,    // refused, unreachable, timed out
+        Tls,        // handshake or certificate verification failed
+        Rejected,   // the server answered the upgrade with an HTTP status (401, 403, ...)
+        Handshake   // the WebSocket handshake failed otherwise
+    };
+    std::shared_ptr<WsConnection> conn;
+    Error error = Error::None;
+    int status = 0;       // Rejected: the HTTP status
+    std::string message;  // human-readable, for logs (Rejected: with the body's start)
+    bool ok() const { return conn != nullptr; }
+};
+
+/// Client side: connects to ws://host[:port]/path?query or wss:// (TLS with certificate and
+/// host-name verification against the system store, SNI). `headers` are added to the
+/// upgrade request (e.g. Authorization). Like fetch(), only addresses the egress policy
+/// permits are tried unless `source` is Operator. `timeout` bounds DNS + connect + TLS +
+/// upgrade together.
+boost::asio::awaitable<WsConnectResult> openWebSocket(
+    std::string url, std::vector<Header> headers, UrlSource source = UrlSource::OrgConfig,
+    std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+/// openWebSocket() without the reason: nullptr on failure.
 boost::asio::awaitable<std::shared_ptr<WsConnection>> connectWebSocket(
     std::string url, std::vector<Header> headers, UrlSource source = UrlSource::OrgConfig);
 

@@ -50,4 +50,24 @@ std::string endedReason(Failed what, std::string_view provider) {
     return "pipeline-error-vapi-llm-failed";
 }
 
+std::string endedReason(Failed what, std::string_view provider, providers::FailureCause cause) {
+    using C = providers::FailureCause;
+    if (what == Failed::Transcriber && provider == "deepgram") {
+        switch (cause) {
+            case C::Unauthorized: return "pipeline-error-deepgram-returning-401-invalid-credentials";
+            case C::Forbidden: return "pipeline-error-deepgram-returning-403-model-access-denied";
+            case C::NotFound: return "pipeline-error-deepgram-returning-404-not-found";
+            case C::BadRequest: return "pipeline-error-deepgram-returning-400-no-such-model-language-tier-combination";
+            case C::ServerError:
+            case C::ConnectFailed: return "pipeline-error-deepgram-returning-502-network-error";
+            case C::Disconnected: return "pipeline-error-deepgram-returning-econnreset";
+            case C::BadMessage: return "pipeline-error-deepgram-returning-500-invalid-json";
+            case C::MissingKey: return "pipeline-error-deepgram-transcriber-api-key-missing";
+            case C::Timeout:
+            case C::Other: break;
+        }
+    }
+    return endedReason(what, provider);
+}
+
 }  // namespace voxa::pipeline

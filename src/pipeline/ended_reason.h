@@ -5,14 +5,22 @@
 //
 //   pipeline::endedReason(pipeline::Failed::Voice, "11labs")      // "pipeline-error-eleven-labs-voice-failed"
 //   pipeline::endedReason(pipeline::Failed::Model, "custom-llm")  // "pipeline-error-custom-llm-llm-failed"
+//   pipeline::endedReason(pipeline::Failed::Transcriber, "deepgram", FailureCause::Unauthorized)
+//       // "pipeline-error-deepgram-returning-401-invalid-credentials"
+//
+// With a cause, the provider's own value for it when Vapi's enum has one, else the generic
+// "-failed" value above.
 #pragma once
 #include <string>
 #include <string_view>
+
+#include "providers/providers.h"
 
 namespace voxa::pipeline {
 
 enum class Failed { Transcriber, Voice, Model };
 
 std::string endedReason(Failed what, std::string_view provider);
+std::string endedReason(Failed what, std::string_view provider, providers::FailureCause cause);
 
 }  // namespace voxa::pipeline

@@ -205,9 +205,11 @@ std::optional<std::string> Pipeline::start() {
     scb.onTranscript = [this, alive](const providers::Transcript& t) {
         if (alive.lock() && impl_->stt) impl_->stt->onTranscript(t);
     };
-    scb.onError = [this, alive](const std::string& e) {
-        if (alive.lock())
-            impl_->turn->process(Frame{.kind = FrameKind::LlmError, .text = "transcriber: " + e});
+    scb.onError = [this, alive, sttName](const providers::ProviderError& e) {
+        if (!alive.lock()) return;
+        Frame f{.kind = FrameKind::LlmError, .text = "transcriber: " + sttName + ": " + e.message};
+        if (e.fatal) f.endedReason = endedReason(Failed::Transcriber, sttName, e.cause);
+        impl_->turn->process(std::move(f));
     };
     im.stt = std::make_unique<SttStage>(im.shared, sttP->open(cfgOf("transcriber"), im.cfg.providerCtx, scb));
 

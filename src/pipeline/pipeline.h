@@ -60,6 +60,9 @@ struct Frame {
     providers::ToolCall toolCall;
     providers::Usage usage;
     bool interruptible = true;  // TtsText: barge-in may cut this utterance
+    /// LlmError from a provider session that cannot go on: Vapi's endedReason for the
+    /// failure (pipeline/ended_reason.h); the call ends with it. Empty: not fatal.
+    std::string endedReason;
     bool replyStart = false;    // TtsText: the first sentence of a reply or of a Speak (the
                                 // record keeps one bot message per reply)
 };

@@ -4,7 +4,7 @@
 //   auto& reg = voxa::providers::Registry::instance();
 //   auto stt = reg.stt("local")->open(transcriberConfig, ctx, {
 //       .onTranscript = [](const Transcript& t) { ... },   // runs on ctx.executor
-//       .onError = [](const std::string& e) { ... }});
+//       .onError = [](const ProviderError& e) { ... }});       // e.cause: why (a fallback decides on it)
 //   stt->sendAudio(frame);                                   // 16 kHz s16, any length
 //   stt->finalize();                                         // end of speech: emit a final
 //
@@ -41,17 +41,50 @@
 
 namespace voxa::providers {
 
+/// A provider's key and, for self-hosted servers, its URL (a credential's `apiUrl`).
+struct ProviderCredential {
+    std::string apiKey;
+    std::string apiUrl;  // org configuration: held to the egress policy
+};
+
 /// What a provider session needs from the call.
 struct Context {
     boost::asio::any_io_executor executor;   // the call's event loop
     boost::asio::thread_pool* compute = nullptr;  // CPU-heavy work (inference)
     std::string callId;
-    /// Provider API keys resolved from the org's credentials (provider name -> key).
-    std::map<std::string, std::string> credentials;
+    /// Credentials resolved for this call by Vapi provider name ("deepgram", "openai", ...):
+    /// see providers/credentials.h for where they come from. Never logged.
+    std::map<std::string, ProviderCredential> credentials;
     /// Set when the server stops: compute work not yet started is dropped (see
     /// CallManager::stop()), so joining the compute pool is quick. Null: never.
     const std::atomic<bool>* stopping = nullptr;
 };
+
+/// Why a provider session failed: what a fallback layer decides on and what Vapi's
+/// endedReason names (pipeline/ended_reason.h maps provider + cause to it).
+enum class FailureCause {
+    Unauthorized,   // 401: the key was refused
+    Forbidden,      // 403: e.g. no access to the model
+    NotFound,       // 404: wrong path or resource
+    BadRequest,     // 400: options the provider does not accept
+    ServerError,    // 5xx from the provider
+    ConnectFailed,  // refused, unreachable, TLS or DNS failure, egress policy
+    Disconnected,   // the connection closed in the middle of the session
+    Timeout,        // no answer within the bound (e.g. no result after finalize)
+    BadMessage,     // a message that does not follow the provider's protocol
+    MissingKey,     // no credential for the provider
+    Other
+};
+
+struct ProviderError {
+    FailureCause cause = FailureCause::Other;
+    std::string message;  // for logs: never contains the key
+    /// The session is dead and the call cannot go on with it (without a fallback, the call
+    /// ends with the endedReason for the cause). false: logged, the session keeps going.
+    bool fatal = true;
+};
+
+const char* toString(FailureCause c);
 
 // ---- Speech to text ------------------------------------------------------------------
 
@@ -63,7 +96,8 @@ struct Transcript {
 
 struct SttCallbacks {
     std::function<void(const Transcript&)> onTranscript;
-    std::function<void(const std::string&)> onError;
+    /// A failure; after a fatal one the session delivers nothing more.
+    std::function<void(const ProviderError&)> onError;
 };
 
 class SttSession {

@@ -4,6 +4,7 @@
 
 #include "providers/local/local.h"
 #include "providers/bench/bench.h"
+#include "providers/deepgram/deepgram.h"
 #include "providers/openai/openai.h"
 #include "providers/providers.h"
 
@@ -18,6 +19,8 @@ Registry::Registry() {
     addStt("bench", bench::makeSttProvider());
     addTts("bench", bench::makeTtsProvider());
     addLlm("bench", bench::makeLlmProvider());
+    // Cloud speech providers on their own protocols (base URLs: providers/endpoints.h).
+    addStt("deepgram", deepgram::makeSttProvider());
     // OpenAI-compatible chat completions (streaming SSE), each with its default base URL.
     addLlm("openai", openai::makeLlmProvider("https://api.openai.com/v1"));
     addLlm("custom-llm", openai::makeLlmProvider(""));  // model.url is required
@@ -25,6 +28,23 @@ Registry::Registry() {
     addLlm("together-ai", openai::makeLlmProvider("https://api.together.xyz/v1"));
     addLlm("openrouter", openai::makeLlmProvider("https://openrouter.ai/api/v1"));
     addLlm("deepinfra", openai::makeLlmProvider("https://api.deepinfra.com/v1/openai"));
+}
+
+const char* toString(FailureCause c) {
+    switch (c) {
+        case FailureCause::Unauthorized: return "unauthorized";
+        case FailureCause::Forbidden: return "forbidden";
+        case FailureCause::NotFound: return "not-found";
+        case FailureCause::BadRequest: return "bad-request";
+        case FailureCause::ServerError: return "server-error";
+        case FailureCause::ConnectFailed: return "connect-failed";
+        case FailureCause::Disconnected: return "disconnected";
+        case FailureCause::Timeout: return "timeout";
+        case FailureCause::BadMessage: return "bad-message";
+        case FailureCause::MissingKey: return "missing-key";
+        case FailureCause::Other: return "other";
+    }
+    return "other";
 }
 
 Registry& Registry::instance() {

@@ -51,9 +51,10 @@ export VOXA_BASE_URL="$base"
 export VOXA_BIN="$bin"   # tests that restart a server of their own (webhook-faults)
 export VOXA_KEY="$key"
 
-# ajv, for the check of what Voxa sent against Vapi's schemas (voice/schema-check.mjs).
-if [[ ! -d "$here/voice/node_modules/ajv" ]]; then
-  log "installing ajv (npm ci in tests/integration/voice)"
+# ajv, for the check of what Voxa sent against Vapi's schemas (voice/schema-check.mjs); ws,
+# for the fakes of WebSocket providers (voice/fake-deepgram.mjs).
+if [[ ! -d "$here/voice/node_modules/ajv" || ! -d "$here/voice/node_modules/ws" ]]; then
+  log "installing ajv and ws (npm ci in tests/integration/voice)"
   (cd "$here/voice" && npm ci --no-audit --no-fund) >&2 || { log "npm ci failed"; exit 1; }
 fi
 export VOXA_SCHEMA_LOG_DIR="$tmp/schema-log"

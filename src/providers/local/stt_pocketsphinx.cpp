@@ -216,7 +216,10 @@ struct Outbox {
     }
     static void error(const std::shared_ptr<Outbox>& ob, std::string e) {
         asio::post(ob->executor, [ob, e = std::move(e)] {
-            if (ob->alive && ob->cb.onError) ob->cb.onError(e);
+            if (ob->alive && ob->cb.onError) {
+                // Not fatal: the call goes on (a busy decoder pool recovers).
+                ob->cb.onError(ProviderError{FailureCause::Other, e, false});
+            }
         });
     }
 };

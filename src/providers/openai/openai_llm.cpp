@@ -10,6 +10,8 @@
 #include <cstdlib>
 
 #include "net/http_client.h"
+#include "providers/credentials.h"
+#include "providers/endpoints.h"
 #include "providers/openai/openai.h"
 #include "providers/openai/sse.h"
 
@@ -61,8 +63,15 @@ LlmSettings resolveSettings(const json::object& config, const Context& ctx,
                             const std::string& defaultBaseUrl) {
     LlmSettings s;
     s.provider = stringField(config, "provider");
+    // model.url (custom-llm, a self-hosted server) is org configuration; otherwise the
+    // provider's endpoint: a credential's apiUrl, the operator's --provider-url, the default.
     std::string base = stringField(config, "url");
-    if (base.empty()) base = defaultBaseUrl;
+    s.source = net::UrlSource::OrgConfig;
+    if (base.empty()) {
+        auto ep = endpoint(s.provider, ctx, defaultBaseUrl);
+        base = ep.url;
+        s.source = ep.source;
+    }
     if (base.empty())
         s.error = "model.url is required for provider " +
                   (s.provider.empty() ? std::string("custom-llm") : s.provider);
@@ -76,13 +85,14 @@ LlmSettings resolveSettings(const json::object& config, const Context& ctx,
 
     setHeader(s.headers, "Content-Type", "application/json");
     setHeader(s.headers, "Accept", "text/event-stream");
+    // The key resolved for the call (providers/credentials.h). Self-hosted servers given by
+    // model.url take none unless the org stored one; sessions opened outside a call (tests,
+    // tools) still find the single-tenant environment variable.
     std::string key;
-    if (auto it = ctx.credentials.find(s.provider); it != ctx.credentials.end())
-        key = it->second;
-    // Only OpenAI itself falls back to the environment; local servers (Ollama, vLLM,
-    // llama.cpp) take no key, so none is sent.
-    if (key.empty() && s.provider == "openai")
-        if (const char* env = std::getenv("OPENAI_API_KEY")) key = env;
+    if (auto it = ctx.credentials.find(s.provider); it != ctx.credentials.end()) key = it->second.apiKey;
+    if (key.empty() && stringField(config, "url").empty())
+        if (const char* var = keyEnvVar(s.provider))
+            if (const char* env = std::getenv(var)) key = env;
     if (!key.empty()) setHeader(s.headers, "Authorization", "Bearer " + key);
     if (auto h = field(config, "headers"); h && h->is_object())
         for (auto& [name, value] : h->get_object())
@@ -387,6 +397,7 @@ public:
         net::HttpClientRequest http;
         http.method = "POST";
         http.url = settings_.url;
+        http.source = settings_.source;
         http.headers = settings_.headers;
         http.body = buildRequestBody(settings_, req);
         http.connectTimeout = settings_.timeout;

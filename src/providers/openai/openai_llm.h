@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "net/egress.h"
 #include "net/http.h"
 #include "providers/providers.h"
 
@@ -25,6 +26,7 @@ namespace voxa::providers::openai {
 struct LlmSettings {
     std::string provider;       // config.provider ("openai", "custom-llm", "groq", ...)
     std::string url;            // full endpoint: .../chat/completions
+    net::UrlSource source = net::UrlSource::OrgConfig;  // who chose url (providers/endpoints.h)
     std::string model;
     std::optional<double> temperature;
     std::optional<int64_t> maxTokens;

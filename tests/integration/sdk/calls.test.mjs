@@ -17,10 +17,10 @@ describe("POST /call with providers this server does not have", () => {
         assert.equal(err.body.error, "Bad Request");
     });
 
-    test("a saved assistant with a Deepgram transcriber -> 400", async () => {
-        const a = await vapiA.assistants.create({ name: uniq("dg"), ...local(), transcriber: { provider: "deepgram", model: "nova-2" } });
+    test("a saved assistant with a Gladia transcriber -> 400", async () => {
+        const a = await vapiA.assistants.create({ name: uniq("gl"), ...local(), transcriber: { provider: "gladia" } });
         await expect400(vapiA.calls.create({ assistantId: a.id, transport: websocket }),
-                        /assistant\.transcriber\.provider "deepgram" is not available/, "deepgram transcriber");
+                        /assistant\.transcriber\.provider "gladia" is not available/, "gladia transcriber");
         await vapiA.assistants.delete({ id: a.id });
     });
 

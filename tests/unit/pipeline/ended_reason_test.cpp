@@ -83,6 +83,27 @@ TEST(EndedReason, EveryProviderMapsIntoVapisEnum) {
     EXPECT_GT(checked, 40u);
 }
 
+// A failure's cause gives the provider's own value where Vapi has one; every value is in
+// the enum, for every cause and provider.
+TEST(EndedReason, CausesMapIntoVapisEnum) {
+    using C = voxa::providers::FailureCause;
+    auto allowed = endedReasonEnum();
+    EXPECT_EQ(endedReason(Failed::Transcriber, "deepgram", C::Unauthorized), "pipeline-error-deepgram-returning-401-invalid-credentials");
+    EXPECT_EQ(endedReason(Failed::Transcriber, "deepgram", C::Forbidden), "pipeline-error-deepgram-returning-403-model-access-denied");
+    EXPECT_EQ(endedReason(Failed::Transcriber, "deepgram", C::NotFound), "pipeline-error-deepgram-returning-404-not-found");
+    EXPECT_EQ(endedReason(Failed::Transcriber, "deepgram", C::ConnectFailed), "pipeline-error-deepgram-returning-502-network-error");
+    EXPECT_EQ(endedReason(Failed::Transcriber, "deepgram", C::Disconnected), "pipeline-error-deepgram-returning-econnreset");
+    EXPECT_EQ(endedReason(Failed::Transcriber, "deepgram", C::BadMessage), "pipeline-error-deepgram-returning-500-invalid-json");
+    EXPECT_EQ(endedReason(Failed::Transcriber, "deepgram", C::Timeout), "pipeline-error-deepgram-transcriber-failed");
+    EXPECT_EQ(endedReason(Failed::Transcriber, "local", C::Other), "pipeline-error-vapi-transcriber-failed");
+    for (auto what : {Failed::Transcriber, Failed::Voice, Failed::Model})
+        for (auto* p : {"deepgram", "assembly-ai", "openai", "11labs", "cartesia", "local", "custom-llm"})
+            for (int c = 0; c <= static_cast<int>(C::Other); ++c) {
+                auto reason = endedReason(what, p, static_cast<C>(c));
+                EXPECT_TRUE(allowed.count(reason)) << reason;
+            }
+}
+
 TEST(Registry, UnavailableNamesTheProviderAndWhatThereIs) {
     auto& r = voxa::providers::Registry::instance();
     EXPECT_EQ(r.unavailable(json::object{}), std::nullopt);  // local everywhere
@@ -91,7 +112,8 @@ TEST(Registry, UnavailableNamesTheProviderAndWhatThereIs) {
     ASSERT_TRUE(why);
     EXPECT_NE(why->find("voice.provider \"11labs\" is not available on this server"), std::string::npos) << *why;
     EXPECT_NE(why->find("local"), std::string::npos) << *why;
-    why = r.unavailable(json::parse(R"({"transcriber":{"provider":"deepgram"},"voice":{"provider":"11labs"}})").as_object());
+    why = r.unavailable(json::parse(R"({"transcriber":{"provider":"gladia"},"voice":{"provider":"11labs"}})").as_object());
     ASSERT_TRUE(why);
-    EXPECT_TRUE(why->starts_with("transcriber.provider \"deepgram\"")) << *why;
+    EXPECT_TRUE(why->starts_with("transcriber.provider \"gladia\"")) << *why;
+    EXPECT_EQ(r.unavailable(json::parse(R"({"transcriber":{"provider":"deepgram"}})").as_object()), std::nullopt);
 }

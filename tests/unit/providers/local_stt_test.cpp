@@ -15,7 +15,7 @@ struct SttRecorder {
         return {.onTranscript = [this](const Transcript& t) {
                     (t.isFinal ? finals : partials).push_back(t);
                 },
-                .onError = [this](const std::string& e) { errors.push_back(e); }};
+                .onError = [this](const ProviderError& e) { errors.push_back(e.message); }};
     }
 };
 

@@ -144,7 +144,7 @@ TEST(OpenAiLlm, AuthorizationFromCredentialsOrEnvironment) {
     for (int i = 0; i < 4; ++i) fake.enqueue(FakeOpenAiServer::textStream({"x"}));
     {
         Harness h;
-        h.ctx.credentials["openai"] = "sk-from-org";
+        h.ctx.credentials["openai"] = {.apiKey = "sk-from-org"};
         auto s = h.open(fake.baseUrl(), kOpenAi);
         h.runTurn(*s);
     }
@@ -182,7 +182,7 @@ TEST(OpenAiLlm, CustomLlmUrlHandling) {
                                      fake.origin() + "/my/llm/chat/completions"};
     for (auto& url : urls) {
         Harness h;
-        h.ctx.credentials["custom-llm"] = "secret";
+        h.ctx.credentials["custom-llm"] = {.apiKey = "secret"};
         auto s = h.open("", config(R"({"provider":"custom-llm","model":"mine","url":")" + url +
                                    R"(","headers":{"X-Tenant":"t-1"}})"));
         h.runTurn(*s);

@@ -1,0 +1,29 @@
+#include "providers/streaming.h"
+
+namespace voxa::providers {
+
+std::string apiKey(const Context& ctx, std::string_view provider) {
+    auto it = ctx.credentials.find(std::string(provider));
+    return it == ctx.credentials.end() ? std::string() : it->second.apiKey;
+}
+
+FailureCause connectFailure(const net::WsConnectResult& r) {
+    if (r.error != net::WsConnectResult::Error::Rejected) return FailureCause::ConnectFailed;
+    switch (r.status) {
+        case 400: return FailureCause::BadRequest;
+        case 401: return FailureCause::Unauthorized;
+        case 402:
+        case 403: return FailureCause::Forbidden;
+        case 404: return FailureCause::NotFound;
+        default: return r.status >= 500 ? FailureCause::ServerError : FailureCause::Other;
+    }
+}
+
+std::string printable(std::string_view s, size_t max) {
+    std::string out;
+    for (char c : s.substr(0, max)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
+    if (s.size() > max) out += "...";
+    return out;
+}
+
+}  // namespace voxa::providers
