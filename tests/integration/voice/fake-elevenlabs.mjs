@@ -81,7 +81,7 @@ export async function startElevenLabsFake({ key = "xi-test-key", paceMs = 80, ch
             rec.sent.push(obj.audio ? { ...obj, audio: `<${Buffer.from(obj.audio, "base64").length} bytes>` } : obj);
             ws.send(JSON.stringify(obj));
         };
-        const streaming = () => [...rec.contexts.values()].filter((c) => !c.final && (c.queue.length || c.pending));
+        const streaming = () => [...rec.contexts.values()].filter((c) => !c.final && (c.queue.length || c.pending || c.running));
         // One sender per context: its flushed segments in order, 100 ms chunks, then isFinal.
         const run = async (c) => {
             if (c.running) return;

@@ -186,7 +186,10 @@ for (const [name, V] of Object.entries(VOICES)) {
         const after = client.audio.filter((a) => a.t > stopAt);
         assert.ok(after.length > 0, "the reply was heard");
         assert.ok(after[0].t - stopAt >= 200, `a gap after the stop (${Math.round(after[0].t - stopAt)} ms)`);
-        const reply = await heardUntilStopped(client, stopAt + 1);
+        const started = await client.waitFor((c) => c.messages.find((e) => e.t > interrupted.t && e.msg.type === "speech-update" &&
+                                                                        e.msg.role === "assistant" && e.msg.status === "started"),
+                                             10000, "the reply to start");
+        const reply = await heardUntilStopped(client, started.t - 100);
         L.note(`${name}: after the barge-in the caller heard "${reply}"`);
         assert.ok(!L.wordHits(reply, ["saturdays", "renew", "books"]).hits.length, `nothing of the long message: "${reply}"`);
         assert.ok(L.wordHits(reply, ["sure", "go", "ahead"]).ratio >= 1 / 3, `the reply: "${reply}"`);
@@ -242,15 +245,17 @@ for (const [name, cases] of Object.entries(FAILURES)) {
             const V = VOICES[name];
             const fake = await V.start("right");
             t.after(() => fake.close());
-            if (mode !== "wrong-key") fake.misbehave(mode);
-            const own = await L.ownVoxa(t, { VOXA_PROVIDER_URLS: `${name}=${fake.url}`,
+            if (mode !== "wrong-key" && mode !== "refuse") fake.misbehave(mode);
+            // Refused: nothing listens at the address.
+            const url = mode === "refuse" ? `http://127.0.0.1:${await L.freePort()}` : fake.url;
+            const own = await L.ownVoxa(t, { VOXA_PROVIDER_URLS: `${name}=${url}`,
                                              [V.env]: mode === "wrong-key" ? "wrong" : "right" });
             const { call, client } = await ownCall(own, { assistant: assistant(V.voice) });
             t.after(() => client.close());
             client.startContinuous();
             const rec = await ownEnded(own, call.id, 20000);
             assert.equal(rec.endedReason, reason);
-            assert.equal(fake.sockets.length, 1, "no second try on the same provider");
+            assert.equal(fake.sockets.length, mode === "refuse" ? 0 : 1, "no second try on the same provider");
             if (mode === "close-mid-utterance")
                 assert.ok(client.audio.length > 0, "some audio came before the socket went");
         });
@@ -258,7 +263,9 @@ for (const [name, cases] of Object.entries(FAILURES)) {
 }
 
 test("twilio phone call with {deepgram, local model, 11labs}: the caller hears the first message and the reply", async (t) => {
-    const dg = await startDeepgramFake({ key: "dg-key" });
+    // No interim recognitions: one pocketsphinx run per utterance keeps the fake's final
+    // within Voxa's 5 s Finalize bound on a loaded machine.
+    const dg = await startDeepgramFake({ key: "dg-key", interimEveryMs: 600000 });
     t.after(() => dg.close());
     const el = await startElevenLabsFake({ key: "xi-key" });
     t.after(() => el.close());
@@ -290,23 +297,34 @@ test("twilio phone call with {deepgram, local model, 11labs}: the caller hears t
     };
     // The first message: 8 kHz mu-law from 11labs' 16 kHz audio.
     await waitFor(() => stream.voicedMs() > 1500, 10000, "the first message");
-    await waitFor(() => {
-        const last = stream.received.at(-1);
-        return last && L.now() - last.t > 0 && stream.received.slice(-25).every((r) => L.rms(L.decodeMulaw(r.bytes)) < 300);
-    }, 15000, "the first message to end");
+    const voiced = (r) => L.rms(L.decodeMulaw(r.bytes)) > 300;
+    const quietFor = (ms) => L.now() - (stream.received.filter(voiced).at(-1)?.t ?? L.now()) > ms;
+    await waitFor(() => quietFor(1000), 15000, "the first message to end");
     const pcm8 = (from) => Buffer.concat(stream.received.filter((r) => r.t >= from).map((r) => L.decodeMulaw(r.bytes)));
-    const first = await L.transcribe(pcm8(0), 8000);
-    L.note(`twilio+11labs: first message heard as "${first}"`);
-    assert.ok(L.wordHits(first, ["thanks", "calling", "garden", "center"]).ratio >= 0.5, `first message: "${first}"`);
+    // pocketsphinx's 16 kHz model hears 8 kHz phone audio poorly: the envelope against flite's
+    // own rendering of the text tells whether it is that speech (as e2e-mulaw8k does).
+    const sounds = async (pcm, text) => L.envelopeMatch(pcm, 8000, await L.synth(text, { rate: 16000 }), 16000);
+    const first = await sounds(pcm8(0), FIRST);
+    L.note(`twilio+11labs: first message vs flite's: envelope correlation ${first.correlation.toFixed(3)}`);
+    assert.ok(first.correlation > 0.8, `the first message sounds like "${FIRST}" (${first.correlation})`);
 
     const saidAt = L.now();
     stream.say(await L.synth("I want to check on my order of tulips", { rate: 8000, format: "mulaw" }));
-    await waitFor(() => stream.received.filter((r) => r.t > saidAt + 2500 && L.rms(L.decodeMulaw(r.bytes)) > 300).length * 20 > 1500,
-                  20000, "the reply");
-    await waitFor(() => stream.received.slice(-25).every((r) => L.rms(L.decodeMulaw(r.bytes)) < 300), 15000, "the reply to end");
-    const reply = await L.transcribe(pcm8(saidAt + 2500), 8000);
-    L.note(`twilio+11labs: reply heard as "${reply}"`);
-    assert.ok(L.wordHits(reply, ["order", "tulips", "arrive", "friday"]).ratio >= 0.5, `reply: "${reply}"`);
+    await waitFor(() => stream.received.filter((r) => r.t > saidAt + 2500 && voiced(r)).length * 20 > 1500, 20000, "the reply")
+        .catch(async (e) => {
+            const calls = (await own.api("GET", "/call")).json || [];
+            L.note(`calls: ${JSON.stringify(calls.map((c) => [c.status, c.endedReason]))}`);
+            L.note(`deepgram saw ${JSON.stringify(dg.streams.map((s) => ({ q: String(s.query), audio: s.audioBytes, text: s.text, sent: s.sent })))}`);
+            await L.sleep(8000);
+            L.note(`deepgram later sent ${JSON.stringify(dg.streams.map((s) => s.sent))}`);
+            L.note(`11labs sockets ${JSON.stringify(el.sockets.map((s) => ({ closedBy: s.closedBy, received: s.received })))}`);
+            L.note(`twilio events ${JSON.stringify(stream.events.map((e) => e.event))}; voiced after: ${stream.received.filter((r) => r.t > saidAt && voiced(r)).length * 20} ms`);
+            throw e;
+        });
+    await waitFor(() => quietFor(1000), 15000, "the reply to end");
+    const reply = await sounds(pcm8(saidAt + 2500), REPLY);
+    L.note(`twilio+11labs: reply vs flite's: envelope correlation ${reply.correlation.toFixed(3)}`);
+    assert.ok(reply.correlation > 0.8, `the reply sounds like "${REPLY}" (${reply.correlation})`);
     assert.equal(dg.accepted().length, 1, "deepgram heard the caller");
     assert.equal(el.accepted().length, 1, "one 11labs socket");
     assert.equal(el.accepted()[0].query.get("output_format"), "pcm_16000");

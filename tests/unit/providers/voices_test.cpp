@@ -131,7 +131,7 @@ struct FakeCartesia {
     FakeCartesia()
         : server(net::ServerOptions{.host = "127.0.0.1", .port = 0, .threads = 1},
                  [](net::HttpRequest&) -> asio::awaitable<net::HttpResponse> {
-                     co_return net::HttpResponse::json(404, R"({"error":"not found"})");
+                     co_return net::HttpResponse::json(401, R"({"error":"Invalid API key"})");
                  }) {
         server.setUpgradeHandler([this](net::HttpRequest& req) -> asio::awaitable<std::optional<net::WsHandler>> {
             {
@@ -143,7 +143,13 @@ struct FakeCartesia {
         });
         server.start();
     }
-    ~FakeCartesia() { server.stop(); }
+    ~FakeCartesia() {
+        {
+            std::lock_guard l(mu);
+            last.reset();  // released while the server's loop still runs
+        }
+        server.stop();
+    }
     std::string url() const { return "http://127.0.0.1:" + std::to_string(server.port()); }
 
     static asio::awaitable<void> serve(FakeCartesia* self, std::shared_ptr<net::WsConnection> ws) {
