@@ -25,6 +25,7 @@ constexpr LlmPrice kOpenAi[] = {{"gpt-4o", 2.5, 10.0},         {"gpt-4o-mini", 0
 constexpr double kLocalSttPerMinute = 0.0;  // pocketsphinx on your own cores
 constexpr double kDeepgramPerMinute = 0.0043;
 constexpr double kElevenLabsPer1kChars = 0.18;
+constexpr double kCartesiaPer1kChars = 0.03;  // 1 credit a character, ~$0.03 / 1k on its plans
 constexpr double kOpenAiTtsPer1kChars = 0.015;
 
 std::string model(const json::object& a) {
@@ -53,6 +54,7 @@ Cost priceCall(const json::object& a, const Usage& u) {
     }
     double ttsCost = 0;
     if (tts == "11labs") ttsCost = double(u.ttsCharacters) / 1000 * kElevenLabsPer1kChars;
+    else if (tts == "cartesia") ttsCost = double(u.ttsCharacters) / 1000 * kCartesiaPer1kChars;
     else if (tts == "openai") ttsCost = double(u.ttsCharacters) / 1000 * kOpenAiTtsPer1kChars;
     double transport = 0, platform = 0;  // self-hosted: no per-minute fees
     c.total = r6(sttCost + llmCost + ttsCost + transport + platform);

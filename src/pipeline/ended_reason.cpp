@@ -67,6 +67,23 @@ std::string endedReason(Failed what, std::string_view provider, providers::Failu
             case C::Other: break;
         }
     }
+    if (what == Failed::Voice && provider == "11labs") {
+        switch (cause) {
+            case C::Unauthorized: return "pipeline-error-eleven-labs-invalid-api-key";
+            case C::Forbidden: return "pipeline-error-eleven-labs-unauthorized-access";
+            case C::NotFound: return "pipeline-error-eleven-labs-voice-not-found";
+            case C::ServerError: return "pipeline-error-eleven-labs-500-server-error";
+            default: break;  // Vapi has no value of its own: voice-failed
+        }
+    }
+    if (what == Failed::Voice && provider == "cartesia") {
+        switch (cause) {
+            case C::Forbidden: return "pipeline-error-cartesia-requested-payment";  // 402 (and 403)
+            case C::ServerError: return "pipeline-error-cartesia-500-server-error";
+            case C::Disconnected: return "pipeline-error-cartesia-socket-hang-up";
+            default: break;  // no invalid-key value for Cartesia in Vapi's enum: voice-failed
+        }
+    }
     return endedReason(what, provider);
 }
 

@@ -223,6 +223,12 @@ std::optional<std::string> Pipeline::start() {
     tcb.onError = [this, alive](uint64_t id, const std::string& e) {
         if (alive.lock() && impl_->tts) impl_->tts->onError(id, e);
     };
+    tcb.onFailure = [this, alive, ttsName](const providers::ProviderError& e) {
+        if (!alive.lock()) return;
+        Frame f{.kind = FrameKind::LlmError, .text = "voice: " + ttsName + ": " + e.message};
+        if (e.fatal) f.endedReason = endedReason(Failed::Voice, ttsName, e.cause);
+        impl_->turn->process(std::move(f));
+    };
     im.tts = std::make_unique<TtsStage>(im.shared, ttsP->open(cfgOf("voice"), im.cfg.providerCtx, tcb));
     im.llm = std::make_unique<LlmStage>(im.shared, llmP->open(cfgOf("model"), im.cfg.providerCtx));
 

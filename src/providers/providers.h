@@ -126,6 +126,9 @@ struct TtsCallbacks {
     std::function<void(uint64_t id, audio::Samples pcm)> onAudio;
     std::function<void(uint64_t id)> onDone;
     std::function<void(uint64_t id, const std::string&)> onError;
+    /// The session cannot go on (a cloud voice's socket failed): why, for a fallback or
+    /// Vapi's endedReason. Nothing fires for the session afterwards. Unset: onError(0, message).
+    std::function<void(const ProviderError&)> onFailure;
 };
 
 class TtsSession {

@@ -4,7 +4,9 @@
 
 #include "providers/local/local.h"
 #include "providers/bench/bench.h"
+#include "providers/cartesia/cartesia.h"
 #include "providers/deepgram/deepgram.h"
+#include "providers/elevenlabs/elevenlabs.h"
 #include "providers/openai/openai.h"
 #include "providers/providers.h"
 
@@ -21,6 +23,8 @@ Registry::Registry() {
     addLlm("bench", bench::makeLlmProvider());
     // Cloud speech providers on their own protocols (base URLs: providers/endpoints.h).
     addStt("deepgram", deepgram::makeSttProvider());
+    addTts("11labs", elevenlabs::makeTtsProvider());
+    addTts("cartesia", cartesia::makeTtsProvider());
     // OpenAI-compatible chat completions (streaming SSE), each with its default base URL.
     addLlm("openai", openai::makeLlmProvider("https://api.openai.com/v1"));
     addLlm("custom-llm", openai::makeLlmProvider(""));  // model.url is required

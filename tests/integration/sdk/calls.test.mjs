@@ -9,11 +9,11 @@ const websocket = { provider: "vapi.websocket", audioFormat: { format: "pcm_s16l
 const local = () => ({ transcriber: { provider: "local" }, voice: { provider: "local", voiceId: "slt" }, model: { provider: "local", rules: [] } });
 
 describe("POST /call with providers this server does not have", () => {
-    test("inline assistant with an ElevenLabs voice -> 400 naming the provider and what is available", async () => {
+    test("inline assistant with a PlayHT voice -> 400 naming the provider and what is available", async () => {
         const err = await expect400(
-            vapiA.calls.create({ assistant: { ...local(), voice: { provider: "11labs", voiceId: "rachel" } }, transport: websocket }),
-            /^assistant\.voice\.provider "11labs" is not available on this server \(voice providers: .*local.*\)$/,
-            "11labs voice");
+            vapiA.calls.create({ assistant: { ...local(), voice: { provider: "playht", voiceId: "jennifer" } }, transport: websocket }),
+            /^assistant\.voice\.provider "playht" is not available on this server \(voice providers: .*local.*\)$/,
+            "playht voice");
         assert.equal(err.body.error, "Bad Request");
     });
 

@@ -104,16 +104,32 @@ TEST(EndedReason, CausesMapIntoVapisEnum) {
             }
 }
 
+TEST(EndedReason, VoiceCausesMapIntoVapisEnum) {
+    using C = voxa::providers::FailureCause;
+    EXPECT_EQ(endedReason(Failed::Voice, "11labs", C::Unauthorized), "pipeline-error-eleven-labs-invalid-api-key");
+    EXPECT_EQ(endedReason(Failed::Voice, "11labs", C::Forbidden), "pipeline-error-eleven-labs-unauthorized-access");
+    EXPECT_EQ(endedReason(Failed::Voice, "11labs", C::NotFound), "pipeline-error-eleven-labs-voice-not-found");
+    EXPECT_EQ(endedReason(Failed::Voice, "11labs", C::ServerError), "pipeline-error-eleven-labs-500-server-error");
+    EXPECT_EQ(endedReason(Failed::Voice, "11labs", C::Disconnected), "pipeline-error-eleven-labs-voice-failed");
+    EXPECT_EQ(endedReason(Failed::Voice, "cartesia", C::Forbidden), "pipeline-error-cartesia-requested-payment");
+    EXPECT_EQ(endedReason(Failed::Voice, "cartesia", C::ServerError), "pipeline-error-cartesia-500-server-error");
+    EXPECT_EQ(endedReason(Failed::Voice, "cartesia", C::Disconnected), "pipeline-error-cartesia-socket-hang-up");
+    EXPECT_EQ(endedReason(Failed::Voice, "cartesia", C::Unauthorized), "pipeline-error-cartesia-voice-failed");
+    EXPECT_EQ(endedReason(Failed::Voice, "cartesia", C::Timeout), "pipeline-error-cartesia-voice-failed");
+}
+
 TEST(Registry, UnavailableNamesTheProviderAndWhatThereIs) {
     auto& r = voxa::providers::Registry::instance();
     EXPECT_EQ(r.unavailable(json::object{}), std::nullopt);  // local everywhere
     EXPECT_EQ(r.unavailable(json::parse(R"({"model":{"provider":"openai","model":"gpt-4o"}})").as_object()), std::nullopt);
-    auto why = r.unavailable(json::parse(R"({"voice":{"provider":"11labs","voiceId":"x"}})").as_object());
+    auto why = r.unavailable(json::parse(R"({"voice":{"provider":"playht","voiceId":"x"}})").as_object());
     ASSERT_TRUE(why);
-    EXPECT_NE(why->find("voice.provider \"11labs\" is not available on this server"), std::string::npos) << *why;
+    EXPECT_NE(why->find("voice.provider \"playht\" is not available on this server"), std::string::npos) << *why;
     EXPECT_NE(why->find("local"), std::string::npos) << *why;
     why = r.unavailable(json::parse(R"({"transcriber":{"provider":"gladia"},"voice":{"provider":"11labs"}})").as_object());
     ASSERT_TRUE(why);
     EXPECT_TRUE(why->starts_with("transcriber.provider \"gladia\"")) << *why;
     EXPECT_EQ(r.unavailable(json::parse(R"({"transcriber":{"provider":"deepgram"}})").as_object()), std::nullopt);
+    EXPECT_EQ(r.unavailable(json::parse(R"({"voice":{"provider":"11labs","voiceId":"x"}})").as_object()), std::nullopt);
+    EXPECT_EQ(r.unavailable(json::parse(R"({"voice":{"provider":"cartesia","voiceId":"x"}})").as_object()), std::nullopt);
 }
