@@ -43,13 +43,15 @@ bool timed(const std::string& provider) { return provider != "local" && provider
 
 void logSwitch(const char* kind, const std::string& callId, const std::string& from, const std::string& to,
                const ProviderError& e) {
-    spdlog::warn(R"({{"msg":"{} fallback","call":"{}","from":"{}","to":"{}","cause":"{}","detail":"{}"}})", kind,
-                 callId, from, to, toString(e.cause), e.message.substr(0, 300));
+    spdlog::warn(json::serialize(json::object{{"msg", std::string(kind) + " fallback"}, {"call", callId},
+                                              {"from", from}, {"to", to}, {"cause", toString(e.cause)},
+                                              {"detail", e.message.substr(0, 300)}}));
 }
 
 void logExhausted(const char* kind, const std::string& callId, const std::string& last, const ProviderError& e) {
-    spdlog::warn(R"({{"msg":"{} failed, no fallback left","call":"{}","provider":"{}","cause":"{}","detail":"{}"}})",
-                 kind, callId, last, toString(e.cause), e.message.substr(0, 300));
+    spdlog::warn(json::serialize(json::object{{"msg", std::string(kind) + " failed, no fallback left"},
+                                              {"call", callId}, {"provider", last}, {"cause", toString(e.cause)},
+                                              {"detail", e.message.substr(0, 300)}}));
 }
 
 }  // namespace

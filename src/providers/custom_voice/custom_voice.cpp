@@ -75,8 +75,8 @@ void fail(State& st, FailureCause cause, std::string message) {
     if (st.closed || st.failed) return;
     st.failed = true;
     st.queue.clear();
-    spdlog::warn(R"({{"msg":"custom-voice failed","call":"{}","cause":"{}","detail":"{}"}})", st.ctx.callId,
-                 toString(cause), printable(message, 300));
+    spdlog::warn(json::serialize(json::object{{"msg", "custom-voice failed"}, {"call", st.ctx.callId},
+                                              {"cause", toString(cause)}, {"detail", printable(message, 300)}}));
     if (st.cb.onFailure) st.cb.onFailure(ProviderError{cause, std::move(message), true});
 }
 

@@ -10,7 +10,8 @@ import { startCustomVoiceFake } from "./fake-custom-voice.mjs";
 import { startDeepgramFake } from "./fake-deepgram.mjs";
 import * as L from "./lib.mjs";
 
-const REPLY = "Your appointment is booked for Tuesday.";
+const REPLY = "Sure, I can help you with that today.";
+const REPLIED = /help you/i;
 const model = { provider: "local", rules: [{ match: ["appointment", "book", "tomorrow"], reply: REPLY }], fallback: REPLY };
 const websocket = { provider: "vapi.websocket", audioFormat: { format: "pcm_s16le", container: "raw", sampleRate: 16000 } };
 
@@ -53,19 +54,23 @@ test("fallbacks: Deepgram dies in the middle of the second turn; the local trans
     // Turn 1, through Deepgram.
     await client.streamPcm(await L.synth("I would like to book an appointment for tomorrow"));
     await client.waitFor(() => userFinals(client).length >= 1, 15000, "turn 1's final");
-    await client.waitForMessage((m) => m.type === "transcript" && m.role === "assistant" && /booked/i.test(m.transcript), 15000);
+    await client.waitForMessage((m) => m.type === "transcript" && m.role === "assistant" && REPLIED.test(m.transcript), 15000);
     assert.equal(dg.accepted().length, 1);
 
-    // Turn 2: Deepgram's socket is cut 0.8 s into it. What it had heard is replayed to the fallback.
-    const second = client.streamPcm(await L.synth("book an appointment for tomorrow please"));
+    // Turn 2: Deepgram's socket is cut 0.8 s into it, after "tomorrow" reached it. What it had
+    // not answered is replayed to the fallback, which hears the utterance whole.
+    const before = dg.accepted()[0].audioBytes;
+    const second = client.streamPcm(await L.synth("tomorrow morning please book an appointment"));
     await L.sleep(800);
+    const sentToDeepgram = dg.accepted()[0].audioBytes - before;
     dg.drop();
     await second;
+    assert.ok(sentToDeepgram > 8000, `turn 2's start went to Deepgram first (${sentToDeepgram} bytes)`);
     await client.waitFor(() => userFinals(client).length >= 2, 15000, "turn 2's final (from the fallback)");
     const heard = userFinals(client)[1].transcript;
     L.note(`fallbacks: turn 2 heard by the fallback: "${heard}"`);
-    assert.ok(L.wordHits(heard, ["book", "appointment"]).ratio >= 0.5, `the start of turn 2 was replayed: "${heard}"`);
-    await client.waitFor(() => botSaid(client, /booked/i).length >= 2,
+    assert.ok(L.wordHits(heard, ["tomorrow"]).ratio === 1, `the start of turn 2 was replayed: "${heard}"`);
+    await client.waitFor(() => botSaid(client, REPLIED).length >= 2,
                          15000, "the answer to turn 2");
     assert.equal(dg.accepted().length, 1, "no second Deepgram stream: the fallback is local");
 
@@ -99,13 +104,13 @@ for (const mode of ["500", "stall"]) {
         const replyFrom = performance.now();
         await client.streamPcm(await L.synth("I would like to book an appointment for tomorrow"));
         // A stall is noticed after the wrapper's 8 s bound; a 500 at once.
-        await client.waitForMessage((m) => m.type === "transcript" && m.role === "assistant" && /booked/i.test(m.transcript), 25000);
+        await client.waitForMessage((m) => m.type === "transcript" && m.role === "assistant" && REPLIED.test(m.transcript), 25000);
         await client.waitForMessage(assistantStopped(1), 10000);
         assert.equal(tts.requests.length, 2, "the reply was asked of the custom voice first");
         assert.equal(tts.requests[1].text, REPLY);
         const heard = await L.transcribe(client.receivedPcm(replyFrom), 16000);
         L.note(`fallbacks (${mode}): the caller heard "${heard}"`);
-        assert.ok(L.wordHits(heard, ["appointment", "booked", "tuesday"]).ratio >= 2 / 3, `the reply was spoken by the fallback: "${heard}"`);
+        assert.ok(L.wordHits(heard, ["sure", "help", "you", "today"]).ratio >= 0.5, `the reply was spoken by the fallback: "${heard}"`);
 
         client.endCall();
         const rec = await ownEnded(own, call.id);
@@ -149,14 +154,14 @@ test("custom-voice: Vapi's voice-request, field by field; the caller hears it; a
     const tts = await startCustomVoiceFake({ secret: "tts-secret", speedup: 1 });
     t.after(() => tts.close());
     const own = await L.ownVoxa(t);
-    const LONG = "Welcome to the booking line, where you can book a table for dinner at any of our seven restaurants in the city";
+    const LONG = "Hello, how can I help you today, this message came from the custom voice server and it goes on for a long while so that you can talk over it";
     const voice = { provider: "custom-voice", voiceId: "narrator",
                     server: { url: `${tts.url}/synthesize`, secret: "tts-secret", headers: { "X-Tenant": "acme" } } };
     const { call, client } = await ownCall(own, { assistant: {
         firstMessage: LONG, firstMessageInterruptionsEnabled: true, transcriber: { provider: "local" }, voice, model } });
     t.after(() => client.close());
     client.startContinuous();
-    await client.waitFor(() => tts.requests.length === 1 && client.receivedMs() > 1500, 10000, "the first message playing");
+    await client.waitFor(() => tts.requests.length === 1 && client.receivedMs() > 2500, 10000, "the first message playing");
 
     const r = tts.requests[0];
     assert.equal(r.method, "POST");
@@ -173,14 +178,14 @@ test("custom-voice: Vapi's voice-request, field by field; the caller hears it; a
     assert.equal(m.assistant?.voice?.provider, "custom-voice");
     assert.equal(m.assistant?.voice?.voiceId, "narrator", "voiceId travels in the payload");
     const heard = await L.transcribe(client.receivedPcm(), 16000);
-    assert.ok(L.wordHits(heard, ["welcome", "booking", "line"]).ratio >= 2 / 3, `the custom voice's audio was played: "${heard}"`);
+    assert.ok(L.wordHits(heard, ["hello", "how", "can", "help", "you", "today"]).ratio >= 0.5, `the custom voice's audio was played: "${heard}"`);
 
     // The caller talks over it: the request in flight is aborted.
     await client.streamPcm(await L.synth("I would like to book an appointment for tomorrow"));
     await client.waitForMessage((m) => m.type === "user-interrupted", 10000);
     await client.waitFor(() => tts.requests[0].aborted, 5000, "the voice-request to be aborted");
     assert.ok(tts.requests[0].bytes < (await L.synth(LONG)).length, "it was cut before the end");
-    await client.waitForMessage((m) => m.type === "transcript" && m.role === "assistant" && /booked/i.test(m.transcript), 15000);
+    await client.waitForMessage((m) => m.type === "transcript" && m.role === "assistant" && REPLIED.test(m.transcript), 15000);
     assert.equal(tts.requests.at(-1).text, REPLY);
     client.endCall();
     await ownEnded(own, call.id);

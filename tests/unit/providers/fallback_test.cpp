@@ -6,7 +6,9 @@
 #include <boost/json.hpp>
 
 #include <chrono>
+#include <cstdlib>
 
+#include "providers/credentials.h"
 #include "providers/fallback.h"
 
 namespace voxa::providers {
@@ -113,6 +115,11 @@ protected:
         cb.onFailure = [this](const ProviderError& e) { errors.push_back(e); };
         return std::make_unique<FallbackTts>(std::move(c), ctx(), std::move(cb), std::move(o));
     }
+    /// Runs what is ready (the io_context is restarted: a poll that ran out of work stops it).
+    void poll() {
+        io.restart();
+        io.poll();
+    }
     static std::vector<int16_t> pcm(size_t n, int16_t v) { return std::vector<int16_t>(n, v); }
 };
 
@@ -148,7 +155,7 @@ TEST_F(Fallbacks, SttSwitchesOnAFatalErrorAndReplaysTheUnfinishedUtterance) {
     s->finalize();
     stts[0]->cb.onError({FailureCause::Disconnected, "closed mid-call", true});
     EXPECT_TRUE(errors.empty());
-    io.poll();
+    poll();
     ASSERT_EQ(stts.size(), 2u);
     EXPECT_TRUE(stts[0]->closed);
     EXPECT_EQ(stts[1]->provider, "local");
@@ -172,7 +179,7 @@ TEST_F(Fallbacks, SttSwitchesOnAFatalErrorAndReplaysTheUnfinishedUtterance) {
 TEST_F(Fallbacks, SttNonFatalErrorsPassThroughWithoutASwitch) {
     auto s = stt(chain({"deepgram", "local"}));
     stts[0]->cb.onError({FailureCause::Other, "warning", false});
-    io.poll();
+    poll();
     EXPECT_EQ(stts.size(), 1u);
     ASSERT_EQ(errors.size(), 1u);
     EXPECT_FALSE(errors[0].fatal);
@@ -182,13 +189,15 @@ TEST_F(Fallbacks, SttTimesOutANetworkProviderThatNeverAnswersAFinalize) {
     auto s = stt(chain({"deepgram", "deepgram"}), 30ms);
     s->sendAudio(pcm(320, 5));
     s->finalize();
-    io.run_for(200ms);
+    while (stts.size() < 2 && io.run_one_for(500ms)) {
+    }
     ASSERT_EQ(stts.size(), 2u);
     EXPECT_EQ(serving.back().why.cause, FailureCause::Timeout);
     EXPECT_EQ(stts[1]->audio.size(), 320u);
     EXPECT_EQ(stts[1]->finalizes, 1);
     // The fallback answers in time: no further switch.
     stts[1]->cb.onTranscript({"ok", true, 1});
+    io.restart();
     io.run_for(100ms);
     EXPECT_EQ(stts.size(), 2u);
     EXPECT_TRUE(errors.empty());
@@ -197,12 +206,12 @@ TEST_F(Fallbacks, SttTimesOutANetworkProviderThatNeverAnswersAFinalize) {
 TEST_F(Fallbacks, SttExhaustedReportsTheLastFailureAsFatal) {
     auto s = stt(chain({"deepgram", "missing", "deepgram"}));
     stts[0]->cb.onError({FailureCause::ConnectFailed, "refused", true});
-    io.poll();
+    poll();
     // "missing" is not on this server: skipped to the third entry.
     ASSERT_EQ(stts.size(), 2u);
     EXPECT_EQ(s->index(), 2u);
     stts[1]->cb.onError({FailureCause::Unauthorized, "401", true});
-    io.poll();
+    poll();
     ASSERT_EQ(errors.size(), 1u);
     EXPECT_TRUE(errors[0].fatal);
     EXPECT_EQ(errors[0].cause, FailureCause::Unauthorized);
@@ -214,7 +223,7 @@ TEST_F(Fallbacks, SttExhaustedReportsTheLastFailureAsFatal) {
 TEST_F(Fallbacks, SttWithoutFallbacksFailsAsTheProviderDid) {
     auto s = stt(chain({"deepgram"}));
     stts[0]->cb.onError({FailureCause::Unauthorized, "401", true});
-    io.poll();
+    poll();
     ASSERT_EQ(errors.size(), 1u);
     EXPECT_EQ(errors[0].cause, FailureCause::Unauthorized);
 }
@@ -232,12 +241,12 @@ TEST_F(Fallbacks, TtsSwitchesOnFailureAndSpeaksTheUnfinishedUtterancesInOrder) {
     s->speak(1, "Hello there.");
     s->speak(2, "Your table is booked for seven tonight.");
     s->speak(3, "Anything else?");
-    auto& first = ttss[0];
+    auto first = ttss[0];
     first->cb.onAudio(1, audio::Samples(8000));
     first->cb.onDone(1);
     first->cb.onAudio(2, audio::Samples(16000));  // a second of utterance 2, then it dies
     first->cb.onFailure({FailureCause::ServerError, "HTTP 500", true});
-    io.poll();
+    poll();
     ASSERT_EQ(ttss.size(), 2u);
     EXPECT_TRUE(first->closed);
     EXPECT_EQ(s->provider(), "local");
@@ -257,7 +266,7 @@ TEST_F(Fallbacks, TtsAnUtteranceErrorMovesToTheNextVoiceWhenThereIsOne) {
     auto s = tts(chain({"local", "local"}));
     s->speak(7, "Hi.");
     ttss[0]->cb.onError(7, "unknown voice");
-    io.poll();
+    poll();
     ASSERT_EQ(ttss.size(), 2u);
     ASSERT_EQ(ttss[1]->spoken.size(), 1u);
     EXPECT_EQ(ttss[1]->spoken[0].second, "Hi.");
@@ -270,11 +279,13 @@ TEST_F(Fallbacks, TtsAnUtteranceErrorMovesToTheNextVoiceWhenThereIsOne) {
 TEST_F(Fallbacks, TtsTimesOutAVoiceThatSendsNoAudio) {
     auto s = tts(chain({"custom-voice", "custom-voice"}), 30ms);
     s->speak(1, "Are you there?");
-    io.run_for(200ms);
+    while (ttss.size() < 2 && io.run_one_for(500ms)) {
+    }
     ASSERT_EQ(ttss.size(), 2u);
     EXPECT_EQ(serving.back().why.cause, FailureCause::Timeout);
     ASSERT_EQ(ttss[1]->spoken.size(), 1u);
     // The fallback stalls as well: nothing left.
+    io.restart();
     io.run_for(200ms);
     ASSERT_EQ(errors.size(), 1u);
     EXPECT_EQ(errors[0].cause, FailureCause::Timeout);
@@ -287,9 +298,45 @@ TEST_F(Fallbacks, TtsBargeInClearsWhatWouldBeReplayed) {
     s->cancel();
     EXPECT_EQ(ttss[0]->cancels, 1);
     ttss[0]->cb.onFailure({FailureCause::Disconnected, "gone", true});
-    io.poll();
+    poll();
     ASSERT_EQ(ttss.size(), 2u);
     EXPECT_TRUE(ttss[1]->spoken.empty());
+}
+
+}  // namespace
+}  // namespace voxa::providers
+
+// ---- POST /call's checks of the fallback entries -----------------------------------------
+
+namespace voxa::providers {
+namespace {
+
+TEST(FallbackChecks, AFallbackEntryNeedsItsOwnKeyAndIsNamed) {
+    ::unsetenv("CARTESIA_API_KEY");
+    ::setenv("DEEPGRAM_API_KEY", "dg-env", 1);
+    auto a = json::parse(R"({"transcriber":{"provider":"deepgram",
+        "fallbackPlan":{"transcribers":[{"provider":"local"},{"provider":"deepgram","model":"nova-3"}]}},
+        "voice":{"provider":"local","fallbackPlan":{"voices":[{"provider":"cartesia","voiceId":"v"}]}}})").as_object();
+    auto keyed = keyedProviders(a);
+    ASSERT_EQ(keyed.size(), 3u);
+    EXPECT_EQ(keyed[1].field, "transcriber.fallbackPlan.transcribers[1]");
+    EXPECT_EQ(keyed[2].field, "voice.fallbackPlan.voices[0]");
+    std::vector<std::string> missing;
+    auto creds = resolveCredentials(a, {}, &missing);
+    ::unsetenv("DEEPGRAM_API_KEY");
+    EXPECT_EQ(creds.at("deepgram").apiKey, "dg-env");
+    ASSERT_EQ(missing.size(), 1u);
+    EXPECT_TRUE(missing[0].starts_with("voice.fallbackPlan.voices[0].provider \"cartesia\" needs an API key")) << missing[0];
+}
+
+TEST(FallbackChecks, AFallbackProviderThisServerLacksIsRefused) {
+    auto a = json::parse(R"({"voice":{"provider":"local","fallbackPlan":{"voices":[
+        {"provider":"custom-voice","server":{"url":"http://x"}},{"provider":"azure","voiceId":"x"}]}}})").as_object();
+    auto why = Registry::instance().unavailable(a);
+    ASSERT_TRUE(why);
+    EXPECT_TRUE(why->starts_with("voice.fallbackPlan.voices[1].provider \"azure\" is not available")) << *why;
+    a["voice"].as_object()["fallbackPlan"].as_object()["voices"].as_array().pop_back();
+    EXPECT_FALSE(Registry::instance().unavailable(a));
 }
 
 }  // namespace
