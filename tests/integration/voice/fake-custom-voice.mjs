@@ -6,7 +6,8 @@
 //
 //   const tts = await startCustomVoiceFake({ secret: "s3cret" });   // tts.url
 //   tts.requests   -> [{ headers, body, text, aborted, status }]
-//   tts.misbehave("500" | "stall" | "refuse" | null, { after: 1 })   // from request after+1 on
+//   tts.misbehave("500" | "stall" | "refuse" | "cut" | null, { after: 1 })   // from request after+1 on
+//     ("cut": 40 % of the audio, then the connection is cut in the middle of the body)
 //   await tts.close();
 // Audio is streamed at about twice real time in 100 ms chunks, so a barge-in can abort it.
 import http from "node:http";
@@ -49,6 +50,10 @@ export async function startCustomVoiceFake({ secret = null, chunkMs = 100, speed
         res.writeHead(200, { "Content-Type": "audio/raw" });  // chunked: no Content-Length
         const step = Math.round((m.sampleRate * chunkMs) / 1000) * 2;
         for (let off = 0; off < pcm.length && !rec.aborted; off += step) {
+            if (failing && mode === "cut" && off >= pcm.length * 0.4) {
+                rec.status = "cut";
+                return res.socket.destroy();
+            }
             res.write(pcm.subarray(off, off + step));
             rec.bytes += Math.min(step, pcm.length - off);
             await sleep(chunkMs / speedup);
