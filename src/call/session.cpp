@@ -168,6 +168,21 @@ providers::Context CallSession::providerContext() const {
     pctx.stopping = &mgr_.stopping();
     pctx.callId = id_;
     pctx.credentials = serverCtx_.providers;
+    // custom-voice posts to the customer's server as the webhooks do (body and headers).
+    std::weak_ptr<const CallSession> weak = weak_from_this();
+    pctx.serverRequest = [weak](const json::object& server, const std::string& type, json::object fields) {
+        providers::ServerRequest r;
+        auto self = weak.lock();
+        if (!self) return r;
+        json::value sv = server;
+        auto target = webhooks::targetFrom(&sv, self->serverCtx_.credentials);
+        r.url = target.url;
+        r.timeoutSeconds = target.timeoutSeconds;
+        r.body = self->serverBody(type, std::move(fields), false);
+        r.headers = webhooks::requestHeaders(target, r.body, type + "-" + self->id_ + "-" + std::to_string(epochMs()),
+                                             epochMs());
+        return r;
+    };
     return pctx;
 }
 
@@ -524,7 +539,9 @@ void CallSession::flushBotTurn() {
                             {"endTime", epochMs()},
                             {"secondsFromStart", round3(startSec)},
                             {"duration", static_cast<int64_t>((now - startSec) * 1000)},
-                            {"source", ""}});
+                            {"source", ""},
+                            // Which voice spoke it (Voxa's extra, as UserMessage.metadata).
+                            {"metadata", json::object{{"voice", pipeline_ ? pipeline_->state().voice : "local"}}}});
     botText_.clear();
     botMsgStartSec_ = -1;
 }
@@ -563,7 +580,9 @@ void CallSession::onFrame(const pipeline::Frame& f) {
                                     {"time", startEpochMs_ + static_cast<int64_t>(startSec * 1000)},
                                     {"endTime", epochMs()},
                                     {"secondsFromStart", round3(startSec)},
-                                    {"duration", static_cast<int64_t>((secondsFromStart() - startSec) * 1000)}});
+                                    {"duration", static_cast<int64_t>((secondsFromStart() - startSec) * 1000)},
+                                    // Which transcriber heard this turn (a fallback may have taken over).
+                                    {"metadata", json::object{{"transcriber", pipeline_->state().transcriber}}}});
             userStartSec_ = -1;
             break;
         }

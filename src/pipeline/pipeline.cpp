@@ -1,13 +1,12 @@
 #include "pipeline/pipeline.h"
 
-#include "pipeline/ended_reason.h"
-
 #include <boost/json.hpp>
 
 #include "audio/vad.h"
 #include "common/json_fields.h"
 #include "pipeline/ended_reason.h"
 #include "pipeline/stages.h"
+#include "providers/fallback.h"
 
 namespace voxa::pipeline {
 
@@ -201,17 +200,25 @@ std::optional<std::string> Pipeline::start() {
     im.sentence = std::make_unique<SentenceStage>(im.shared);
     im.output = std::make_unique<OutputStage>(im.shared);
 
+    // Each session is a chain: the primary and its fallbackPlan entries (providers/fallback.h).
     providers::SttCallbacks scb;
     scb.onTranscript = [this, alive](const providers::Transcript& t) {
         if (alive.lock() && impl_->stt) impl_->stt->onTranscript(t);
     };
-    scb.onError = [this, alive, sttName](const providers::ProviderError& e) {
+    scb.onError = [this, alive](const providers::ProviderError& e) {
         if (!alive.lock()) return;
-        Frame f{.kind = FrameKind::LlmError, .text = "transcriber: " + sttName + ": " + e.message};
-        if (e.fatal) f.endedReason = endedReason(Failed::Transcriber, sttName, e.cause);
+        const std::string& name = impl_->shared.state.transcriber;
+        Frame f{.kind = FrameKind::LlmError, .text = "transcriber: " + name + ": " + e.message};
+        if (e.fatal) f.endedReason = endedReason(Failed::Transcriber, name, e.cause);
         impl_->turn->process(std::move(f));
     };
-    im.stt = std::make_unique<SttStage>(im.shared, sttP->open(cfgOf("transcriber"), im.cfg.providerCtx, scb));
+    providers::FallbackStt::Options sopt;
+    sopt.onServing = [this, alive](const providers::Serving& s) {
+        if (alive.lock()) impl_->shared.state.transcriber = s.provider;
+    };
+    im.stt = std::make_unique<SttStage>(
+        im.shared, std::make_unique<providers::FallbackStt>(providers::sttChain(cfgOf("transcriber")),
+                                                            im.cfg.providerCtx, scb, std::move(sopt)));
 
     providers::TtsCallbacks tcb;
     tcb.onAudio = [this, alive](uint64_t id, audio::Samples pcm) {
@@ -223,13 +230,19 @@ std::optional<std::string> Pipeline::start() {
     tcb.onError = [this, alive](uint64_t id, const std::string& e) {
         if (alive.lock() && impl_->tts) impl_->tts->onError(id, e);
     };
-    tcb.onFailure = [this, alive, ttsName](const providers::ProviderError& e) {
-        if (!alive.lock()) return;
-        Frame f{.kind = FrameKind::LlmError, .text = "voice: " + ttsName + ": " + e.message};
-        if (e.fatal) f.endedReason = endedReason(Failed::Voice, ttsName, e.cause);
-        impl_->turn->process(std::move(f));
+    tcb.onFailure = [this, alive](const providers::ProviderError& e) {
+        if (!alive.lock() || !impl_->output) return;
+        const std::string& name = impl_->shared.state.voice;
+        impl_->output->process(Frame{.kind = FrameKind::LlmError, .text = "voice: " + name + ": " + e.message,
+                                     .endedReason = endedReason(Failed::Voice, name, e.cause)});
     };
-    im.tts = std::make_unique<TtsStage>(im.shared, ttsP->open(cfgOf("voice"), im.cfg.providerCtx, tcb));
+    providers::FallbackTts::Options topt;
+    topt.onServing = [this, alive](const providers::Serving& s) {
+        if (alive.lock()) impl_->shared.state.voice = s.provider;
+    };
+    im.tts = std::make_unique<TtsStage>(
+        im.shared, std::make_unique<providers::FallbackTts>(providers::ttsChain(cfgOf("voice")),
+                                                            im.cfg.providerCtx, tcb, std::move(topt)));
     im.llm = std::make_unique<LlmStage>(im.shared, llmP->open(cfgOf("model"), im.cfg.providerCtx));
 
     im.vad->setNext(im.stt.get());

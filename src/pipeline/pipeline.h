@@ -99,6 +99,10 @@ struct State {
     bool playingInterruptible = true;  // the utterance playing now may be (output sets it)
     int64_t nowMs = 0;             // call clock (ms since start), advanced by tick()
     uint64_t nextUtterance = 1;
+    /// The transcriber and voice serving now (Vapi's provider names): the primary, or the
+    /// fallbackPlan entry that took over (providers/fallback.h). The record names them per turn.
+    std::string transcriber = "local";
+    std::string voice = "local";
 };
 
 class Stage {

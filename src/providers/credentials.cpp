@@ -51,17 +51,34 @@ const char* keyEnvVar(std::string_view provider) {
 
 std::vector<KeyedProvider> keyedProviders(const json::object& assistant) {
     std::vector<KeyedProvider> out;
+    auto add = [&](std::string field, const json::object& cfg, bool model) {
+        std::string provider = str(cfg, "provider");
+        bool known = false;
+        for (auto& k : kKeyVars) known = known || k.provider == provider;
+        if (!known) return;
+        bool required = keyEnvVar(provider) != nullptr;
+        if (model && !str(cfg, "url").empty()) required = false;
+        out.push_back({std::move(field), provider, required});
+    };
     for (auto* field : {"transcriber", "voice", "model"}) {
         auto* v = assistant.if_contains(field);
         if (!v || !v->is_object()) continue;
         auto& cfg = v->get_object();
-        std::string provider = str(cfg, "provider");
-        bool known = false;
-        for (auto& k : kKeyVars) known = known || k.provider == provider;
-        if (!known) continue;
-        bool required = keyEnvVar(provider) != nullptr;
-        if (std::string_view(field) == "model" && !str(cfg, "url").empty()) required = false;
-        out.push_back({field, provider, required});
+        add(field, cfg, std::string_view(field) == "model");
+        // fallbackPlan entries need their keys as much as the primary does (see the header).
+        const char* list = std::string_view(field) == "transcriber" ? "transcribers"
+                           : std::string_view(field) == "voice"     ? "voices"
+                                                                    : nullptr;
+        auto* plan = list ? cfg.if_contains("fallbackPlan") : nullptr;
+        auto* entries = plan && plan->is_object() ? plan->get_object().if_contains(list) : nullptr;
+        if (!entries || !entries->is_array()) continue;
+        size_t i = 0;
+        for (auto& e : entries->get_array()) {
+            if (e.is_object())
+                add(std::string(field) + ".fallbackPlan." + list + "[" + std::to_string(i) + "]", e.get_object(),
+                    false);
+            ++i;
+        }
     }
     return out;
 }

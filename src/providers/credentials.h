@@ -39,9 +39,11 @@ struct KeyedProvider {
     bool required = true;  // a call without a key for it is refused
 };
 
-/// The providers `assistant` uses that take a key. Required: the cloud providers Voxa knows
-/// a key variable for, unless a model has its own `url` (an OpenAI-compatible server that
-/// may take none); custom-llm's credential is optional.
+/// The providers `assistant` uses that take a key, fallbackPlan entries included (field
+/// "voice.fallbackPlan.voices[0]"). Required: the cloud providers Voxa knows a key variable
+/// for, unless a model has its own `url` (an OpenAI-compatible server that may take none);
+/// custom-llm's credential is optional. A fallback without a key refuses the call like a
+/// primary would: a fallback that cannot work would only be found out during an outage.
 std::vector<KeyedProvider> keyedProviders(const boost::json::object& assistant);
 
 /// One provider's credential (order above); nullopt when there is none.

@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "audio/audio.h"
+#include "net/http.h"
 
 namespace voxa::providers {
 
@@ -45,6 +46,17 @@ namespace voxa::providers {
 struct ProviderCredential {
     std::string apiKey;
     std::string apiUrl;  // org configuration: held to the egress policy
+};
+
+/// A request to the customer's own server (custom-voice), built by the call as its webhooks
+/// are: the URL, the body {"message": {type, timestamp, ...fields, call, assistant,
+/// customer, phoneNumber}} and the headers (X-Vapi-Secret, a credential's bearer header or
+/// HMAC signature, the static server.headers).
+struct ServerRequest {
+    std::string url;
+    std::string body;
+    std::vector<net::Header> headers;
+    double timeoutSeconds = 20;  // server.timeoutSeconds
 };
 
 /// What a provider session needs from the call.
@@ -58,6 +70,12 @@ struct Context {
     /// Set when the server stops: compute work not yet started is dropped (see
     /// CallManager::stop()), so joining the compute pool is quick. Null: never.
     const std::atomic<bool>* stopping = nullptr;
+    /// Builds a request to `server` ({url, secret, headers, credentialId, timeoutSeconds}) for
+    /// the server message `type` with `fields`. Unset outside a call: providers fall back to
+    /// the bare body and server.headers.
+    std::function<ServerRequest(const boost::json::object& server, const std::string& type,
+                                boost::json::object fields)>
+        serverRequest;
 };
 
 /// Why a provider session failed: what a fallback layer decides on and what Vapi's
@@ -125,9 +143,11 @@ struct TtsCallbacks {
     /// in order; utterances are spoken in the order speak() was called.
     std::function<void(uint64_t id, audio::Samples pcm)> onAudio;
     std::function<void(uint64_t id)> onDone;
+    /// One utterance could not be synthesized (it is skipped; the session goes on).
     std::function<void(uint64_t id, const std::string&)> onError;
-    /// The session cannot go on (a cloud voice's socket failed): why, for a fallback or
-    /// Vapi's endedReason. Nothing fires for the session afterwards. Unset: onError(0, message).
+    /// The session is dead (connection lost, key refused, stalled): with a fallbackPlan the
+    /// next voice takes over (providers/fallback.h), else the call ends with the endedReason
+    /// for the cause. Nothing else fires afterwards. Optional for providers that cannot fail so.
     std::function<void(const ProviderError&)> onFailure;
 };
 

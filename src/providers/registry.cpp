@@ -5,6 +5,7 @@
 #include "providers/local/local.h"
 #include "providers/bench/bench.h"
 #include "providers/cartesia/cartesia.h"
+#include "providers/custom_voice/custom_voice.h"
 #include "providers/deepgram/deepgram.h"
 #include "providers/elevenlabs/elevenlabs.h"
 #include "providers/openai/openai.h"
@@ -25,6 +26,7 @@ Registry::Registry() {
     addStt("deepgram", deepgram::makeSttProvider());
     addTts("11labs", elevenlabs::makeTtsProvider());
     addTts("cartesia", cartesia::makeTtsProvider());
+    addTts("custom-voice", custom_voice::makeTtsProvider());  // POST voice.server.url
     // OpenAI-compatible chat completions (streaming SSE), each with its default base URL.
     addLlm("openai", openai::makeLlmProvider("https://api.openai.com/v1"));
     addLlm("custom-llm", openai::makeLlmProvider(""));  // model.url is required
@@ -80,17 +82,35 @@ std::string names(const Map& m) {
 }  // namespace
 
 std::optional<std::string> Registry::unavailable(const boost::json::object& assistant) const {
-    auto check = [&](const char* key, const char* kind, const auto& map) -> std::optional<std::string> {
+    // The primary and every fallbackPlan entry: a fallback that cannot run would only show
+    // in the middle of an outage.
+    auto check = [&](const char* key, const char* list, const char* kind,
+                     const auto& map) -> std::optional<std::string> {
         std::string name = "local";
-        if (auto* o = assistant.if_contains(key); o && o->is_object())
+        auto* o = assistant.if_contains(key);
+        if (o && o->is_object())
             if (auto* p = o->as_object().if_contains("provider"); p && p->is_string()) name = p->as_string();
-        if (map.count(name)) return std::nullopt;
-        return std::string(key) + ".provider \"" + name + "\" is not available on this server (" + kind +
-               " providers: " + names(map) + ")";
+        if (!map.count(name))
+            return std::string(key) + ".provider \"" + name + "\" is not available on this server (" + kind +
+                   " providers: " + names(map) + ")";
+        if (!list || !o || !o->is_object()) return std::nullopt;
+        auto* plan = o->as_object().if_contains("fallbackPlan");
+        auto* entries = plan && plan->is_object() ? plan->as_object().if_contains(list) : nullptr;
+        if (!entries || !entries->is_array()) return std::nullopt;
+        size_t i = 0;
+        for (auto& e : entries->as_array()) {
+            auto* p = e.is_object() ? e.as_object().if_contains("provider") : nullptr;
+            if (p && p->is_string() && !map.count(std::string(p->as_string())))
+                return std::string(key) + ".fallbackPlan." + list + "[" + std::to_string(i) + "].provider \"" +
+                       std::string(p->as_string()) + "\" is not available on this server (" + kind +
+                       " providers: " + names(map) + ")";
+            ++i;
+        }
+        return std::nullopt;
     };
-    if (auto e = check("transcriber", "transcriber", stt_)) return e;
-    if (auto e = check("voice", "voice", tts_)) return e;
-    return check("model", "model", llm_);
+    if (auto e = check("transcriber", "transcribers", "transcriber", stt_)) return e;
+    if (auto e = check("voice", "voices", "voice", tts_)) return e;
+    return check("model", nullptr, "model", llm_);
 }
 
 void Registry::addStt(std::string n, std::shared_ptr<SttProvider> p) { stt_[std::move(n)] = std::move(p); }

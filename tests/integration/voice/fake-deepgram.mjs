@@ -7,6 +7,7 @@
 //   voxa serve --provider-url deepgram=<dg.url>              // Voxa connects to ws://.../v1/listen
 //   dg.streams      -> [{ path, query, headers, audioBytes, text: [{type,...}], sent: [...], closedBy }]
 //   dg.misbehave("refuse" | "close-mid-utterance" | "stall" | "garbage" | null)   // next streams
+//   dg.drop()       -> the open streams' sockets are cut now (Deepgram dying mid-call)
 //   await dg.close();
 //
 // Protocol, as checked here field by field:
@@ -202,6 +203,11 @@ export async function startDeepgramFake({ key = "dg-test-key", interimEveryMs = 
         url,
         streams,
         misbehave(m) { mode = m; },
+        /** Deepgram goes away mid-call: every open stream's socket is cut (no close frame). */
+        drop() {
+            for (const s of streams) if (!s.closedBy) s.closedBy = "server";
+            for (const c of wss.clients) c.terminate();
+        },
         /** The streams that got past the upgrade (authorised, right path). */
         accepted() { return streams.filter((s) => s.path === "/v1/listen" && s.headers.authorization === `Token ${key}`); },
         async close() {

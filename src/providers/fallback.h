@@ -1,0 +1,109 @@
+// Provider fallbacks: Vapi's `transcriber.fallbackPlan.transcribers[]` and
+// `voice.fallbackPlan.voices[]`, as one SttSession / TtsSession that wraps the chain, so every
+// provider gets them for free and the pipeline sees a single session.
+//
+//   auto chain = providers::sttChain(assistant["transcriber"]);  // primary, then fallbacks
+//   auto stt = std::make_unique<providers::FallbackStt>(chain, ctx, callbacks,
+//       providers::FallbackStt::Options{.onServing = [](const Serving& s) { ... }});
+//   stt->sendAudio(pcm); stt->finalize();    // as any SttSession
+//   stt->provider();                         // who serves now (or failed last): "deepgram"
+//
+// A fatal ProviderError of the serving entry (failed connect, 401/403, a socket closed
+// mid-call, an error message, garbage), or a timeout the wrapper measures itself (no final
+// within resultTimeout after finalize(); no audio within audioTimeout after speak()), moves
+// the call to the next entry without dropping it, and replays what the failed one had not
+// finished:
+//   - transcriber: the caller's audio since the last final (a bounded ring, 30 s), and the
+//     finalize() if one was pending;
+//   - voice: every utterance not done yet, in order; the one cut mid-way without the words
+//     its audio already covered (estimated at ~15 characters a second).
+// When no entry is left, the last failure goes to the callbacks as before (SttCallbacks::
+// onError, TtsCallbacks::onFailure, fatal) and the call ends with Vapi's endedReason for
+// provider() and the cause. Embedded engines ("local", "bench") are not timed (they report
+// their own failures and the local TTS holds synthesis back while playback catches up).
+#pragma once
+#include <boost/asio/steady_timer.hpp>
+#include <boost/json/object.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "providers/providers.h"
+
+namespace voxa::providers {
+
+/// One entry of a chain: Vapi's provider name and its config object.
+struct Candidate {
+    std::string provider;
+    boost::json::object config;
+};
+
+/// The config itself (without its fallbackPlan), then each valid fallback entry in order.
+/// At most kMaxFallbacks fallbacks are used. A missing provider is "local".
+std::vector<Candidate> sttChain(const boost::json::object& transcriber);
+std::vector<Candidate> ttsChain(const boost::json::object& voice);
+inline constexpr size_t kMaxFallbacks = 8;
+
+/// Which entry serves a call, reported at the start and at every switch.
+struct Serving {
+    size_t index = 0;          // 0 = the primary
+    std::string provider;      // Vapi's name
+    std::string failed;        // the provider that failed (empty at the start)
+    ProviderError why;         // its failure (switches only)
+};
+
+class FallbackStt final : public SttSession {
+public:
+    using Opener = std::function<std::unique_ptr<SttSession>(const Candidate&, const Context&, SttCallbacks)>;
+    struct Options {
+        std::function<void(const Serving&)> onServing;
+        std::chrono::milliseconds resultTimeout{8000};  // after finalize(), for network providers
+        size_t maxReplaySamples = 30 * 16000;           // the ring of audio since the last final
+        Opener open;                                    // default: the registry
+    };
+    FallbackStt(std::vector<Candidate> chain, const Context& ctx, SttCallbacks cb, Options opt);
+    ~FallbackStt() override;
+
+    void sendAudio(std::span<const int16_t> pcm) override;
+    void finalize() override;
+    void close() override;
+    const std::string& provider() const;
+    size_t index() const;
+
+private:
+    struct State;
+    std::shared_ptr<State> st_;
+};
+
+class FallbackTts final : public TtsSession {
+public:
+    using Opener = std::function<std::unique_ptr<TtsSession>(const Candidate&, const Context&, TtsCallbacks)>;
+    struct Options {
+        std::function<void(const Serving&)> onServing;
+        std::chrono::milliseconds audioTimeout{8000};  // no audio for the oldest pending utterance
+        Opener open;                                   // default: the registry
+    };
+    FallbackTts(std::vector<Candidate> chain, const Context& ctx, TtsCallbacks cb, Options opt);
+    ~FallbackTts() override;
+
+    void speak(uint64_t id, std::string text) override;
+    void cancel() override;
+    void close() override;
+    const std::string& provider() const;
+    size_t index() const;
+
+private:
+    struct State;
+    std::shared_ptr<State> st_;
+};
+
+/// The words of `text` not covered by `samples` of audio at audio::kRate (~15 characters a
+/// second): what to say again after a voice failed mid-utterance. "" when all was covered.
+std::string unspokenRest(const std::string& text, size_t samples);
+
+}  // namespace voxa::providers
