@@ -21,25 +21,8 @@ function assistant(transcriber = {}) {
     };
 }
 
-const websocket = { provider: "vapi.websocket", audioFormat: { format: "pcm_s16le", container: "raw", sampleRate: 16000 } };
 
-/** POST /call on a server of the test's own, connected: {call, client}. */
-async function ownCall(own, body) {
-    const r = await own.api("POST", "/call", { transport: websocket, ...body });
-    assert.equal(r.status, 201, JSON.stringify(r.json));
-    const client = await L.CallClient.connect(r.json);
-    return { call: r.json, client };
-}
-
-async function ownEnded(own, id, timeoutMs = 15000) {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-        const r = await own.api("GET", `/call/${id}`);
-        if (r.json?.status === "ended") return r.json;
-        if (Date.now() > deadline) throw new Error(`call ${id} not ended (status ${r.json?.status})`);
-        await L.sleep(100);
-    }
-}
+const { ownCall, ownEnded } = L;
 
 /** Speaks a sentence once the first message is over; returns when it has been sent. */
 async function speak(client, text) {
@@ -121,7 +104,7 @@ test("deepgram: a wrong key (DEEPGRAM_API_KEY) -> 401 -> pipeline-error-deepgram
 test("deepgram: no key -> POST /call 400 naming deepgram; connection refused -> 502-network-error", async (t) => {
     const port = await L.freePort();  // nothing listens there
     const own = await L.ownVoxa(t, { VOXA_PROVIDER_URLS: `deepgram=http://127.0.0.1:${port}`, DEEPGRAM_API_KEY: "" });
-    const r = await own.api("POST", "/call", { transport: websocket, assistant: assistant() });
+    const r = await own.api("POST", "/call", { transport: L.WEBSOCKET_16K, assistant: assistant() });
     assert.equal(r.status, 400, JSON.stringify(r.json));
     assert.equal(r.json.statusCode, 400);
     assert.equal(r.json.error, "Bad Request");

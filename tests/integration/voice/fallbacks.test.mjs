@@ -13,24 +13,9 @@ import * as L from "./lib.mjs";
 const REPLY = "Sure, I can help you with that today.";
 const REPLIED = /help you/i;
 const model = { provider: "local", rules: [{ match: ["appointment", "book", "tomorrow"], reply: REPLY }], fallback: REPLY };
-const websocket = { provider: "vapi.websocket", audioFormat: { format: "pcm_s16le", container: "raw", sampleRate: 16000 } };
 
-async function ownCall(own, body) {
-    const r = await own.api("POST", "/call", { transport: websocket, ...body });
-    assert.equal(r.status, 201, JSON.stringify(r.json));
-    const client = await L.CallClient.connect(r.json);
-    return { call: r.json, client };
-}
-
-async function ownEnded(own, id, timeoutMs = 20000) {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-        const r = await own.api("GET", `/call/${id}`);
-        if (r.json?.status === "ended") return r.json;
-        if (Date.now() > deadline) throw new Error(`call ${id} not ended (status ${r.json?.status})`);
-        await L.sleep(100);
-    }
-}
+const { ownCall } = L;
+const ownEnded = (own, id) => L.ownEnded(own, id, 20000);
 
 const assistantStopped = (n) => (m) => m.type === "speech-update" && m.role === "assistant" && m.status === "stopped" && m.turn >= n;
 const userFinals = (client) => client.messages.map((e) => e.msg).filter((m) => m.type === "transcript" && m.role === "user" && m.transcriptType === "final");

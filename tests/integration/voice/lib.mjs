@@ -657,3 +657,25 @@ export async function ownVoxa(t, env = {}) {
     });
     return own.restart();
 }
+
+/** The websocket transport at 16 kHz PCM, as a POST /call body's `transport`. */
+export const WEBSOCKET_16K = { provider: "vapi.websocket", audioFormat: { format: "pcm_s16le", container: "raw", sampleRate: 16000 } };
+
+/** POST /call on a server of the test's own (ownVoxa), over WEBSOCKET_16K, connected: {call, client}. */
+export async function ownCall(own, body) {
+    const r = await own.api("POST", "/call", { transport: WEBSOCKET_16K, ...body });
+    if (r.status !== 201) throw new Error(`POST /call -> ${r.status}: ${JSON.stringify(r.json)}`);
+    const client = await CallClient.connect(r.json);
+    return { call: r.json, client };
+}
+
+/** Polls GET /call/{id} on a server of the test's own until status "ended"; returns the record. */
+export async function ownEnded(own, id, timeoutMs = 15000) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        const r = await own.api("GET", `/call/${id}`);
+        if (r.json?.status === "ended") return r.json;
+        if (Date.now() > deadline) throw new Error(`call ${id} not ended (status ${r.json?.status})`);
+        await sleep(100);
+    }
+}

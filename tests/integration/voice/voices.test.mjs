@@ -19,7 +19,6 @@ const LONG = "Welcome to the city library information line. Our opening hours ar
              "from Monday to Friday. On Saturdays we open at ten and close at two in the afternoon. " +
              "You can renew your books online or by calling this number at any time.";
 
-const websocket = { provider: "vapi.websocket", audioFormat: { format: "pcm_s16le", container: "raw", sampleRate: 16000 } };
 
 const VOICES = {
     "11labs": {
@@ -47,22 +46,7 @@ function assistant(voice, extra = {}) {
     };
 }
 
-async function ownCall(own, body) {
-    const r = await own.api("POST", "/call", { transport: websocket, ...body });
-    assert.equal(r.status, 201, JSON.stringify(r.json));
-    const client = await L.CallClient.connect(r.json);
-    return { call: r.json, client };
-}
-
-async function ownEnded(own, id, timeoutMs = 15000) {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-        const r = await own.api("GET", `/call/${id}`);
-        if (r.json?.status === "ended") return r.json;
-        if (Date.now() > deadline) throw new Error(`call ${id} not ended (status ${r.json?.status})`);
-        await L.sleep(100);
-    }
-}
+const { ownCall, ownEnded } = L;
 
 const botStopped = (m) => m.type === "speech-update" && m.role === "assistant" && m.status === "stopped";
 
