@@ -89,7 +89,13 @@ step web scripts/web-build.sh
 
 # 1. Release build + every ctest test.
 if step build bash -c "$(declare -f configure); ROOT=$ROOT; configure build -DCMAKE_BUILD_TYPE=RelWithDebInfo && cmake --build build -j $JOBS"; then
-  ctest_stage release build
+  # Each integration suite runs once (tests/integration/CMakeLists.txt): "sanitized" ones
+  # under ASan below, unless that stage is skipped.
+  if [[ ${VOXA_SKIP_ASAN:-0} == 1 ]]; then
+    ctest_stage release build
+  else
+    ctest_stage release build -LE sanitized
+  fi
 fi
 
 # 2. ASan + UBSan build of the same tree, same tests.
@@ -97,7 +103,7 @@ if [[ ${VOXA_SKIP_ASAN:-0} != 1 ]]; then
   if step build-asan bash -c "$(declare -f configure); ROOT=$ROOT; configure build-asan -DCMAKE_BUILD_TYPE=Debug -DVOXA_SANITIZE=ON -DVOXA_BENCH=OFF && cmake --build build-asan -j $JOBS"; then
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-    ctest_stage asan build-asan
+    ctest_stage asan build-asan -LE plain
     unset ASAN_OPTIONS UBSAN_OPTIONS
   fi
 fi
