@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <string>
+#include <string_view>
 
 namespace voxa::call {
 
@@ -22,14 +23,46 @@ struct LlmPrice {
 constexpr LlmPrice kOpenAi[] = {{"gpt-4o", 2.5, 10.0},         {"gpt-4o-mini", 0.15, 0.6},
                                 {"gpt-4.1", 2.0, 8.0},         {"gpt-4.1-mini", 0.4, 1.6},
                                 {"gpt-4.1-nano", 0.1, 0.4},    {"gpt-3.5-turbo", 0.5, 1.5}};
-constexpr double kLocalSttPerMinute = 0.0;  // pocketsphinx on your own cores
-constexpr double kDeepgramPerMinute = 0.0043;
-constexpr double kElevenLabsPer1kChars = 0.18;
-constexpr double kCartesiaPer1kChars = 0.03;  // 1 credit a character, ~$0.03 / 1k on its plans
-constexpr double kOpenAiTtsPer1kChars = 0.015;
+// Speech: the price of a provider's model, by the longest `model` prefix that matches the
+// assistant's (an empty prefix is the provider's default row). Providers not listed here
+// (local, custom-transcriber, custom-voice, bench) are free: they run on your own machines.
+struct SpeechPrice {
+    const char* provider;
+    const char* modelPrefix;
+    double price;  // transcribers: USD per minute of call; voices: USD per 1,000 characters
+};
+constexpr SpeechPrice kSttPerMinute[] = {
+    {"deepgram", "", 0.0059},  // Nova-2 / Nova-3 streaming
+    {"assembly-ai", "", 0.0025},  // Universal Streaming, $0.15 / hour
+    {"openai", "", 0.006},  // gpt-4o-transcribe
+    {"openai", "gpt-4o-mini-transcribe", 0.003},
+};
+constexpr SpeechPrice kTtsPer1kChars[] = {
+    {"11labs", "", 0.05},  // the default model is eleven_turbo_v2: Flash / Turbo
+    {"11labs", "eleven_multilingual", 0.10}, {"11labs", "eleven_v3", 0.10},
+    {"11labs", "eleven_monolingual", 0.10},
+    {"cartesia", "", 0.03},  // 1 credit a character, ~$0.03 / 1k on its plans
+    {"openai", "", 0.015},  // tts-1
+    {"openai", "tts-1-hd", 0.030},
+    {"openai", "gpt-4o-mini-tts", 0.012},  // $12 / 1M characters of input, as OpenAI lists it
+    {"deepgram", "", 0.030},  // Aura-2 (the default)
+    {"deepgram", "aura", 0.015}, {"deepgram", "aura-2", 0.030},
+};
 
-std::string model(const json::object& a) {
-    if (auto* v = a.if_contains("model"); v && v->is_object())
+template <size_t N>
+double speechPrice(const SpeechPrice (&table)[N], const std::string& provider, const std::string& m) {
+    const SpeechPrice* best = nullptr;
+    size_t bestLen = 0;
+    for (auto& row : table) {
+        std::string_view prefix = row.modelPrefix;
+        if (provider != row.provider || !std::string_view(m).starts_with(prefix)) continue;
+        if (!best || prefix.size() > bestLen) best = &row, bestLen = prefix.size();
+    }
+    return best ? best->price : 0.0;
+}
+
+std::string model(const json::object& a, const char* part = "model") {
+    if (auto* v = a.if_contains(part); v && v->is_object())
         if (auto* p = v->as_object().if_contains("model"); p && p->is_string())
             return std::string(p->as_string());
     return "";
@@ -44,7 +77,7 @@ Cost priceCall(const json::object& a, const Usage& u) {
     std::string stt = json_fields::provider(a, "transcriber", "local"),
                 tts = json_fields::provider(a, "voice", "local"),
                 llm = json_fields::provider(a, "model", "local"), m = model(a);
-    double sttCost = stt == "deepgram" ? u.minutes * kDeepgramPerMinute : u.minutes * kLocalSttPerMinute;
+    double sttCost = u.minutes * speechPrice(kSttPerMinute, stt, model(a, "transcriber"));
     double llmCost = 0;
     if (llm == "openai") {
         const LlmPrice* p = &kOpenAi[0];
@@ -52,10 +85,7 @@ Cost priceCall(const json::object& a, const Usage& u) {
             if (m == row.model) p = &row;
         llmCost = (double(u.promptTokens) * p->inputPerM + double(u.completionTokens) * p->outputPerM) / 1e6;
     }
-    double ttsCost = 0;
-    if (tts == "11labs") ttsCost = double(u.ttsCharacters) / 1000 * kElevenLabsPer1kChars;
-    else if (tts == "cartesia") ttsCost = double(u.ttsCharacters) / 1000 * kCartesiaPer1kChars;
-    else if (tts == "openai") ttsCost = double(u.ttsCharacters) / 1000 * kOpenAiTtsPer1kChars;
+    double ttsCost = double(u.ttsCharacters) / 1000 * speechPrice(kTtsPer1kChars, tts, model(a, "voice"));
     double transport = 0, platform = 0;  // self-hosted: no per-minute fees
     c.total = r6(sttCost + llmCost + ttsCost + transport + platform);
     c.breakdown = json::object{{"transport", r6(transport)},

@@ -36,10 +36,32 @@ TEST(Pricing, LocalEnginesAreFreeAndOpenAiIsPricedPerToken) {
                    {"transcriber", json::object{{"provider", "deepgram"}}}};
     auto c = priceCall(a, {.minutes = 10, .promptTokens = 1'000'000, .completionTokens = 1'000'000});
     EXPECT_NEAR(c.breakdown.at("llm").to_number<double>(), 0.75, 1e-9);   // 0.15 + 0.60
-    EXPECT_NEAR(c.breakdown.at("stt").to_number<double>(), 0.043, 1e-9);  // 10 min deepgram
-    EXPECT_NEAR(c.total, 0.793, 1e-9);
+    EXPECT_NEAR(c.breakdown.at("stt").to_number<double>(), 0.059, 1e-9);  // 10 min deepgram
+    EXPECT_NEAR(c.total, 0.809, 1e-9);
     ASSERT_EQ(c.items.size(), 5u);
     EXPECT_EQ(c.items[2].at("type"), "model");
+}
+
+TEST(Pricing, SpeechIsPricedByProviderAndTheLongestMatchingModel) {
+    auto price = [](const char* stt, const char* sttModel, const char* tts, const char* ttsModel) {
+        json::object t{{"provider", stt}}, v{{"provider", tts}};
+        if (*sttModel) t["model"] = sttModel;
+        if (*ttsModel) v["model"] = ttsModel;
+        return priceCall(json::object{{"transcriber", t}, {"voice", v}}, {.minutes = 10, .ttsCharacters = 2000});
+    };
+    auto c = price("assembly-ai", "", "11labs", "");
+    EXPECT_NEAR(c.breakdown.at("stt").to_number<double>(), 0.025, 1e-9);  // $0.15 / hour
+    EXPECT_NEAR(c.breakdown.at("tts").to_number<double>(), 0.10, 1e-9);   // turbo: $0.05 / 1k
+    EXPECT_NEAR(price("openai", "gpt-4o-mini-transcribe", "11labs", "eleven_multilingual_v2").total,
+                0.03 + 0.20, 1e-9);
+    EXPECT_NEAR(price("openai", "gpt-4o-transcribe", "openai", "tts-1-hd").total, 0.06 + 0.06, 1e-9);
+    EXPECT_NEAR(price("deepgram", "nova-3", "deepgram", "aura").total, 0.059 + 0.03, 1e-9);
+    EXPECT_NEAR(price("deepgram", "nova-3", "deepgram", "aura-2").total, 0.059 + 0.06, 1e-9);
+    EXPECT_EQ(price("custom-transcriber", "", "custom-voice", "").total, 0) << "your own servers";
+    EXPECT_EQ(price("local", "", "local", "").total, 0);
+    auto items = price("assembly-ai", "", "cartesia", "sonic-2").items;
+    EXPECT_EQ(items[1].at("transcriber").at("provider"), "assembly-ai");
+    EXPECT_NEAR(items[3].at("cost").to_number<double>(), 0.06, 1e-9);
 }
 
 }  // namespace voxa::call
