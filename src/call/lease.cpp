@@ -6,6 +6,7 @@
 
 #include "common/ids.h"
 #include "common/json_fields.h"
+#include "common/time.h"
 
 namespace voxa::call {
 
@@ -18,8 +19,6 @@ const char* const kDefaultServerMessages[] = {
     "conversation-update", "end-of-call-report", "function-call",  "hang",
     "speech-update",       "status-update",      "tool-calls",     "transfer-destination-request",
     "handoff-destination-request", "user-interrupted", "assistant.started"};
-
-double round3(double v) { return std::round(v * 1000) / 1000; }
 
 }  // namespace
 

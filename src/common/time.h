@@ -3,6 +3,7 @@
 //   std::string now = voxa::isoNow();                 // "2026-11-24T03:57:58.123Z"
 //   auto norm = voxa::normalizeIso("2024-01-01");     // "2024-01-01T00:00:00.000Z"
 #pragma once
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -17,5 +18,7 @@ inline std::string isoNow() { return isoFromMs(epochMs()); }
 std::optional<int64_t> parseIsoMs(std::string_view s);
 /// Parses and re-formats in the canonical form, or nullopt if it is not a date.
 std::optional<std::string> normalizeIso(std::string_view s);
+/// Seconds rounded to the millisecond, as the API reports durations and offsets.
+inline double round3(double seconds) { return std::round(seconds * 1000) / 1000; }
 
 }  // namespace voxa
