@@ -69,62 +69,49 @@ std::string unspokenRest(const std::string& text, size_t samples) {
     return b == std::string::npos ? std::string() : text.substr(b);
 }
 
-// ---- FallbackStt ------------------------------------------------------------------------
+// ---- The chain, for either kind -------------------------------------------------------
 
-struct FallbackStt::State : std::enable_shared_from_this<State> {
-    State(std::vector<Candidate> c, const Context& x, SttCallbacks b, Options o)
-        : chain(std::move(c)), ctx(x), cb(std::move(b)), opt(std::move(o)), timer(x.executor) {}
+namespace {
+
+/// What both wrappers share: the chain, which entry serves, its generation (callbacks of a
+/// retired session are ignored), switching to the next entry and giving up. Derived adds
+/// callbacks(), replay() (what the failed entry had not finished) and exhausted().
+template <class Derived, class Session, class Callbacks, class Options>
+struct ChainState : std::enable_shared_from_this<Derived> {
+    ChainState(const char* k, std::vector<Candidate> c, const Context& x, Callbacks b, Options o)
+        : kind(k), chain(std::move(c)), ctx(x), cb(std::move(b)), opt(std::move(o)), timer(x.executor) {
+        if (chain.empty()) chain.push_back({"local", {}});
+    }
+    const char* kind;  // "transcriber" or "voice", for the logs
     std::vector<Candidate> chain;
     Context ctx;
-    SttCallbacks cb;
+    Callbacks cb;
     Options opt;
-    asio::steady_timer timer;
+    asio::steady_timer timer;  // the wrapper's own timeout for the serving entry
     size_t index = 0;
     uint64_t generation = 0;
-    std::unique_ptr<SttSession> session;
-    std::vector<std::unique_ptr<SttSession>> retired;  // closed, destroyed from the loop
-    std::deque<int16_t> ring;   // the caller's audio since the last final
-    size_t finalizeMark = 0;    // ring samples the pending finalize() covers
-    bool awaitingFinal = false;
+    std::unique_ptr<Session> session;
+    std::vector<std::unique_ptr<Session>> retired;  // closed, destroyed from the loop
     bool closed = false;
     bool failed = false;
 
-    std::unique_ptr<SttSession> openEntry(const Candidate& c, SttCallbacks scb) {
-        if (opt.open) return opt.open(c, ctx, std::move(scb));
-        auto* p = Registry::instance().stt(c.provider);
-        return p ? p->open(c.config, ctx, std::move(scb)) : nullptr;
+    Derived& self() { return static_cast<Derived&>(*this); }
+    bool live(uint64_t gen) const { return !closed && !failed && gen == generation; }
+
+    std::unique_ptr<Session> openEntry(const Candidate& c) {
+        if (opt.open) return opt.open(c, ctx, self().callbacks());
+        auto* p = Derived::registered(c.provider);
+        return p ? p->open(c.config, ctx, self().callbacks()) : nullptr;
     }
 
-    SttCallbacks callbacks() {
-        std::weak_ptr<State> w = shared_from_this();
-        uint64_t gen = generation;
-        SttCallbacks scb;
-        scb.onTranscript = [w, gen](const Transcript& t) {
-            auto st = w.lock();
-            if (!st || st->closed || st->failed || gen != st->generation) return;
-            if (t.isFinal) {
-                size_t drop = st->awaitingFinal ? std::min(st->finalizeMark, st->ring.size()) : st->ring.size();
-                st->ring.erase(st->ring.begin(), st->ring.begin() + static_cast<std::ptrdiff_t>(drop));
-                st->finalizeMark = 0;
-                st->awaitingFinal = false;
-                st->timer.cancel();
-            }
-            if (st->cb.onTranscript) st->cb.onTranscript(t);
-        };
-        scb.onError = [w, gen](const ProviderError& e) {
-            auto st = w.lock();
-            if (!st || st->closed || st->failed || gen != st->generation) return;
-            if (!e.fatal) {
-                if (st->cb.onError) st->cb.onError(e);
-                return;
-            }
-            // Not from inside the failing session's callback: it may still be on the stack.
-            asio::post(st->ctx.executor, [w, gen, e] {
-                auto s = w.lock();
-                if (s && !s->closed && !s->failed && gen == s->generation) s->switchAway(e);
-            });
-        };
-        return scb;
+    /// Switches away later, not from inside the failing session's callback (it may still be
+    /// on the stack).
+    void postSwitch(uint64_t gen, ProviderError e) {
+        std::weak_ptr<Derived> w = this->shared_from_this();
+        asio::post(ctx.executor, [w, gen, e] {
+            auto s = w.lock();
+            if (s && s->live(gen)) s->switchAway(e);
+        });
     }
 
     /// Opens chain[index] (skipping entries this server does not have) and replays.
@@ -133,7 +120,7 @@ struct FallbackStt::State : std::enable_shared_from_this<State> {
         std::string lastName = failedName;
         while (index < chain.size()) {
             ++generation;
-            session = openEntry(chain[index], callbacks());
+            session = openEntry(chain[index]);
             if (session) break;
             last = {FailureCause::ConnectFailed, chain[index].provider + " is not available on this server", true};
             lastName = chain[index].provider;
@@ -141,28 +128,21 @@ struct FallbackStt::State : std::enable_shared_from_this<State> {
             ++index;
         }
         if (opt.onServing) opt.onServing(Serving{index, chain[index].provider, lastName, last});
-        if (!ring.empty()) {
-            std::vector<int16_t> replay(ring.begin(), ring.end());
-            session->sendAudio(replay);
-        }
-        if (awaitingFinal) {
-            session->finalize();
-            armTimer();
-        }
+        self().replay();
     }
 
-    void armTimer() {
-        if (!timed(chain[index].provider) || opt.resultTimeout.count() <= 0) return;
-        timer.expires_after(opt.resultTimeout);
-        std::weak_ptr<State> w = shared_from_this();
+    /// Arms `timer` for `after` (if the serving entry is timed); when it fires for this
+    /// generation and still(), the entry has failed with Timeout: `what`.
+    template <class Still>
+    void armTimeout(std::chrono::milliseconds after, std::string what, Still still) {
+        if (!timed(chain[index].provider) || after.count() <= 0) return;
+        timer.expires_after(after);
+        std::weak_ptr<Derived> w = this->shared_from_this();
         uint64_t gen = generation;
-        timer.async_wait([w, gen](boost::system::error_code ec) {
+        timer.async_wait([w, gen, what = std::move(what), still](boost::system::error_code ec) {
             auto st = w.lock();
-            if (ec || !st || st->closed || st->failed || gen != st->generation || !st->awaitingFinal) return;
-            st->switchAway({FailureCause::Timeout,
-                            "no final transcript within " + std::to_string(st->opt.resultTimeout.count()) +
-                                " ms of the end of speech",
-                            true});
+            if (ec || !st || !st->live(gen) || !still(*st)) return;
+            st->switchAway({FailureCause::Timeout, what, true});
         });
     }
 
@@ -170,7 +150,7 @@ struct FallbackStt::State : std::enable_shared_from_this<State> {
         if (!session) return;
         session->close();
         retired.push_back(std::move(session));
-        std::weak_ptr<State> w = shared_from_this();
+        std::weak_ptr<Derived> w = this->shared_from_this();
         asio::post(ctx.executor, [w] {
             if (auto st = w.lock()) st->retired.clear();
         });
@@ -182,21 +162,91 @@ struct FallbackStt::State : std::enable_shared_from_this<State> {
         retire();
         if (index + 1 >= chain.size()) return exhaust(e);
         ++index;
-        logSwitch("transcriber", ctx.callId, from, chain[index].provider, e);
+        logSwitch(kind, ctx.callId, from, chain[index].provider, e);
         openCurrent(&e, from);
     }
 
     void exhaust(const ProviderError& e) {
         failed = true;
         ++generation;
-        logExhausted("transcriber", ctx.callId, chain[index].provider, e);
-        if (cb.onError) cb.onError(ProviderError{e.cause, e.message, true});
+        logExhausted(kind, ctx.callId, chain[index].provider, e);
+        self().exhausted(ProviderError{e.cause, e.message, true});
+    }
+
+    void close() {
+        if (closed) return;
+        closed = true;
+        timer.cancel();
+        if (session) session->close();
+    }
+};
+
+}  // namespace
+
+// ---- FallbackStt ------------------------------------------------------------------------
+
+struct FallbackStt::State : ChainState<State, SttSession, SttCallbacks, Options> {
+    using ChainState::ChainState;
+    std::deque<int16_t> ring;   // the caller's audio since the last final
+    size_t finalizeMark = 0;    // ring samples the pending finalize() covers
+    bool awaitingFinal = false;
+
+    static SttProvider* registered(const std::string& p) { return Registry::instance().stt(p); }
+
+    SttCallbacks callbacks() {
+        std::weak_ptr<State> w = shared_from_this();
+        uint64_t gen = generation;
+        SttCallbacks scb;
+        scb.onTranscript = [w, gen](const Transcript& t) {
+            auto st = w.lock();
+            if (!st || !st->live(gen)) return;
+            if (t.isFinal) {
+                size_t drop = st->awaitingFinal ? std::min(st->finalizeMark, st->ring.size()) : st->ring.size();
+                st->ring.erase(st->ring.begin(), st->ring.begin() + static_cast<std::ptrdiff_t>(drop));
+                st->finalizeMark = 0;
+                st->awaitingFinal = false;
+                st->timer.cancel();
+            }
+            if (st->cb.onTranscript) st->cb.onTranscript(t);
+        };
+        scb.onError = [w, gen](const ProviderError& e) {
+            auto st = w.lock();
+            if (!st || !st->live(gen)) return;
+            if (!e.fatal) {
+                if (st->cb.onError) st->cb.onError(e);
+                return;
+            }
+            st->postSwitch(gen, e);
+        };
+        return scb;
+    }
+
+    /// The caller's audio since the last final, and the finalize() if one was pending.
+    void replay() {
+        if (!ring.empty()) {
+            std::vector<int16_t> again(ring.begin(), ring.end());
+            session->sendAudio(again);
+        }
+        if (awaitingFinal) {
+            session->finalize();
+            armTimer();
+        }
+    }
+
+    void armTimer() {
+        armTimeout(opt.resultTimeout,
+                   "no final transcript within " + std::to_string(opt.resultTimeout.count()) +
+                       " ms of the end of speech",
+                   [](const State& st) { return st.awaitingFinal; });
+    }
+
+    void exhausted(const ProviderError& e) {
+        if (cb.onError) cb.onError(e);
     }
 };
 
 FallbackStt::FallbackStt(std::vector<Candidate> chain, const Context& ctx, SttCallbacks cb, Options opt)
-    : st_(std::make_shared<State>(std::move(chain), ctx, std::move(cb), std::move(opt))) {
-    if (st_->chain.empty()) st_->chain.push_back({"local", {}});
+    : st_(std::make_shared<State>("transcriber", std::move(chain), ctx, std::move(cb), std::move(opt))) {
     st_->openCurrent(nullptr, {});
 }
 
@@ -223,39 +273,23 @@ void FallbackStt::finalize() {
     st.armTimer();
 }
 
-void FallbackStt::close() {
-    auto& st = *st_;
-    if (st.closed) return;
-    st.closed = true;
-    st.timer.cancel();
-    if (st.session) st.session->close();
-}
+void FallbackStt::close() { st_->close(); }
 
 const std::string& FallbackStt::provider() const { return st_->chain[st_->index].provider; }
 size_t FallbackStt::index() const { return st_->index; }
 
 // ---- FallbackTts ------------------------------------------------------------------------
 
-struct FallbackTts::State : std::enable_shared_from_this<State> {
-    State(std::vector<Candidate> c, const Context& x, TtsCallbacks b, Options o)
-        : chain(std::move(c)), ctx(x), cb(std::move(b)), opt(std::move(o)), timer(x.executor) {}
+struct FallbackTts::State : ChainState<State, TtsSession, TtsCallbacks, Options> {
+    using ChainState::ChainState;
     struct Pending {
         uint64_t id;
         std::string text;   // what the serving voice was asked to say
         size_t samples = 0; // audio it has delivered for it
     };
-    std::vector<Candidate> chain;
-    Context ctx;
-    TtsCallbacks cb;
-    Options opt;
-    asio::steady_timer timer;
-    size_t index = 0;
-    uint64_t generation = 0;
-    std::unique_ptr<TtsSession> session;
-    std::vector<std::unique_ptr<TtsSession>> retired;
     std::deque<Pending> pending;  // spoken but not done, in order
-    bool closed = false;
-    bool failed = false;
+
+    static TtsProvider* registered(const std::string& p) { return Registry::instance().tts(p); }
 
     Pending* find(uint64_t id) {
         for (auto& p : pending)
@@ -264,21 +298,6 @@ struct FallbackTts::State : std::enable_shared_from_this<State> {
     }
     void erase(uint64_t id) {
         std::erase_if(pending, [id](const Pending& p) { return p.id == id; });
-    }
-    bool live(uint64_t gen) const { return !closed && !failed && gen == generation; }
-
-    std::unique_ptr<TtsSession> openEntry(const Candidate& c, TtsCallbacks tcb) {
-        if (opt.open) return opt.open(c, ctx, std::move(tcb));
-        auto* p = Registry::instance().tts(c.provider);
-        return p ? p->open(c.config, ctx, std::move(tcb)) : nullptr;
-    }
-
-    void postSwitch(uint64_t gen, ProviderError e) {
-        std::weak_ptr<State> w = shared_from_this();
-        asio::post(ctx.executor, [w, gen, e] {
-            auto s = w.lock();
-            if (s && s->live(gen)) s->switchAway(e);
-        });
     }
 
     TtsCallbacks callbacks() {
@@ -317,20 +336,8 @@ struct FallbackTts::State : std::enable_shared_from_this<State> {
         return tcb;
     }
 
-    void openCurrent(const ProviderError* why, const std::string& failedName) {
-        ProviderError last = why ? *why : ProviderError{};
-        std::string lastName = failedName;
-        while (index < chain.size()) {
-            ++generation;
-            session = openEntry(chain[index], callbacks());
-            if (session) break;
-            last = {FailureCause::ConnectFailed, chain[index].provider + " is not available on this server", true};
-            lastName = chain[index].provider;
-            if (index + 1 >= chain.size()) return exhaust(last);
-            ++index;
-        }
-        if (opt.onServing) opt.onServing(Serving{index, chain[index].provider, lastName, last});
-        // Replay: what the failed voice had not finished, in order.
+    /// What the failed voice had not finished, in order.
+    void replay() {
         std::vector<uint64_t> done;
         for (auto& p : pending) {
             if (p.samples > 0) {
@@ -348,56 +355,22 @@ struct FallbackTts::State : std::enable_shared_from_this<State> {
 
     /// (Re)starts the no-audio watchdog while something is pending; stops it otherwise.
     void armTimer() {
-        if (pending.empty() || !timed(chain[index].provider) || opt.audioTimeout.count() <= 0) {
-            timer.cancel();
-            return;
-        }
-        timer.expires_after(opt.audioTimeout);
-        std::weak_ptr<State> w = shared_from_this();
-        uint64_t gen = generation;
-        timer.async_wait([w, gen](boost::system::error_code ec) {
-            auto st = w.lock();
-            if (ec || !st || !st->live(gen) || st->pending.empty()) return;
-            st->switchAway({FailureCause::Timeout,
-                            "no audio within " + std::to_string(st->opt.audioTimeout.count()) + " ms", true});
-        });
+        if (pending.empty()) return (void)timer.cancel();
+        armTimeout(opt.audioTimeout, "no audio within " + std::to_string(opt.audioTimeout.count()) + " ms",
+                   [](const State& st) { return !st.pending.empty(); });
     }
 
-    void retire() {
-        if (!session) return;
-        session->close();
-        retired.push_back(std::move(session));
-        std::weak_ptr<State> w = shared_from_this();
-        asio::post(ctx.executor, [w] {
-            if (auto st = w.lock()) st->retired.clear();
-        });
-    }
-
-    void switchAway(const ProviderError& e) {
-        timer.cancel();
-        std::string from = chain[index].provider;
-        retire();
-        if (index + 1 >= chain.size()) return exhaust(e);
-        ++index;
-        logSwitch("voice", ctx.callId, from, chain[index].provider, e);
-        openCurrent(&e, from);
-    }
-
-    void exhaust(const ProviderError& e) {
-        failed = true;
-        ++generation;
-        logExhausted("voice", ctx.callId, chain[index].provider, e);
+    void exhausted(const ProviderError& e) {
         auto left = std::move(pending);
         pending.clear();
-        if (cb.onFailure) return cb.onFailure(ProviderError{e.cause, e.message, true});
+        if (cb.onFailure) return cb.onFailure(e);
         for (auto& p : left)
             if (cb.onError) cb.onError(p.id, e.message);
     }
 };
 
 FallbackTts::FallbackTts(std::vector<Candidate> chain, const Context& ctx, TtsCallbacks cb, Options opt)
-    : st_(std::make_shared<State>(std::move(chain), ctx, std::move(cb), std::move(opt))) {
-    if (st_->chain.empty()) st_->chain.push_back({"local", {}});
+    : st_(std::make_shared<State>("voice", std::move(chain), ctx, std::move(cb), std::move(opt))) {
     st_->openCurrent(nullptr, {});
 }
 
@@ -422,13 +395,7 @@ void FallbackTts::cancel() {
     if (st.session && !st.failed) st.session->cancel();
 }
 
-void FallbackTts::close() {
-    auto& st = *st_;
-    if (st.closed) return;
-    st.closed = true;
-    st.timer.cancel();
-    if (st.session) st.session->close();
-}
+void FallbackTts::close() { st_->close(); }
 
 const std::string& FallbackTts::provider() const { return st_->chain[st_->index].provider; }
 size_t FallbackTts::index() const { return st_->index; }
