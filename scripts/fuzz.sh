@@ -2,7 +2,8 @@
 # Builds the fuzzers with clang (libFuzzer + ASan + UBSan) and runs each of them.
 #
 #   scripts/fuzz.sh [seconds] [targets]   (default 60 s each, FUZZ_JOBS at a time; targets: "json_dto sse ws_inbound
-#                                          twilio_stream jwt static_path multipart";
+#                                          twilio_stream jwt static_path multipart
+#                                          provider_messages";
 #                                          FUZZ_BUILD_DIR overrides build-fuzz/)
 #
 # json_dto: request-body validation. sse: the OpenAI stream (SSE) parser, whose seeds are
@@ -17,7 +18,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-60}
-targets=${2:-json_dto sse ws_inbound twilio_stream jwt static_path multipart}
+targets=${2:-json_dto sse ws_inbound twilio_stream jwt static_path multipart provider_messages}
 out=${FUZZ_BUILD_DIR:-$root/build-fuzz}
 cxx=${CXX_FUZZ:-clang++}
 mkdir -p "$out/obj"
@@ -64,7 +65,8 @@ compile_link() {
     shift 2
     local objects=() pids=()
     for src in "$@"; do
-        local obj="$out/obj/$name-$(basename "${src%.cpp}").o"
+        local dir; dir=$(basename "$(dirname "$src")")
+        local obj="$out/obj/$name-$dir-$(basename "${src%.cpp}").o"
         objects+=("$obj")
         "$cxx" "${flags[@]}" -c "$src" -o "$obj" &
         pids+=($!)
@@ -124,6 +126,24 @@ build_twilio_stream() {
     run_fuzzer twilio_stream 65536
 }
 
+# The cloud speech providers' wire formats (providers/*/protocol.cpp): byte 0 picks the
+# provider, then "<voice config>\0<message from the provider>".
+build_provider_messages() {
+    compile_link provider_messages "-lboost_json -lcrypto" \
+        "$root/src/providers/elevenlabs/protocol.cpp" "$root/src/providers/cartesia/protocol.cpp" \
+        "$root/src/providers/endpoints.cpp" "$root/src/providers/streaming.cpp" \
+        "$root/src/common/crypto.cpp" "$root/src/common/text.cpp" \
+        "$root/tests/fuzz/provider_messages_fuzz.cpp"
+    local d; d=$(seeds_dir provider_messages)
+    printf '\x00{"voiceId":"v","model":"eleven_flash_v2_5","stability":0.5,"speed":1.1}\0{"audio":"AAABAAIA","contextId":"voxa-1"}' > "$d/seed-11labs-audio"
+    printf '\x00{}\0{"isFinal":true,"contextId":"voxa-1"}' > "$d/seed-11labs-final"
+    printf '\x00{}\0{"error":"invalid_api_key","message":"bad \x01key"}' > "$d/seed-11labs-error"
+    printf '\x01{"voiceId":"a","model":"sonic-2","language":"en"}\0{"type":"chunk","data":"AAABAA==","done":false,"context_id":"voxa-1"}' > "$d/seed-cartesia-chunk"
+    printf '\x01{}\0{"type":"error","status_code":401,"error":"bad key","done":true,"context_id":"voxa-1"}' > "$d/seed-cartesia-error"
+    printf '\x01{}\0{"type":"done","done":true,"context_id":"voxa-1"}' > "$d/seed-cartesia-done"
+    run_fuzzer provider_messages 65536
+}
+
 build_jwt() {
     compile_link jwt "-lboost_json -lcrypto" "$root/src/auth/jwt.cpp" "$root/src/common/crypto.cpp" \
         "$root/tests/fuzz/jwt_fuzz.cpp"
@@ -169,6 +189,7 @@ for target in $targets; do
         jwt) build_jwt ;;
         static_path) build_static_path ;;
         multipart) build_multipart ;;
+        provider_messages) build_provider_messages ;;
         *) echo "fuzz: unknown target $target" >&2; exit 2 ;;
     esac
 done

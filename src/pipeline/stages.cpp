@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "audio/vad.h"
+#include "common/text.h"
 
 namespace voxa::pipeline {
 
@@ -455,7 +456,7 @@ void TtsStage::process(Frame f) {
         return;
     }
     if (f.kind == FrameKind::TtsText) {
-        if (tts_) tts_->speak(f.utterance, f.text);
+        if (tts_) tts_->speak(f.utterance, validUtf8(f.text));  // JSON-safe for every voice
     } else if (f.kind == FrameKind::Interruption) {
         if (tts_) tts_->cancel();
     }

@@ -154,6 +154,7 @@ struct TtsCallbacks {
 class TtsSession {
 public:
     virtual ~TtsSession() = default;
+    /// `text` is valid UTF-8 (the pipeline's TtsStage makes it so: common/text.h).
     virtual void speak(uint64_t id, std::string text) = 0;
     /// Drops every queued and in-progress utterance; no callback fires for them afterwards.
     virtual void cancel() = 0;
