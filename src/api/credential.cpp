@@ -2,25 +2,20 @@
 // used by the server but never returned, as on Vapi.
 #include <boost/json.hpp>
 
-#include <array>
-
 #include "api/resources.h"
+#include "api/secrets.h"
 
 namespace voxa::api {
 
 namespace json = boost::json;
 
+/// Drops every secret field (api/secrets.h) under `v`: a credential's keys are used by the
+/// server and never returned, to anyone.
 static void hideSecrets(json::value& v) {
-    static constexpr std::array<std::string_view, 12> kSecret = {
-        "apiKey",    "authToken",  "apiSecret",  "secretKey",   "clientSecret", "password",
-        "authPassword", "privateKey", "token",    "secretAccessKey", "serviceKey", "apiToken"};
     if (v.is_object()) {
         auto& o = v.as_object();
         for (auto it = o.begin(); it != o.end();) {
-            bool secret = false;
-            for (auto s : kSecret)
-                if (it->key() == s) secret = true;
-            if (secret) {
+            if (isSecretKey(it->key())) {
                 it = o.erase(it);
             } else {
                 hideSecrets(it->value());

@@ -60,16 +60,24 @@ std::optional<std::string> walk(const json::value* before, const json::value& af
     return std::nullopt;
 }
 
+}  // namespace
+
 bool isSecretKey(std::string_view k) {
-    static constexpr std::array<std::string_view, 20> kSecret = {
-        "secret",        "serverUrlSecret", "apiKey",          "authToken",      "apiSecret",
-        "secretKey",     "clientSecret",    "password",        "authPassword",   "privateKey",
-        "token",         "secretAccessKey", "serviceKey",      "apiToken",       "twilioAuthToken",
-        "twilioApiSecret", "accessToken",   "refreshToken",    "bearerToken",    "sipPassword"};
+    // Every field of Vapi's schemas (assistants, phone numbers, Create*CredentialDTO) that
+    // holds a secret.
+    static constexpr std::array<std::string_view, 26> kSecret = {
+        "secret",          "serverUrlSecret", "apiKey",          "authToken",       "apiSecret",
+        "secretKey",       "clientSecret",    "password",        "authPassword",    "privateKey",
+        "token",           "secretAccessKey", "serviceKey",      "apiToken",        "twilioAuthToken",
+        "twilioApiSecret", "accessToken",     "refreshToken",    "bearerToken",     "sipPassword",
+        "openAIKey",       "ocpApimSubscriptionKey", "awsSecretAccessKey", "gcpKey", "hmacSecret",
+        "privateKeyId"};
     for (auto s : kSecret)
         if (k == s) return true;
     return false;
 }
+
+namespace {
 
 void maskAll(json::value& v) {  // every string under v (header values)
     if (v.is_string()) v = kMaskedSecret;

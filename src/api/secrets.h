@@ -19,6 +19,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "auth/auth.h"
 
@@ -38,6 +39,9 @@ std::optional<std::string> changedCredentialRef(const boost::json::value* before
 /// Throws ApiError 403 when `p` may not use credentials and `after` changes a reference.
 void guardCredentialRefs(const auth::Principal& p, const boost::json::value* before,
                          const boost::json::value& after);
+
+/// A field name that holds a secret in Vapi's schemas ("apiKey", "openAIKey", "secret", ...).
+bool isSecretKey(std::string_view key);
 
 /// Replaces every secret value under `v` with kMaskedSecret (in place).
 void maskSecrets(boost::json::value& v);
