@@ -2,16 +2,14 @@
 // (fake-elevenlabs.mjs, fake-cartesia.mjs: the documented protocols, real flite speech),
 // reached through VOXA_PROVIDER_URLS: what the caller hears (transcribed), what the provider
 // sees (path, query, headers, messages, field by field), a barge-in, an idle socket the
-// provider closes, each way the provider can fail -> Vapi's endedReason, and one Twilio
-// phone call with {deepgram, local model, 11labs}.
+// provider closes, and each way the provider can fail -> Vapi's endedReason. Phone calls with
+// these voices: providers-e2e.test.mjs.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { startCartesiaFake } from "./fake-cartesia.mjs";
-import { startDeepgramFake } from "./fake-deepgram.mjs";
 import { startElevenLabsFake } from "./fake-elevenlabs.mjs";
 import * as L from "./lib.mjs";
-import { AUTH_TOKEN, TwilioStream, streamFromTwiml, voiceWebhook } from "./twilio-lib.mjs";
 
 const FIRST = "Hello, thanks for calling the garden center.";
 const REPLY = "Your order of tulips will arrive on Friday.";
@@ -245,69 +243,3 @@ for (const [name, cases] of Object.entries(FAILURES)) {
         });
     }
 }
-
-test("twilio phone call with {deepgram, local model, 11labs}: the caller hears the first message and the reply", async (t) => {
-    // No interim recognitions: one pocketsphinx run per utterance keeps the fake's final
-    // within Voxa's 5 s Finalize bound on a loaded machine.
-    const dg = await startDeepgramFake({ key: "dg-key", interimEveryMs: 600000 });
-    t.after(() => dg.close());
-    const el = await startElevenLabsFake({ key: "xi-key" });
-    t.after(() => el.close());
-    const own = await L.ownVoxa(t, { VOXA_PROVIDER_URLS: `deepgram=${dg.url},11labs=${el.url}`,
-                                     DEEPGRAM_API_KEY: "dg-key", ELEVENLABS_API_KEY: "xi-key" });
-    const a = await own.api("POST", "/assistant", {
-        ...assistant({ provider: "11labs", voiceId: "21m00Tcm4TlvDq8ikWAM" }),
-        transcriber: { provider: "deepgram", model: "nova-2" },
-    });
-    assert.equal(a.status, 201, JSON.stringify(a.json));
-    const number = "+1555" + String(Date.now()).slice(-7);
-    const pn = await own.api("POST", "/phone-number", { provider: "twilio", number, twilioAccountSid: "AC" + "1".repeat(32),
-                                                        twilioAuthToken: AUTH_TOKEN, assistantId: a.json.id });
-    assert.equal(pn.status, 201, JSON.stringify(pn.json));
-
-    const hook = await voiceWebhook(number, { base: own.base });
-    assert.equal(hook.status, 200, hook.twiml);
-    const { url, token } = streamFromTwiml(hook.twiml);
-    const stream = new TwilioStream(url, token, hook.form.CallSid);
-    await stream.open();
-    t.after(() => stream.stop());
-    await new Promise((r) => setTimeout(r, 100));
-    const waitFor = async (pred, ms, what) => {
-        const end = Date.now() + ms;
-        while (!pred()) {
-            if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-            await L.sleep(50);
-        }
-    };
-    // The first message: 8 kHz mu-law from 11labs' 16 kHz audio.
-    await waitFor(() => stream.voicedMs() > 1500, 10000, "the first message");
-    const voiced = (r) => L.rms(L.decodeMulaw(r.bytes)) > 300;
-    const quietFor = (ms) => L.now() - (stream.received.filter(voiced).at(-1)?.t ?? L.now()) > ms;
-    await waitFor(() => quietFor(1000), 15000, "the first message to end");
-    const pcm8 = (from) => Buffer.concat(stream.received.filter((r) => r.t >= from).map((r) => L.decodeMulaw(r.bytes)));
-    // pocketsphinx's 16 kHz model hears 8 kHz phone audio poorly: the envelope against flite's
-    // own rendering of the text tells whether it is that speech (as e2e-mulaw8k does).
-    const sounds = async (pcm, text) => L.envelopeMatch(pcm, 8000, await L.synth(text, { rate: 16000 }), 16000);
-    const first = await sounds(pcm8(0), FIRST);
-    L.note(`twilio+11labs: first message vs flite's: envelope correlation ${first.correlation.toFixed(3)}`);
-    assert.ok(first.correlation > 0.8, `the first message sounds like "${FIRST}" (${first.correlation})`);
-
-    const saidAt = L.now();
-    stream.say(await L.synth("I want to check on my order of tulips", { rate: 8000, format: "mulaw" }));
-    await waitFor(() => stream.received.filter((r) => r.t > saidAt + 2500 && voiced(r)).length * 20 > 1500, 20000, "the reply")
-        .catch(async (e) => {
-            const calls = (await own.api("GET", "/call")).json || [];
-            L.note(`calls: ${JSON.stringify(calls.map((c) => [c.status, c.endedReason]))}`);
-            L.note(`deepgram saw ${JSON.stringify(dg.streams.map((s) => ({ audio: s.audioBytes, text: s.text, sent: s.sent.map((m) => m.type) })))}`);
-            L.note(`11labs sockets ${JSON.stringify(el.sockets.map((s) => ({ closedBy: s.closedBy, received: s.received })))}`);
-            L.note(`twilio events ${JSON.stringify(stream.events.map((e) => e.event))}; voiced after: ${stream.received.filter((r) => r.t > saidAt && voiced(r)).length * 20} ms`);
-            throw e;
-        });
-    await waitFor(() => quietFor(1000), 15000, "the reply to end");
-    const reply = await sounds(pcm8(saidAt + 2500), REPLY);
-    L.note(`twilio+11labs: reply vs flite's: envelope correlation ${reply.correlation.toFixed(3)}`);
-    assert.ok(reply.correlation > 0.8, `the reply sounds like "${REPLY}" (${reply.correlation})`);
-    assert.equal(dg.accepted().length, 1, "deepgram heard the caller");
-    assert.equal(el.accepted().length, 1, "one 11labs socket");
-    assert.equal(el.accepted()[0].query.get("output_format"), "pcm_16000");
-});
