@@ -26,18 +26,7 @@ export const MODEL_SUGGESTIONS: Record<string, string[]> = {
 /** model fields every provider shares; the rest is provider specific and dropped on a switch */
 export const COMMON_MODEL_KEYS = ['messages', 'tools', 'toolIds', 'temperature', 'maxTokens', 'knowledgeBase', 'emotionRecognitionEnabled', 'numFastTurns'];
 
-export const VOICE_PROVIDERS = ['local', '11labs', 'openai', 'cartesia', 'deepgram', 'azure', 'playht', 'rime-ai', 'lmnt', 'neuphonic', 'hume', 'custom-voice'];
-export const LOCAL_VOICES = [
-  { value: 'slt', label: 'slt — US English female (flite)' },
-  { value: 'rms', label: 'rms — US English male (flite)' },
-  { value: 'awb', label: 'awb — Scottish English male (flite)' },
-  { value: 'kal16', label: 'kal16 — US English male, diphone (flite)' },
-  { value: 'espeak:en-us', label: 'espeak:en-us (espeak-ng)' },
-  { value: 'espeak:de', label: 'espeak:de (espeak-ng)' },
-  { value: 'espeak:fr', label: 'espeak:fr (espeak-ng)' },
-];
-
-export const TRANSCRIBER_PROVIDERS = ['local', 'deepgram', 'openai', 'assembly-ai', 'gladia', 'google', 'azure', 'speechmatics', '11labs', 'talkscriber', 'cartesia', 'soniox'];
+// Transcribers and voices (which ones this server runs, their fields): speech-providers.ts.
 
 export const SERVER_MESSAGES = [
   'assistant.started',
