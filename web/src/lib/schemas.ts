@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CREDENTIAL_EXTRAS } from './providers';
 import { configIssues, FALLBACK_LIST, type SpeechKind } from './speech-providers';
 import { isHttpUrl } from './utils';
 
@@ -167,10 +168,27 @@ export const inviteSchema = z.object({
   role: z.enum(['owner', 'admin', 'member', 'viewer']),
 });
 
-export const credentialSchema = z.object({
-  provider: z.string().min(1, 'Choose a provider'),
-  apiKey: z.string().trim().min(1, 'API key is required'),
-  name: z.string().trim().max(40, 'Name must be at most 40 characters').optional(),
-});
+/** Vapi's Create*CredentialDTO for the chosen provider: apiUrl only where Vapi has one (CREDENTIAL_EXTRAS). */
+export const credentialSchema = z
+  .object({
+    provider: z.string().min(1, 'Choose a provider'),
+    apiKey: z.string().trim().min(1, 'API key is required').max(10000, 'API key must be at most 10000 characters'),
+    name: z.string().trim().max(40, 'Name must be at most 40 characters').optional(),
+    apiUrl: z.string().trim().optional(),
+    userId: z.string().trim().optional(),
+  })
+  .superRefine((c, ctx) => {
+    const extra = CREDENTIAL_EXTRAS[c.provider] ?? {};
+    if (c.apiUrl) {
+      const allowed = extra.apiUrl;
+      const message = !allowed
+        ? `A ${c.provider} credential has no API URL`
+        : allowed === 'url'
+          ? isHttpUrl(c.apiUrl) ? null : 'Must be a valid http(s) URL'
+          : allowed.includes(c.apiUrl) ? null : `Must be one of ${allowed.join(', ')}`;
+      if (message) ctx.addIssue({ code: 'custom', path: ['apiUrl'], message });
+    }
+    if (extra.userId && !c.userId) ctx.addIssue({ code: 'custom', path: ['userId'], message: 'User ID is required' });
+  });
 
 export const resourceNameSchema = z.string().max(40, 'Name must be at most 40 characters');
