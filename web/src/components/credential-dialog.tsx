@@ -110,7 +110,7 @@ export function CredentialDialog({ open, onOpenChange, onCreated }: { open: bool
             </Field>
           )}
           <Field id="credName" label="Name (optional)" error={errors.name}>
-            <Input value={name} onChange={(e) => setName(e.target.value)} placeholder="Production OpenAI" />
+            <Input value={name} onChange={(e) => setName(e.target.value)} placeholder={`Production ${provider}`} />
           </Field>
           <DialogFooter>
             <Button variant="outline" onClick={() => onOpenChange(false)}>
