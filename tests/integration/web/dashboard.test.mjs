@@ -485,3 +485,146 @@ test("talk with the microphone denied: a readable call-error, no call created", 
     assert.equal(calls.status, 200, calls.text);
     assert.equal(calls.json.length, 0, "no call was created");
 });
+
+/** A person of their own (owner of a new org, by API) and a browser signed in as them. */
+async function ownOwner(t, tag, name) {
+    const email = `${tag}-${run}@example.com`;
+    const reg = await fetch(BASE + "/auth/register", { method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ email, password: PASSWORD, name, orgName: `${name} ${run}` }) });
+    assert.equal(reg.status, 201, `POST /auth/register -> ${reg.status}: ${await reg.text()}`);
+    const jwt = await loginApi(email, PASSWORD);
+    const b = await L.launch({});
+    t.after(b.close);
+    await b.context.addCookies([{ name: "voxa_session", value: jwt, url: BASE }]);
+    return { jwt, page: b.page };
+}
+
+/** Chooses `label` in the Radix select whose trigger is `selector`. */
+async function pick(page, selector, label) {
+    await page.click(selector);
+    await page.getByRole("option", { name: label, exact: true }).click();
+    await L.waitUntil(async () => (await page.locator(selector).innerText()).trim() === label, 3000, `${selector} to show ${label}`);
+}
+
+test("editor: deepgram transcriber, 11labs voice with fallback voices -> saved in Vapi's shape", async (t) => {
+    const { jwt, page } = await ownOwner(t, "speech", "Sam Speech");
+    // Local speech with fields the cloud providers do not have (model en-us) or only in another
+    // range (speed 1.5 > 11labs' 1.2): a provider switch must drop them.
+    const a = await L.api("POST", "/assistant", { name: "Speech", model: { provider: "local" },
+        transcriber: { provider: "local", language: "en", model: "en-us" }, voice: { provider: "local", voiceId: "kal16", speed: 1.5 } },
+        { token: jwt });
+    assert.equal(a.status, 201, a.text);
+    const patches = [];
+    page.on("request", (r) => r.method() === "PATCH" && patches.push(r.postData()));
+    await page.goto(`${BASE}/assistants/edit/?id=${a.json.id}`);
+    await page.locator("#transcriberProvider").waitFor({ timeout: 15000 });
+
+    // The pickers offer what the server runs first; the rest is marked.
+    await page.click("#transcriberProvider");
+    await page.getByRole("option").first().waitFor({ timeout: 5000 });
+    const offered = (await page.getByRole("option").allInnerTexts()).map((x) => x.trim());
+    await page.keyboard.press("Escape");
+    assert.deepEqual(offered.slice(0, 5), ["local", "deepgram", "assembly-ai", "openai", "custom-transcriber"]);
+    assert.ok(offered.slice(5).every((x) => x.endsWith("(not on this server)")), `the others are marked: ${offered}`);
+
+    await pick(page, "#transcriberProvider", "deepgram");
+    assert.equal(await page.inputValue("#transcriber-language"), "en", "a language Deepgram has too is kept");
+    assert.equal(await page.inputValue("#transcriber-model"), "", "the local model is dropped");
+    await page.fill("#transcriber-model", "nova-3");
+    await page.fill("#transcriber-endpointing", "300");
+    await page.click("#transcriber-smartFormat");
+    await page.fill("#transcriber-keyterm", "Voxa");
+    await page.press("#transcriber-keyterm", "Enter");
+
+    await pick(page, "#voiceProvider", "11labs");
+    assert.equal(await page.inputValue("#voice-speed"), "", "speed 1.5 is outside 11labs' range: dropped");
+    await page.fill("#voice-model", "eleven_flash_v2_5");
+    await page.fill("#voice-stability", "0.5");
+    await page.fill("#voice-similarityBoost", "0.75");
+    await page.fill("#voice-speed", "1.1");
+    await page.click("#voice-useSpeakerBoost");
+    // Three fallbacks (each starts as the local voice), then cartesia and custom-voice, drop the
+    // first, move custom-voice up.
+    for (let i = 0; i < 3; i++) await page.click(tid("add-voice-fallback"));
+    await pick(page, "#voice-fallback-1-provider", "cartesia");
+    await page.fill("#voice-fallback-1-voiceId", "a0e99841-438c-4a64-b679-ae501e7d6091");
+    await pick(page, "#voice-fallback-2-provider", "custom-voice");
+    await page.fill("#voice-fallback-2-server-url", "https://tts.example.com/vapi");
+    await page.click(tid("voice-fallback-0-remove"));
+    await page.click(tid("voice-fallback-1-up"));
+
+    // Client-side validation first: no voice id (11labs requires one), a speed out of range.
+    await page.fill("#voice-speed", "3");
+    await page.click(tid("save"));
+    await page.locator('#voice-voiceId[aria-invalid="true"]').waitFor({ timeout: 5000 });
+    assert.match(await page.locator("#voice-voiceId-error").innerText(), /Voice ID is required/);
+    assert.match(await page.locator("#voice-speed-error").innerText(), /not be greater than 1.2/);
+    assert.equal(patches.length, 0, "nothing was sent");
+    await page.fill("#voice-voiceId", "21m00Tcm4TlvDq8ikWAM");
+    await page.fill("#voice-speed", "1.1");
+    await page.click(tid("save"));
+    await L.waitUntil(async () => (await page.locator(tid("toast")).allInnerTexts()).some((x) => /^Saved\b/.test(x.trim())),
+                      10000, 'a "Saved" toast').catch(async (e) => {
+        throw new Error(`${e.message}; PATCH bodies ${JSON.stringify(patches)}, page problems: ${JSON.stringify(await pageProblems(page))}`);
+    });
+    await shot(page, "editor-speech-providers");
+
+    const saved = await L.api("GET", `/assistant/${a.json.id}`, undefined, { token: jwt });
+    assert.equal(saved.status, 200, saved.text);
+    assert.deepEqual(saved.json.transcriber,
+        { provider: "deepgram", language: "en", model: "nova-3", endpointing: 300, smartFormat: true, keyterm: ["Voxa"] });
+    assert.deepEqual(saved.json.voice, {
+        provider: "11labs", voiceId: "21m00Tcm4TlvDq8ikWAM", model: "eleven_flash_v2_5", stability: 0.5, similarityBoost: 0.75,
+        speed: 1.1, useSpeakerBoost: true,
+        fallbackPlan: { voices: [{ provider: "custom-voice", server: { url: "https://tts.example.com/vapi" } },
+                                 { provider: "cartesia", voiceId: "a0e99841-438c-4a64-b679-ae501e7d6091" }] },
+    });
+
+    // Reloaded, the form shows what was saved.
+    await page.reload();
+    await page.locator("#voice-fallback-0-server-url").waitFor({ timeout: 15000 });
+    assert.equal(await page.inputValue("#voice-fallback-0-server-url"), "https://tts.example.com/vapi");
+    assert.equal(await page.inputValue("#voice-fallback-1-voiceId"), "a0e99841-438c-4a64-b679-ae501e7d6091");
+    assert.equal(await page.inputValue("#transcriber-endpointing"), "300");
+    assert.equal(await page.locator("#transcriber-smartFormat").getAttribute("aria-checked"), "true");
+});
+
+test("settings: a deepgram credential with apiUrl; the key is never shown back", async (t) => {
+    const { jwt, page } = await ownOwner(t, "cred", "Cora Cred");
+    const KEY_VALUE = `dg-secret-${run}-0123456789`;
+    const API_URL = "https://deepgram.internal.example:8443";
+    await page.goto(`${BASE}/settings/`);
+    await page.locator(tid("add-credential")).click({ timeout: 15000 });
+    await page.locator("#credProvider").waitFor({ timeout: 5000 });
+    // 11labs: only Vapi's two environments.
+    await page.selectOption("#credProvider", "11labs");
+    const envs = await page.locator("#credApiUrl option").evaluateAll((os) => os.map((o) => o.value));
+    assert.deepEqual(envs, ["", "https://api.elevenlabs.io", "https://api.eu.residency.elevenlabs.io"]);
+
+    await page.selectOption("#credProvider", "deepgram");
+    await page.fill("#credApiKey", KEY_VALUE);
+    await page.fill("#credApiUrl", "not a url");
+    await page.fill("#credName", "On-prem Deepgram");
+    await page.click(tid("credential-submit"));
+    await page.locator('#credApiUrl[aria-invalid="true"]').waitFor({ timeout: 5000 });
+    await page.fill("#credApiUrl", API_URL);
+    await page.click(tid("credential-submit"));
+    const row = page.locator(tid("credential-row"));
+    await row.first().waitFor({ timeout: 10000 });
+    assert.match(await row.first().innerText(), /deepgram[\s\S]*On-prem Deepgram[\s\S]*deepgram\.internal\.example:8443/);
+    assert.ok(!(await page.content()).includes(KEY_VALUE), "the key is not on the page after adding it");
+    await shot(page, "settings-credentials");
+
+    const list = await L.api("GET", "/credential", undefined, { token: jwt });
+    assert.equal(list.status, 200, list.text);
+    assert.equal(list.json.length, 1);
+    assert.equal(list.json[0].provider, "deepgram");
+    assert.equal(list.json[0].apiUrl, API_URL);
+    assert.equal(list.json[0].name, "On-prem Deepgram");
+    assert.ok(!("apiKey" in list.json[0]) && !list.text.includes(KEY_VALUE), `GET /credential never echoes the key: ${list.text}`);
+
+    await page.reload();
+    await row.first().waitFor({ timeout: 10000 });
+    assert.match(await row.first().innerText(), /deepgram\.internal\.example:8443/);
+    assert.ok(!(await page.content()).includes(KEY_VALUE), "the key is not on the page after a reload");
+});

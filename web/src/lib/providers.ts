@@ -26,18 +26,7 @@ export const MODEL_SUGGESTIONS: Record<string, string[]> = {
 /** model fields every provider shares; the rest is provider specific and dropped on a switch */
 export const COMMON_MODEL_KEYS = ['messages', 'tools', 'toolIds', 'temperature', 'maxTokens', 'knowledgeBase', 'emotionRecognitionEnabled', 'numFastTurns'];
 
-export const VOICE_PROVIDERS = ['local', '11labs', 'openai', 'cartesia', 'deepgram', 'azure', 'playht', 'rime-ai', 'lmnt', 'neuphonic', 'hume', 'custom-voice'];
-export const LOCAL_VOICES = [
-  { value: 'slt', label: 'slt — US English female (flite)' },
-  { value: 'rms', label: 'rms — US English male (flite)' },
-  { value: 'awb', label: 'awb — Scottish English male (flite)' },
-  { value: 'kal16', label: 'kal16 — US English male, diphone (flite)' },
-  { value: 'espeak:en-us', label: 'espeak:en-us (espeak-ng)' },
-  { value: 'espeak:de', label: 'espeak:de (espeak-ng)' },
-  { value: 'espeak:fr', label: 'espeak:fr (espeak-ng)' },
-];
-
-export const TRANSCRIBER_PROVIDERS = ['local', 'deepgram', 'openai', 'assembly-ai', 'gladia', 'google', 'azure', 'speechmatics', '11labs', 'talkscriber', 'cartesia', 'soniox'];
+// Transcribers and voices (which ones this server runs, their fields): speech-providers.ts.
 
 export const SERVER_MESSAGES = [
   'assistant.started',
@@ -61,23 +50,29 @@ export const SERVER_MESSAGES = [
 
 export const RUBRICS = ['PassFail', 'NumericScale', 'DescriptiveScale', 'Checklist', 'Matrix', 'PercentageScale', 'LikertScale', 'AutomaticRubric'];
 
+/** Providers whose credential this server uses (models, transcribers, voices it runs). */
+const CREDENTIALS_USED = [...HOSTED_LLM_PROVIDERS.filter((p) => p !== 'anthropic'), 'deepgram', 'assembly-ai', '11labs', 'cartesia'];
+/** Vapi has a credential for these too; this server runs nothing that uses one. */
+const CREDENTIALS_UNUSED = ['anthropic', 'gladia', 'google', 'azure', 'playht', 'rime-ai', 'lmnt', 'speechmatics', 'xai', 'deep-seek', 'mistral', 'perplexity-ai', 'cerebras'];
+
+/** The credential picker: what this server uses first, then the rest, marked. */
 export const CREDENTIAL_PROVIDERS = [
-  ...HOSTED_LLM_PROVIDERS,
-  'deepgram',
-  '11labs',
-  'cartesia',
-  'assembly-ai',
-  'gladia',
-  'google',
-  'azure-openai',
-  'azure',
-  'playht',
-  'rime-ai',
-  'lmnt',
-  'speechmatics',
-  'xai',
-  'deep-seek',
-  'mistral',
-  'perplexity-ai',
-  'cerebras',
+  ...CREDENTIALS_USED.map((p) => ({ value: p, label: p })),
+  ...CREDENTIALS_UNUSED.map((p) => ({ value: p, label: `${p} (not used by this server)` })),
 ];
+
+/** ElevenLabs' API environments (Vapi's CreateElevenLabsCredentialDTO.apiUrl allows only these). */
+export const ELEVENLABS_API_URLS = ['https://api.elevenlabs.io', 'https://api.eu.residency.elevenlabs.io'];
+
+/**
+ * What a credential holds besides provider, apiKey and name (Vapi's Create*CredentialDTO):
+ * apiUrl where Vapi has one (a self-hosted Deepgram or Cartesia, ElevenLabs' EU residency),
+ * PlayHT's userId, Azure's service.
+ */
+export const CREDENTIAL_EXTRAS: Record<string, { apiUrl?: 'url' | readonly string[]; userId?: true; service?: string }> = {
+  deepgram: { apiUrl: 'url' },
+  cartesia: { apiUrl: 'url' },
+  '11labs': { apiUrl: ELEVENLABS_API_URLS },
+  playht: { userId: true },
+  azure: { service: 'speech' },
+};

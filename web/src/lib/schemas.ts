@@ -1,4 +1,9 @@
 import { z } from 'zod';
+import { CREDENTIAL_EXTRAS } from './providers';
+import { configIssues, FALLBACK_LIST, type SpeechKind } from './speech-providers';
+import { isHttpUrl } from './utils';
+
+export { isHttpUrl };
 
 // The dashboard's Content-Security-Policy forbids eval: no JIT-compiled parsers (and no probe
 // for eval, which the browser would report as a CSP violation). Set before any schema is built.
@@ -51,16 +56,6 @@ export const resetSchema = z
     else if (v.password !== v.confirm) ctx.addIssue({ code: 'custom', path: ['confirm'], message: 'Passwords do not match' });
   });
 
-export function isHttpUrl(s: string): boolean {
-  if (!/^https?:\/\/\S+$/i.test(s)) return false;
-  try {
-    new URL(s);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const optionalUrl = z
   .string()
   .trim()
@@ -81,6 +76,29 @@ const num = (label: string, min: number, max: number, int = false) =>
     if (n < min) ctx.addIssue({ code: 'custom', message: `${label} must not be less than ${min}` });
     if (n > max) ctx.addIssue({ code: 'custom', message: `${label} must not be greater than ${max}` });
   }).optional();
+
+/**
+ * A transcriber or voice: its provider's fields (speech-providers.ts, Vapi's names and limits),
+ * then each fallbackPlan entry's the same way. Other fields pass through to the server.
+ */
+const speechConfig = (kind: SpeechKind) =>
+  z
+    .object({ provider: z.string().min(1, 'Provider is required') })
+    .passthrough()
+    .superRefine((config, ctx) => {
+      for (const [key, message] of configIssues(kind, config)) ctx.addIssue({ code: 'custom', path: key.split('.'), message });
+      const list = (config.fallbackPlan as Record<string, unknown> | undefined)?.[FALLBACK_LIST[kind]];
+      if (!Array.isArray(list)) return;
+      list.forEach((entry, i) => {
+        const at = ['fallbackPlan', FALLBACK_LIST[kind], i];
+        if (!entry || typeof entry !== 'object' || !(entry as { provider?: unknown }).provider) {
+          ctx.addIssue({ code: 'custom', path: [...at, 'provider'], message: 'Choose a provider' });
+          return;
+        }
+        for (const [key, message] of configIssues(kind, entry)) ctx.addIssue({ code: 'custom', path: [...at, ...key.split('.')], message });
+      });
+    })
+    .optional();
 
 export const FIRST_MESSAGE_MODES = [
   'assistant-speaks-first',
@@ -112,22 +130,8 @@ export const assistantSchema = z
       })
       .passthrough()
       .optional(),
-    voice: z
-      .object({
-        provider: z.string().min(1, 'Provider is required'),
-        voiceId: z.string().optional(),
-        speed: num('Speed', 0.5, 2),
-      })
-      .passthrough()
-      .optional(),
-    transcriber: z
-      .object({
-        provider: z.string().min(1, 'Provider is required'),
-        language: z.string().optional(),
-        model: z.string().optional(),
-      })
-      .passthrough()
-      .optional(),
+    voice: speechConfig('voice'),
+    transcriber: speechConfig('transcriber'),
     startSpeakingPlan: z
       .object({ waitSeconds: num('Wait seconds', 0, 5) })
       .passthrough()
@@ -164,10 +168,27 @@ export const inviteSchema = z.object({
   role: z.enum(['owner', 'admin', 'member', 'viewer']),
 });
 
-export const credentialSchema = z.object({
-  provider: z.string().min(1, 'Choose a provider'),
-  apiKey: z.string().trim().min(1, 'API key is required'),
-  name: z.string().trim().max(40, 'Name must be at most 40 characters').optional(),
-});
+/** Vapi's Create*CredentialDTO for the chosen provider: apiUrl only where Vapi has one (CREDENTIAL_EXTRAS). */
+export const credentialSchema = z
+  .object({
+    provider: z.string().min(1, 'Choose a provider'),
+    apiKey: z.string().trim().min(1, 'API key is required').max(10000, 'API key must be at most 10000 characters'),
+    name: z.string().trim().max(40, 'Name must be at most 40 characters').optional(),
+    apiUrl: z.string().trim().optional(),
+    userId: z.string().trim().optional(),
+  })
+  .superRefine((c, ctx) => {
+    const extra = CREDENTIAL_EXTRAS[c.provider] ?? {};
+    if (c.apiUrl) {
+      const allowed = extra.apiUrl;
+      const message = !allowed
+        ? `A ${c.provider} credential has no API URL`
+        : allowed === 'url'
+          ? isHttpUrl(c.apiUrl) ? null : 'Must be a valid http(s) URL'
+          : allowed.includes(c.apiUrl) ? null : `Must be one of ${allowed.join(', ')}`;
+      if (message) ctx.addIssue({ code: 'custom', path: ['apiUrl'], message });
+    }
+    if (extra.userId && !c.userId) ctx.addIssue({ code: 'custom', path: ['userId'], message: 'User ID is required' });
+  });
 
 export const resourceNameSchema = z.string().max(40, 'Name must be at most 40 characters');

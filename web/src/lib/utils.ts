@@ -5,6 +5,16 @@ export function cn(...inputs: ClassValue[]) {
   return twMerge(clsx(inputs));
 }
 
+export function isHttpUrl(s: string): boolean {
+  if (!/^https?:\/\/\S+$/i.test(s)) return false;
+  try {
+    new URL(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function formatDate(iso?: string | null): string {
   if (!iso) return '—';
   const d = new Date(iso);

@@ -4,26 +4,25 @@ import * as React from 'react';
 import { Plus, KeySquare } from 'lucide-react';
 import { PageHeader } from '@/components/page-header';
 import { Button } from '@/components/ui/button';
-import { Input, NativeSelect } from '@/components/ui/input';
+import { Input } from '@/components/ui/input';
 import { Card, CardContent, CardDescription, CardFooter, CardHeader, CardTitle } from '@/components/ui/card';
 import { Alert } from '@/components/ui/alert';
 import { Badge } from '@/components/ui/badge';
 import { Skeleton, TableSkeleton } from '@/components/ui/skeleton';
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table';
-import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle } from '@/components/ui/dialog';
 import { ConfirmDialog } from '@/components/ui/confirm-dialog';
 import { Field } from '@/components/field';
 import { EmptyState } from '@/components/page-header';
 import { RoleNotice } from '@/components/role-notice';
 import { ActionsHead, DeleteButton, ListError } from '@/components/list-parts';
+import { CredentialDialog } from '@/components/credential-dialog';
 import { api } from '@/lib/api';
-import { credentialSchema, orgSettingsSchema } from '@/lib/schemas';
+import { orgSettingsSchema } from '@/lib/schemas';
 import { useFormSubmit } from '@/lib/use-form-submit';
 import { useFetch } from '@/lib/use-fetch';
 import { useSession } from '@/lib/session-store';
 import { canAdmin } from '@/lib/roles';
 import { toast } from '@/lib/toast-store';
-import { CREDENTIAL_PROVIDERS } from '@/lib/providers';
 import type { Credential, Org } from '@/lib/types';
 import { formatDate } from '@/lib/utils';
 
@@ -106,71 +105,6 @@ function OrgSettings({ orgId, admin }: { orgId: string; admin: boolean }) {
   );
 }
 
-function CredentialDialog({ open, onOpenChange, onCreated }: { open: boolean; onOpenChange: (o: boolean) => void; onCreated: (c: Credential) => void }) {
-  const [provider, setProvider] = React.useState('openai');
-  const [apiKey, setApiKey] = React.useState('');
-  const [name, setName] = React.useState('');
-  const { errors, error, busy, validate, run, clear } = useFormSubmit();
-
-  React.useEffect(() => {
-    if (open) {
-      setProvider('openai');
-      setApiKey('');
-      setName('');
-      clear();
-    }
-  }, [open, clear]);
-
-  const submit = async (e: React.FormEvent) => {
-    e.preventDefault();
-    const data = validate(credentialSchema, { provider, apiKey, name: name || undefined });
-    if (!data) return;
-    await run(async () => {
-      const c = await api.post<Credential>('/credential', data);
-      toast.success('Credential added');
-      onCreated(c);
-      onOpenChange(false);
-    });
-  };
-
-  return (
-    <Dialog open={open} onOpenChange={onOpenChange}>
-      <DialogContent>
-        <form onSubmit={submit} className="grid gap-4" noValidate>
-          <DialogHeader>
-            <DialogTitle>Add a provider credential</DialogTitle>
-            <DialogDescription>The key is stored on the server and never shown again.</DialogDescription>
-          </DialogHeader>
-          {error && <Alert>{error}</Alert>}
-          <Field id="credProvider" label="Provider" error={errors.provider}>
-            <NativeSelect value={provider} onChange={(e) => setProvider(e.target.value)}>
-              {CREDENTIAL_PROVIDERS.map((p) => (
-                <option key={p} value={p}>
-                  {p}
-                </option>
-              ))}
-            </NativeSelect>
-          </Field>
-          <Field id="credApiKey" label="API key" error={errors.apiKey}>
-            <Input type="password" autoComplete="off" value={apiKey} onChange={(e) => setApiKey(e.target.value)} />
-          </Field>
-          <Field id="credName" label="Name (optional)" error={errors.name}>
-            <Input value={name} onChange={(e) => setName(e.target.value)} placeholder="Production OpenAI" />
-          </Field>
-          <DialogFooter>
-            <Button variant="outline" onClick={() => onOpenChange(false)}>
-              Cancel
-            </Button>
-            <Button type="submit" disabled={busy} data-testid="credential-submit">
-              {busy ? 'Saving…' : 'Add credential'}
-            </Button>
-          </DialogFooter>
-        </form>
-      </DialogContent>
-    </Dialog>
-  );
-}
-
 function Credentials() {
   const { data, setData, error, loading } = useFetch((signal) => api.get<Credential[]>('/credential', { limit: 1000 }, signal), []);
   const [adding, setAdding] = React.useState(false);
@@ -200,6 +134,7 @@ function Credentials() {
             <TableRow>
               <TableHead>Provider</TableHead>
               <TableHead>Name</TableHead>
+              <TableHead className="hidden md:table-cell">API URL</TableHead>
               <TableHead className="hidden sm:table-cell">Added</TableHead>
               <ActionsHead />
             </TableRow>
@@ -211,6 +146,9 @@ function Credentials() {
                   <Badge variant="secondary">{c.provider}</Badge>
                 </TableCell>
                 <TableCell>{c.name || <span className="italic text-muted-foreground">Unnamed</span>}</TableCell>
+                <TableCell className="hidden font-mono text-xs text-muted-foreground md:table-cell" data-testid="credential-api-url">
+                  {typeof c.apiUrl === 'string' && c.apiUrl ? c.apiUrl : '—'}
+                </TableCell>
                 <TableCell className="hidden text-muted-foreground sm:table-cell">{formatDate(c.createdAt)}</TableCell>
                 <TableCell>
                   <DeleteButton label={`Delete ${c.name || c.provider}`} testId="delete-credential" onClick={() => setDeleting(c)} />

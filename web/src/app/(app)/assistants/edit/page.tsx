@@ -5,7 +5,6 @@ import { useRouter, useSearchParams } from 'next/navigation';
 import { Phone, Save, Trash2, Copy } from 'lucide-react';
 import { Button } from '@/components/ui/button';
 import { Badge } from '@/components/ui/badge';
-import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '@/components/ui/card';
 import { Input, Textarea } from '@/components/ui/input';
 import { Select } from '@/components/ui/select';
 import { Switch } from '@/components/ui/switch';
@@ -20,22 +19,15 @@ import { MultiCheck } from '@/components/multi-check';
 import { JsonEditor } from '@/components/json-editor';
 import { TalkPanel } from '@/components/talk-panel';
 import { BackIconButton, LoadFailure } from '@/components/back-link';
+import { Section } from '@/components/assistant/section';
+import { SpeechSection } from '@/components/assistant/speech-section';
 import { api, errorMessage } from '@/lib/api';
 import { assistantSchema, fieldErrors, FIRST_MESSAGE_MODES } from '@/lib/schemas';
 import { useRole } from '@/lib/session-store';
 import { canEditResources } from '@/lib/roles';
 import { useUnsaved } from '@/lib/unsaved-store';
 import { toast } from '@/lib/toast-store';
-import {
-  COMMON_MODEL_KEYS,
-  LOCAL_VOICES,
-  MODEL_PROVIDERS,
-  MODEL_SUGGESTIONS,
-  RUBRICS,
-  SERVER_MESSAGES,
-  TRANSCRIBER_PROVIDERS,
-  VOICE_PROVIDERS,
-} from '@/lib/providers';
+import { COMMON_MODEL_KEYS, MODEL_PROVIDERS, MODEL_SUGGESTIONS, RUBRICS, SERVER_MESSAGES } from '@/lib/providers';
 import type { Assistant, Resource } from '@/lib/types';
 import { getPath, setPath, stableStringify } from '@/lib/utils';
 
@@ -84,18 +76,6 @@ function withSystemPrompt(a: Obj, content: string): Obj {
     else msgs[i] = { ...msgs[i], content };
   } else if (content !== '') msgs.unshift({ role: 'system', content });
   return setPath(a, 'model.messages', msgs.length ? msgs : undefined);
-}
-
-function Section({ id, title, description, children }: { id: string; title: string; description?: string; children: React.ReactNode }) {
-  return (
-    <Card id={`section-${id}`} className="scroll-mt-32">
-      <CardHeader>
-        <CardTitle>{title}</CardTitle>
-        {description && <CardDescription>{description}</CardDescription>}
-      </CardHeader>
-      <CardContent className="grid gap-4 sm:grid-cols-2">{children}</CardContent>
-    </Card>
-  );
 }
 
 /** A JSON-valued field edited as text; reports parse errors through onError. */
@@ -184,7 +164,9 @@ function EditorInner() {
   const str = (path: string) => (v(path) as string | undefined) ?? '';
   const update = (path: string, value: unknown) => {
     setDraft((d) => (d ? setPath(d, path, value) : d));
-    if (errors[path]) setErrors(({ [path]: _drop, ...rest }) => rest);
+    // A change under a path answers its errors and those of everything inside it.
+    const stale = (k: string) => k === path || k.startsWith(`${path}.`);
+    if (Object.keys(errors).some(stale)) setErrors((e) => Object.fromEntries(Object.entries(e).filter(([k]) => !stale(k))));
   };
   const text = (path: string) => ({
     value: str(path),
@@ -215,7 +197,6 @@ function EditorInner() {
   };
 
   const modelProvider = str('model.provider');
-  const voiceProvider = str('voice.provider');
 
   const changeModelProvider = (p: string) => {
     const m = (v('model') as Obj | undefined) ?? {};
@@ -226,21 +207,6 @@ function EditorInner() {
     update('model', next);
     setRulesText(pretty(next.rules));
     setJsonError('model.rules', null);
-  };
-
-  const changeVoiceProvider = (p: string) => {
-    const vo = (v('voice') as Obj | undefined) ?? {};
-    const next: Obj = { provider: p };
-    if (p === 'local') next.voiceId = 'slt';
-    if (vo.speed !== undefined) next.speed = vo.speed;
-    update('voice', next);
-  };
-
-  const changeTranscriberProvider = (p: string) => {
-    const t = (v('transcriber') as Obj | undefined) ?? {};
-    const next: Obj = { provider: p };
-    if (t.language !== undefined) next.language = t.language;
-    update('transcriber', next);
   };
 
   const save = async () => {
@@ -414,33 +380,8 @@ function EditorInner() {
             )}
           </Section>
 
-          <Section id="voice" title="Voice" description="Text to speech.">
-            <Field id="voiceProvider" label="Provider" error={err('voice.provider')}>
-              <Select value={voiceProvider} onValueChange={changeVoiceProvider} options={VOICE_PROVIDERS.map((p) => ({ value: p }))} />
-            </Field>
-            <Field id="voiceId" label="Voice" error={err('voice.voiceId')}>
-              {voiceProvider === 'local' ? (
-                <Select value={str('voice.voiceId')} onValueChange={(x) => update('voice.voiceId', x)} options={LOCAL_VOICES} />
-              ) : (
-                <Input {...text('voice.voiceId')} />
-              )}
-            </Field>
-            <Field id="voiceSpeed" label="Speed" error={err('voice.speed')} hint="0.5 to 2">
-              <NumberInput {...num('voice.speed')} placeholder="1" />
-            </Field>
-          </Section>
-
-          <Section id="transcriber" title="Transcriber" description="Speech to text.">
-            <Field id="transcriberProvider" label="Provider" error={err('transcriber.provider')}>
-              <Select value={str('transcriber.provider')} onValueChange={changeTranscriberProvider} options={TRANSCRIBER_PROVIDERS.map((p) => ({ value: p }))} />
-            </Field>
-            <Field id="transcriberLanguage" label="Language" error={err('transcriber.language')} hint={str('transcriber.provider') === 'local' ? 'local: en or en-US' : undefined}>
-              <Input {...text('transcriber.language')} placeholder="en-US" />
-            </Field>
-            <Field id="transcriberModel" label="Model" error={err('transcriber.model')}>
-              <Input {...text('transcriber.model')} placeholder={str('transcriber.provider') === 'local' ? 'en-us' : 'nova-2'} />
-            </Field>
-          </Section>
+          <SpeechSection kind="voice" config={v('voice') as Obj | undefined} update={update} err={err} />
+          <SpeechSection kind="transcriber" config={v('transcriber') as Obj | undefined} update={update} err={err} />
 
           <Section id="conversation" title="Conversation">
             <Field id="firstMessage" label="First message" error={err('firstMessage')} className="sm:col-span-2">
