@@ -1,6 +1,7 @@
 #include "call/pricing.h"
 
 #include "common/json_fields.h"
+#include "providers/deepgram/deepgram_tts.h"
 
 #include <boost/json.hpp>
 
@@ -27,6 +28,8 @@ constexpr double kDeepgramPerMinute = 0.0043;
 constexpr double kElevenLabsPer1kChars = 0.18;
 constexpr double kCartesiaPer1kChars = 0.03;  // 1 credit a character, ~$0.03 / 1k on its plans
 constexpr double kOpenAiTtsPer1kChars = 0.015;
+constexpr double kAura2Per1kChars = 0.030;  // Deepgram Aura-2
+constexpr double kAura1Per1kChars = 0.015;  // Deepgram Aura (the first generation)
 
 std::string model(const json::object& a) {
     if (auto* v = a.if_contains("model"); v && v->is_object())
@@ -56,6 +59,12 @@ Cost priceCall(const json::object& a, const Usage& u) {
     if (tts == "11labs") ttsCost = double(u.ttsCharacters) / 1000 * kElevenLabsPer1kChars;
     else if (tts == "cartesia") ttsCost = double(u.ttsCharacters) / 1000 * kCartesiaPer1kChars;
     else if (tts == "openai") ttsCost = double(u.ttsCharacters) / 1000 * kOpenAiTtsPer1kChars;
+    else if (tts == "deepgram") {
+        static const json::object kNone;
+        auto* v = json_fields::obj(a, "voice");
+        bool aura2 = providers::deepgram::auraModel(v ? *v : kNone).starts_with("aura-2-");
+        ttsCost = double(u.ttsCharacters) / 1000 * (aura2 ? kAura2Per1kChars : kAura1Per1kChars);
+    }
     double transport = 0, platform = 0;  // self-hosted: no per-minute fees
     c.total = r6(sttCost + llmCost + ttsCost + transport + platform);
     c.breakdown = json::object{{"transport", r6(transport)},

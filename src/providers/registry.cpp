@@ -7,6 +7,7 @@
 #include "providers/cartesia/cartesia.h"
 #include "providers/custom_voice/custom_voice.h"
 #include "providers/deepgram/deepgram.h"
+#include "providers/deepgram/deepgram_tts.h"
 #include "providers/elevenlabs/elevenlabs.h"
 #include "providers/openai/openai.h"
 #include "providers/providers.h"
@@ -26,6 +27,7 @@ Registry::Registry() {
     addStt("deepgram", deepgram::makeSttProvider());
     addTts("11labs", elevenlabs::makeTtsProvider());
     addTts("cartesia", cartesia::makeTtsProvider());
+    addTts("deepgram", deepgram::makeTtsProvider());  // Aura
     addTts("custom-voice", custom_voice::makeTtsProvider());  // POST voice.server.url
     // OpenAI-compatible chat completions (streaming SSE), each with its default base URL.
     addLlm("openai", openai::makeLlmProvider("https://api.openai.com/v1"));

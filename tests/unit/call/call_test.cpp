@@ -42,4 +42,14 @@ TEST(Pricing, LocalEnginesAreFreeAndOpenAiIsPricedPerToken) {
     EXPECT_EQ(c.items[2].at("type"), "model");
 }
 
+TEST(Pricing, DeepgramAuraIsPricedPerCharacterByGeneration) {
+    auto tts = [](const char* voice) {
+        json::object a{{"voice", json::parse(voice)}};
+        return priceCall(a, {.minutes = 1, .ttsCharacters = 2000}).breakdown.at("tts").to_number<double>();
+    };
+    EXPECT_NEAR(tts(R"({"provider":"deepgram","voiceId":"thalia"})"), 0.060, 1e-9);  // Aura-2: $0.030 / 1k
+    EXPECT_NEAR(tts(R"({"provider":"deepgram","voiceId":"asteria","model":"aura"})"), 0.030, 1e-9);  // Aura-1
+    EXPECT_NEAR(tts(R"({"provider":"deepgram","voiceId":"aura-asteria-en"})"), 0.030, 1e-9);
+}
+
 }  // namespace voxa::call
