@@ -223,6 +223,16 @@ void FallbackStt::finalize() {
     st.armTimer();
 }
 
+void FallbackStt::sendCallerAudio(std::span<const int16_t> pcm) {
+    auto& st = *st_;
+    if (!st.closed && !st.failed && st.session) st.session->sendCallerAudio(pcm);
+}
+
+void FallbackStt::sendAssistantAudio(std::span<const int16_t> pcm) {
+    auto& st = *st_;
+    if (!st.closed && !st.failed && st.session) st.session->sendAssistantAudio(pcm);
+}
+
 void FallbackStt::close() {
     auto& st = *st_;
     if (st.closed) return;
