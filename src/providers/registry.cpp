@@ -5,6 +5,7 @@
 #include "providers/local/local.h"
 #include "providers/bench/bench.h"
 #include "providers/cartesia/cartesia.h"
+#include "providers/custom_transcriber/custom_transcriber.h"
 #include "providers/custom_voice/custom_voice.h"
 #include "providers/deepgram/deepgram.h"
 #include "providers/deepgram/deepgram_tts.h"
@@ -25,6 +26,7 @@ Registry::Registry() {
     addLlm("bench", bench::makeLlmProvider());
     // Cloud speech providers on their own protocols (base URLs: providers/endpoints.h).
     addStt("deepgram", deepgram::makeSttProvider());
+    addStt("custom-transcriber", custom_transcriber::makeSttProvider());  // transcriber.server.url
     addTts("11labs", elevenlabs::makeTtsProvider());
     addTts("cartesia", cartesia::makeTtsProvider());
     addTts("deepgram", deepgram::makeTtsProvider());  // Aura
