@@ -36,6 +36,17 @@ function assistant(extra = {}) {
     };
 }
 
+/** Notes how the call ended when the test fails (a call that ended early explains a timeout). */
+function explainFailure(t, call) {
+    const state = { passed: false };
+    t.after(async () => {
+        if (state.passed) return;
+        const r = await own.api("GET", `/call/${call.id}`);
+        L.note(`call ${call.id}: status ${r.json?.status}, endedReason ${r.json?.endedReason}`);
+    });
+    return state;
+}
+
 const botStopped = (m) => m.type === "speech-update" && m.role === "assistant" && m.status === "stopped";
 const botStarted = (m) => m.type === "speech-update" && m.role === "assistant" && m.status === "started";
 
@@ -59,6 +70,7 @@ test("aura: {deepgram transcriber, local model, deepgram voice}: the caller hear
         stopSpeakingPlan: { numWords: 0, voiceSeconds: 0.2, backoffSeconds: 1 },
     }) });
     t.after(() => client.close());
+    const outcome = explainFailure(t, call);
     client.startContinuous();
     const sock = await socketOf(client, before);  // opened while the call is set up
     assert.equal(sock.path, "/v1/speak");
@@ -73,7 +85,7 @@ test("aura: {deepgram transcriber, local model, deepgram voice}: the caller hear
 
     // The reply (long) starts; the caller talks over it.
     const asked = await client.streamPcm(await L.synth("I want to check on my order of tulips"));
-    const started = await client.waitFor((c) => c.messages.find((e) => e.t > asked.endedAt && botStarted(e.msg)), 15000,
+    const started = await client.waitFor((c) => c.messages.find((e) => e.t > asked.endedAt && botStarted(e.msg)), 25000,
                                          "the reply to start");
     await L.sleep(1500);
     const cut = client.streamPcm(await L.synth("Excuse me, I have a question"));
@@ -86,7 +98,7 @@ test("aura: {deepgram transcriber, local model, deepgram voice}: the caller hear
     assert.ok(stopAt && stopAt < interrupted.t + 600, "the reply stopped at the barge-in");
 
     // The answer to the barge-in is heard, and nothing more of the long reply.
-    const sure = await client.waitFor((c) => c.messages.find((e) => e.t > interrupted.t && botStarted(e.msg)), 15000,
+    const sure = await client.waitFor((c) => c.messages.find((e) => e.t > interrupted.t && botStarted(e.msg)), 25000,
                                       "the answer to start");
     const answer = await heardUntilStopped(client, sure.t - 100);
     L.note(`aura: after the barge-in the caller heard "${answer}"`);
@@ -114,6 +126,7 @@ test("aura: {deepgram transcriber, local model, deepgram voice}: the caller hear
     const voice = (rec.costs || []).find((c) => c.type === "voice");
     assert.ok(voice && voice.characters > 0, JSON.stringify(voice));
     assert.ok(Math.abs(voice.cost - (voice.characters / 1000) * 0.03) < 1e-6, `Aura-2 at $0.030 / 1k characters: ${JSON.stringify(voice)}`);
+    outcome.passed = true;
 });
 
 test("aura: a wrong key -> HTTP 401 -> pipeline-error-deepgram-voice-failed, no second try", async (t) => {
@@ -136,7 +149,7 @@ for (const mode of ["refuse", "close-mid-utterance", "stall", "garbage"]) {
         const { call, client } = await L.ownCall(own, { assistant: assistant() });
         t.after(() => client.close());
         client.startContinuous();
-        const rec = await L.ownEnded(own, call.id, 20000);
+        const rec = await L.ownEnded(own, call.id, 30000);
         assert.equal(rec.endedReason, "pipeline-error-deepgram-voice-failed");
         assert.equal(speak.sockets.length, before + 1, "no second try on the same provider");
         if (mode === "close-mid-utterance") assert.ok(client.audio.length > 0, "some audio came before the socket went");
@@ -149,6 +162,7 @@ test("aura: Deepgram dies in the middle of the reply; the local fallback voice s
         voice: { ...VOICE, fallbackPlan: { voices: [{ provider: "local", voiceId: "slt" }] } },
         model: { provider: "local", rules: [{ reply: SHORTER }] } }) });
     t.after(() => client.close());
+    const outcome = explainFailure(t, call);
     client.startContinuous();
     await heardUntilStopped(client, 0);
     const sock = await socketOf(client, before);
@@ -157,7 +171,7 @@ test("aura: Deepgram dies in the middle of the reply; the local fallback voice s
     speak.misbehave("close-mid-utterance");
     t.after(() => speak.misbehave(null));
     const asked = await client.streamPcm(await L.synth("I want to check on my order of tulips"));
-    await client.waitFor(() => sock.closedBy === "server", 15000, "Aura to cut the reply");
+    await client.waitFor(() => sock.closedBy === "server", 25000, "Aura to cut the reply");
     const heard = await heardUntilStopped(client, asked.endedAt, 30000);
     L.note(`aura: the reply, cut and finished by the fallback, heard as "${heard}"`);
     assert.ok(L.wordHits(heard, ["greenhouse", "morning", "saturdays", "afternoon"]).ratio >= 0.5, `the rest was said: "${heard}"`);
@@ -168,4 +182,5 @@ test("aura: Deepgram dies in the middle of the reply; the local fallback voice s
     assert.equal(rec.endedReason, "customer-ended-call");
     const bots = rec.artifact.messages.filter((m) => m.role === "bot");
     assert.deepEqual(bots.map((m) => m.metadata?.voice), ["deepgram", "local"], "the record says which voice spoke");
+    outcome.passed = true;
 });

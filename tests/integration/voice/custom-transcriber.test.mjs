@@ -27,6 +27,17 @@ function assistant(transcriber = {}) {
     };
 }
 
+/** Notes how the call ended when the test fails (a call that ended early explains a timeout). */
+function explainFailure(t, call) {
+    const state = { passed: false };
+    t.after(async () => {
+        if (state.passed) return;
+        const r = await own.api("GET", `/call/${call.id}`);
+        L.note(`call ${call.id}: status ${r.json?.status}, endedReason ${r.json?.endedReason}`);
+    });
+    return state;
+}
+
 const botStopped = (m) => m.type === "speech-update" && m.role === "assistant" && m.status === "stopped";
 const userFinals = (client) => client.messages.map((e) => e.msg)
     .filter((m) => m.type === "transcript" && m.role === "user" && m.transcriptType === "final" && m.transcript);
@@ -40,6 +51,7 @@ test("custom-transcriber: the caller is heard through the server and answered; t
     const before = ct.sockets.length;
     const { call, client } = await L.ownCall(own, { assistant: assistant() });
     t.after(() => client.close());
+    const outcome = explainFailure(t, call);
     client.startContinuous();
     const sock = await socketOf(client, before);  // opened while the call is set up
     assert.deepEqual(sock.start, { type: "start", encoding: "linear16", container: "raw", sampleRate: 16000, channels: 2 });
@@ -48,11 +60,11 @@ test("custom-transcriber: the caller is heard through the server and answered; t
 
     await client.waitForMessage(botStopped, 10000);
     const spoken = await client.streamPcm(await L.synth("I would like to book an appointment for tomorrow"));
-    const final = await client.waitFor(() => userFinals(client)[0], 15000, "the caller's final transcript");
+    const final = await client.waitFor(() => userFinals(client)[0], 25000, "the caller's final transcript");
     L.note(`custom-transcriber: user final "${final.transcript}"`);
     assert.ok(L.wordHits(final.transcript, ["book", "appointment", "tomorrow"]).ratio >= 2 / 3, final.transcript);
     assert.ok(ct.said(sock, "customer").includes(final.transcript), "the server's customer transcription, as it sent it");
-    await client.waitFor((c) => c.messages.find((e) => e.t > spoken.endedAt && botStopped(e.msg)), 15000, "the reply");
+    await client.waitFor((c) => c.messages.find((e) => e.t > spoken.endedAt && botStopped(e.msg)), 25000, "the reply");
     const heard = await L.transcribe(client.receivedPcm(spoken.endedAt), 16000);
     L.note(`custom-transcriber: reply heard as "${heard}"`);
     assert.ok(L.wordHits(heard, ["appointment", "booked", "tuesday"]).ratio >= 1 / 3, `reply heard as "${heard}"`);
@@ -80,6 +92,7 @@ test("custom-transcriber: the caller is heard through the server and answered; t
     assert.equal(sock.closedBy, "client");
     const user = rec.artifact.messages.find((m) => m.role === "user");
     assert.equal(user?.metadata?.transcriber, "custom-transcriber");
+    outcome.passed = true;
 });
 
 test("custom-transcriber: the server dies while the caller talks; the local fallback hears it whole", async (t) => {
@@ -87,6 +100,7 @@ test("custom-transcriber: the server dies while the caller talks; the local fall
     const { call, client } = await L.ownCall(own, { assistant: assistant({
         fallbackPlan: { transcribers: [{ provider: "local" }] } }) });
     t.after(() => client.close());
+    const outcome = explainFailure(t, call);
     client.startContinuous();
     const sock = await socketOf(client, before);
     await client.waitForMessage(botStopped, 10000);
@@ -95,16 +109,17 @@ test("custom-transcriber: the server dies while the caller talks; the local fall
     await L.sleep(900);
     ct.drop();
     await spoken;
-    const final = await client.waitFor(() => userFinals(client)[0], 15000, "the fallback's final");
+    const final = await client.waitFor(() => userFinals(client)[0], 25000, "the fallback's final");
     L.note(`custom-transcriber: heard by the fallback: "${final.transcript}"`);
     assert.ok(L.wordHits(final.transcript, ["appointment", "tomorrow"]).hits.length >= 1, final.transcript);
-    await client.waitForMessage((m) => m.type === "transcript" && m.role === "assistant" && m.transcript === REPLY, 15000);
+    await client.waitForMessage((m) => m.type === "transcript" && m.role === "assistant" && m.transcript === REPLY, 25000);
     assert.equal(sock.closedBy, "server");
     assert.equal(ct.sockets.length, before + 1, "the fallback is local: no second socket");
     client.endCall();
     const rec = await L.ownEnded(own, call.id);
     assert.equal(rec.endedReason, "customer-ended-call");
     assert.equal(rec.artifact.messages.find((m) => m.role === "user")?.metadata?.transcriber, "local");
+    outcome.passed = true;
 });
 
 for (const mode of ["wrong-secret", "refuse", "close-mid-utterance", "garbage"]) {
@@ -120,7 +135,7 @@ for (const mode of ["wrong-secret", "refuse", "close-mid-utterance", "garbage"])
             await client.waitForMessage(botStopped, 10000);
             await client.streamPcm(await L.synth("I would like to book an appointment for tomorrow"));
         }
-        const rec = await L.ownEnded(own, call.id, 20000);
+        const rec = await L.ownEnded(own, call.id, 30000);
         assert.equal(rec.endedReason, "pipeline-error-custom-transcriber-failed");
         assert.equal(ct.sockets.length, before + 1, "one try");
         if (mode === "wrong-secret") assert.equal(ct.sockets[before].headers["x-vapi-secret"], "wrong");

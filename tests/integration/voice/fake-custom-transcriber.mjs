@@ -14,6 +14,9 @@
 //                    assistantBytes, oddFrames, errors: [text], closedBy }]
 //   ct.assistantPcm(sock), ct.customerPcm(sock)   // what arrived on each channel (s16le mono)
 //   ct.misbehave("refuse" | "close-mid-utterance" | "stall" | "garbage" | null)   // at once, open sockets too
+//     (refuse: the connection goes at the upgrade; close-mid-utterance: cut, no close frame, as
+//     soon as the customer channel turns loud; stall: hears all, answers nothing; garbage: HTML
+//     instead of the customer's first transcription)
 //   ct.drop()      // every open socket is cut now (the server dying mid-call)
 //   await ct.close();
 // A wrong or missing secret -> HTTP 401; another path -> 404; a first message that is not a
@@ -108,15 +111,15 @@ export async function startCustomTranscriberFake({ secret = null } = {}) {
         };
         let ep = null;
         const answer = (channel) => (pcm) => {
+            if (mode === "stall") return;  // hears everything, never answers
+            if (mode === "garbage" && channel === "customer") {
+                ws.send("<html><body>502 Bad Gateway</body></html>");
+                return;
+            }
             // In order per channel; pocketsphinx runs beside the stream.
             chains[channel] = chains[channel].then(async () => {
                 const text = await transcribe(pcm, rec.start.sampleRate);
-                if (mode === "stall" || !text) return;
-                if (mode === "garbage" && channel === "customer") {
-                    ws.send("<html><body>502 Bad Gateway</body></html>");
-                    return;
-                }
-                send({ type: "transcriber-response", transcription: text, channel });
+                if (text) send({ type: "transcriber-response", transcription: text, channel });
             });
         };
 
