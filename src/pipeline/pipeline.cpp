@@ -70,6 +70,8 @@ Settings settingsFrom(const json::object& a) {
 }
 
 namespace {
+const audio::Samples kQuietFrame(audio::kFrameSamples, 0);
+
 /// Hands the output to the call's observer and each played frame to the transcriber too
 /// (SttSession::sendAssistantAudio: transcribers that hear both sides).
 class OutputTap : public Observer {
@@ -81,13 +83,7 @@ public:
     void onOutputFrame(std::span<const int16_t> pcm, bool silence) override {
         played = true;
         to->onOutputFrame(pcm, silence);
-        if (!stt) return;
-        if (silence) {
-            static const audio::Samples kQuiet(audio::kFrameSamples, 0);
-            stt->onAssistantAudio(kQuiet);
-        } else {
-            stt->onAssistantAudio(pcm);
-        }
+        if (stt) stt->onAssistantAudio(silence ? std::span<const int16_t>(kQuietFrame) : pcm);
     }
     void onOutputReady() override { to->onOutputReady(); }
 };
@@ -308,10 +304,8 @@ void Pipeline::tick() {
     if (im.turn) im.turn->tick();
     im.tap.played = false;
     if (im.output) im.output->tick();
-    if (!im.tap.played && im.stt) {
-        static const audio::Samples kQuiet(audio::kFrameSamples, 0);
-        im.stt->onAssistantAudio(kQuiet);  // the assistant is quiet: its channel goes on silent
-    }
+    // The assistant is quiet: its channel goes on with silence.
+    if (!im.tap.played && im.stt) im.stt->onAssistantAudio(kQuietFrame);
 }
 
 void Pipeline::addMessage(json::object message) {
