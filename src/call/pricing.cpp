@@ -1,6 +1,7 @@
 #include "call/pricing.h"
 
 #include "common/json_fields.h"
+#include "providers/deepgram/deepgram_tts.h"
 
 #include <boost/json.hpp>
 
@@ -45,8 +46,7 @@ constexpr SpeechPrice kTtsPer1kChars[] = {
     {"openai", "", 0.015},  // tts-1
     {"openai", "tts-1-hd", 0.030},
     {"openai", "gpt-4o-mini-tts", 0.012},  // $12 / 1M characters of input, as OpenAI lists it
-    {"deepgram", "", 0.030},  // Aura-2 (the default)
-    {"deepgram", "aura", 0.015}, {"deepgram", "aura-2", 0.030},
+    {"deepgram", "aura-", 0.015}, {"deepgram", "aura-2-", 0.030},  // by auraModel(): Aura, Aura-2
 };
 
 template <size_t N>
@@ -85,7 +85,13 @@ Cost priceCall(const json::object& a, const Usage& u) {
             if (m == row.model) p = &row;
         llmCost = (double(u.promptTokens) * p->inputPerM + double(u.completionTokens) * p->outputPerM) / 1e6;
     }
-    double ttsCost = double(u.ttsCharacters) / 1000 * speechPrice(kTtsPer1kChars, tts, model(a, "voice"));
+    std::string ttsModel = model(a, "voice");
+    if (tts == "deepgram") {  // Deepgram's model name, e.g. aura-2-thalia-en, from voiceId and model
+        static const json::object kNone;
+        auto* v = json_fields::obj(a, "voice");
+        ttsModel = providers::deepgram::auraModel(v ? *v : kNone);
+    }
+    double ttsCost = double(u.ttsCharacters) / 1000 * speechPrice(kTtsPer1kChars, tts, ttsModel);
     double transport = 0, platform = 0;  // self-hosted: no per-minute fees
     c.total = r6(sttCost + llmCost + ttsCost + transport + platform);
     c.breakdown = json::object{{"transport", r6(transport)},

@@ -76,6 +76,9 @@ std::string endedReason(Failed what, std::string_view provider, providers::Failu
             default: break;  // Vapi has no value of its own: voice-failed
         }
     }
+    // The deepgram voice (Aura) and the custom-transcriber have one value each in Vapi's enum
+    // (pipeline-error-deepgram-voice-failed, pipeline-error-custom-transcriber-failed): the
+    // generic ones below; the deepgram-returning-* values are the transcriber's.
     if (what == Failed::Voice && provider == "cartesia") {
         switch (cause) {
             case C::Forbidden: return "pipeline-error-cartesia-requested-payment";  // 402 (and 403)

@@ -69,8 +69,29 @@ Settings settingsFrom(const json::object& a) {
     return s;
 }
 
+namespace {
+const audio::Samples kQuietFrame(audio::kFrameSamples, 0);
+
+/// Hands the output to the call's observer and each played frame to the transcriber too
+/// (SttSession::sendAssistantAudio: transcribers that hear both sides).
+class OutputTap : public Observer {
+public:
+    Observer* to = nullptr;
+    SttStage* stt = nullptr;
+    bool played = false;  // a frame went out in this tick
+    void onFrame(const Frame& f) override { to->onFrame(f); }
+    void onOutputFrame(std::span<const int16_t> pcm, bool silence) override {
+        played = true;
+        to->onOutputFrame(pcm, silence);
+        if (stt) stt->onAssistantAudio(silence ? std::span<const int16_t>(kQuietFrame) : pcm);
+    }
+    void onOutputReady() override { to->onOutputReady(); }
+};
+}  // namespace
+
 struct Pipeline::Impl {
     PipelineConfig cfg;
+    OutputTap tap;
     Shared shared;
     std::unique_ptr<VadStage> vad;
     std::unique_ptr<SttStage> stt;
@@ -96,7 +117,8 @@ private:
 
 Pipeline::Pipeline(PipelineConfig cfg, Observer& observer) : impl_(std::make_unique<Impl>()) {
     impl_->cfg = std::move(cfg);
-    impl_->shared.observer = &observer;
+    impl_->tap.to = &observer;
+    impl_->shared.observer = &impl_->tap;
     impl_->shared.settings = settingsFrom(impl_->cfg.assistant);
     impl_->tail = std::make_unique<ObserverStage>(observer);
 
@@ -245,6 +267,7 @@ std::optional<std::string> Pipeline::start() {
                                                             im.cfg.providerCtx, tcb, std::move(topt)));
     im.llm = std::make_unique<LlmStage>(im.shared, llmP->open(cfgOf("model"), im.cfg.providerCtx));
 
+    im.tap.stt = im.stt.get();
     im.vad->setNext(im.stt.get());
     im.stt->setNext(im.turn.get());
     im.turn->setNext(im.llm.get());
@@ -279,7 +302,10 @@ void Pipeline::tick() {
     auto& im = *impl_;
     im.shared.state.nowMs += audio::kFrameMs;
     if (im.turn) im.turn->tick();
+    im.tap.played = false;
     if (im.output) im.output->tick();
+    // The assistant is quiet: its channel goes on with silence.
+    if (!im.tap.played && im.stt) im.stt->onAssistantAudio(kQuietFrame);
 }
 
 void Pipeline::addMessage(json::object message) {

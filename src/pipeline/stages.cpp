@@ -137,6 +137,7 @@ SttStage::~SttStage() {
 void SttStage::process(Frame f) {
     switch (f.kind) {
         case FrameKind::InputAudio:
+            if (stt_) stt_->sendCallerAudio(f.pcm);  // the whole call, for those that take it
             if (feeding_) {
                 if (stt_) stt_->sendAudio(f.pcm);
             } else {
@@ -159,6 +160,10 @@ void SttStage::process(Frame f) {
         default: break;
     }
     push(std::move(f));
+}
+
+void SttStage::onAssistantAudio(std::span<const int16_t> pcm) {
+    if (stt_) stt_->sendAssistantAudio(pcm);
 }
 
 void SttStage::trimPreroll() {

@@ -48,6 +48,8 @@ public:
     void process(Frame f) override;
     /// Entry point for transcripts coming back from the provider.
     void onTranscript(const providers::Transcript& t);
+    /// What the assistant played in one 20 ms frame (zeros when quiet).
+    void onAssistantAudio(std::span<const int16_t> pcm);
 
 private:
     void trimPreroll();  // keep the last 300 ms

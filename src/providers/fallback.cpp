@@ -273,6 +273,16 @@ void FallbackStt::finalize() {
     st.armTimer();
 }
 
+void FallbackStt::sendCallerAudio(std::span<const int16_t> pcm) {
+    auto& st = *st_;
+    if (!st.closed && !st.failed && st.session) st.session->sendCallerAudio(pcm);
+}
+
+void FallbackStt::sendAssistantAudio(std::span<const int16_t> pcm) {
+    auto& st = *st_;
+    if (!st.closed && !st.failed && st.session) st.session->sendAssistantAudio(pcm);
+}
+
 void FallbackStt::close() { st_->close(); }
 
 const std::string& FallbackStt::provider() const { return st_->chain[st_->index].provider; }

@@ -72,6 +72,9 @@ public:
     void sendAudio(std::span<const int16_t> pcm) override;
     void finalize() override;
     void close() override;
+    /// The whole call goes to the serving entry only (not replayed after a switch).
+    void sendCallerAudio(std::span<const int16_t> pcm) override;
+    void sendAssistantAudio(std::span<const int16_t> pcm) override;
     const std::string& provider() const;
     size_t index() const;
 

@@ -127,6 +127,12 @@ public:
     /// heard since the last final (an empty final if nothing was recognised).
     virtual void finalize() = 0;
     virtual void close() = 0;
+    /// The whole call as it happens, for transcribers that listen to both sides rather than
+    /// to the caller's speech (custom-transcriber streams them as stereo): every frame of
+    /// the caller's audio the transport delivers, silence included, and every 20 ms of what
+    /// the assistant plays (silence while it is quiet). Both at audio::kRate. Default: unused.
+    virtual void sendCallerAudio(std::span<const int16_t>) {}
+    virtual void sendAssistantAudio(std::span<const int16_t>) {}
 };
 
 class SttProvider {

@@ -5,8 +5,10 @@
 #include "providers/local/local.h"
 #include "providers/bench/bench.h"
 #include "providers/cartesia/cartesia.h"
+#include "providers/custom_transcriber/custom_transcriber.h"
 #include "providers/custom_voice/custom_voice.h"
 #include "providers/deepgram/deepgram.h"
+#include "providers/deepgram/deepgram_tts.h"
 #include "providers/elevenlabs/elevenlabs.h"
 #include "providers/openai/openai.h"
 #include "providers/providers.h"
@@ -24,8 +26,10 @@ Registry::Registry() {
     addLlm("bench", bench::makeLlmProvider());
     // Cloud speech providers on their own protocols (base URLs: providers/endpoints.h).
     addStt("deepgram", deepgram::makeSttProvider());
+    addStt("custom-transcriber", custom_transcriber::makeSttProvider());  // transcriber.server.url
     addTts("11labs", elevenlabs::makeTtsProvider());
     addTts("cartesia", cartesia::makeTtsProvider());
+    addTts("deepgram", deepgram::makeTtsProvider());  // Aura
     addTts("custom-voice", custom_voice::makeTtsProvider());  // POST voice.server.url
     // OpenAI-compatible chat completions (streaming SSE), each with its default base URL.
     addLlm("openai", openai::makeLlmProvider("https://api.openai.com/v1"));

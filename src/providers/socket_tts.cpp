@@ -38,6 +38,7 @@ struct Utterance {
     bool cancelled = false;
     bool gotAudio = false;
     bool retried = false;  // sent again after the socket went before any audio
+    uint64_t clearNo = 0;  // ordered protocols: the cancel (Clear) that stops it, 1-based
     Clock::time_point last{};
     std::string carry;  // an odd byte of s16 audio, until its other half arrives
 };
@@ -55,6 +56,9 @@ struct State : std::enable_shared_from_this<State> {
     asio::steady_timer watchdog;
     std::deque<Utterance> waiting;  // not yet sent
     std::deque<Utterance> active;   // with the provider (cancelled ones until confirmed)
+    std::deque<Clock::time_point> sentAt;  // utterances sent on this socket (utterancesPerMinute)
+    uint64_t clearsSent = 0;       // ordered protocols: cancels sent on this socket
+    uint64_t clearsConfirmed = 0;  // and confirmed (TtsEvent::Kind::Cleared)
     bool connecting = false;
     bool watching = false;
     bool closed = false;  // close() was called: no callback fires any more
@@ -78,6 +82,10 @@ struct State : std::enable_shared_from_this<State> {
     void startConnect();
     void startWatchdog();
     void pump();
+    bool budgetSpent();
+    void rotate();
+    Utterance* oldestSent();
+    void touchHead();
     void onEvent(TtsEvent ev);
     void lostConnection();
     void cancelAll();
@@ -116,16 +124,14 @@ asio::awaitable<void> connectAndRead(std::shared_ptr<State> st) {
     }
     auto conn = r.conn;
     st->conn = conn;
+    st->sentAt.clear();
+    st->clearsSent = st->clearsConfirmed = 0;
     spdlog::debug(R"({{"msg":"voice socket open","provider":"{}","call":"{}"}})", proto.provider(), st->ctx.callId);
     st->pump();
     while (!st->dead()) {
         auto msg = co_await conn->read();
         if (!msg || st->dead()) break;
-        if (msg->binary) {
-            st->fail(FailureCause::BadMessage, std::string("binary message from ") + proto.label());
-            break;
-        }
-        st->onEvent(proto.decode(msg->data));
+        st->onEvent(msg->binary ? proto.decodeBinary(msg->data) : proto.decode(msg->data));
     }
     if (st->conn != conn) co_return;  // let go by a barge-in: another socket serves now
     st->conn = nullptr;
@@ -138,12 +144,15 @@ asio::awaitable<void> watch(std::shared_ptr<State> st) {
         auto [ec] = co_await st->watchdog.async_wait(asio::as_tuple(asio::use_awaitable));
         if (ec || st->dead()) break;
         auto now = Clock::now();
+        bool head = true;  // ordered protocols: only the utterance being spoken is timed
         for (auto it = st->active.begin(); it != st->active.end();) {
             if (it->cancelled && now - it->last > kCancelledGrace) {
                 it = st->active.erase(it);
                 continue;
             }
-            if (!it->cancelled && it->sent && now - it->last > kStall) {
+            bool timed = !it->cancelled && it->sent && (head || !st->proto->ordered());
+            if (!it->cancelled && it->sent) head = false;
+            if (timed && now - it->last > kStall) {
                 st->fail(FailureCause::Timeout,
                          std::string("no audio from ") + st->proto->label() + " within " +
                              std::to_string(kStall.count()) + " ms (" + (it->gotAudio ? "stalled mid-utterance" : "after the text") + ")");
@@ -178,15 +187,54 @@ void State::pump() {
         for (auto& m : proto->speak(u.contextId, u.text)) conn->send(std::move(m), false);
         u.sent = true;
         u.last = Clock::now();
+        sentAt.push_back(u.last);
     };
     for (auto& u : active)
         if (!u.sent && !u.cancelled) send(u);  // text lost with a socket the provider closed
     while (!waiting.empty() && active.size() < kMaxContexts) {
+        if (budgetSpent()) {
+            if (active.empty()) rotate();  // else once what is in flight is done
+            break;
+        }
         active.push_back(std::move(waiting.front()));
         waiting.pop_front();
         send(active.back());
     }
     if (!active.empty()) startWatchdog();
+}
+
+bool State::budgetSpent() {
+    size_t limit = proto->utterancesPerMinute();
+    if (limit == 0) return false;
+    auto now = Clock::now();
+    while (!sentAt.empty() && now - sentAt.front() >= std::chrono::minutes(1)) sentAt.pop_front();
+    return sentAt.size() >= limit;
+}
+
+void State::rotate() {
+    spdlog::info(R"({{"msg":"voice socket at its utterance limit: a new one for the next","provider":"{}","call":"{}","limit":{}}})",
+                 proto->provider(), ctx.callId, proto->utterancesPerMinute());
+    if (auto bye = proto->goodbye(); !bye.empty()) conn->send(std::move(bye), false);
+    conn->close(1000, {});
+    conn = nullptr;
+    sentAt.clear();
+    startConnect();
+}
+
+Utterance* State::oldestSent() {
+    for (auto& u : active)
+        if (u.sent) return &u;
+    return nullptr;
+}
+
+void State::touchHead() {
+    // The utterance the provider turns to now: its stall bound starts here, not when its
+    // text was sent behind the others.
+    for (auto& u : active)
+        if (u.sent && !u.cancelled) {
+            u.last = Clock::now();
+            return;
+        }
 }
 
 void State::onEvent(TtsEvent ev) {
@@ -195,7 +243,19 @@ void State::onEvent(TtsEvent ev) {
         fail(FailureCause::BadMessage, std::string("not a ") + proto->label() + " message: " + ev.message);
         return;
     }
-    Utterance* u = ev.contextId.empty() ? nullptr : find(active, ev.contextId);
+    if (ev.kind == K::Cleared) {
+        ++clearsConfirmed;
+        std::erase_if(active, [&](const Utterance& x) { return x.cancelled && x.clearNo && x.clearNo <= clearsConfirmed; });
+        touchHead();
+        pump();
+        return;
+    }
+    if (ev.kind == K::Ignore && !ev.message.empty())
+        spdlog::warn(R"({{"msg":"voice provider warning","provider":"{}","call":"{}","detail":"{}"}})",
+                     proto->provider(), ctx.callId, printable(ev.message, 300));
+    Utterance* u = nullptr;
+    if (!ev.contextId.empty()) u = find(active, ev.contextId);
+    else if (proto->ordered() && (ev.kind == K::Audio || ev.kind == K::Done)) u = oldestSent();
     if (ev.kind == K::Error) {
         if (u && u->cancelled) {  // e.g. a cancel that arrived after the context ended
             erase(active, ev.contextId);
@@ -231,8 +291,10 @@ void State::onEvent(TtsEvent ev) {
     // Done.
     uint64_t id = u->id;
     bool cancelled = u->cancelled;
-    erase(active, ev.contextId);
+    erase(active, std::string(u->contextId));
+    if (proto->ordered()) touchHead();
     if (!cancelled && cb.onDone) cb.onDone(id);
+    if (dead()) return;
     pump();
 }
 
@@ -269,11 +331,22 @@ void State::cancelAll() {
         startConnect();
         return;
     }
+    bool clear = false;  // ordered protocols: one cancel stops them all
     for (auto& u : active) {
         if (u.cancelled) continue;
         u.cancelled = true;
         u.last = Clock::now();
-        if (open && u.sent) conn->send(proto->cancel(u.contextId), false);
+        if (!open || !u.sent) continue;
+        if (proto->ordered()) {
+            clear = true;
+            u.clearNo = clearsSent + 1;
+        } else {
+            conn->send(proto->cancel(u.contextId), false);
+        }
+    }
+    if (clear) {
+        ++clearsSent;
+        conn->send(proto->cancel(""), false);
     }
     // Not sent yet (the socket is reopening): nothing to stop at the provider.
     std::erase_if(active, [](const Utterance& u) { return u.cancelled && !u.sent; });
@@ -335,6 +408,12 @@ private:
 };
 
 }  // namespace
+
+TtsEvent TtsProtocol::decodeBinary(std::string_view data) const {
+    TtsEvent e;
+    e.message = "a binary message of " + std::to_string(data.size()) + " bytes";
+    return e;
+}
 
 std::unique_ptr<TtsSession> openSocketTts(std::shared_ptr<const TtsProtocol> protocol, const Context& ctx,
                                           TtsCallbacks cb) {

@@ -14,6 +14,13 @@
 //   audio yet) is sent again once.
 // - At most kMaxContexts utterances are with the provider at once (11labs allows 5 contexts
 //   per socket); the rest wait. Audio is delivered per utterance as it arrives.
+// - Providers without contexts (Deepgram's /v1/speak: binary audio, one Flushed per
+//   utterance) are `ordered()`: a message naming no context belongs to the oldest utterance
+//   still with the provider; a barge-in sends the protocol's cancel once, and what arrives
+//   until the provider confirms it (`Cleared`) belongs to the cancelled utterances.
+// - A provider that allows only so many utterances a minute on one socket
+//   (`utterancesPerMinute()`, Deepgram: 20 Flush per 60 s) gets the next one on a new socket
+//   once the current socket has nothing in flight.
 // - Failures are fatal and reach TtsCallbacks::onFailure with a FailureCause: the upgrade
 //   refused (401 -> Unauthorized, ...), the connection refused (ConnectFailed), the socket
 //   closed with an utterance unfinished (Disconnected), no message for an utterance within
@@ -33,13 +40,15 @@ namespace voxa::providers {
 
 /// One message from the provider, decoded.
 struct TtsEvent {
-    enum class Kind { Audio, Done, Error, Ignore, Invalid };
+    /// Cleared: the provider confirms a cancel (ordered protocols): the cancelled utterances
+    /// are gone, what comes next belongs to the utterances sent after them.
+    enum class Kind { Audio, Done, Error, Cleared, Ignore, Invalid };
     Kind kind = Kind::Invalid;
     std::string contextId;  // "" when the message names none
     std::string pcm;        // Audio: s16le bytes at audio::kRate
     bool last = false;      // Audio: the context's last message as well (done)
     FailureCause cause = FailureCause::Other;  // Error
-    std::string message;    // Error / Invalid: short and printable
+    std::string message;    // Error / Invalid: short and printable; Ignore: a warning to log
 };
 
 class TtsProtocol {
@@ -59,6 +68,13 @@ public:
     /// Sent before the socket is closed at the end of the call ("" for none).
     virtual std::string goodbye() const = 0;
     virtual TtsEvent decode(std::string_view text) const = 0;
+    /// A binary message: Invalid unless the protocol sends audio so.
+    virtual TtsEvent decodeBinary(std::string_view data) const;
+    /// true: the provider speaks utterances in the order their text was sent and names no
+    /// context (see above); cancel("") stops them all.
+    virtual bool ordered() const { return false; }
+    /// Utterances one socket may take in any 60 s; 0: no limit.
+    virtual size_t utterancesPerMinute() const { return 0; }
 };
 
 inline constexpr size_t kMaxContexts = 4;

@@ -9,6 +9,8 @@
 //   dg.misbehave("refuse" | "close-mid-utterance" | "stall" | "garbage" | null)   // next streams
 //   dg.drop()       -> the open streams' sockets are cut now (Deepgram dying mid-call)
 //   await dg.close();
+//   startDeepgramFake({ key, speak: deepgramSpeak({ key }) })   // also serves /v1/speak (Aura,
+//                                                               // fake-deepgram-speak.mjs)
 //
 // Protocol, as checked here field by field:
 //   upgrade GET /v1/listen?model=&language=&encoding=linear16&sample_rate=&channels=1&...
@@ -56,7 +58,7 @@ function reject(socket, status, reason, body) {
                `Content-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`);
 }
 
-export async function startDeepgramFake({ key = "dg-test-key", interimEveryMs = 1000 } = {}) {
+export async function startDeepgramFake({ key = "dg-test-key", interimEveryMs = 1000, speak = null } = {}) {
     const streams = [];
     let mode = null;
     const server = http.createServer((req, res) => {
@@ -67,6 +69,7 @@ export async function startDeepgramFake({ key = "dg-test-key", interimEveryMs = 
 
     server.on("upgrade", (req, socket, head) => {
         const url = new URL(req.url, "http://x");
+        if (speak && url.pathname === "/v1/speak") return speak.upgrade(req, socket, head);
         const requestId = randomUUID();
         const record = {
             path: url.pathname, query: url.searchParams, headers: req.headers, requestId,
@@ -216,6 +219,7 @@ export async function startDeepgramFake({ key = "dg-test-key", interimEveryMs = 
         accepted() { return streams.filter((s) => s.path === "/v1/listen" && s.headers.authorization === `Token ${key}`); },
         async close() {
             for (const c of wss.clients) c.terminate();
+            speak?.close();
             await new Promise((r) => server.close(r));
         },
     };

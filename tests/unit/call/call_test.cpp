@@ -57,11 +57,22 @@ TEST(Pricing, SpeechIsPricedByProviderAndTheLongestMatchingModel) {
     EXPECT_NEAR(price("openai", "gpt-4o-transcribe", "openai", "tts-1-hd").total, 0.06 + 0.06, 1e-9);
     EXPECT_NEAR(price("deepgram", "nova-3", "deepgram", "aura").total, 0.059 + 0.03, 1e-9);
     EXPECT_NEAR(price("deepgram", "nova-3", "deepgram", "aura-2").total, 0.059 + 0.06, 1e-9);
+    EXPECT_NEAR(price("deepgram", "nova-3", "deepgram", "").total, 0.059 + 0.06, 1e-9) << "Aura-2 by default";
     EXPECT_EQ(price("custom-transcriber", "", "custom-voice", "").total, 0) << "your own servers";
     EXPECT_EQ(price("local", "", "local", "").total, 0);
     auto items = price("assembly-ai", "", "cartesia", "sonic-2").items;
     EXPECT_EQ(items[1].at("transcriber").at("provider"), "assembly-ai");
     EXPECT_NEAR(items[3].at("cost").to_number<double>(), 0.06, 1e-9);
+}
+
+TEST(Pricing, DeepgramAuraIsPricedPerCharacterByGeneration) {
+    auto tts = [](const char* voice) {
+        json::object a{{"voice", json::parse(voice)}};
+        return priceCall(a, {.minutes = 1, .ttsCharacters = 2000}).breakdown.at("tts").to_number<double>();
+    };
+    EXPECT_NEAR(tts(R"({"provider":"deepgram","voiceId":"thalia"})"), 0.060, 1e-9);  // Aura-2: $0.030 / 1k
+    EXPECT_NEAR(tts(R"({"provider":"deepgram","voiceId":"asteria","model":"aura"})"), 0.030, 1e-9);  // Aura-1
+    EXPECT_NEAR(tts(R"({"provider":"deepgram","voiceId":"aura-asteria-en"})"), 0.030, 1e-9);
 }
 
 }  // namespace voxa::call

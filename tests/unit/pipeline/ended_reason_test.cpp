@@ -116,6 +116,11 @@ TEST(EndedReason, VoiceCausesMapIntoVapisEnum) {
     EXPECT_EQ(endedReason(Failed::Voice, "cartesia", C::Disconnected), "pipeline-error-cartesia-socket-hang-up");
     EXPECT_EQ(endedReason(Failed::Voice, "cartesia", C::Unauthorized), "pipeline-error-cartesia-voice-failed");
     EXPECT_EQ(endedReason(Failed::Voice, "cartesia", C::Timeout), "pipeline-error-cartesia-voice-failed");
+    // Deepgram's voice has one value in Vapi's enum: its transcriber's 401/502/econnreset are not the voice's.
+    for (auto c : {C::Unauthorized, C::Forbidden, C::ConnectFailed, C::Disconnected, C::BadMessage, C::Timeout})
+        EXPECT_EQ(endedReason(Failed::Voice, "deepgram", c), "pipeline-error-deepgram-voice-failed");
+    for (auto c : {C::Unauthorized, C::ConnectFailed, C::Disconnected, C::BadMessage})
+        EXPECT_EQ(endedReason(Failed::Transcriber, "custom-transcriber", c), "pipeline-error-custom-transcriber-failed");
 }
 
 TEST(Registry, UnavailableNamesTheProviderAndWhatThereIs) {
@@ -132,4 +137,7 @@ TEST(Registry, UnavailableNamesTheProviderAndWhatThereIs) {
     EXPECT_EQ(r.unavailable(json::parse(R"({"transcriber":{"provider":"deepgram"}})").as_object()), std::nullopt);
     EXPECT_EQ(r.unavailable(json::parse(R"({"voice":{"provider":"11labs","voiceId":"x"}})").as_object()), std::nullopt);
     EXPECT_EQ(r.unavailable(json::parse(R"({"voice":{"provider":"cartesia","voiceId":"x"}})").as_object()), std::nullopt);
+    EXPECT_EQ(r.unavailable(json::parse(R"({"voice":{"provider":"deepgram","voiceId":"thalia"}})").as_object()), std::nullopt);
+    EXPECT_EQ(r.unavailable(json::parse(R"({"transcriber":{"provider":"custom-transcriber","server":{"url":"wss://x"}}})").as_object()),
+              std::nullopt);
 }

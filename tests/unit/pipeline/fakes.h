@@ -13,6 +13,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdint>
@@ -133,6 +134,8 @@ struct FakeWorld {
     int sttFinalizes = 0;
     bool sttClosed = false;
     std::vector<std::string> sttEmitted;  // "P:text" / "F:text"
+    size_t sttCallerSamples = 0;           // sendCallerAudio: the whole call
+    std::vector<bool> sttAssistantFrames;  // sendAssistantAudio per frame: anything but silence?
 
     // LLM
     std::deque<LlmReply> llmReplies;                          // by turn
@@ -194,6 +197,10 @@ public:
     void close() override {
         st_->closed = true;
         w_.sttClosed = true;
+    }
+    void sendCallerAudio(std::span<const int16_t> pcm) override { w_.sttCallerSamples += pcm.size(); }
+    void sendAssistantAudio(std::span<const int16_t> pcm) override {
+        w_.sttAssistantFrames.push_back(std::any_of(pcm.begin(), pcm.end(), [](int16_t v) { return v != 0; }));
     }
 
 private:

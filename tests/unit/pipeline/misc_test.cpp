@@ -1,6 +1,8 @@
 // Injected speech, model errors and tools, and transports with odd frame sizes.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "unit/pipeline/harness.h"
 
 namespace voxa::pipeline::test {
@@ -43,6 +45,25 @@ TEST_F(PipelineTest, SpeakIsSpokenVerbatimAndCarriesEndCallAfter) {
     p->inject(speakFrame("Still there?"));
     runToBotStopped(2);
     EXPECT_FALSE(rec.of(K::UtteranceSpoken).back().endCallAfter);
+}
+
+// Transcribers that hear the whole call (custom-transcriber) get every frame of the caller,
+// silence included, and one frame of the assistant per tick: what was played, else silence.
+TEST_F(PipelineTest, TheTranscriberMayHearTheWholeCallBothSides) {
+    start();
+    quiet(400);
+    EXPECT_EQ(world.sttCallerSamples, 400u * 16);
+    EXPECT_EQ(world.sttSamples, 0u) << "sendAudio is the caller's speech only";
+    ASSERT_EQ(world.sttAssistantFrames.size(), 20u);
+    EXPECT_EQ(std::count(world.sttAssistantFrames.begin(), world.sttAssistantFrames.end(), true), 0);
+    p->inject(speakFrame("Hello there, how are you today?"));
+    runToBotStopped();
+    quiet(200);
+    EXPECT_EQ(world.sttAssistantFrames.size(), static_cast<size_t>(now() / audio::kFrameMs)) << "one a tick";
+    EXPECT_EQ(std::count(world.sttAssistantFrames.begin(), world.sttAssistantFrames.end(), true),
+              static_cast<long>(rec.outputMs.size()))
+        << "what was played";
+    EXPECT_EQ(world.sttCallerSamples, static_cast<size_t>(now()) * 16);
 }
 
 TEST_F(PipelineTest, SpeakFlushesAPendingPartialSentenceFirst) {
