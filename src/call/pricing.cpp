@@ -26,10 +26,28 @@ constexpr double kLocalSttPerMinute = 0.0;  // pocketsphinx on your own cores
 constexpr double kDeepgramPerMinute = 0.0043;
 constexpr double kElevenLabsPer1kChars = 0.18;
 constexpr double kCartesiaPer1kChars = 0.03;  // 1 credit a character, ~$0.03 / 1k on its plans
-constexpr double kOpenAiTtsPer1kChars = 0.015;
+struct SpeechPrice {
+    const char* model;
+    double price;
+};
+// OpenAI's Audio API. Transcription: USD per minute (of the call, as Deepgram's row; unknown
+// models use the first row). Speech: USD per 1k characters; gpt-4o-mini-tts is billed per
+// minute of audio (~$0.015), taken at ~15 characters a second (900 a minute).
+constexpr SpeechPrice kOpenAiSttPerMinute[] = {{"gpt-4o-transcribe", 0.006}, {"gpt-4o-mini-transcribe", 0.003},
+                                               {"whisper-1", 0.006}};
+constexpr SpeechPrice kOpenAiTtsPer1kChars[] = {{"tts-1", 0.015}, {"tts-1-hd", 0.030},
+                                                {"gpt-4o-mini-tts", 0.015 / 0.9}};
 
-std::string model(const json::object& a) {
-    if (auto* v = a.if_contains("model"); v && v->is_object())
+template <size_t N>
+double priceOf(const SpeechPrice (&table)[N], const std::string& m) {
+    for (auto& row : table)
+        if (m == row.model) return row.price;
+    return table[0].price;
+}
+
+/// `a[key].model`: assistant.model.model, assistant.transcriber.model, assistant.voice.model.
+std::string model(const json::object& a, const char* key = "model") {
+    if (auto* v = a.if_contains(key); v && v->is_object())
         if (auto* p = v->as_object().if_contains("model"); p && p->is_string())
             return std::string(p->as_string());
     return "";
@@ -44,7 +62,9 @@ Cost priceCall(const json::object& a, const Usage& u) {
     std::string stt = json_fields::provider(a, "transcriber", "local"),
                 tts = json_fields::provider(a, "voice", "local"),
                 llm = json_fields::provider(a, "model", "local"), m = model(a);
-    double sttCost = stt == "deepgram" ? u.minutes * kDeepgramPerMinute : u.minutes * kLocalSttPerMinute;
+    double sttCost = u.minutes * kLocalSttPerMinute;
+    if (stt == "deepgram") sttCost = u.minutes * kDeepgramPerMinute;
+    else if (stt == "openai") sttCost = u.minutes * priceOf(kOpenAiSttPerMinute, model(a, "transcriber"));
     double llmCost = 0;
     if (llm == "openai") {
         const LlmPrice* p = &kOpenAi[0];
@@ -55,7 +75,7 @@ Cost priceCall(const json::object& a, const Usage& u) {
     double ttsCost = 0;
     if (tts == "11labs") ttsCost = double(u.ttsCharacters) / 1000 * kElevenLabsPer1kChars;
     else if (tts == "cartesia") ttsCost = double(u.ttsCharacters) / 1000 * kCartesiaPer1kChars;
-    else if (tts == "openai") ttsCost = double(u.ttsCharacters) / 1000 * kOpenAiTtsPer1kChars;
+    else if (tts == "openai") ttsCost = double(u.ttsCharacters) / 1000 * priceOf(kOpenAiTtsPer1kChars, model(a, "voice"));
     double transport = 0, platform = 0;  // self-hosted: no per-minute fees
     c.total = r6(sttCost + llmCost + ttsCost + transport + platform);
     c.breakdown = json::object{{"transport", r6(transport)},
