@@ -64,6 +64,7 @@ struct State : std::enable_shared_from_this<State> {
         if (cb.onError) cb.onError(ProviderError{cause, std::move(message), true});
     }
 
+    /// OpenAI gives no confidence (only logprobs, when asked): a final counts as sure.
     void transcript(std::string text, bool isFinal) {
         if (live() && cb.onTranscript) cb.onTranscript(Transcript{std::move(text), isFinal, isFinal ? 1.0 : 0.0});
     }
