@@ -35,7 +35,7 @@ struct SpeechPrice {
 constexpr SpeechPrice kSttPerMinute[] = {
     {"deepgram", "", 0.0059},  // Nova-2 / Nova-3 streaming
     {"assembly-ai", "", 0.0025},  // Universal Streaming, $0.15 / hour
-    {"openai", "", 0.006},  // gpt-4o-transcribe
+    {"openai", "", 0.006},  // gpt-4o-transcribe, whisper-1
     {"openai", "gpt-4o-mini-transcribe", 0.003},
 };
 constexpr SpeechPrice kTtsPer1kChars[] = {
@@ -45,7 +45,8 @@ constexpr SpeechPrice kTtsPer1kChars[] = {
     {"cartesia", "", 0.03},  // 1 credit a character, ~$0.03 / 1k on its plans
     {"openai", "", 0.015},  // tts-1
     {"openai", "tts-1-hd", 0.030},
-    {"openai", "gpt-4o-mini-tts", 0.012},  // $12 / 1M characters of input, as OpenAI lists it
+    // Billed per minute of audio (~$0.015), taken at ~15 characters a second (900 a minute).
+    {"openai", "gpt-4o-mini-tts", 0.015 / 0.9},
     {"deepgram", "aura-", 0.015}, {"deepgram", "aura-2-", 0.030},  // by auraModel(): Aura, Aura-2
 };
 

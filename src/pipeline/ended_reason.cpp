@@ -87,6 +87,8 @@ std::string endedReason(Failed what, std::string_view provider, providers::Failu
             default: break;  // no invalid-key value for Cartesia in Vapi's enum: voice-failed
         }
     }
+    // OpenAI's transcriber and voice: Vapi's enum has only their -failed values (its
+    // pipeline-error-openai-401-*, -403-*, -429-*, -500-* values are the model's).
     return endedReason(what, provider);
 }
 

@@ -31,6 +31,8 @@ Registry::Registry() {
     addTts("cartesia", cartesia::makeTtsProvider());
     addTts("deepgram", deepgram::makeTtsProvider());  // Aura
     addTts("custom-voice", custom_voice::makeTtsProvider());  // POST voice.server.url
+    addStt("openai", openai::makeSttProvider());  // POST {base}/audio/transcriptions per utterance
+    addTts("openai", openai::makeTtsProvider());  // POST {base}/audio/speech, PCM streamed back
     // OpenAI-compatible chat completions (streaming SSE), each with its default base URL.
     addLlm("openai", openai::makeLlmProvider("https://api.openai.com/v1"));
     addLlm("custom-llm", openai::makeLlmProvider(""));  // model.url is required

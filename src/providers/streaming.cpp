@@ -19,6 +19,25 @@ FailureCause connectFailure(const net::WsConnectResult& r) {
     }
 }
 
+FailureCause httpFailure(const net::HttpClientResult& r, bool gotBytes) {
+    using E = net::HttpClientResult::ErrorKind;
+    switch (r.errorKind) {
+        case E::None: break;
+        case E::Timeout: return FailureCause::Timeout;
+        case E::Io:
+        case E::Protocol: return gotBytes || r.status ? FailureCause::Disconnected : FailureCause::ConnectFailed;
+        default: return FailureCause::ConnectFailed;
+    }
+    switch (r.status) {
+        case 400: return FailureCause::BadRequest;
+        case 401: return FailureCause::Unauthorized;
+        case 402:
+        case 403: return FailureCause::Forbidden;
+        case 404: return FailureCause::NotFound;
+        default: return r.status >= 500 ? FailureCause::ServerError : FailureCause::Other;
+    }
+}
+
 std::string printable(std::string_view s, size_t max) {
     std::string out;
     for (char c : s.substr(0, max)) out += (c >= 0x20 && c < 0x7f) ? c : '?';

@@ -34,25 +34,6 @@ struct State {
     bool failed = false;
 };
 
-FailureCause causeOf(const net::HttpClientResult& r, bool gotBytes) {
-    using E = net::HttpClientResult::ErrorKind;
-    switch (r.errorKind) {
-        case E::None: break;
-        case E::Timeout: return FailureCause::Timeout;
-        case E::Io:
-        case E::Protocol: return gotBytes || r.status ? FailureCause::Disconnected : FailureCause::ConnectFailed;
-        default: return FailureCause::ConnectFailed;
-    }
-    switch (r.status) {
-        case 400: return FailureCause::BadRequest;
-        case 401: return FailureCause::Unauthorized;
-        case 402:
-        case 403: return FailureCause::Forbidden;
-        case 404: return FailureCause::NotFound;
-        default: return r.status >= 500 ? FailureCause::ServerError : FailureCause::Other;
-    }
-}
-
 ServerRequest buildRequest(const State& st, const std::string& text) {
     auto fields = requestFields(text, audio::kRate);
     if (st.ctx.serverRequest) return st.ctx.serverRequest(st.server, "voice-request", std::move(fields));
@@ -119,7 +100,7 @@ asio::awaitable<void> run(std::shared_ptr<State> st) {
         if (!r.ok() || r.status < 200 || r.status >= 300) {
             std::string why = !r.ok() ? std::string(net::toString(r.errorKind)) + ": " + r.error
                                       : "HTTP " + std::to_string(r.status) + ": " + printable(r.body, 200);
-            fail(*st, causeOf(r, bytes > 0), "voice-request to the custom voice server failed: " + why);
+            fail(*st, httpFailure(r, bytes > 0), "voice-request to the custom voice server failed: " + why);
             break;
         }
         if (bytes < 2 && text.find_first_not_of(" \t\n") != std::string::npos) {

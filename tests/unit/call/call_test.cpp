@@ -75,4 +75,23 @@ TEST(Pricing, DeepgramAuraIsPricedPerCharacterByGeneration) {
     EXPECT_NEAR(tts(R"({"provider":"deepgram","voiceId":"aura-asteria-en"})"), 0.030, 1e-9);
 }
 
+TEST(Pricing, OpenAiSpeechIsPricedByItsModel) {
+    auto cost = [](const char* stt, const char* tts) {
+        json::object a{{"transcriber", json::object{{"provider", "openai"}, {"model", stt}}},
+                       {"voice", json::object{{"provider", "openai"}, {"voiceId", "alloy"}, {"model", tts}}}};
+        return priceCall(a, {.minutes = 10, .ttsCharacters = 100'000});
+    };
+    auto c = cost("gpt-4o-transcribe", "tts-1");
+    EXPECT_NEAR(c.breakdown.at("stt").to_number<double>(), 0.06, 1e-9);  // $0.006 / min
+    EXPECT_NEAR(c.breakdown.at("tts").to_number<double>(), 1.5, 1e-9);   // $15 / 1M characters
+    c = cost("gpt-4o-mini-transcribe", "tts-1-hd");
+    EXPECT_NEAR(c.breakdown.at("stt").to_number<double>(), 0.03, 1e-9);  // $0.003 / min
+    EXPECT_NEAR(c.breakdown.at("tts").to_number<double>(), 3.0, 1e-9);   // $30 / 1M characters
+    c = cost("whisper-1", "gpt-4o-mini-tts");
+    EXPECT_NEAR(c.breakdown.at("stt").to_number<double>(), 0.06, 1e-9);
+    // $0.015 a minute of audio at ~900 characters a minute: 100k characters ~ 111 minutes.
+    EXPECT_NEAR(c.breakdown.at("tts").to_number<double>(), 1.666667, 1e-6);
+    EXPECT_EQ(c.items[1].at("transcriber").at("provider"), "openai");
+}
+
 }  // namespace voxa::call

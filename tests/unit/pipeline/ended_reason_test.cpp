@@ -123,6 +123,16 @@ TEST(EndedReason, VoiceCausesMapIntoVapisEnum) {
         EXPECT_EQ(endedReason(Failed::Transcriber, "custom-transcriber", c), "pipeline-error-custom-transcriber-failed");
 }
 
+// Vapi's pipeline-error-openai-401-*, -429-*, -500-* values are the model's: for OpenAI's
+// transcriber and voice every cause is the -failed value.
+TEST(EndedReason, OpenAiSpeechFailuresAreTheirFailedValues) {
+    using C = voxa::providers::FailureCause;
+    for (int c = 0; c <= static_cast<int>(C::Other); ++c) {
+        EXPECT_EQ(endedReason(Failed::Transcriber, "openai", static_cast<C>(c)), "pipeline-error-openai-transcriber-failed");
+        EXPECT_EQ(endedReason(Failed::Voice, "openai", static_cast<C>(c)), "pipeline-error-openai-voice-failed");
+    }
+}
+
 TEST(Registry, UnavailableNamesTheProviderAndWhatThereIs) {
     auto& r = voxa::providers::Registry::instance();
     EXPECT_EQ(r.unavailable(json::object{}), std::nullopt);  // local everywhere
@@ -139,5 +149,8 @@ TEST(Registry, UnavailableNamesTheProviderAndWhatThereIs) {
     EXPECT_EQ(r.unavailable(json::parse(R"({"voice":{"provider":"cartesia","voiceId":"x"}})").as_object()), std::nullopt);
     EXPECT_EQ(r.unavailable(json::parse(R"({"voice":{"provider":"deepgram","voiceId":"thalia"}})").as_object()), std::nullopt);
     EXPECT_EQ(r.unavailable(json::parse(R"({"transcriber":{"provider":"custom-transcriber","server":{"url":"wss://x"}}})").as_object()),
+              std::nullopt);
+    EXPECT_EQ(r.unavailable(json::parse(R"({"transcriber":{"provider":"openai","model":"gpt-4o-transcribe"},
+                                            "voice":{"provider":"openai","voiceId":"alloy"}})").as_object()),
               std::nullopt);
 }

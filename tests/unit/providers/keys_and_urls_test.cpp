@@ -87,6 +87,27 @@ TEST(ProviderKeys, MissingRequiredKeysAreNamed) {
     EXPECT_TRUE(keyedProviders(obj(R"({"transcriber":{"provider":"local"}})")).empty());
 }
 
+TEST(ProviderKeys, OpenAiSpeechNeedsTheOpenAiKey) {
+    ::unsetenv("OPENAI_API_KEY");
+    std::vector<std::string> missing;
+    // The model on a URL of its own may go without; OpenAI's transcriber and voice may not.
+    auto a = obj(R"({"transcriber":{"provider":"openai","model":"gpt-4o-transcribe"},
+                     "voice":{"provider":"openai","voiceId":"alloy",
+                              "fallbackPlan":{"voices":[{"provider":"openai","voiceId":"echo"}]}},
+                     "model":{"provider":"openai","url":"http://10.0.0.5:8000/v1"}})");
+    EXPECT_TRUE(resolveCredentials(a, {}, &missing).empty());
+    ASSERT_EQ(missing.size(), 3u);
+    EXPECT_TRUE(missing[0].starts_with("transcriber.provider \"openai\" needs an API key")) << missing[0];
+    EXPECT_NE(missing[0].find("OPENAI_API_KEY"), std::string::npos);
+    EXPECT_TRUE(missing[1].starts_with("voice.provider \"openai\"")) << missing[1];
+    EXPECT_TRUE(missing[2].starts_with("voice.fallbackPlan.voices[0].provider \"openai\"")) << missing[2];
+    missing.clear();
+    EnvVar key("OPENAI_API_KEY", "sk-env");
+    auto creds = resolveCredentials(a, {}, &missing);
+    EXPECT_TRUE(missing.empty());
+    EXPECT_EQ(creds.at("openai").apiKey, "sk-env");
+}
+
 TEST(ProviderKeys, EnvironmentVariablesOfTheCloudProviders) {
     EXPECT_STREQ(keyEnvVar("deepgram"), "DEEPGRAM_API_KEY");
     EXPECT_STREQ(keyEnvVar("assembly-ai"), "ASSEMBLYAI_API_KEY");
