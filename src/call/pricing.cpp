@@ -24,6 +24,7 @@ constexpr LlmPrice kOpenAi[] = {{"gpt-4o", 2.5, 10.0},         {"gpt-4o-mini", 0
                                 {"gpt-4.1-nano", 0.1, 0.4},    {"gpt-3.5-turbo", 0.5, 1.5}};
 constexpr double kLocalSttPerMinute = 0.0;  // pocketsphinx on your own cores
 constexpr double kDeepgramPerMinute = 0.0043;
+constexpr double kAssemblyAiPerMinute = 0.0025;  // Universal-Streaming, $0.15 an hour
 constexpr double kElevenLabsPer1kChars = 0.18;
 constexpr double kCartesiaPer1kChars = 0.03;  // 1 credit a character, ~$0.03 / 1k on its plans
 constexpr double kOpenAiTtsPer1kChars = 0.015;
@@ -44,7 +45,10 @@ Cost priceCall(const json::object& a, const Usage& u) {
     std::string stt = json_fields::provider(a, "transcriber", "local"),
                 tts = json_fields::provider(a, "voice", "local"),
                 llm = json_fields::provider(a, "model", "local"), m = model(a);
-    double sttCost = stt == "deepgram" ? u.minutes * kDeepgramPerMinute : u.minutes * kLocalSttPerMinute;
+    double sttPerMinute = stt == "deepgram"      ? kDeepgramPerMinute
+                          : stt == "assembly-ai" ? kAssemblyAiPerMinute
+                                                 : kLocalSttPerMinute;
+    double sttCost = u.minutes * sttPerMinute;
     double llmCost = 0;
     if (llm == "openai") {
         const LlmPrice* p = &kOpenAi[0];
