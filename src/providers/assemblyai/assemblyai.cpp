@@ -35,8 +35,13 @@ constexpr const char* kPath = "/v3/ws";
 constexpr size_t kBytesPerMs = audio::kRate * 2 / 1000;
 constexpr size_t kMinChunkBytes = 50 * kBytesPerMs;
 constexpr size_t kMaxChunkBytes = 1000 * kBytesPerMs;
-/// Audio queued while the connection opens (10 s); older audio is dropped.
-constexpr size_t kMaxPendingBytes = 10000 * kBytesPerMs;
+/// Audio queued while the connection opens or the pacing holds it (10 s); older audio is
+/// dropped.
+constexpr size_t kMaxQueuedBytes = 10000 * kBytesPerMs;
+/// AssemblyAI wants audio no faster than real time (3007 "Audio Transmission Rate
+/// Exceeded"): what is sent stays within this much of the time the stream has been open. A
+/// live caller never waits on it; a fallback's replay of the utterance so far does.
+constexpr double kAheadSeconds = 1.0;
 /// After ForceEndpoint, while a turn is open: its final must come within this bound.
 constexpr auto kFinalizeTimeout = 5s;
 /// After ForceEndpoint with no turn open: how long a partial may still come (the server is
@@ -118,17 +123,25 @@ Options optionsOf(const json::object& config) {
 
 /// Everything a session shares with its coroutines; touched on the call's executor only.
 struct State : std::enable_shared_from_this<State> {
-    explicit State(asio::any_io_executor ex) : watchTimer(ex), formatTimer(ex), closeTimer(ex) {}
+    explicit State(asio::any_io_executor ex) : watchTimer(ex), formatTimer(ex), closeTimer(ex), paceTimer(ex) {}
     SttCallbacks cb;
     Context ctx;
     json::object config;
     Options opt;
     std::shared_ptr<net::WsConnection> conn;
-    asio::steady_timer watchTimer, formatTimer, closeTimer;
-    std::string chunk;                // audio gathered up to kMinChunkBytes
-    std::deque<std::string> pending;  // chunks before the connection is open
-    size_t pendingBytes = 0;
-    bool pendingFinalize = false;
+    asio::steady_timer watchTimer, formatTimer, closeTimer, paceTimer;
+    std::string chunk;  // audio gathered up to kMinChunkBytes
+    /// What goes to AssemblyAI, in order: audio chunks and ForceEndpoint, held while the
+    /// connection opens and by the pacing.
+    struct Out {
+        std::string data;
+        bool audio;
+    };
+    std::deque<Out> out;
+    size_t queuedAudioBytes = 0;
+    bool pacing = false;  // a wake-up of pump() is pending
+    Clock::time_point openedAt;
+    double sentSeconds = 0;  // audio sent on the socket
     bool closed = false;  // close() was called: no callback fires any more
     bool failed = false;  // onError was delivered
     // Turns, by AssemblyAI's turn_order.
@@ -142,8 +155,9 @@ struct State : std::enable_shared_from_this<State> {
     std::optional<Held> held;  // an unformatted end of turn waiting for its formatted Turn
     // The end of speech (finalize) waiting for its final.
     bool awaitingFinal = false;
+    bool endpointQueued = false;  // its ForceEndpoint has not left the queue yet
     uint64_t watchGen = 0;
-    Clock::time_point finalizeAt;
+    Clock::time_point finalizeAt;  // when the ForceEndpoint was sent
     Clock::duration grace{};
     double unansweredSeconds = 0;  // audio sent since AssemblyAI's last message
 
@@ -154,6 +168,7 @@ struct State : std::enable_shared_from_this<State> {
         failed = true;
         watchTimer.cancel();
         formatTimer.cancel();
+        paceTimer.cancel();
         if (conn) conn->close(1000, {});
         spdlog::warn(R"({{"msg":"assembly-ai transcriber failed","call":"{}","cause":"{}","detail":"{}"}})",
                      ctx.callId, toString(cause), printable(message, 300));
@@ -164,17 +179,52 @@ struct State : std::enable_shared_from_this<State> {
         if (conn && conn->isOpen()) conn->send(text, false);
     }
 
-    void sendChunk(std::string bytes) {
-        unansweredSeconds += static_cast<double>(bytes.size()) / (audio::kRate * 2);
-        if (conn) {
-            conn->send(std::move(bytes), true);
-            return;
+    void queue(std::string data, bool audio) {
+        if (audio) {
+            queuedAudioBytes += data.size();
+            // Over the bound: the oldest audio goes (ForceEndpoint stays in its place).
+            for (auto it = out.begin(); queuedAudioBytes > kMaxQueuedBytes && it != out.end();) {
+                if (!it->audio) {
+                    ++it;
+                    continue;
+                }
+                queuedAudioBytes -= it->data.size();
+                it = out.erase(it);
+            }
         }
-        pendingBytes += bytes.size();
-        pending.push_back(std::move(bytes));
-        while (pendingBytes > kMaxPendingBytes && !pending.empty()) {
-            pendingBytes -= pending.front().size();
-            pending.pop_front();
+        out.push_back({std::move(data), audio});
+        pump();
+    }
+
+    /// Sends what the pacing allows now; wakes itself up for the rest.
+    void pump() {
+        if (!conn || pacing || closed || failed) return;
+        while (!out.empty()) {
+            auto& o = out.front();
+            if (o.audio) {
+                double seconds = static_cast<double>(o.data.size()) / (audio::kRate * 2);
+                double allowed = std::chrono::duration<double>(Clock::now() - openedAt).count() + kAheadSeconds;
+                if (sentSeconds + seconds > allowed) {
+                    pacing = true;
+                    paceTimer.expires_after(std::chrono::duration_cast<Clock::duration>(
+                        std::chrono::duration<double>(sentSeconds + seconds - allowed)));
+                    paceTimer.async_wait([w = weak_from_this()](boost::system::error_code) {
+                        if (auto st = w.lock()) {
+                            st->pacing = false;
+                            st->pump();
+                        }
+                    });
+                    return;
+                }
+                sentSeconds += seconds;
+                unansweredSeconds += seconds;
+                queuedAudioBytes -= o.data.size();
+                conn->send(std::move(o.data), true);
+            } else {
+                conn->send(std::move(o.data), false);
+                endpointSent();
+            }
+            out.pop_front();
         }
     }
 
@@ -186,7 +236,7 @@ struct State : std::enable_shared_from_this<State> {
             size_t n = std::min(chunk.size(), kMaxChunkBytes);
             // A 1000 ms chunk must not leave a tail under 50 ms behind it.
             if (chunk.size() > n && chunk.size() - n < kMinChunkBytes) n -= kMinChunkBytes;
-            sendChunk(chunk.substr(0, n));
+            queue(chunk.substr(0, n), true);
             chunk.erase(0, n);
         }
     }
@@ -195,7 +245,8 @@ struct State : std::enable_shared_from_this<State> {
         if (cb.onTranscript) cb.onTranscript(t);
     }
 
-    void sendFinalize();
+    void finalize();
+    void endpointSent();
     void deliverFinal(int64_t turn, const std::string& text, double confidence);
     void onMessage(const ServerMessage& m);
 };
@@ -206,13 +257,14 @@ asio::awaitable<void> finalizeWatch(std::shared_ptr<State> st, uint64_t gen) {
         st->watchTimer.expires_after(100ms);
         co_await st->watchTimer.async_wait(asio::as_tuple(asio::use_awaitable));
         if (st->closed || st->failed || !st->awaitingFinal || gen != st->watchGen) co_return;
+        if (st->endpointQueued) continue;  // the audio before it is still going out
         auto waited = Clock::now() - st->finalizeAt;
         bool stalled = st->unansweredSeconds > kStallSeconds;
         if (st->turnOpen() || stalled) {
             if (waited < kFinalizeTimeout) continue;
             st->fail(FailureCause::Timeout,
-                     stalled ? "AssemblyAI said nothing about the last " + number(st->unansweredSeconds) +
-                                   " s of speech within 5 s of ForceEndpoint"
+                     stalled ? fmt::format("AssemblyAI said nothing about the last {:.1f} s of speech within 5 s of "
+                                         "ForceEndpoint", st->unansweredSeconds)
                              : "no end of turn from AssemblyAI within 5 s of ForceEndpoint");
             co_return;
         }
@@ -224,15 +276,21 @@ asio::awaitable<void> finalizeWatch(std::shared_ptr<State> st, uint64_t gen) {
     }
 }
 
-void State::sendFinalize() {
+void State::finalize() {
     drain(true);
-    sendText(R"({"type":"ForceEndpoint"})");
     awaitingFinal = true;
+    endpointQueued = true;
+    watchTimer.cancel();
+    asio::co_spawn(watchTimer.get_executor(), finalizeWatch(shared_from_this(), ++watchGen), asio::detached);
+    queue(R"({"type":"ForceEndpoint"})", false);
+}
+
+void State::endpointSent() {
+    // The bounds count from here: audio held by the connect or the pacing is not late.
+    endpointQueued = false;
     finalizeAt = Clock::now();
     // Caught up with the audio: answer at the first check; else give a late partial a chance.
     grace = unansweredSeconds <= kCurrentSeconds ? Clock::duration::zero() : Clock::duration(kQuietGrace);
-    watchTimer.cancel();
-    asio::co_spawn(watchTimer.get_executor(), finalizeWatch(shared_from_this(), ++watchGen), asio::detached);
 }
 
 void State::deliverFinal(int64_t turn, const std::string& text, double confidence) {
@@ -337,14 +395,9 @@ asio::awaitable<void> run(std::shared_ptr<State> st) {
     }
     st->conn = r.conn;
     st->conn->setReadLimit(kMaxMessageBytes);
+    st->openedAt = Clock::now();
     spdlog::debug(R"({{"msg":"assembly-ai stream open","call":"{}"}})", st->ctx.callId);
-    for (auto& chunk : st->pending) st->conn->send(std::move(chunk), true);
-    st->pending.clear();
-    st->pendingBytes = 0;
-    if (st->pendingFinalize) {
-        st->pendingFinalize = false;
-        st->sendFinalize();
-    }
+    st->pump();  // what was said while it opened (paced)
     while (true) {
         auto msg = co_await st->conn->read();
         if (!msg) break;
@@ -357,11 +410,12 @@ asio::awaitable<void> run(std::shared_ptr<State> st) {
         if (st->failed) break;
     }
     st->closeTimer.cancel();
+    st->paceTimer.cancel();
     if (st->closed || st->failed) co_return;
     auto how = st->conn->closed();
     if (how.code == 0 || how.code == 1000) {
-        st->fail(FailureCause::Disconnected, "AssemblyAI closed the stream in the middle of the call" +
-                                                 (how.code ? " (1000 " + printable(how.reason) + ")" : std::string()));
+        std::string why = how.code ? " (1000" + (how.reason.empty() ? "" : " " + printable(how.reason)) + ")" : "";
+        st->fail(FailureCause::Disconnected, "AssemblyAI closed the stream in the middle of the call" + why);
     } else {
         st->fail(how.code == 1009 ? FailureCause::BadMessage : closeCause(how.code, how.reason),
                  "AssemblyAI closed the stream: " + std::to_string(how.code) + " " + printable(how.reason));
@@ -391,12 +445,7 @@ public:
     void finalize() override {
         auto& st = *st_;
         if (st.closed || st.failed) return;
-        if (st.conn) {
-            st.sendFinalize();
-            return;
-        }
-        st.drain(true);
-        st.pendingFinalize = true;
+        st.finalize();
     }
 
     void close() override {
@@ -407,6 +456,8 @@ public:
         st.closed = true;
         st.watchTimer.cancel();
         st.formatTimer.cancel();
+        st.paceTimer.cancel();
+        st.out.clear();  // the call is over: what was not sent yet has no listener
         if (st.conn && st.conn->isOpen() && !st.failed) {
             // AssemblyAI answers with Termination and closes; the reader drains until then.
             st.sendText(R"({"type":"Terminate"})");

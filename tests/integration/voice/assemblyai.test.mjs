@@ -134,8 +134,8 @@ describe("assembly-ai with a fallbackPlan to local", { concurrency: 2 }, () => {
             const mine = creating.then(async () => {
                 aai.misbehaveNext(mode, { afterTurns });
                 const before = aai.streams.length;
-                ({ call, client } = await L.ownCall(own, { assistant: assistant({
-                    fallbackPlan: { transcribers: [{ provider: "local" }] } }) }));
+                ({ call, client } = await L.ownCall(own, { assistant: { ...assistant({
+                    fallbackPlan: { transcribers: [{ provider: "local" }] } }), firstMessage: "Hi." } }));
                 await client.waitFor(() => aai.streams.length > before, 5000, "AssemblyAI's stream");
                 stream = aai.streams[before];
             });

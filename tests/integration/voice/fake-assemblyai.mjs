@@ -28,7 +28,8 @@
 //   server -> client: Begin {type, id, expires_at} at once; Turn {type, turn_order,
 //     turn_is_formatted, end_of_turn, transcript (the finalized words), end_of_turn_confidence,
 //     words:[{start, end, text, confidence, word_is_final}], utterance} — partials
-//     (end_of_turn false, every word final but the last) while audio flows; on ForceEndpoint
+//     (end_of_turn false, every word final but the last) while audio flows (half a second in,
+//     then every partialEveryMs; at least one before the end of a turn with words); on ForceEndpoint
 //     (or Terminate) the end of the turn (end_of_turn true, utterance = transcript), then with
 //     format_turns=true the same turn again with turn_is_formatted true (a capital and a full
 //     stop); a ForceEndpoint with no turn in progress gets nothing. Terminate -> Termination
@@ -162,6 +163,9 @@ export async function startAssemblyAIFake({ key = "aai-test-key", partialEveryMs
                 text = await recognise();
             }
             if (text || partialSent) {
+                // Words come out while the turn goes on: one partial at least, even when the
+                // recognitions for the partials could not keep up with the audio.
+                if (!partialSent && text) send(turn(text, { end: false }));
                 send(turn(text, { end: true }));
                 if (formatTurns) {
                     const t = turn(format(text), { end: true, formatted: true });
@@ -203,7 +207,9 @@ export async function startAssemblyAIFake({ key = "aai-test-key", partialEveryMs
                 segmentBytes += data.length;
                 // One partial recognition at a time, never queued: a ForceEndpoint is answered
                 // as soon as the one running (if any) is done.
-                if (!partial && segmentBytes - lastPartialAt >= partialEveryMs * bytesPerMs) {
+                // The first partial half a second into the turn, then one every partialEveryMs.
+                const due = lastPartialAt ? partialEveryMs : Math.min(500, partialEveryMs);
+                if (!partial && segmentBytes - lastPartialAt >= due * bytesPerMs) {
                     lastPartialAt = segmentBytes;
                     const abort = new AbortController();
                     const mine = { bytes: segmentBytes, abort, promise: recognise(abort.signal).catch(() => "") };
