@@ -48,9 +48,12 @@ constexpr auto kFinalizeTimeout = 5s;
 /// behind) before the end of speech is answered with an empty final.
 constexpr auto kQuietGrace = 800ms;
 /// Audio the server has said nothing about since its last message: up to this much it is
-/// only behind (no final at once); beyond kStallSeconds, no word at all is a stall.
+/// only behind (no final at once); beyond kStallSeconds (VAD-marked speech with its 0.3 s
+/// lead-in and 0.35 s tail, which AssemblyAI answers with partials within ~300 ms), no
+/// message at all within kFinalizeTimeout of ForceEndpoint is a stall. Shorter noise that
+/// gets no word is not.
 constexpr double kCurrentSeconds = 0.5;
-constexpr double kStallSeconds = 1.5;
+constexpr double kStallSeconds = 2.5;
 /// The formatted Turn follows the unformatted end of turn; past this the unformatted one is
 /// the final.
 constexpr auto kFormatWait = 1s;

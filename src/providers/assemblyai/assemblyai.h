@@ -26,7 +26,7 @@
 // 1008/4001 -> Unauthorized, 1008 about the balance or 4002/4003 -> Forbidden, 3006/3007/
 // 4000/41xx -> BadRequest, 3005/1011 -> ServerError, refused -> ConnectFailed, closed
 // mid-call -> Disconnected, no final within 5 s of ForceEndpoint while a turn is open (or
-// while the server said nothing about 1.5 s of speech) -> Timeout, garbage or a message over
+// while the server said nothing about 2.5 s of speech) -> Timeout, garbage or a message over
 // 256 KiB -> BadMessage.
 #pragma once
 #include <boost/json/object.hpp>

@@ -417,11 +417,25 @@ TEST(AssemblyAiSession, SpeechTheServerNeverAnswersIsAStall) {
     Session s(aai.url());
     ASSERT_TRUE(s.runUntil([&] { std::lock_guard l(aai.mu); return !aai.target.empty(); }));
     s.runUntil([] { return false; }, 200ms);  // Begin, then nothing more
-    s.speak(2000);
+    s.speak(3000);
     s.stt->finalize();
-    ASSERT_TRUE(s.runUntil([&] { return !s.errors.empty(); }, 7s));
+    ASSERT_TRUE(s.runUntil([&] { return !s.errors.empty(); }, 9s));
     EXPECT_EQ(s.errors[0].cause, FailureCause::Timeout);
     EXPECT_TRUE(s.finals().empty());
+}
+
+TEST(AssemblyAiSession, ShortNoiseWithoutWordsIsNotAStall) {
+    // The same silent server after a second of sound: nothing was heard, not a failure.
+    FakeAssemblyAi aai;
+    aai.mode = FakeAssemblyAi::Mode::Stall;
+    Session s(aai.url());
+    ASSERT_TRUE(s.runUntil([&] { std::lock_guard l(aai.mu); return !aai.target.empty(); }));
+    s.runUntil([] { return false; }, 200ms);
+    s.speak(1000);
+    s.stt->finalize();
+    ASSERT_TRUE(s.runUntil([&] { return !s.finals().empty(); }, 3s));
+    EXPECT_EQ(s.finals()[0].text, "");
+    EXPECT_TRUE(s.errors.empty());
 }
 
 }  // namespace
