@@ -1,7 +1,8 @@
 // AssemblyAI Universal Streaming speech-to-text (`transcriber.provider: "assembly-ai"`): the
 // v3 WebSocket API, GET {base}/v3/ws?sample_rate=16000&encoding=pcm_s16le&speech_model=...
-// with `Authorization: <key>`, binary PCM up in chunks of 50 to 1000 ms (AssemblyAI closes
-// the session on anything else), JSON `Begin` / `Turn` / `Termination` down; `ForceEndpoint`
+// with `Authorization: <key>`, binary PCM up in chunks of 50 to 1000 ms and no faster than
+// real time (AssemblyAI closes the session otherwise: a fallback's replay is paced), JSON
+// `Begin` / `Turn` / `Termination` down; `ForceEndpoint`
 // when Voxa's VAD ends an utterance, `Terminate` at the end of the call.
 //
 //   registry: addStt("assembly-ai", assemblyai::makeSttProvider());
