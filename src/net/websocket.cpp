@@ -72,6 +72,12 @@ public:
         auto [ec, n] = co_await ws_.async_read(buffer_, asio::as_tuple(asio::use_awaitable));
         if (ec) {
             open_ = false;
+            if (ec == websocket::error::closed) {
+                auto& r = ws_.reason();
+                closed_ = {static_cast<uint16_t>(r.code), std::string(r.reason.data(), r.reason.size())};
+            } else if (ec == websocket::error::message_too_big) {
+                closed_ = {1009, "message too big (over the read limit)"};
+            }
             co_return std::nullopt;
         }
         WsMessage m;
@@ -99,6 +105,8 @@ public:
 
     bool isOpen() const override { return open_ && !closing_; }
     size_t queuedBytes() const override { return queued_; }
+    WsClosed closed() const override { return closed_; }
+    void setReadLimit(size_t bytes) override { ws_.read_message_max(bytes); }
     asio::any_io_executor executor() const override {
         return const_cast<BeastWsConnection*>(this)->ws_.get_executor();
     }
@@ -148,6 +156,7 @@ private:
     bool closing_ = false;
     uint16_t closeCode_ = 1000;
     std::string closeReason_;
+    WsClosed closed_;  // how the peer ended it (read() returned nullopt)
 };
 
 }  // namespace voxa::net::detail

@@ -23,6 +23,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -39,6 +40,15 @@ struct WsMessage {
     std::string data;
 };
 
+/// How a connection ended, once read() has returned nullopt: the close frame the peer sent
+/// (its code and reason), or 1009 "message too big" when a message was over the read limit
+/// (the connection is then failed with that code). code 0: it ended without a close frame
+/// (cut, reset, or still open).
+struct WsClosed {
+    uint16_t code = 0;
+    std::string reason;
+};
+
 class WsConnection {
 public:
     virtual ~WsConnection() = default;
@@ -51,6 +61,12 @@ public:
     virtual void close(uint16_t code = 1000, std::string reason = {}) = 0;
     virtual bool isOpen() const = 0;
     virtual size_t queuedBytes() const = 0;
+    /// Why read() returned nullopt (see WsClosed). Providers whose server says why it hangs
+    /// up with a close code (AssemblyAI's 1008 not authorized, 3005 server error) read it here.
+    virtual WsClosed closed() const = 0;
+    /// The largest message read() accepts (default 16 MiB); a larger one fails the
+    /// connection with 1009. Clients of a provider's API set their own bound.
+    virtual void setReadLimit(size_t bytes) = 0;
     virtual boost::asio::any_io_executor executor() const = 0;
 };
 

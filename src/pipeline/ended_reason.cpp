@@ -67,6 +67,15 @@ std::string endedReason(Failed what, std::string_view provider, providers::Failu
             case C::Other: break;
         }
     }
+    if (what == Failed::Transcriber && provider == "assembly-ai") {
+        switch (cause) {
+            case C::Unauthorized: return "pipeline-error-assembly-ai-returning-401-invalid-credentials";
+            // Vapi spells it "insufficent": its enum's value, as is.
+            case C::Forbidden: return "pipeline-error-assembly-ai-returning-400-insufficent-funds";
+            case C::BadRequest: return "pipeline-error-assembly-ai-returning-500-invalid-schema";
+            default: break;  // no value of its own in Vapi's enum: transcriber-failed
+        }
+    }
     if (what == Failed::Voice && provider == "11labs") {
         switch (cause) {
             case C::Unauthorized: return "pipeline-error-eleven-labs-invalid-api-key";

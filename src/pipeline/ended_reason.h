@@ -7,6 +7,8 @@
 //   pipeline::endedReason(pipeline::Failed::Model, "custom-llm")  // "pipeline-error-custom-llm-llm-failed"
 //   pipeline::endedReason(pipeline::Failed::Transcriber, "deepgram", FailureCause::Unauthorized)
 //       // "pipeline-error-deepgram-returning-401-invalid-credentials"
+//   pipeline::endedReason(pipeline::Failed::Transcriber, "assembly-ai", FailureCause::Forbidden)
+//       // "pipeline-error-assembly-ai-returning-400-insufficent-funds" (Vapi's spelling)
 //
 // With a cause, the provider's own value for it when Vapi's enum has one, else the generic
 // "-failed" value above.

@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "providers/local/local.h"
+#include "providers/assemblyai/assemblyai.h"
 #include "providers/bench/bench.h"
 #include "providers/cartesia/cartesia.h"
 #include "providers/custom_transcriber/custom_transcriber.h"
@@ -26,6 +27,7 @@ Registry::Registry() {
     addLlm("bench", bench::makeLlmProvider());
     // Cloud speech providers on their own protocols (base URLs: providers/endpoints.h).
     addStt("deepgram", deepgram::makeSttProvider());
+    addStt("assembly-ai", assemblyai::makeSttProvider());
     addStt("custom-transcriber", custom_transcriber::makeSttProvider());  // transcriber.server.url
     addTts("11labs", elevenlabs::makeTtsProvider());
     addTts("cartesia", cartesia::makeTtsProvider());

@@ -240,19 +240,20 @@ function encodeMulawViaTable(pcm) {
 
 /**
  * Offline STT of received audio with pocketsphinx (the same command line as
- * /work/shared/tools/stt.sh): s16le PCM at `rate` -> lower-case text.
+ * /work/shared/tools/stt.sh): s16le PCM at `rate` -> lower-case text. `signal` (an
+ * AbortSignal) stops it: the fakes drop a partial recognition that a final one overtakes.
  */
-export async function transcribe(pcm, rate) {
+export async function transcribe(pcm, rate, { signal } = {}) {
     if (!pcm.length) return "";
     return withTmp(async (dir) => {
         const raw = join(dir, "in.raw");
         const wav = join(dir, "in16k.wav");
         await writeFile(raw, pcm);
         await run("sox", ["-t", "raw", "-r", String(rate), "-c", "1", "-e", "signed", "-b", "16", raw,
-                          "-r", "16000", "-c", "1", "-b", "16", "-e", "signed", wav]);
+                          "-r", "16000", "-c", "1", "-b", "16", "-e", "signed", wav], { signal });
         const { stdout } = await run("pocketsphinx_continuous", [
             "-infile", wav, "-hmm", `${MODEL_DIR}/en-us`, "-lm", `${MODEL_DIR}/en-us.lm.bin`,
-            "-dict", `${MODEL_DIR}/cmudict-en-us.dict`, "-logfn", "/dev/null"], { maxBuffer: 1 << 20 });
+            "-dict", `${MODEL_DIR}/cmudict-en-us.dict`, "-logfn", "/dev/null"], { maxBuffer: 1 << 20, signal });
         return stdout.replace(/\s+/g, " ").trim().toLowerCase();
     });
 }

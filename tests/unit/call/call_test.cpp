@@ -94,4 +94,12 @@ TEST(Pricing, OpenAiSpeechIsPricedByItsModel) {
     EXPECT_EQ(c.items[1].at("transcriber").at("provider"), "openai");
 }
 
+TEST(Pricing, AssemblyAiUniversalStreamingIsFifteenCentsAnHour) {
+    json::object a{{"transcriber", json::object{{"provider", "assembly-ai"}}}};
+    auto c = priceCall(a, {.minutes = 60});
+    EXPECT_NEAR(c.breakdown.at("stt").to_number<double>(), 0.15, 1e-9);
+    EXPECT_NEAR(c.total, 0.15, 1e-9);
+    EXPECT_EQ(c.items[1].at("transcriber").at("provider"), "assembly-ai");
+}
+
 }  // namespace voxa::call

@@ -104,6 +104,18 @@ TEST(EndedReason, CausesMapIntoVapisEnum) {
             }
 }
 
+TEST(EndedReason, AssemblyAiCauses) {
+    using C = voxa::providers::FailureCause;
+    EXPECT_EQ(endedReason(Failed::Transcriber, "assembly-ai", C::Unauthorized),
+              "pipeline-error-assembly-ai-returning-401-invalid-credentials");
+    EXPECT_EQ(endedReason(Failed::Transcriber, "assembly-ai", C::Forbidden),
+              "pipeline-error-assembly-ai-returning-400-insufficent-funds");
+    EXPECT_EQ(endedReason(Failed::Transcriber, "assembly-ai", C::BadRequest),
+              "pipeline-error-assembly-ai-returning-500-invalid-schema");
+    for (auto c : {C::Disconnected, C::Timeout, C::BadMessage, C::ConnectFailed, C::ServerError, C::MissingKey})
+        EXPECT_EQ(endedReason(Failed::Transcriber, "assembly-ai", c), "pipeline-error-assembly-ai-transcriber-failed");
+}
+
 TEST(EndedReason, VoiceCausesMapIntoVapisEnum) {
     using C = voxa::providers::FailureCause;
     EXPECT_EQ(endedReason(Failed::Voice, "11labs", C::Unauthorized), "pipeline-error-eleven-labs-invalid-api-key");
@@ -145,6 +157,7 @@ TEST(Registry, UnavailableNamesTheProviderAndWhatThereIs) {
     ASSERT_TRUE(why);
     EXPECT_TRUE(why->starts_with("transcriber.provider \"gladia\"")) << *why;
     EXPECT_EQ(r.unavailable(json::parse(R"({"transcriber":{"provider":"deepgram"}})").as_object()), std::nullopt);
+    EXPECT_EQ(r.unavailable(json::parse(R"({"transcriber":{"provider":"assembly-ai"}})").as_object()), std::nullopt);
     EXPECT_EQ(r.unavailable(json::parse(R"({"voice":{"provider":"11labs","voiceId":"x"}})").as_object()), std::nullopt);
     EXPECT_EQ(r.unavailable(json::parse(R"({"voice":{"provider":"cartesia","voiceId":"x"}})").as_object()), std::nullopt);
     EXPECT_EQ(r.unavailable(json::parse(R"({"voice":{"provider":"deepgram","voiceId":"thalia"}})").as_object()), std::nullopt);
