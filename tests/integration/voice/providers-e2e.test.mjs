@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { startOpenAIFake } from "../../fakes/openai-fake.mjs";
+import { startAssemblyAIFake } from "./fake-assemblyai.mjs";
 import { startCartesiaFake } from "./fake-cartesia.mjs";
 import { startDeepgramFake } from "./fake-deepgram.mjs";
 import { startElevenLabsFake } from "./fake-elevenlabs.mjs";
@@ -32,6 +33,11 @@ const STT = {
         transcriber: { provider: "deepgram", model: "nova-2", smartFormat: true },
         streams: (f) => f.accepted(),
     },
+    "assembly-ai": {
+        start: (key) => startAssemblyAIFake({ key, partialEveryMs: 600000 }),
+        transcriber: { provider: "assembly-ai", formatTurns: true, endOfTurnConfidenceThreshold: 0.7 },
+        streams: (f) => f.accepted(),
+    },
 };
 
 // Voices: a fake, the Vapi config, and the cancel the fake saw on a barge-in.
@@ -49,7 +55,7 @@ const TTS = {
     },
 };
 
-const PAIRS = [["deepgram", "11labs"]];
+const PAIRS = [["deepgram", "11labs"], ["assembly-ai", "cartesia"]];
 
 /** The caller's side of a websocket call (16 kHz PCM). */
 async function websocketCaller(t, own, assistantId) {
