@@ -127,10 +127,12 @@ build_twilio_stream() {
 }
 
 # The cloud speech providers' wire formats (providers/*/protocol.cpp): byte 0 picks the
-# provider, then "<voice config>\0<message from the provider>".
+# provider, then "<config>\0<message from the provider>".
 build_provider_messages() {
     compile_link provider_messages "-lboost_json -lcrypto" \
         "$root/src/providers/elevenlabs/protocol.cpp" "$root/src/providers/cartesia/protocol.cpp" \
+        "$root/src/providers/deepgram/protocol.cpp" "$root/src/providers/deepgram/tts_protocol.cpp" \
+        "$root/src/providers/assemblyai/protocol.cpp" \
         "$root/src/providers/endpoints.cpp" "$root/src/providers/streaming.cpp" \
         "$root/src/common/crypto.cpp" "$root/src/common/text.cpp" \
         "$root/tests/fuzz/provider_messages_fuzz.cpp"
@@ -141,6 +143,11 @@ build_provider_messages() {
     printf '\x01{"voiceId":"a","model":"sonic-2","language":"en"}\0{"type":"chunk","data":"AAABAA==","done":false,"context_id":"voxa-1"}' > "$d/seed-cartesia-chunk"
     printf '\x01{}\0{"type":"error","status_code":401,"error":"bad key","done":true,"context_id":"voxa-1"}' > "$d/seed-cartesia-error"
     printf '\x01{}\0{"type":"done","done":true,"context_id":"voxa-1"}' > "$d/seed-cartesia-done"
+    printf '\x02{"voiceId":"thalia","model":"aura-2"}\0{"type":"Flushed","sequence_id":1}' > "$d/seed-aura-flushed"
+    printf '\x03{"model":"nova-3","keyterm":["Voxa"],"smartFormat":true}\0{"type":"Results","channel":{"alternatives":[{"transcript":"hi","confidence":0.9}]},"is_final":true,"speech_final":true,"start":0,"duration":1}' > "$d/seed-deepgram-results"
+    printf '\x03{}\0{"type":"Error","description":"bad \x01"}' > "$d/seed-deepgram-error"
+    printf '\x04{"formatTurns":true,"keytermsPrompt":["a b"],"language":"multi"}\0{"type":"Turn","turn_order":0,"end_of_turn":true,"turn_is_formatted":true,"transcript":"Hi.","words":[{"text":"Hi.","confidence":0.9,"word_is_final":true}]}' > "$d/seed-assemblyai-turn"
+    printf '\x04{}\0{"type":"Begin","id":"x","expires_at":1}' > "$d/seed-assemblyai-begin"
     run_fuzzer provider_messages 65536
 }
 

@@ -409,12 +409,6 @@ private:
 
 }  // namespace
 
-TtsEvent TtsProtocol::decodeBinary(std::string_view data) const {
-    TtsEvent e;
-    e.message = "a binary message of " + std::to_string(data.size()) + " bytes";
-    return e;
-}
-
 std::unique_ptr<TtsSession> openSocketTts(std::shared_ptr<const TtsProtocol> protocol, const Context& ctx,
                                           TtsCallbacks cb) {
     return std::make_unique<Session>(std::move(protocol), ctx, std::move(cb));

@@ -69,7 +69,11 @@ public:
     virtual std::string goodbye() const = 0;
     virtual TtsEvent decode(std::string_view text) const = 0;
     /// A binary message: Invalid unless the protocol sends audio so.
-    virtual TtsEvent decodeBinary(std::string_view data) const;
+    virtual TtsEvent decodeBinary(std::string_view data) const {
+        TtsEvent e;
+        e.message = "a binary message of " + std::to_string(data.size()) + " bytes";
+        return e;
+    }
     /// true: the provider speaks utterances in the order their text was sent and names no
     /// context (see above); cancel("") stops them all.
     virtual bool ordered() const { return false; }

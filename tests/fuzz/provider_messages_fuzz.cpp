@@ -2,7 +2,8 @@
 // runs it): what each provider can send back is decoded without crashing, and what Voxa
 // sends is built from any voice config the API might hold.
 //
-// Input: byte 0 picks the provider; the rest is "<voice config JSON>\0<provider message>"
+// Input: byte 0 picks the provider (11labs, cartesia and Deepgram Aura voices; Deepgram and
+// AssemblyAI transcribers); the rest is "<config JSON>\0<provider message>"
 // (no \0: the whole is the message and the config is empty). Checks, beyond the sanitizers:
 // a decoded event's message is short and printable (it goes to logs and to the call's
 // endedReason detail), only audio events carry audio, and what is sent is valid JSON.
@@ -16,7 +17,10 @@
 #include <string_view>
 
 #include "common/text.h"
+#include "providers/assemblyai/assemblyai.h"
 #include "providers/cartesia/cartesia.h"
+#include "providers/deepgram/deepgram.h"
+#include "providers/deepgram/deepgram_tts.h"
 #include "providers/elevenlabs/elevenlabs.h"
 
 namespace json = boost::json;
@@ -47,6 +51,19 @@ void exercise(const TtsProtocol& p, std::string_view message) {
     checkSent(p.goodbye());
     (void)p.url("ws://127.0.0.1:1");
     (void)p.headers("key");
+    TtsEvent b = p.decodeBinary(message);
+    check(b.message.size() <= 400);
+    check(b.kind == TtsEvent::Kind::Audio || b.pcm.empty());
+}
+
+void checkPrintable(const std::string& s) {
+    check(s.size() <= 400);
+    for (unsigned char c : s) check(c >= 0x20 && c < 0x7f);
+}
+
+// The query becomes part of a URL: nothing in it may need escaping again.
+void checkQuery(const std::string& q) {
+    for (unsigned char c : q) check(c > 0x20 && c < 0x7f && c != '#' && c != ' ');
 }
 
 }  // namespace
@@ -62,9 +79,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (!ec && v.is_object()) config = v.as_object();
         message = rest.substr(nul + 1);
     }
-    switch (data[0] % 2) {
+    switch (data[0] % 5) {
         case 0: exercise(*elevenlabs::protocol(config), message); break;
         case 1: exercise(*cartesia::protocol(config), message); break;
+        case 2: exercise(*deepgram::speakProtocol(config), message); break;
+        case 3: {
+            auto m = deepgram::decode(message);
+            checkPrintable(m.error);
+            checkQuery(deepgram::listenQuery(config, 16000));
+            break;
+        }
+        case 4: {
+            auto m = assemblyai::decode(message);
+            checkPrintable(m.error);
+            checkQuery(assemblyai::streamQuery(config, 16000));
+            (void)assemblyai::optionsOf(config);
+            (void)assemblyai::realtimeBase(message);
+            (void)assemblyai::closeCause(static_cast<uint16_t>(message.size() * 37), message);
+            break;
+        }
     }
     return 0;
 }

@@ -44,6 +44,17 @@ namespace voxa::providers::assemblyai {
 
 std::shared_ptr<SttProvider> makeSttProvider();
 
+/// The stream's path under the base URL.
+inline constexpr const char* kPath = "/v3/ws";
+
+/// The transcriber's fields Voxa itself acts on.
+struct Options {
+    double confidenceThreshold = 0.4;
+    bool partials = true;
+    bool awaitFormatted = true;  // format_turns on: the final is the formatted Turn
+};
+Options optionsOf(const boost::json::object& config);
+
 /// The query string (without '?') for a transcriber config, audio pcm_s16le at `sampleRate`.
 std::string streamQuery(const boost::json::object& config, int sampleRate);
 
