@@ -46,7 +46,8 @@ test("fallbacks: Deepgram dies in the middle of the second turn; the local trans
     // not answered is replayed to the fallback, which hears the utterance whole.
     const before = dg.accepted()[0].audioBytes;
     const second = client.streamPcm(await L.synth("tomorrow morning please book an appointment"));
-    await L.sleep(800);
+    // Cut once "tomorrow" (0.8 s of speech) has reached Deepgram, however loaded the machine.
+    await client.waitFor(() => dg.accepted()[0].audioBytes - before > 25600, 8000, "turn 2's start at Deepgram");
     const sentToDeepgram = dg.accepted()[0].audioBytes - before;
     dg.drop();
     await second;
