@@ -7,6 +7,7 @@
 #pragma once
 #include <boost/json/object.hpp>
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -29,6 +30,20 @@ inline double num(const boost::json::object& o, std::string_view key, double def
     if (v->is_int64()) return static_cast<double>(v->as_int64());
     if (v->is_uint64()) return static_cast<double>(v->as_uint64());
     return def;
+}
+
+/// o[key] when it is a number / a bool, else nullopt: for provider options where "not set"
+/// must stay distinguishable (the provider's own default applies).
+inline std::optional<double> optNum(const boost::json::object& o, std::string_view key) {
+    auto* v = o.if_contains(key);
+    if (!v || !v->is_number()) return std::nullopt;
+    return v->to_number<double>();
+}
+
+inline std::optional<bool> optBool(const boost::json::object& o, std::string_view key) {
+    auto* v = o.if_contains(key);
+    if (!v || !v->is_bool()) return std::nullopt;
+    return v->get_bool();
 }
 
 /// `o[key].provider`, e.g. provider(assistant, "voice", "local").

@@ -5,11 +5,15 @@
 #include <array>
 #include <cstdlib>
 
+#include "common/json_fields.h"
+
 namespace voxa::providers {
 
 namespace json = boost::json;
 
 namespace {
+
+using json_fields::str;
 
 struct KeyVar {
     std::string_view provider;
@@ -29,11 +33,6 @@ constexpr std::array<KeyVar, 10> kKeyVars = {{
     {"deepinfra", "DEEPINFRA_API_KEY"},
     {"custom-llm", nullptr},  // a key only when the org has stored one
 }};
-
-std::string str(const json::object& o, std::string_view key) {
-    auto* v = o.if_contains(key);
-    return v && v->is_string() ? std::string(v->get_string()) : std::string();
-}
 
 std::optional<ProviderCredential> fromBody(const json::object& c) {
     std::string key = str(c, "apiKey");

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "common/json_fields.h"
 #include "providers/assemblyai/assemblyai.h"
 #include "providers/endpoints.h"
 #include "providers/streaming.h"
@@ -18,26 +19,13 @@ namespace json = boost::json;
 
 namespace {
 
+using json_fields::str;
+using json_fields::optNum;
+using json_fields::optBool;
+
 /// Keyterms: AssemblyAI takes up to 100 terms of up to 50 characters.
 constexpr size_t kMaxKeyterms = 100;
 constexpr size_t kMaxKeytermChars = 50;
-
-std::string str(const json::object& o, std::string_view key) {
-    auto* v = o.if_contains(key);
-    return v && v->is_string() ? std::string(v->get_string()) : std::string();
-}
-
-std::optional<double> num(const json::object& o, std::string_view key) {
-    auto* v = o.if_contains(key);
-    if (!v || !v->is_number()) return std::nullopt;
-    return v->to_number<double>();
-}
-
-std::optional<bool> boolean(const json::object& o, std::string_view key) {
-    auto* v = o.if_contains(key);
-    if (!v || !v->is_bool()) return std::nullopt;
-    return v->get_bool();
-}
 
 /// Shortest text that reads back as `v` ("0.7", "160").
 std::string number(double v) {
@@ -75,10 +63,10 @@ bool contains(std::string_view text, std::string_view word) {
 
 Options optionsOf(const json::object& config) {
     Options o;
-    if (auto t = num(config, "confidenceThreshold"); t && *t >= 0 && *t <= 1) o.confidenceThreshold = *t;
-    o.partials = !boolean(config, "disablePartialTranscripts").value_or(false);
+    if (auto t = optNum(config, "confidenceThreshold"); t && *t >= 0 && *t <= 1) o.confidenceThreshold = *t;
+    o.partials = !optBool(config, "disablePartialTranscripts").value_or(false);
     // Universal-3.5 Pro formats every end of turn itself.
-    o.awaitFormatted = speechModel(config) != "universal-3-5-pro" && boolean(config, "formatTurns").value_or(true);
+    o.awaitFormatted = speechModel(config) != "universal-3-5-pro" && optBool(config, "formatTurns").value_or(true);
     return o;
 }
 
@@ -86,12 +74,12 @@ std::string streamQuery(const json::object& config, int sampleRate) {
     std::string model = speechModel(config);
     bool pro = model == "universal-3-5-pro";
     std::string q = "sample_rate=" + std::to_string(sampleRate) + "&encoding=pcm_s16le&speech_model=" + model;
-    if (!pro) q += std::string("&format_turns=") + (boolean(config, "formatTurns").value_or(true) ? "true" : "false");
+    if (!pro) q += std::string("&format_turns=") + (optBool(config, "formatTurns").value_or(true) ? "true" : "false");
     // Vapi's defaults (its schema's @default), not AssemblyAI's: the same turn-taking as on Vapi.
     double eot = 0.7, minSilence = 160, maxSilence = 400;
-    if (auto v = num(config, "endOfTurnConfidenceThreshold"); v && *v >= 0 && *v <= 1) eot = *v;
-    if (auto v = num(config, "minEndOfTurnSilenceWhenConfident"); v && *v >= 0 && *v <= 60000) minSilence = *v;
-    if (auto v = num(config, "maxTurnSilence"); v && *v >= 0 && *v <= 60000) maxSilence = *v;
+    if (auto v = optNum(config, "endOfTurnConfidenceThreshold"); v && *v >= 0 && *v <= 1) eot = *v;
+    if (auto v = optNum(config, "minEndOfTurnSilenceWhenConfident"); v && *v >= 0 && *v <= 60000) minSilence = *v;
+    if (auto v = optNum(config, "maxTurnSilence"); v && *v >= 0 && *v <= 60000) maxSilence = *v;
     // Universal-3.5 Pro ends turns on punctuation: no confidence threshold.
     if (!pro) q += "&end_of_turn_confidence_threshold=" + number(eot);
     // min_turn_silence is the current name of min_end_of_turn_silence_when_confident.
@@ -172,7 +160,7 @@ ServerMessage decode(std::string_view text) {
     std::string type = str(o, "type");
     if (type == "Turn") {
         auto* order = o.if_contains("turn_order");
-        auto eot = boolean(o, "end_of_turn");
+        auto eot = optBool(o, "end_of_turn");
         auto* transcript = o.if_contains("transcript");
         if (!order || !order->is_number() || !eot || !transcript || !transcript->is_string()) {
             m.error = "Turn without turn_order, end_of_turn or transcript";
@@ -186,7 +174,7 @@ ServerMessage decode(std::string_view text) {
         m.kind = ServerMessage::Kind::Turn;
         m.turnOrder = static_cast<int64_t>(std::clamp(order->to_number<double>(), -1.0, 9e15));
         m.endOfTurn = *eot;
-        m.formatted = boolean(o, "turn_is_formatted").value_or(false);
+        m.formatted = optBool(o, "turn_is_formatted").value_or(false);
         m.transcript = std::string(transcript->get_string());
         if (words) {
             double sum = 0;
@@ -197,7 +185,7 @@ ServerMessage decode(std::string_view text) {
                 if (t.empty()) continue;
                 if (!m.words.empty()) m.words += ' ';
                 m.words += t;
-                sum += num(w.get_object(), "confidence").value_or(0);
+                sum += optNum(w.get_object(), "confidence").value_or(0);
                 ++n;
             }
             if (n) m.confidence = sum / static_cast<double>(n);
@@ -217,7 +205,7 @@ ServerMessage decode(std::string_view text) {
         // {"type":"Error","error_code":1008,"error":"..."} just before the close (older
         // servers: {"error": "..."} alone).
         m.kind = ServerMessage::Kind::Error;
-        m.errorCode = static_cast<int>(std::clamp(num(o, "error_code").value_or(0), 0.0, 65535.0));
+        m.errorCode = static_cast<int>(std::clamp(optNum(o, "error_code").value_or(0), 0.0, 65535.0));
         m.error = printable(str(o, "error"), 300);
         return m;
     }

@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include "common/crypto.h"
+#include "common/json_fields.h"
 #include "providers/endpoints.h"
 #include "providers/streaming.h"
 
@@ -14,17 +15,10 @@ namespace json = boost::json;
 
 namespace {
 
+using json_fields::str;
+using json_fields::obj;
+
 constexpr const char* kDefaultModel = "sonic-2";
-
-std::string str(const json::object& o, std::string_view key) {
-    auto* v = o.if_contains(key);
-    return v && v->is_string() ? std::string(v->get_string()) : std::string();
-}
-
-const json::object* obj(const json::object& o, std::string_view key) {
-    auto* v = o.if_contains(key);
-    return v && v->is_object() ? &v->get_object() : nullptr;
-}
 
 FailureCause causeOf(int64_t status) {
     switch (status) {

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/json_fields.h"
 #include "net/websocket.h"
 #include "providers/endpoints.h"
 #include "providers/streaming.h"
@@ -22,14 +23,11 @@ namespace json = boost::json;
 
 namespace {
 
+using json_fields::str;
+
 /// Stereo audio held while the connection opens (2 s); older audio is dropped.
 constexpr size_t kMaxPendingBytes = 2 * audio::kRate * 4;
 constexpr std::chrono::seconds kConnectTimeout{10};
-
-std::string str(const json::object& o, std::string_view key) {
-    auto* v = o.if_contains(key);
-    return v && v->is_string() ? std::string(v->get_string()) : std::string();
-}
 
 std::string trimmed(std::string_view s) {
     size_t b = 0, e = s.size();

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "common/json_fields.h"
 #include "providers/deepgram/deepgram.h"
 #include "providers/endpoints.h"
 #include "providers/streaming.h"
@@ -16,21 +17,11 @@ namespace json = boost::json;
 
 namespace {
 
-std::string str(const json::object& o, std::string_view key) {
-    auto* v = o.if_contains(key);
-    return v && v->is_string() ? std::string(v->get_string()) : std::string();
-}
+using json_fields::str;
+using json_fields::optNum;
+using json_fields::optBool;
 
-std::optional<double> num(const json::object& o, std::string_view key) {
-    auto* v = o.if_contains(key);
-    if (!v || !v->is_number()) return std::nullopt;
-    return v->to_number<double>();
-}
-
-bool flag(const json::object& o, std::string_view key) {
-    auto* v = o.if_contains(key);
-    return v && v->is_bool() && v->get_bool();
-}
+bool flag(const json::object& o, std::string_view key) { return optBool(o, key).value_or(false); }
 
 void addList(std::string& q, const char* name, const json::object& config, std::string_view key,
              size_t max = 100) {
@@ -60,7 +51,7 @@ std::string listenQuery(const json::object& config, int sampleRate) {
     if (flag(config, "mipOptOut")) q += "&mip_opt_out=true";
     addList(q, "redact", config, "redaction", 8);
     int endpointing = 300;
-    if (auto e = num(config, "endpointing"); e && *e >= 10 && *e <= 500) endpointing = static_cast<int>(*e);
+    if (auto e = optNum(config, "endpointing"); e && *e >= 10 && *e <= 500) endpointing = static_cast<int>(*e);
     q += "&endpointing=" + std::to_string(endpointing);
     q += "&utterance_end_ms=1000&vad_events=true";
     // Keyterm prompting is Nova-3's; keywords (word[:boost]) are the older models'.
@@ -90,13 +81,13 @@ ServerMessage decode(std::string_view text) {
         if (!alts->get_array().empty() && alts->get_array()[0].is_object()) {
             auto& a = alts->get_array()[0].get_object();
             m.transcript = str(a, "transcript");
-            m.confidence = num(a, "confidence").value_or(0);
+            m.confidence = optNum(a, "confidence").value_or(0);
         }
         m.isFinal = flag(o, "is_final");
         m.speechFinal = flag(o, "speech_final");
         m.fromFinalize = flag(o, "from_finalize");
-        m.start = num(o, "start").value_or(0);
-        m.duration = num(o, "duration").value_or(0);
+        m.start = optNum(o, "start").value_or(0);
+        m.duration = optNum(o, "duration").value_or(0);
         return m;
     }
     if (type == "SpeechStarted") m.kind = ServerMessage::Kind::SpeechStarted;

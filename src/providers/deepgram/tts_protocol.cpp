@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/json_fields.h"
 #include "providers/endpoints.h"
 #include "providers/streaming.h"
 
@@ -18,6 +19,8 @@ namespace voxa::providers::deepgram {
 namespace json = boost::json;
 
 namespace {
+
+using json_fields::str;
 
 /// One Speak message carries at most this much text (Deepgram's input limit per request).
 constexpr size_t kMaxSpeakChars = 2000;
@@ -40,11 +43,6 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 50> kLanguag
 }};
 // Voices Aura-1 has and Aura-2 has not: without a model, these mean Aura-1.
 constexpr std::array<std::string_view, 4> kAuraOneOnly = {"angus", "helios", "perseus", "stella"};
-
-std::string str(const json::object& o, std::string_view key) {
-    auto* v = o.if_contains(key);
-    return v && v->is_string() ? std::string(v->get_string()) : std::string();
-}
 
 /// `text` in pieces of at most kMaxSpeakChars, cut at a space where there is one.
 std::vector<std::string> pieces(const std::string& text) {

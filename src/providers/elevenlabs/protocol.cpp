@@ -7,6 +7,7 @@
 #include <cctype>
 
 #include "common/crypto.h"
+#include "common/json_fields.h"
 #include "providers/endpoints.h"
 #include "providers/streaming.h"
 
@@ -16,12 +17,9 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr const char* kDefaultModel = "eleven_turbo_v2";  // Vapi's default
+using json_fields::str;
 
-std::string str(const json::object& o, std::string_view key) {
-    auto* v = o.if_contains(key);
-    return v && v->is_string() ? std::string(v->get_string()) : std::string();
-}
+constexpr const char* kDefaultModel = "eleven_turbo_v2";  // Vapi's default
 
 /// A number within [lo, hi], else nullptr (out-of-range values are left to ElevenLabs' default).
 const json::value* ranged(const json::object& o, std::string_view key, double lo, double hi) {

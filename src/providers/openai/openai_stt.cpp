@@ -11,6 +11,7 @@
 #include <random>
 
 #include "audio/wav.h"
+#include "common/json_fields.h"
 #include "net/http_client.h"
 #include "providers/endpoints.h"
 #include "providers/openai/openai_llm.h"
@@ -24,6 +25,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
+using json_fields::str;
+
 constexpr const char* kDefaultUrl = "https://api.openai.com/v1";
 constexpr size_t kMaxUtteranceSamples = size_t{kMaxTranscriptionSeconds} * audio::kRate;
 /// OpenAI refuses audio shorter than 0.1 s ("audio_too_short").
@@ -33,11 +36,6 @@ constexpr size_t kMinSamples = audio::kRate / 10;
 constexpr size_t kMaxWaitingSamples = 2 * kMaxUtteranceSamples;
 /// A plain JSON answer, or an error body, kept at most.
 constexpr size_t kMaxJsonBytes = 1024 * 1024;
-
-std::string str(const json::object& o, std::string_view key) {
-    auto* v = o.if_contains(key);
-    return v && v->is_string() ? std::string(v->get_string()) : std::string();
-}
 
 struct State : std::enable_shared_from_this<State> {
     SttCallbacks cb;

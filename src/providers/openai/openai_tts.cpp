@@ -10,6 +10,7 @@
 #include <deque>
 
 #include "audio/resampler.h"
+#include "common/json_fields.h"
 #include "net/http_client.h"
 #include "providers/endpoints.h"
 #include "providers/openai/openai_llm.h"
@@ -23,13 +24,10 @@ using namespace std::chrono_literals;
 
 namespace {
 
+using json_fields::str;
+
 constexpr const char* kDefaultUrl = "https://api.openai.com/v1";
 constexpr size_t kMaxSpeechBytes = size_t{kMaxSpeechSeconds} * kSpeechRate * 2;
-
-std::string str(const json::object& o, std::string_view key) {
-    auto* v = o.if_contains(key);
-    return v && v->is_string() ? std::string(v->get_string()) : std::string();
-}
 
 /// At most `max` bytes of `s`, never ending inside a UTF-8 sequence.
 std::string utf8Prefix(std::string s, size_t max) {
