@@ -12,6 +12,7 @@
 #include <cstring>
 #include <deque>
 
+#include "net/read_time.h"
 #include "net/websocket.h"
 #include "providers/endpoints.h"
 #include "providers/streaming.h"
@@ -125,6 +126,7 @@ asio::awaitable<void> connectAndRead(std::shared_ptr<State> st) {
             st->fail(FailureCause::BadMessage, std::string("binary message from ") + proto.label());
             break;
         }
+        net::ReadScope read(msg->receivedAt);  // audio handed on is timed from here
         st->onEvent(proto.decode(msg->data));
     }
     if (st->conn != conn) co_return;  // let go by a barge-in: another socket serves now
