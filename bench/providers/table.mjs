@@ -13,10 +13,8 @@
 //   egress    true: the fake's URL is org configuration (custom-voice's server.url), so the
 //             bench opens loopback with --egress-allow
 //
-// Adding a provider is one entry here plus a `canned` option in its fake, e.g.
-//   { kind: "transcriber", provider: "assembly-ai", keyEnv: "ASSEMBLYAI_API_KEY",
-//     fake: ["fake-assemblyai.mjs", "startAssemblyAIFake", { canned: TRANSCRIPT }],
-//     config: () => ({ provider: "assembly-ai" }) },
+// Adding a provider is one entry here plus a `canned` option in its fake (and, in the
+// provider, its callbacks inside net::ReadScope: providers/providers.h).
 export const TRANSCRIPT = "i would like to book an appointment";
 
 export const providers = [
@@ -27,12 +25,27 @@ export const providers = [
     { kind: "transcriber", provider: "deepgram", keyEnv: "DEEPGRAM_API_KEY",
       fake: ["fake-deepgram.mjs", "startDeepgramFake", { canned: TRANSCRIPT }],
       config: () => ({ provider: "deepgram", model: "nova-2", language: "en" }) },
+    { kind: "transcriber", provider: "assembly-ai", keyEnv: "ASSEMBLYAI_API_KEY",
+      fake: ["fake-assemblyai.mjs", "startAssemblyAIFake", { canned: TRANSCRIPT }],
+      config: () => ({ provider: "assembly-ai" }) },
+    { kind: "transcriber", provider: "openai", keyEnv: "OPENAI_API_KEY",
+      fake: ["fake-openai-speech.mjs", "startOpenAISpeechFake", { canned: TRANSCRIPT }],
+      config: () => ({ provider: "openai", model: "gpt-4o-mini-transcribe", language: "en" }) },
+    { kind: "transcriber", provider: "custom-transcriber", providerUrl: false, egress: true,
+      fake: ["fake-custom-transcriber.mjs", "startCustomTranscriberFake", { canned: TRANSCRIPT }],
+      config: (url) => ({ provider: "custom-transcriber", server: { url } }) },
     { kind: "voice", provider: "11labs", keyEnv: "ELEVENLABS_API_KEY",
       fake: ["fake-elevenlabs.mjs", "startElevenLabsFake", { canned: true }],
       config: () => ({ provider: "11labs", voiceId: "21m00Tcm4TlvDq8ikWAM", model: "eleven_flash_v2_5" }) },
     { kind: "voice", provider: "cartesia", keyEnv: "CARTESIA_API_KEY",
       fake: ["fake-cartesia.mjs", "startCartesiaFake", { canned: true }],
       config: () => ({ provider: "cartesia", voiceId: "a0e99841-438c-4a64-b679-ae501e7d6091", model: "sonic-2" }) },
+    { kind: "voice", provider: "deepgram", keyEnv: "DEEPGRAM_API_KEY",  // Aura
+      fake: ["fake-deepgram-speak.mjs", "startDeepgramSpeakFake", { canned: true }],
+      config: () => ({ provider: "deepgram", voiceId: "thalia", model: "aura-2" }) },
+    { kind: "voice", provider: "openai", keyEnv: "OPENAI_API_KEY",
+      fake: ["fake-openai-speech.mjs", "startOpenAISpeechFake", { canned: TRANSCRIPT }],
+      config: () => ({ provider: "openai", voiceId: "nova", model: "gpt-4o-mini-tts" }) },
     { kind: "voice", provider: "custom-voice", providerUrl: false, egress: true,
       fake: ["fake-custom-voice.mjs", "startCustomVoiceFake", { canned: true }],
       config: (url) => ({ provider: "custom-voice", server: { url: `${url}/voice` } }) },
