@@ -20,12 +20,16 @@
 //   node bench/providers/run.mjs --utterance utt16k.wav [--calls 100] [--only deepgram,11labs]
 //       [--out build/bench/provider-latency.jsonl] [--voxa build/voxa] [--loadgen build/bench/loadgen]
 //       [--logs DIR]   (keeps each Voxa's log there: voxa-<provider>-<kind>.log)
+//       [--wait-quiet S]  (before each provider, up to S seconds for the machine to be idle)
+//
+// The machine is shared: the table says how much CPU other processes took during each run
+// ("others"), since a busy machine's scheduling delays show up in every number here.
 //
 // bench/providers/run.sh builds, makes the caller's utterance and runs this (make bench).
 import { execFileSync, spawn } from "node:child_process";
-import { appendFileSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -39,6 +43,7 @@ const REPLY = "Sure, I can help with that. What day works best for you?";
 
 function args() {
     const a = { calls: 100, only: null, out: join(root, "build/bench/provider-latency.jsonl"), utterance: null, logs: null,
+                "wait-quiet": 0,
                 voxa: join(root, "build/voxa"), loadgen: join(root, "build/bench/loadgen") };
     const v = process.argv.slice(2);
     for (let i = 0; i < v.length; i++) {
@@ -48,6 +53,7 @@ function args() {
     }
     if (!a.utterance) throw new Error("--utterance WAV (16 kHz mono) is required");
     a.calls = Number(a.calls);
+    a["wait-quiet"] = Number(a["wait-quiet"]);
     a.only = a.only ? new Set(a.only.split(",")) : null;
     return a;
 }
@@ -146,6 +152,40 @@ function maxBound(h) {
     return max;
 }
 
+// ---- CPU accounting (Linux /proc): jiffies, turned into core-seconds by the tick rate ------
+
+const TICK = 100;  // USER_HZ: what /proc reports in on Linux
+function machineJiffies() {
+    const f = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = f;
+    return { busy: user + nice + system + irq + softirq + steal, idle: idle + iowait };
+}
+function processJiffies(pid) {
+    try {
+        const st = readFileSync(`/proc/${pid}/stat`, "utf8");
+        const f = st.slice(st.lastIndexOf(")") + 2).split(" ");
+        return Number(f[11]) + Number(f[12]);  // utime + stime (fields 14 and 15)
+    } catch {
+        return 0;
+    }
+}
+
+/** Waits (up to `seconds`) until the machine's CPU is nearly all idle for 3 s. */
+async function waitQuiet(seconds) {
+    const until = Date.now() + seconds * 1000;
+    for (;;) {
+        const a = machineJiffies();
+        await sleep(3000);
+        const b = machineJiffies();
+        const busy = (b.busy - a.busy) / (b.busy - a.busy + b.idle - a.idle);
+        if (busy < 0.1) return;
+        if (Date.now() > until) {
+            process.stderr.write(`the machine stayed busy (${Math.round(busy * 100)} % of it): measuring anyway\n`);
+            return;
+        }
+    }
+}
+
 async function metricsText(url) {
     return (await fetch(`${url}/metrics`)).text();
 }
@@ -195,9 +235,19 @@ async function measure(a, entry, tmp) {
         if (!patch.ok) throw new Error(`PATCH /org: ${patch.status} ${await patch.text()}`);
         const assistantFile = join(tmp, `assistant-${entry.provider}-${entry.kind}.json`);
         writeFileSync(assistantFile, JSON.stringify(assistantFor(entry, fake?.url)));
+        if (a["wait-quiet"] > 0) await waitQuiet(a["wait-quiet"]);
         const before = histograms(await metricsText(url));
         process.stderr.write(`${entry.kind} ${entry.provider}: ${a.calls} calls\n`);
+        const cpu0 = { machine: machineJiffies(), voxa: processJiffies(voxa.pid), self: process.cpuUsage(), at: Date.now() };
         const gen = await runLoadgen(a, url, org.privateKey, assistantFile, voxa.pid);
+        const m = machineJiffies();
+        const wall = (Date.now() - cpu0.at) / 1000;
+        const self = process.cpuUsage(cpu0.self);
+        const ours = (processJiffies(voxa.pid) - cpu0.voxa) / TICK + (self.user + self.system) / 1e6 +
+                     ((gen.loadgenCpuPercent ?? 0) / 100) * (gen.wallSeconds ?? 0);
+        // Others: everything the machine ran besides Voxa, this process (the fake) and the load
+        // generator, in % of one core (the machine has availableParallelism() of them).
+        const othersPercent = Math.max(0, (100 * ((m.busy - cpu0.machine.busy) / TICK - ours)) / wall);
         const after = histograms(await metricsText(url));
         const key = `${entry.kind}|${entry.provider}`;
         const h = delta(after[key], before[key]);
@@ -205,7 +255,8 @@ async function measure(a, entry, tmp) {
             kind: entry.kind, provider: entry.provider, calls: a.calls, callsCompleted: gen.callsCompleted,
             utterances: h.count, p50Ms: quantile(h, 0.5) * 1000, p99Ms: quantile(h, 0.99) * 1000,
             maxMs: maxBound(h) * 1000, meanMs: h.count ? (h.sum / h.count) * 1000 : NaN,
-            buckets: h.buckets, serverCpuPercent: gen.server?.cpuPercent, underruns: gen.underruns,
+            buckets: h.buckets, serverCpuPercent: gen.server?.cpuPercent, othersCpuPercent: othersPercent,
+            cores: availableParallelism(), underruns: gen.underruns,
             loadgen: { turnMs: gen.turnMs, overheadMs: gen.overheadMs, repliesMissing: gen.repliesMissing },
         };
     } finally {
@@ -220,13 +271,13 @@ const fmt = (v, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : "—");
 function table(rows) {
     const lines = [
         "| provider | kind | calls (completed) | utterances measured | p50 ms | p99 ms | max ms (bucket) | " +
-            "caller's turn overhead p50 / p99 ms | server CPU % |",
-        "|---|---|---|---|---|---|---|---|---|",
+            "caller's turn overhead p50 / p99 ms | Voxa CPU % | others' CPU % |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ];
     for (const r of rows)
         lines.push(`| ${r.provider} | ${r.kind} | ${r.calls} (${r.callsCompleted}) | ${r.utterances} | ${fmt(r.p50Ms)} | ` +
                    `${fmt(r.p99Ms)} | ≤ ${fmt(r.maxMs, 2)} | ${fmt(r.loadgen.overheadMs?.p50, 1)} / ` +
-                   `${fmt(r.loadgen.overheadMs?.p99, 1)} | ${fmt(r.serverCpuPercent, 0)} |`);
+                   `${fmt(r.loadgen.overheadMs?.p99, 1)} | ${fmt(r.serverCpuPercent, 0)} | ${fmt(r.othersCpuPercent, 0)} |`);
     return lines.join("\n");
 }
 
