@@ -7,3 +7,4 @@ bench/api/run.sh
 build/bench/outbox_bench 20000 200
 build/bench/outbox_bench 20000 2000
 bench/voice/run.sh
+bench/providers/run.sh

@@ -11,6 +11,7 @@ namespace {
 std::mutex gMu;  // guards the family maps (registration), not the metrics themselves
 std::map<std::string, prometheus::Family<prometheus::Counter>*> gCounters;
 std::map<std::string, prometheus::Family<prometheus::Gauge>*> gGauges;
+std::map<std::string, prometheus::Family<prometheus::Histogram>*> gHistograms;
 
 }  // namespace
 
@@ -35,6 +36,16 @@ prometheus::Gauge& gauge(const std::string& name, const std::string& help,
     if (it == gGauges.end())
         it = gGauges.emplace(name, &prometheus::BuildGauge().Name(name).Help(help).Register(registry())).first;
     return it->second->Add(labels);
+}
+
+prometheus::Histogram& histogram(const std::string& name, const std::string& help,
+                                 const std::map<std::string, std::string>& labels,
+                                 const std::vector<double>& buckets) {
+    std::lock_guard lock(gMu);
+    auto it = gHistograms.find(name);
+    if (it == gHistograms.end())
+        it = gHistograms.emplace(name, &prometheus::BuildHistogram().Name(name).Help(help).Register(registry())).first;
+    return it->second->Add(labels, buckets);
 }
 
 std::string text() { return prometheus::TextSerializer().Serialize(registry().Collect()); }

@@ -19,6 +19,7 @@
 #include <optional>
 
 #include "net/headers.h"
+#include "net/read_time.h"
 #include "net/resolver.h"
 
 namespace voxa::net {
@@ -401,10 +402,15 @@ asio::awaitable<HttpClientResult> exchange(HttpClientRequest req, BodyChunkHandl
 
     std::string pending;  // bytes read but not yet consumed by the parser
     std::vector<char> scratch(16 * 1024);
+    Clock::time_point readAt{};  // of the bytes in `pending`: a streamed body's callback sees it
     while (!parser.is_done()) {
         while (!pending.empty() && !parser.is_done()) {
             error_code pec;
-            size_t used = parser.put(asio::buffer(pending), pec);
+            size_t used;
+            {
+                ReadScope read(readAt);
+                used = parser.put(asio::buffer(pending), pec);
+            }
             pending.erase(0, used);
             if (pec == http::error::need_more) break;
             if (cancelled()) co_return failure(Kind::Cancelled, "cancelled");
@@ -422,6 +428,7 @@ asio::awaitable<HttpClientResult> exchange(HttpClientRequest req, BodyChunkHandl
         if (parser.is_done()) break;
         arm(conn, req.readTimeout);
         auto [rec, n] = co_await readSome(conn, asio::buffer(scratch));
+        readAt = Clock::now();
         if (cancelled()) co_return failure(Kind::Cancelled, "cancelled");
         if (conn->timedOut) {
             bool total = conn->totalDeadline && Clock::now() >= *conn->totalDeadline;

@@ -81,6 +81,7 @@ public:
             co_return std::nullopt;
         }
         WsMessage m;
+        m.receivedAt = std::chrono::steady_clock::now();
         m.binary = ws_.got_binary();
         m.data = beast::buffers_to_string(buffer_.data());
         co_return m;

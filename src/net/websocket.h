@@ -38,6 +38,9 @@ namespace voxa::net {
 struct WsMessage {
     bool binary = false;
     std::string data;
+    /// When read() completed (steady clock): where a provider's latency starts
+    /// (net/read_time.h).
+    std::chrono::steady_clock::time_point receivedAt{};
 };
 
 /// How a connection ended, once read() has returned nullopt: the close frame the peer sent

@@ -11,10 +11,19 @@
 // (Interruption, EndOfTurn, Speak) travel the same chain, so barge-in is just a frame that
 // every stage below the turn detector reacts to. Everything runs on the call's event loop;
 // providers call back on it too, so no stage needs a lock.
+//
+// What Voxa adds to a provider's latency is measured per utterance, from the read of the
+// provider's bytes (Frame::readAt) to the first 20 ms frame handed to the transport, in
+// voxa_provider_to_wire_seconds{kind, provider} (docs/providers.md, "Latency"):
+//   kind="voice":        an utterance's first playable audio -> its first frame, counted when
+//                        nothing plays before it (else the wait is playback, not latency);
+//   kind="transcriber":  the final transcript that ends a turn -> the reply's first frame
+//                        (the endpointing waits, the model and the voice are in between).
 #pragma once
 #include <boost/json/object.hpp>
 #include <boost/json/array.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -65,6 +74,10 @@ struct Frame {
     std::string endedReason;
     bool replyStart = false;    // TtsText: the first sentence of a reply or of a Speak (the
                                 // record keeps one bot message per reply)
+    /// When the provider's bytes behind this frame were read (net/read_time.h): Transcript,
+    /// OutputAudio. UserTurn and the first TtsText of the model's reply to it: the final
+    /// transcript's. Unset: nothing to time from (a Speak, DTMF, an injected turn).
+    std::chrono::steady_clock::time_point readAt{};
 };
 
 /// Tunables from the assistant config (startSpeakingPlan, stopSpeakingPlan, ...).

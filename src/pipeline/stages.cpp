@@ -7,11 +7,14 @@
 #include <cmath>
 
 #include "audio/vad.h"
+#include "common/metrics.h"
 #include "common/text.h"
+#include "net/read_time.h"
 
 namespace voxa::pipeline {
 
 namespace json = boost::json;
+using Clock = std::chrono::steady_clock;
 
 namespace {
 
@@ -67,6 +70,24 @@ bool hasInterruptionPhrase(const Settings& set, std::string_view text) {
 // so the part heard at a barge-in is not measured against only the audio received so far.
 size_t estimatedSamples(const std::string& text) {
     return text.size() * audio::kRate / 15;
+}
+
+// What Voxa adds between a provider and the caller (pipeline.h). Fine below 5 ms, where
+// Voxa's own share should be; up to 10 s for kind="transcriber", which includes the model.
+prometheus::Histogram& providerToWire(const char* kind, const std::string& provider) {
+    static const std::vector<double> kBuckets{0.0001, 0.00025, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003,
+                                              0.004,  0.005,   0.0075, 0.01,    0.015, 0.02,   0.03,  0.05,
+                                              0.075,  0.1,     0.25,   0.5,     1,     2.5,    5,     10};
+    return metrics::histogram(
+        "voxa_provider_to_wire_seconds",
+        "From a provider's bytes read to the first 20 ms frame they led to handed to the caller's "
+        "transport: kind=voice from an utterance's first audio (when nothing played before it), "
+        "kind=transcriber from the final transcript ending a turn to the reply's first frame",
+        {{"kind", kind}, {"provider", provider}}, kBuckets);
+}
+
+double secondsSince(Clock::time_point from, Clock::time_point now) {
+    return std::max(0.0, std::chrono::duration<double>(now - from).count());
 }
 
 }  // namespace
@@ -172,7 +193,7 @@ void SttStage::trimPreroll() {
 }
 
 void SttStage::onTranscript(const providers::Transcript& t) {
-    push(Frame{.kind = FrameKind::Transcript, .text = t.text, .isFinal = t.isFinal});
+    push(Frame{.kind = FrameKind::Transcript, .text = t.text, .isFinal = t.isFinal, .readAt = net::readTime()});
 }
 
 // ---- TurnStage --------------------------------------------------------------------------
@@ -217,6 +238,7 @@ void TurnStage::process(Frame f) {
             awaitingFinal_ = false;
             // "uh-huh" while the bot talks: keep going
             if (st.botSpeaking && isAcknowledgement(set, text)) break;
+            finalReadAt_ = f.readAt;  // the turn, when it ends here, is answered from this one
             if (!text.empty()) {
                 if (!pending_.empty()) pending_ += ' ';
                 pending_ += text;
@@ -228,7 +250,7 @@ void TurnStage::process(Frame f) {
                 if (interruptedThisTurn_ && !st.botSpeaking) {
                     interruptedThisTurn_ = false;
                     push(std::move(f));  // the (empty) final first, then the turn it ends
-                    push(Frame{.kind = FrameKind::UserTurn, .text = ""});
+                    push(Frame{.kind = FrameKind::UserTurn, .text = "", .readAt = std::exchange(finalReadAt_, {})});
                     return;
                 }
                 break;
@@ -276,7 +298,7 @@ void TurnStage::emitTurnIfDue() {
         interruptedThisTurn_ = false;
         std::string text = std::move(pending_);
         pending_.clear();
-        push(Frame{.kind = FrameKind::UserTurn, .text = std::move(text)});
+        push(Frame{.kind = FrameKind::UserTurn, .text = std::move(text), .readAt = std::exchange(finalReadAt_, {})});
     }
 }
 
@@ -373,6 +395,7 @@ void SentenceStage::emit(std::string text, bool endCallAfter, bool interruptible
     out.endCallAfter = endCallAfter;
     out.interruptible = interruptible;
     out.replyStart = std::exchange(replyStart_, false);
+    if (out.replyStart) out.readAt = std::exchange(answering_, {});
     push(std::move(out));
 }
 
@@ -409,9 +432,11 @@ void SentenceStage::process(Frame f) {
         case FrameKind::LlmError:
             if (!buffer_.empty()) emit(std::exchange(buffer_, {}));
             replyStart_ = true;  // what the model says next is another message
+            answering_ = {};     // (after a tool call, its answer: not timed from the transcript)
             break;
         case FrameKind::Speak:
             if (!buffer_.empty()) emit(std::exchange(buffer_, {}));
+            answering_ = {};  // the reply now plays after this: not timed
             // A Speak is a message of its own, and so is whatever follows it.
             replyStart_ = true;
             // Whoever injects a Speak says whether it may be cut (state().interruptible);
@@ -436,6 +461,7 @@ void SentenceStage::process(Frame f) {
         case FrameKind::UserTurn:
             buffer_.clear();
             replyStart_ = true;
+            answering_ = f.kind == FrameKind::UserTurn ? f.readAt : Clock::time_point{};
             break;
         default: break;
     }
@@ -456,7 +482,7 @@ void TtsStage::process(Frame f) {
         uint64_t id = f.utterance;
         audio::Samples pcm = std::move(f.pcm);
         push(std::move(f));
-        onAudio(id, std::move(pcm));
+        push(Frame{.kind = FrameKind::OutputAudio, .pcm = std::move(pcm), .utterance = id});  // untimed
         onDone(id);
         return;
     }
@@ -469,7 +495,7 @@ void TtsStage::process(Frame f) {
 }
 
 void TtsStage::onAudio(uint64_t id, audio::Samples pcm) {
-    push(Frame{.kind = FrameKind::OutputAudio, .pcm = std::move(pcm), .utterance = id});
+    push(Frame{.kind = FrameKind::OutputAudio, .pcm = std::move(pcm), .utterance = id, .readAt = net::readTime()});
 }
 void TtsStage::onDone(uint64_t id) {
     push(Frame{.kind = FrameKind::UtteranceDone, .utterance = id});
@@ -495,17 +521,21 @@ void OutputStage::process(Frame f) {
             // message (and so the rest of the call) became uninterruptible too.
             Utterance u{.id = f.utterance, .text = f.text, .endCallAfter = f.endCallAfter};
             u.interruptible = f.interruptible;
+            u.finalReadAt = f.readAt;
             utterances_.push_back(std::move(u));
             break;
         }
         case FrameKind::OutputAudio:
             if (auto* u = find(f.utterance)) {
-                bool wasEmpty = u->pcm.size() == u->played;
+                bool couldPlay = u->pcm.size() - u->played >= size_t(kFrame);
                 u->pcm.insert(u->pcm.end(), f.pcm.begin(), f.pcm.end());
-                // Idle output (nothing playing, or TTS had fallen behind) and this is next to
-                // play: ask for a tick now instead of waiting up to a frame for the clock.
-                if (wasEmpty && u == &utterances_.front() && u->pcm.size() - u->played >= size_t(kFrame))
+                // Idle output (nothing playing, or TTS had fallen behind), this is next to play
+                // and now has a whole frame (with a first chunk shorter than a frame, the one
+                // that completes it): ask for a tick now instead of waiting for the clock.
+                if (!couldPlay && u == &utterances_.front() && u->pcm.size() - u->played >= size_t(kFrame)) {
+                    if (u->played == 0) u->audioReadAt = f.readAt;  // the voice's part ends here
                     s_.observer->onOutputReady();
+                }
             }
             return;  // audio leaves through tick()
         case FrameKind::UtteranceDone:
@@ -581,6 +611,7 @@ void OutputStage::tick() {
         s_.state.botSpeaking = true;
     }
     size_t n = std::min<size_t>(kFrame, u.pcm.size() - u.played);
+    bool first = u.played == 0;
     if (n == static_cast<size_t>(kFrame)) {
         s_.observer->onOutputFrame(std::span<const int16_t>(u.pcm.data() + u.played, n), false);
     } else {
@@ -591,6 +622,16 @@ void OutputStage::tick() {
         s_.observer->onOutputFrame(std::span<const int16_t>(frame, kFrame), false);
     }
     u.played += n;
+    if (first) firstFrameOut(u);
+}
+
+void OutputStage::firstFrameOut(const Utterance& u) {
+    constexpr Clock::time_point kUnset{};
+    if (u.audioReadAt == kUnset && u.finalReadAt == kUnset) return;
+    auto now = Clock::now();
+    if (u.audioReadAt != kUnset) providerToWire("voice", s_.state.voice).Observe(secondsSince(u.audioReadAt, now));
+    if (u.finalReadAt != kUnset)
+        providerToWire("transcriber", s_.state.transcriber).Observe(secondsSince(u.finalReadAt, now));
 }
 
 }  // namespace voxa::pipeline

@@ -80,6 +80,7 @@ private:
     bool awaitingFinal_ = false;     // user stopped, final transcript not in yet
     bool interruptedThisTurn_ = false;
     int64_t lastInterruptMs_ = -1000000;
+    std::chrono::steady_clock::time_point finalReadAt_{};  // of the last final in pending_
 };
 
 /// Streams the model's reply; keeps the conversation.
@@ -111,6 +112,9 @@ private:
     Shared& s_;
     std::string buffer_;
     bool replyStart_ = true;  // the next sentence opens a new reply
+    /// The final transcript the model is answering (UserTurn::readAt), until the first
+    /// sentence of the reply carries it on.
+    std::chrono::steady_clock::time_point answering_{};
 };
 
 /// Synthesizes sentences; audio flows on as OutputAudio.
@@ -146,7 +150,11 @@ private:
         size_t played = 0;      // samples already sent
         bool synthesized = false;  // UtteranceDone seen
         bool started = false;
+        // Latency (pipeline.h): when the voice's audio made the first frame playable while
+        // nothing played before it, and the final transcript this reply answers.
+        std::chrono::steady_clock::time_point audioReadAt{}, finalReadAt{};
     };
+    void firstFrameOut(const Utterance& u);
     Utterance* find(uint64_t id);
     Shared& s_;
     std::deque<Utterance> utterances_;

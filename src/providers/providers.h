@@ -20,6 +20,9 @@
 // concurrently with the call's own code. Engines that compute (pocketsphinx, flite) do it on
 // `ctx.compute` and post results back; network providers run their sockets on
 // `ctx.executor`. After cancel()/close() returns, no further callback for that work fires.
+// A network provider calls back for what it read inside `net::ReadScope read(msg->receivedAt)`
+// (net/read_time.h; fetch() does it for streamed HTTP bodies), so the latency Voxa adds is
+// measured from the read (voxa_provider_to_wire_seconds, pipeline/pipeline.h).
 // Adding a provider = one folder under src/providers/ + one line in registry.cpp.
 #pragma once
 #include <boost/asio/any_io_executor.hpp>

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <deque>
 
+#include "net/read_time.h"
 #include "net/websocket.h"
 #include "providers/endpoints.h"
 #include "providers/streaming.h"
@@ -131,6 +132,7 @@ asio::awaitable<void> connectAndRead(std::shared_ptr<State> st) {
     while (!st->dead()) {
         auto msg = co_await conn->read();
         if (!msg || st->dead()) break;
+        net::ReadScope read(msg->receivedAt);  // audio handed on is timed from here
         st->onEvent(msg->binary ? proto.decodeBinary(msg->data) : proto.decode(msg->data));
     }
     if (st->conn != conn) co_return;  // let go by a barge-in: another socket serves now

@@ -16,6 +16,7 @@
 #include <deque>
 
 #include "common/json_fields.h"
+#include "net/read_time.h"
 #include "net/websocket.h"
 #include "providers/endpoints.h"
 #include "providers/streaming.h"
@@ -347,6 +348,7 @@ asio::awaitable<void> run(std::shared_ptr<State> st) {
             st->fail(FailureCause::BadMessage, "binary message from AssemblyAI");
             break;
         }
+        net::ReadScope read(msg->receivedAt);  // a turn handed on is timed from here
         st->onMessage(decode(msg->data));
         if (st->failed) break;
     }

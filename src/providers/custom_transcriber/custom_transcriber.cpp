@@ -12,6 +12,7 @@
 #include <cctype>
 
 #include "common/json_fields.h"
+#include "net/read_time.h"
 #include "net/websocket.h"
 #include "providers/endpoints.h"
 #include "providers/streaming.h"
@@ -154,6 +155,7 @@ asio::awaitable<void> run(std::shared_ptr<State> st) {
             st->fail(FailureCause::BadMessage, "a message of " + std::to_string(msg->data.size()) + " bytes");
             break;
         }
+        net::ReadScope read(msg->receivedAt);  // a transcription handed on is timed from here
         st->onMessage(decode(msg->data));
     }
     if (!st->closed) st->fail(FailureCause::Disconnected, "the custom transcriber closed the socket in the middle of the call");

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <deque>
 
+#include "net/read_time.h"
 #include "net/websocket.h"
 #include "providers/endpoints.h"
 #include "providers/streaming.h"
@@ -185,6 +186,7 @@ asio::awaitable<void> run(std::shared_ptr<State> st) {
             st->fail(FailureCause::BadMessage, "binary message from Deepgram");
             break;
         }
+        net::ReadScope read(msg->receivedAt);  // a final handed on is timed from here
         st->onMessage(decode(msg->data));
         if (st->failed) break;
     }

@@ -13,6 +13,7 @@
 #include "audio/wav.h"
 #include "common/json_fields.h"
 #include "net/http_client.h"
+#include "net/read_time.h"
 #include "providers/endpoints.h"
 #include "providers/openai/openai_llm.h"
 #include "providers/streaming.h"
@@ -117,9 +118,11 @@ asio::awaitable<void> transcribe(std::shared_ptr<State> st, audio::Samples pcm) 
         }
         updates.clear();
     };
+    net::ReadScope::time_point lastRead{};  // a JSON answer's final comes after fetch(): timed from its last read
     auto onChunk = [&](std::string_view bytes) {
         if (!st->live() || bad || delivered) return;
         gotBytes = true;
+        lastRead = net::readTime();
         if (!decoder.feed(bytes, updates)) bad = true;
         deliver();
         if (bad || delivered) token->cancel();  // nothing more is needed from this answer
@@ -141,7 +144,10 @@ asio::awaitable<void> transcribe(std::shared_ptr<State> st, audio::Samples pcm) 
         st->fail(FailureCause::BadMessage, "not a transcription from " + url + ": " + decoder.error());
         co_return;
     }
-    deliver();
+    {
+        net::ReadScope read(lastRead);
+        deliver();
+    }
     if (!delivered) st->fail(FailureCause::BadMessage, "no transcript in the answer from " + url);
 }
 

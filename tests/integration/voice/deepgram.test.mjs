@@ -87,6 +87,11 @@ test("deepgram: the caller is heard through Deepgram's live API and answered; th
     const user = (rec.messages || []).find((m) => m.role === "user");
     assert.ok(user && L.wordHits(user.message, ["appointment"]).ratio === 1, `user message ${JSON.stringify(user)}`);
     assert.equal(stream.text.filter((m) => m.invalid).length, 0, "every control message was JSON");
+    // Voxa's latency from Deepgram's final to the reply's first frame was recorded (it holds the
+    // endpointing waits and the local model and voice here: under the 8 s fallback bound).
+    const lat = await L.providerToWire(own.base, "transcriber", "deepgram");
+    assert.ok(lat.count >= 1, `voxa_provider_to_wire_seconds{kind="transcriber",provider="deepgram"}: ${JSON.stringify(lat)}`);
+    assert.ok(lat.sum / lat.count < 8, `mean ${lat.sum / lat.count} s`);
 });
 
 test("deepgram: a wrong key (DEEPGRAM_API_KEY) -> 401 -> pipeline-error-deepgram-returning-401-invalid-credentials", async (t) => {

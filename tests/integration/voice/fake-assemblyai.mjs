@@ -1,9 +1,12 @@
 // A local AssemblyAI for the voice tests: Universal Streaming v3 as AssemblyAI documents it
 // (assemblyai.com/docs: Streaming API reference, "Message Sequence", "Common session errors
 // and closures"; the official SDK's streaming/v3 models), with real recognition of the audio
-// it receives (pocketsphinx, through lib.mjs transcribe()) — nothing is scripted.
+// it receives (pocketsphinx, through lib.mjs transcribe()) — nothing is scripted (but with
+// `canned`, below).
 //
 //   const aai = await startAssemblyAIFake({ key: "aai-key" });  // aai.url = "http://127.0.0.1:PORT"
+//   startAssemblyAIFake({ canned: "i would like to book an appointment" })  // load runs
+//                   (bench/providers): that text for every turn heard, no pocketsphinx
 //   voxa serve --provider-url assembly-ai=<aai.url>             // Voxa connects to ws://.../v3/ws
 //   aai.streams   -> [{ path, query, headers, audioBytes, chunksMs: [], text: [{type,...}], sent: [...],
 //                      closedBy, closeCode, mode }]
@@ -49,7 +52,7 @@ function format(text) {
     return text ? text[0].toUpperCase() + text.slice(1) + "." : "";
 }
 
-export async function startAssemblyAIFake({ key = "aai-test-key", partialEveryMs = 1000 } = {}) {
+export async function startAssemblyAIFake({ key = "aai-test-key", partialEveryMs = 1000, canned = null } = {}) {
     const streams = [];
     let mode = null;
     let afterTurns = 0;
@@ -146,6 +149,7 @@ export async function startAssemblyAIFake({ key = "aai-test-key", partialEveryMs
         };
         const recognise = async (signal) => {
             if (!segmentBytes) return "";
+            if (canned !== null) return canned;
             // pocketsphinx runs at 16 kHz; other rates are resampled by sox in transcribe().
             return transcribe(Buffer.concat(segment), rate, { signal });
         };

@@ -1,9 +1,10 @@
 // A local Cartesia for the voice tests: the TTS WebSocket as Cartesia documents it
 // (docs.cartesia.ai: "Text to Speech (WebSocket)", "Contexts", "API conventions"), answering
 // with real speech: each context's transcript is synthesized with flite at the requested
-// output_format — nothing is canned.
+// output_format — nothing is canned (but with `canned`, below).
 //
 //   const ca = await startCartesiaFake({ key: "sk_car_x" });   // ca.url = "http://127.0.0.1:PORT"
+//   startCartesiaFake({ canned: true })     // load runs (bench/providers): a tone, no flite
 //   voxa serve --provider-url cartesia=<ca.url>
 //   ca.sockets -> [{ path, query, headers, received: [msg], sent: [msg], contexts: Map, closedBy }]
 //   ca.misbehave("refuse" | "payment" | "close-mid-utterance" | "stall" | "garbage" | null)
@@ -26,6 +27,7 @@
 import http from "node:http";
 import { WebSocketServer } from "ws";
 
+import { cannedSpeech } from "./canned.mjs";
 import { synth } from "./lib.mjs";
 
 const ENCODINGS = { pcm_s16le: 2, pcm_mulaw: 1 };
@@ -36,7 +38,8 @@ function reject(socket, status, reason, body) {
                `Content-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`);
 }
 
-export async function startCartesiaFake({ key = "sk_car_test", paceMs = 80, chunkMs = 100 } = {}) {
+export async function startCartesiaFake({ key = "sk_car_test", paceMs = 80, chunkMs = 100, canned = false } = {}) {
+    const speech = canned ? cannedSpeech : synth;
     const sockets = [];
     let mode = null;
     const server = http.createServer((req, res) => {
@@ -80,7 +83,7 @@ export async function startCartesiaFake({ key = "sk_car_test", paceMs = 80, chun
             const bytesPerSample = ENCODINGS[encoding];
             const text = c.transcript.trim();
             c.spoken.push(text);
-            const pcm = text ? await synth(text, { rate, format: encoding === "pcm_mulaw" ? "mulaw" : "pcm_s16le" }) : Buffer.alloc(0);
+            const pcm = text ? await speech(text, { rate, format: encoding === "pcm_mulaw" ? "mulaw" : "pcm_s16le" }) : Buffer.alloc(0);
             const chunkBytes = Math.round((rate * chunkMs) / 1000) * bytesPerSample;
             for (let off = 0; off < pcm.length; off += chunkBytes) {
                 if (ws.readyState !== ws.OPEN || c.cancelled) return;

@@ -7,9 +7,11 @@
 // {"type":"transcriber-response","transcription":"...","channel":"customer"|"assistant"}.
 // The recognition is real: each channel is cut into utterances by its loudness (an utterance
 // ends after 500 ms quiet) and recognised with pocketsphinx (lib.mjs transcribe), as the
-// Deepgram fake does — nothing is scripted.
+// Deepgram fake does — nothing is scripted (but with `canned`, below).
 //
 //   const ct = await startCustomTranscriberFake({ secret: "s3cret" });   // ct.url = "ws://127.0.0.1:PORT/transcriber"
+//   startCustomTranscriberFake({ canned: "i would like to book an appointment" })  // load runs
+//                   (bench/providers): that text for every utterance heard, no pocketsphinx
 //   ct.sockets -> [{ path, headers, start, received: [text msg], sent: [msg], customerBytes,
 //                    assistantBytes, oddFrames, errors: [text], closedBy }]
 //   ct.assistantPcm(sock), ct.customerPcm(sock)   // what arrived on each channel (s16le mono)
@@ -74,7 +76,7 @@ function endpointer(rate, onUtterance) {
     };
 }
 
-export async function startCustomTranscriberFake({ secret = null } = {}) {
+export async function startCustomTranscriberFake({ secret = null, canned = null } = {}) {
     const sockets = [];
     let mode = null;
     const server = http.createServer((req, res) => {
@@ -118,7 +120,7 @@ export async function startCustomTranscriberFake({ secret = null } = {}) {
             }
             // In order per channel; pocketsphinx runs beside the stream.
             chains[channel] = chains[channel].then(async () => {
-                const text = await transcribe(pcm, rec.start.sampleRate);
+                const text = canned ?? await transcribe(pcm, rec.start.sampleRate);
                 if (text) send({ type: "transcriber-response", transcription: text, channel });
             });
         };

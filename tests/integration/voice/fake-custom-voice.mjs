@@ -5,6 +5,7 @@
 // raw PCM at sampleRate, chunked. The speech is real: flite (lib.mjs synth) says the text.
 //
 //   const tts = await startCustomVoiceFake({ secret: "s3cret" });   // tts.url
+//   startCustomVoiceFake({ canned: true })   // load runs (bench/providers): a tone, no flite
 //   tts.requests   -> [{ headers, body, text, aborted, status }]
 //   tts.misbehave("500" | "stall" | "refuse" | "cut" | null, { after: 1 })   // from request after+1 on
 //     ("cut": 40 % of the audio, then the connection is cut in the middle of the body)
@@ -12,9 +13,11 @@
 // Audio is streamed at about twice real time in 100 ms chunks, so a barge-in can abort it.
 import http from "node:http";
 
+import { cannedSpeech } from "./canned.mjs";
 import { synth, sleep } from "./lib.mjs";
 
-export async function startCustomVoiceFake({ secret = null, chunkMs = 100, speedup = 2 } = {}) {
+export async function startCustomVoiceFake({ secret = null, chunkMs = 100, speedup = 2, canned = false } = {}) {
+    const speech = canned ? cannedSpeech : synth;
     const requests = [];
     let mode = null;
     let after = 0;
@@ -45,7 +48,7 @@ export async function startCustomVoiceFake({ secret = null, chunkMs = 100, speed
         rec.text = m.text;
         if (failing && mode === "500") return bad(500, "synthesis backend down");
         if (failing && mode === "stall") return;  // takes the request, never answers
-        const pcm = await synth(m.text, { rate: m.sampleRate });
+        const pcm = await speech(m.text, { rate: m.sampleRate });
         rec.status = 200;
         res.writeHead(200, { "Content-Type": "audio/raw" });  // chunked: no Content-Length
         const step = Math.round((m.sampleRate * chunkMs) / 1000) * 2;

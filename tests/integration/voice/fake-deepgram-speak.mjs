@@ -1,11 +1,13 @@
 // A local Deepgram Aura for the voice tests: the text-to-speech WebSocket as Deepgram
 // documents it (developers.deepgram.com: "Text-to-Speech Streaming", Flush, Clear, Close;
 // the official SDKs' speak v1 socket types), answering with real speech: each flushed text
-// is synthesized with flite at the requested encoding and sample rate — nothing is canned.
+// is synthesized with flite at the requested encoding and sample rate — nothing is canned
+// (but with `canned`, below).
 //
 //   const speak = deepgramSpeak({ key: "dg-key" });
 //   const dg = await startDeepgramFake({ key: "dg-key", speak });  // one base URL for listen and speak
 //   // or on its own: const speak = await startDeepgramSpeakFake({ key }); speak.url
+//   startDeepgramSpeakFake({ canned: true })   // load runs (bench/providers): a tone, no flite
 //   speak.sockets -> [{ path, query, headers, received: [msg], sent: [msg], spoken: [text],
 //                       clearedWhileStreaming: n, closedBy }]
 //   speak.misbehave("refuse" | "close-mid-utterance" | "stall" | "garbage" | null)
@@ -30,6 +32,7 @@ import http from "node:http";
 import { randomUUID } from "node:crypto";
 import { WebSocketServer } from "ws";
 
+import { cannedSpeech } from "./canned.mjs";
 import { synth } from "./lib.mjs";
 
 const MODEL = /^aura(-2)?-[a-z]+-[a-z]{2}$/;
@@ -43,7 +46,8 @@ function reject(socket, status, reason, body) {
 }
 
 /** The speak endpoint, to mount on an HTTP server's upgrades (see startDeepgramFake's `speak`). */
-export function deepgramSpeak({ key = "dg-test-key", paceMs = 80, chunkMs = 100 } = {}) {
+export function deepgramSpeak({ key = "dg-test-key", paceMs = 80, chunkMs = 100, canned = false } = {}) {
+    const speech = canned ? cannedSpeech : synth;
     const sockets = [];
     let mode = null;
     const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
@@ -154,7 +158,7 @@ export function deepgramSpeak({ key = "dg-test-key", paceMs = 80, chunkMs = 100 
                     buffer = "";
                     const seq = flushes++;
                     rec.spoken.push(text);
-                    const audio = text ? synth(text, { rate, format: mulaw ? "mulaw" : "pcm_s16le" }) : Promise.resolve(Buffer.alloc(0));
+                    const audio = text ? speech(text, { rate, format: mulaw ? "mulaw" : "pcm_s16le" }) : Promise.resolve(Buffer.alloc(0));
                     jobs.push({ seq, audio, epoch, streaming: false, chunks: 0 });
                     run();
                     break;

@@ -1,9 +1,12 @@
 // A local Deepgram for the voice tests: the live streaming API as Deepgram documents it
 // (developers.deepgram.com: "Live audio" / listen, KeepAlive, Finalize, CloseStream,
 // UtteranceEnd, SpeechStarted), with real recognition of the audio it receives
-// (pocketsphinx, through lib.mjs transcribe()) — nothing is scripted.
+// (pocketsphinx, through lib.mjs transcribe()) — nothing is scripted
+// (but with `canned`, below).
 //
 //   const dg = await startDeepgramFake({ key: "dg-key" });   // dg.url = "http://127.0.0.1:PORT"
+//   startDeepgramFake({ canned: "i would like to book an appointment" })  // load runs
+//                   (bench/providers): that text for every utterance heard, no pocketsphinx
 //   voxa serve --provider-url deepgram=<dg.url>              // Voxa connects to ws://.../v1/listen
 //   dg.streams      -> [{ path, query, headers, audioBytes, text: [{type,...}], sent: [...], closedBy }]
 //   dg.misbehave("refuse" | "close-mid-utterance" | "stall" | "garbage" | null)   // next streams
@@ -58,7 +61,7 @@ function reject(socket, status, reason, body) {
                `Content-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`);
 }
 
-export async function startDeepgramFake({ key = "dg-test-key", interimEveryMs = 1000, speak = null } = {}) {
+export async function startDeepgramFake({ key = "dg-test-key", interimEveryMs = 1000, speak = null, canned = null } = {}) {
     const streams = [];
     let mode = null;
     const server = http.createServer((req, res) => {
@@ -120,6 +123,7 @@ export async function startDeepgramFake({ key = "dg-test-key", interimEveryMs = 
         });
         const recognise = async () => {
             if (!segmentBytes) return "";
+            if (canned !== null) return format(canned, q);
             const pcm = Buffer.concat(segment);
             // pocketsphinx runs at 16 kHz; linear16 at other rates is resampled by sox in transcribe().
             return format(await transcribe(pcm, rate), q);

@@ -2,9 +2,10 @@
 // ElevenLabs documents it (elevenlabs.io/docs: "Multi-Context WebSocket",
 // GET /v1/text-to-speech/{voice_id}/multi-stream-input), answering with real speech: the text
 // of each context is synthesized with flite at the requested output_format — nothing is
-// canned.
+// canned (but with `canned`, below).
 //
 //   const el = await startElevenLabsFake({ key: "xi-key" });   // el.url = "http://127.0.0.1:PORT"
+//   startElevenLabsFake({ canned: true })   // load runs (bench/providers): a tone, no flite
 //   voxa serve --provider-url 11labs=<el.url>
 //   el.sockets -> [{ path, voiceId, query, headers, received: [msg], sent: [msg], contexts: Map,
 //                    closeSocketWhileStreaming: [contextId], closedBy }]
@@ -26,6 +27,7 @@
 import http from "node:http";
 import { WebSocketServer } from "ws";
 
+import { cannedSpeech } from "./canned.mjs";
 import { synth } from "./lib.mjs";
 
 const PATH = /^\/v1\/text-to-speech\/([^/]+)\/multi-stream-input$/;
@@ -42,7 +44,8 @@ function formatOf(outputFormat) {
     return m ? { rate: Number(m[1]), format: "pcm_s16le", bytesPerSample: 2 } : null;
 }
 
-export async function startElevenLabsFake({ key = "xi-test-key", paceMs = 80, chunkMs = 100 } = {}) {
+export async function startElevenLabsFake({ key = "xi-test-key", paceMs = 80, chunkMs = 100, canned = false } = {}) {
+    const speech = canned ? cannedSpeech : synth;
     const sockets = [];
     let mode = null;
     const server = http.createServer((req, res) => {
@@ -116,7 +119,7 @@ export async function startElevenLabsFake({ key = "xi-test-key", paceMs = 80, ch
             c.buffer = "";
             if (!text) return;
             c.spoken.push(text);
-            const job = synth(text, { rate: fmt.rate, format: fmt.format }).then((pcm) => {
+            const job = speech(text, { rate: fmt.rate, format: fmt.format }).then((pcm) => {
                 c.queue.push(pcm);
                 if (c.pending === job) c.pending = null;
             });

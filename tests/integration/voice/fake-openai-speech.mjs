@@ -1,10 +1,13 @@
 // A local OpenAI Audio API for the voice tests: transcriptions and speech as OpenAI documents
 // them (platform.openai.com/docs/api-reference/audio: createTranscription, createSpeech, and
-// the transcription stream events), with real recognition and real speech — nothing canned:
-// the WAV it is sent is recognised with pocketsphinx (lib.mjs transcribe(), as
-// fake-deepgram.mjs does), the text it is sent is spoken by flite (lib.mjs synth()).
+// the transcription stream events), with real recognition and real speech — nothing canned
+// (but with `canned`, below): the WAV it is sent is recognised with pocketsphinx (lib.mjs
+// transcribe(), as fake-deepgram.mjs does), the text it is sent is spoken by flite (lib.mjs
+// synth()).
 //
 //   const oa = await startOpenAISpeechFake({ key: "sk-right" });   // oa.url = "http://127.0.0.1:PORT/v1"
+//   startOpenAISpeechFake({ canned: "i would like to book an appointment" })  // load runs
+//                   (bench/providers): that text for every transcription, a tone for speech
 //   voxa serve --provider-url openai=<oa.url>                      // the API root, as for the chat model
 //   oa.transcriptions -> [{ headers, fields: {model, language, response_format, stream, ...},
 //                          wav: {sampleRate, channels, bitsPerSample, seconds}, text, status,
@@ -38,6 +41,7 @@
 // is taken, never answered), "garbage" (200 with an HTML page).
 import http from "node:http";
 
+import { cannedSpeech } from "./canned.mjs";
 import { parseWav, sleep, synth, transcribe } from "./lib.mjs";
 
 const TRANSCRIBE_MODELS = ["gpt-4o-transcribe", "gpt-4o-mini-transcribe", "whisper-1"];
@@ -53,7 +57,8 @@ function punctuate(text) {
     return text ? text[0].toUpperCase() + text.slice(1) + "." : "";
 }
 
-export async function startOpenAISpeechFake({ key = "sk-test-key", speedup = 1, chunkMs = 100 } = {}) {
+export async function startOpenAISpeechFake({ key = "sk-test-key", speedup = 1, chunkMs = 100, canned = null } = {}) {
+    const speak = canned !== null ? cannedSpeech : synth;
     const transcriptions = [];
     const speech = [];
     const modes = { transcriptions: null, speech: null };
@@ -143,7 +148,7 @@ export async function startOpenAISpeechFake({ key = "sk-test-key", speedup = 1, 
                                          { param: "file", code: "audio_too_short" }), rec);
         const pcm = bytes.subarray(wav.dataOffset, wav.dataOffset + wav.dataBytes);
         if (wav.channels !== 1) return json(400, openaiError("mono audio expected by this fake", { param: "file" }), rec);
-        const text = punctuate(await transcribe(pcm, wav.sampleRate));
+        const text = punctuate(canned ?? await transcribe(pcm, wav.sampleRate));
         rec.text = text;
         const usage = f.model === "whisper-1" ? { type: "duration", seconds: Math.ceil(seconds) }
             : { type: "tokens", input_tokens: Math.ceil(seconds * 10), output_tokens: text.split(" ").length,
@@ -206,7 +211,7 @@ export async function startOpenAISpeechFake({ key = "sk-test-key", speedup = 1, 
             return json(400, openaiError("speed must be between 0.25 and 4.0", { param: "speed" }), rec);
         if ((b.response_format ?? "mp3") !== "pcm")
             return json(400, openaiError("this fake speaks response_format pcm only", { param: "response_format" }), rec);
-        const pcm = await synth(b.input, { rate: SPEECH_RATE });
+        const pcm = await speak(b.input, { rate: SPEECH_RATE });
         rec.status = 200;
         rec.bytes = 0;
         rec.total = pcm.length;

@@ -659,6 +659,20 @@ export async function ownVoxa(t, env = {}) {
     return own.restart();
 }
 
+/**
+ * Voxa's own latency between a provider and the caller (docs/providers.md, "Latency") so far:
+ * voxa_provider_to_wire_seconds{kind, provider} from GET /metrics -> {count, sum} (sum in s).
+ */
+export async function providerToWire(base, kind, provider) {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    const get = (what) => {
+        const line = text.split("\n").find((l) => l.startsWith(`voxa_provider_to_wire_seconds_${what}{`) &&
+                                                   l.includes(`kind="${kind}"`) && l.includes(`provider="${provider}"`));
+        return line ? Number(line.split(" ").pop()) : 0;
+    };
+    return { count: get("count"), sum: get("sum") };
+}
+
 /** The websocket transport at 16 kHz PCM, as a POST /call body's `transport`. */
 export const WEBSOCKET_16K = { provider: "vapi.websocket", audioFormat: { format: "pcm_s16le", container: "raw", sampleRate: 16000 } };
 

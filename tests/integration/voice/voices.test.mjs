@@ -128,6 +128,12 @@ for (const [name, V] of Object.entries(VOICES)) {
         else assert.equal(sock.closedBy, "client");
         const voiceCost = (rec.costs || []).find((c) => c.type === "voice");
         assert.ok(voiceCost && voiceCost.characters > 0 && voiceCost.cost > 0, `voice cost ${JSON.stringify(voiceCost)}`);
+        // Voxa's own latency from the provider's audio to the caller: the first message and
+        // the reply, each timed from the read of its first audio (a few ms here, not seconds).
+        const lat = await L.providerToWire(own.base, "voice", name);
+        L.note(`${name}: provider-to-wire ${lat.count} utterances, mean ${(1000 * lat.sum / lat.count).toFixed(2)} ms`);
+        assert.ok(lat.count >= 2, `voxa_provider_to_wire_seconds{kind="voice",provider="${name}"}: ${JSON.stringify(lat)}`);
+        assert.ok(lat.sum / lat.count < 0.1, `mean ${lat.sum / lat.count} s`);
     });
 
     test(`${name}: a barge-in stops the reply at once and the provider is told`, async (t) => {

@@ -1,4 +1,5 @@
 #include "net/http_client.h"
+#include "net/read_time.h"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -6,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <optional>
+#include <thread>
 
 #include "fakes/fake_openai.h"
 #include "fakes/loopback_egress.h"
@@ -126,6 +128,32 @@ TEST_F(HttpClient, StreamsBodyPiecesAsTheyArrive) {
     // With delays between writes each piece arrives in its own read.
     ASSERT_EQ(got.size(), 3u);
     EXPECT_EQ(got[0] + got[1] + got[2], "one two three");
+}
+
+// Each callback runs inside a net::ReadScope of the read that brought its bytes: the
+// moment it sees stays fixed while it runs, and is not "now" (a provider's latency starts there).
+TEST_F(HttpClient, StreamedBodyCallbacksSeeTheMomentTheirBytesWereRead) {
+    FakeOpenAiServer fake;
+    FakeReply r;
+    r.pieces = {"one ", "two"};
+    r.pieceDelay = 30ms;
+    fake.enqueue(r);
+    Loop loop;
+    std::vector<ReadScope::time_point> seen;
+    bool fixed = true;
+    auto res = loop.run(fetch(get(fake.origin()), [&](std::string_view) {
+        auto at = readTime();
+        std::this_thread::sleep_for(2ms);
+        fixed = fixed && readTime() == at;
+        seen.push_back(at);
+    }, nullptr));
+    ASSERT_TRUE(res.ok()) << res.error;
+    EXPECT_TRUE(fixed);
+    ASSERT_EQ(seen.size(), 2u);
+    EXPECT_GE(seen[1] - seen[0], 20ms);  // each piece its own read, 30 ms apart
+    auto outside = readTime();  // no scope left behind: now again
+    std::this_thread::sleep_for(1ms);
+    EXPECT_GT(readTime(), outside);
 }
 
 TEST_F(HttpClient, ErrorBodiesAreBufferedNotStreamed) {

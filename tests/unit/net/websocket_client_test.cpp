@@ -112,6 +112,7 @@ private:
 struct Outcome {
     WsConnectResult result;  // conn reset once the loop is done
     std::optional<WsMessage> reply;
+    std::chrono::steady_clock::time_point sent, read;  // around the echo
 };
 
 Outcome connectAndEcho(std::string url, std::string text) {
@@ -120,8 +121,10 @@ Outcome connectAndEcho(std::string url, std::string text) {
     asio::co_spawn(io, [&]() -> asio::awaitable<void> {
         out.result = co_await openWebSocket(url, {}, UrlSource::Operator, 5s);
         if (!out.result.ok()) co_return;
+        out.sent = std::chrono::steady_clock::now();
         out.result.conn->send(text, false);
         out.reply = co_await out.result.conn->read();
+        out.read = std::chrono::steady_clock::now();
         out.result.conn->close();
     }, asio::detached);
     io.run_for(15s);
@@ -140,6 +143,9 @@ TEST(WebSocketClient, WssVerifiesTheCertificateAndSendsSni) {
     ASSERT_TRUE(out.reply.has_value());
     EXPECT_EQ(out.reply->data, "ping");
     EXPECT_FALSE(out.reply->binary);
+    // Stamped when read() completed: where a provider's latency starts (net/read_time.h).
+    EXPECT_GE(out.reply->receivedAt, out.sent);
+    EXPECT_LE(out.reply->receivedAt, out.read);
     EXPECT_EQ(server.sni, "localhost");
 }
 

@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <deque>
@@ -27,6 +28,7 @@
 #include <vector>
 
 #include "audio/audio.h"
+#include "net/read_time.h"
 #include "pipeline/pipeline.h"
 #include "providers/providers.h"
 
@@ -148,8 +150,16 @@ struct FakeWorld {
     int ttsMsPerWord = 40;
     int ttsFirstChunkMs = 60;
     int ttsChunkEveryMs = 10;  // < 20: faster than real time
+    int ttsFirstChunkSamples = 0;  // > 0: each utterance's first chunk is this short (the rest follows)
     std::vector<std::pair<uint64_t, std::string>> ttsSpoken;
     int ttsCancels = 0;
+
+    // Both: callbacks run as a network provider's would, inside a net::ReadScope of a read
+    // this long before (its decoding time); 0: as an engine in the process (no scope).
+    std::chrono::microseconds providerReadAgo{0};
+    net::ReadScope::time_point readStamp() const {
+        return providerReadAgo.count() ? std::chrono::steady_clock::now() - providerReadAgo : net::ReadScope::time_point{};
+    }
 
     // Both: a provider that breaks the contract and calls back after cancel().
     bool honourCancel = true;
@@ -211,7 +221,8 @@ private:
     void emit(std::string text, bool isFinal, int latencyMs) {
         w_.sttEmitted.push_back((isFinal ? "F:" : "P:") + text);
         auto st = st_;
-        w_.sched.at(w_.sched.now() + latencyMs, [st, text, isFinal] {
+        w_.sched.at(w_.sched.now() + latencyMs, [st, text, isFinal, w = &w_] {
+            net::ReadScope read(w->readStamp());
             if (!st->closed) st->cb.onTranscript(prov::Transcript{text, isFinal, 0.9});
         });
     }
@@ -235,14 +246,26 @@ public:
         int chunks = std::max(1, words(text)) * w_.ttsMsPerWord / audio::kFrameMs;
         int64_t t = std::max(w_.sched.now() + w_.ttsFirstChunkMs, cursor_);
         int gen = st_->gen;
+        auto deliver = [&](audio::Samples pcm) {
+            w_.sched.at(t, guard(gen, [st = st_, id, pcm = std::move(pcm), w = &w_] {
+                net::ReadScope read(w->readStamp());
+                st->cb.onAudio(id, pcm);
+            }));
+            t += w_.ttsChunkEveryMs;
+        };
         for (int i = 0; i < chunks; ++i) {
             audio::Samples pcm(audio::kFrameSamples);
             for (int k = 0; k < audio::kFrameSamples; ++k)
                 pcm[k] = static_cast<int16_t>(
                     6000 * std::sin(2 * std::numbers::pi * 220 *
                                     (i * audio::kFrameSamples + k) / audio::kRate));
-            w_.sched.at(t, guard(gen, [st = st_, id, pcm] { st->cb.onAudio(id, pcm); }));
-            t += w_.ttsChunkEveryMs;
+            size_t cut = static_cast<size_t>(w_.ttsFirstChunkSamples);
+            if (i == 0 && cut > 0 && cut < pcm.size()) {
+                deliver(audio::Samples(pcm.begin(), pcm.begin() + static_cast<std::ptrdiff_t>(cut)));
+                deliver(audio::Samples(pcm.begin() + static_cast<std::ptrdiff_t>(cut), pcm.end()));
+                continue;
+            }
+            deliver(std::move(pcm));
         }
         w_.sched.at(t, guard(gen, [st = st_, id] { st->cb.onDone(id); }));
         cursor_ = t;
