@@ -1252,10 +1252,10 @@ asio::awaitable<void> runJobs(std::shared_ptr<Batch> b, providers::LlmProvider* 
         cb.onDone = [weak, i](const providers::Usage&) {
             if (auto s = weak.lock()) endJob(*s, i, Job::State::Done);
         };
-        cb.onError = [weak, i](const std::string& e) {
+        cb.onError = [weak, i](const providers::ProviderError& e) {
             auto s = weak.lock();
             if (!s || s->jobs[i].state != Job::State::Running) return;
-            spdlog::warn("call {}: analysis {} failed: {}", s->callId, jobName(s->jobs[i].kind), e);
+            spdlog::warn("call {}: analysis {} failed: {}", s->callId, jobName(s->jobs[i].kind), e.message);
             endJob(*s, i, Job::State::Failed);
         };
         ++b->running;

@@ -64,6 +64,7 @@ std::string endedReason(Failed what, std::string_view provider, providers::Failu
             case C::BadMessage: return "pipeline-error-deepgram-returning-500-invalid-json";
             case C::MissingKey: return "pipeline-error-deepgram-transcriber-api-key-missing";
             case C::Timeout:
+            case C::RateLimited:
             case C::Other: break;
         }
     }
@@ -99,6 +100,44 @@ std::string endedReason(Failed what, std::string_view provider, providers::Failu
     // OpenAI's transcriber and voice: Vapi's enum has only their -failed values (its
     // pipeline-error-openai-401-*, -403-*, -429-*, -500-* values are the model's).
     return endedReason(what, provider);
+}
+
+std::string modelEndedReason(std::string_view provider, const providers::ProviderError& e) {
+    std::string_view s = segment(Failed::Model, provider);
+    if (!known(kModels, s)) s = "vapi";  // Voxa's own engines, like endedReason() above
+    // Every model provider in Vapi's enum has the same six HTTP values; OpenAI has three more.
+    int status = e.status;
+    if (!status) {
+        using C = providers::FailureCause;
+        switch (e.cause) {  // a cause found without a status line (an error event mid-stream)
+            case C::Unauthorized: status = 401; break;
+            case C::Forbidden: status = 403; break;
+            case C::BadRequest: status = 400; break;
+            case C::RateLimited: status = 429; break;
+            default: break;
+        }
+    }
+    std::string head = "pipeline-error-" + std::string(s) + "-";
+    bool openai = s == "openai";
+    switch (status) {
+        case 400: return head + "400-bad-request-validation-failed";
+        case 401:
+            if (openai && e.code == "invalid_api_key") return head + "401-incorrect-api-key";
+            if (openai && e.code == "no_organization") return head + "401-account-not-in-organization";
+            return head + "401-unauthorized";
+        case 402:
+        case 403: return head + "403-model-access-denied";
+        case 429:
+            // OpenAI tells a used-up quota (insufficient_quota) from a rate limit.
+            if (openai && e.code != "insufficient_quota") return head + "429-rate-limit-reached";
+            return head + "429-exceeded-quota";
+        case 503:
+        case 529:  // Anthropic's overloaded_error
+            return head + "503-server-overloaded-error";
+        default:
+            if (status >= 500) return head + "500-server-error";
+            return head + "llm-failed";
+    }
 }
 
 }  // namespace voxa::pipeline

@@ -25,4 +25,10 @@ enum class Failed { Transcriber, Voice, Model };
 std::string endedReason(Failed what, std::string_view provider);
 std::string endedReason(Failed what, std::string_view provider, providers::FailureCause cause);
 
+/// A model turn that failed with `e` (its HTTP status, else its cause; OpenAI's error code):
+///   modelEndedReason("anthropic", {.status = 401})   // "pipeline-error-anthropic-401-unauthorized"
+///   modelEndedReason("openai", {.status = 429})      // "pipeline-error-openai-429-rate-limit-reached"
+///   modelEndedReason("custom-llm", {ConnectFailed})  // "pipeline-error-custom-llm-llm-failed"
+std::string modelEndedReason(std::string_view provider, const providers::ProviderError& e);
+
 }  // namespace voxa::pipeline

@@ -265,6 +265,7 @@ std::optional<std::string> Pipeline::start() {
     im.tts = std::make_unique<TtsStage>(
         im.shared, std::make_unique<providers::FallbackTts>(providers::ttsChain(cfgOf("voice")),
                                                             im.cfg.providerCtx, tcb, std::move(topt)));
+    im.shared.state.model = llmName;
     im.llm = std::make_unique<LlmStage>(im.shared, llmP->open(cfgOf("model"), im.cfg.providerCtx));
 
     im.tap.stt = im.stt.get();

@@ -116,6 +116,7 @@ struct State {
     /// fallbackPlan entry that took over (providers/fallback.h). The record names them per turn.
     std::string transcriber = "local";
     std::string voice = "local";
+    std::string model = "local";   // the model provider serving now
 };
 
 class Stage {

@@ -10,6 +10,7 @@
 #include "common/metrics.h"
 #include "common/text.h"
 #include "net/read_time.h"
+#include "pipeline/ended_reason.h"
 
 namespace voxa::pipeline {
 
@@ -356,11 +357,12 @@ void LlmStage::respond() {
         s_.state.responding = false;
         push(Frame{.kind = FrameKind::LlmDone, .usage = usage});
     };
-    cb.onError = [this, current](const std::string& e) {
+    cb.onError = [this, current](const providers::ProviderError& e) {
         if (!current()) return;
         turn_.reset();
         s_.state.responding = false;
-        push(Frame{.kind = FrameKind::LlmError, .text = e});
+        push(Frame{.kind = FrameKind::LlmError, .text = e.message,
+                   .endedReason = modelEndedReason(s_.state.model, e)});
     };
     turn_ = llm_->complete(std::move(req), std::move(cb));
 }

@@ -94,6 +94,7 @@ enum class FailureCause {
     Timeout,        // no answer within the bound (e.g. no result after finalize)
     BadMessage,     // a message that does not follow the provider's protocol
     MissingKey,     // no credential for the provider
+    RateLimited,    // 429: too many requests, or the account's quota is used up
     Other
 };
 
@@ -103,6 +104,12 @@ struct ProviderError {
     /// The session is dead and the call cannot go on with it (without a fallback, the call
     /// ends with the endedReason for the cause). false: logged, the session keeps going.
     bool fatal = true;
+    /// The provider's HTTP status when it answered with one (0: none). Vapi's endedReason
+    /// for a model names it ("pipeline-error-anthropic-503-server-overloaded-error").
+    int status = 0;
+    /// The provider's own error code when it gave one ("insufficient_quota",
+    /// "overloaded_error", ...): bounded and printable, for endedReason and logs.
+    std::string code;
 };
 
 const char* toString(FailureCause c);
@@ -199,7 +206,9 @@ struct LlmCallbacks {
     std::function<void(const std::string& delta)> onText;
     std::function<void(const ToolCall&)> onToolCall;  // once per complete call
     std::function<void(const Usage&)> onDone;
-    std::function<void(const std::string&)> onError;
+    /// The turn failed (cause, HTTP status): no onDone follows. Fatal for the turn only; the
+    /// session can take the next complete().
+    std::function<void(const ProviderError&)> onError;
 };
 
 class LlmTurn {

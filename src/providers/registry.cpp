@@ -56,6 +56,7 @@ const char* toString(FailureCause c) {
         case FailureCause::Timeout: return "timeout";
         case FailureCause::BadMessage: return "bad-message";
         case FailureCause::MissingKey: return "missing-key";
+        case FailureCause::RateLimited: return "rate-limited";
         case FailureCause::Other: return "other";
     }
     return "other";

@@ -15,6 +15,7 @@ FailureCause connectFailure(const net::WsConnectResult& r) {
         case 402:
         case 403: return FailureCause::Forbidden;
         case 404: return FailureCause::NotFound;
+        case 429: return FailureCause::RateLimited;
         default: return r.status >= 500 ? FailureCause::ServerError : FailureCause::Other;
     }
 }
@@ -34,6 +35,7 @@ FailureCause httpFailure(const net::HttpClientResult& r, bool gotBytes) {
         case 402:
         case 403: return FailureCause::Forbidden;
         case 404: return FailureCause::NotFound;
+        case 429: return FailureCause::RateLimited;
         default: return r.status >= 500 ? FailureCause::ServerError : FailureCause::Other;
     }
 }

@@ -338,7 +338,7 @@ private:
     void step() {
         if (cancelled_) return;
         if (!error_.empty()) {
-            if (cb_.onError) cb_.onError(error_);
+            if (cb_.onError) cb_.onError(ProviderError{FailureCause::BadRequest, error_, true});
             return;
         }
         if (next_ < pieces_.size()) {

@@ -14,6 +14,7 @@
 #include "providers/endpoints.h"
 #include "providers/openai/openai.h"
 #include "providers/openai/sse.h"
+#include "providers/streaming.h"
 
 namespace voxa::providers::openai {
 
@@ -135,6 +136,20 @@ std::string describeHttpError(int status, std::string_view body, std::string_vie
     std::string out = "HTTP " + std::to_string(status) + " from " + std::string(url);
     if (!detail.empty()) out += ": " + detail;
     return out;
+}
+
+std::string errorCode(std::string_view body) {
+    boost::system::error_code ec;
+    auto v = json::parse(body, ec);
+    if (ec || !v.is_object()) return {};
+    auto e = field(v.get_object(), "error");
+    if (!e || !e->is_object()) return {};
+    std::string code = stringField(e->get_object(), "code");
+    if (code.empty()) code = stringField(e->get_object(), "type");
+    if (code.size() > 64) return {};
+    for (char c : code)
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.')) return {};
+    return code;
 }
 
 // ---- ChatStreamDecoder ---------------------------------------------------------------
@@ -290,10 +305,10 @@ private:
     std::shared_ptr<TurnState> state_;
 };
 
-void fail(TurnState& s, const std::string& message) {
+void fail(TurnState& s, ProviderError e) {
     if (s.stopped) return;
     s.stopped = true;
-    if (s.cb.onError) s.cb.onError(message);
+    if (s.cb.onError) s.cb.onError(e);
 }
 
 // The bytes of a non-SSE 2xx body kept in case it is a plain JSON completion.
@@ -341,24 +356,25 @@ asio::awaitable<void> runTurn(std::shared_ptr<TurnState> s, net::HttpClientReque
     if (s->stopped) co_return;
 
     if (streamError) {
-        fail(*s, label + ": " + (parser.overflowed() ? std::string("stream event too large")
-                                                     : decoder.error()));
+        fail(*s, {FailureCause::BadMessage,
+                  label + ": " + (parser.overflowed() ? std::string("stream event too large") : decoder.error())});
     } else if (r.ok() && !r.success()) {
-        fail(*s, label + ": " + describeHttpError(r.status, r.body, url));
+        fail(*s, {httpFailure(r, false), label + ": " + describeHttpError(r.status, r.body, url), true, r.status,
+                  errorCode(r.body)});
     } else if (!r.ok() && !done) {
         using Kind = net::HttpClientResult::ErrorKind;
         std::string what = r.errorKind == Kind::Timeout ? "timed out: " : "request failed: ";
-        fail(*s, label + ": " + what + r.error + " (" + url + ")");
+        fail(*s, {httpFailure(r, decoder.sawChunk()), label + ": " + what + r.error + " (" + url + ")"});
     } else {
         if (!done) {
             parser.finish(events);
             handle(events);
         }
         if (streamError) {
-            fail(*s, label + ": " + decoder.error());
+            fail(*s, {FailureCause::BadMessage, label + ": " + decoder.error()});
         } else if (!decoder.sawChunk() && !done) {
             // Not a stream: a server that ignored stream:true, or something else entirely.
-            if (!decoder.onCompletion(plain)) fail(*s, label + ": " + decoder.error());
+            if (!decoder.onCompletion(plain)) fail(*s, {FailureCause::BadMessage, label + ": " + decoder.error()});
         }
         if (!s->stopped) {
             decoder.finish();
@@ -389,7 +405,7 @@ public:
         if (!settings_.error.empty()) {
             // Report asynchronously, like every other outcome.
             asio::post(ctx_.executor, [state, msg = label + ": " + settings_.error] {
-                fail(*state, msg);
+                fail(*state, {FailureCause::BadRequest, msg});
                 state->cb = {};
             });
             return std::make_shared<Turn>(state);

@@ -43,6 +43,10 @@ LlmSettings resolveSettings(const boost::json::object& config, const Context& ct
 
 std::string buildRequestBody(const LlmSettings& s, const LlmRequest& req);
 
+/// OpenAI's error.code (else error.type) from an error body ("invalid_api_key",
+/// "insufficient_quota"), or "" when there is none or it is not a short plain token.
+std::string errorCode(std::string_view body);
+
 /// "HTTP 401 from <url>: Incorrect API key provided" from an error response.
 std::string describeHttpError(int status, std::string_view body, std::string_view url);
 

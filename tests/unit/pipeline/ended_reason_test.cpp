@@ -167,3 +167,28 @@ TEST(Registry, UnavailableNamesTheProviderAndWhatThereIs) {
                                             "voice":{"provider":"openai","voiceId":"alloy"}})").as_object()),
               std::nullopt);
 }
+
+TEST(EndedReason, ModelFailuresNameTheStatusAsVapiDoes) {
+    using voxa::pipeline::modelEndedReason;
+    using E = voxa::providers::ProviderError;
+    using C = voxa::providers::FailureCause;
+    EXPECT_EQ(modelEndedReason("anthropic", E{.status = 401}), "pipeline-error-anthropic-401-unauthorized");
+    EXPECT_EQ(modelEndedReason("anthropic", E{.status = 529}), "pipeline-error-anthropic-503-server-overloaded-error");
+    EXPECT_EQ(modelEndedReason("google", E{.status = 400}), "pipeline-error-google-400-bad-request-validation-failed");
+    EXPECT_EQ(modelEndedReason("google", E{.status = 502}), "pipeline-error-google-500-server-error");
+    EXPECT_EQ(modelEndedReason("groq", E{.status = 402}), "pipeline-error-groq-403-model-access-denied");
+    EXPECT_EQ(modelEndedReason("deepseek", E{.status = 429}), "pipeline-error-deep-seek-429-exceeded-quota");
+    EXPECT_EQ(modelEndedReason("openai", E{.status = 429}), "pipeline-error-openai-429-rate-limit-reached");
+    EXPECT_EQ(modelEndedReason("openai", E{.status = 429, .code = "insufficient_quota"}),
+              "pipeline-error-openai-429-exceeded-quota");
+    EXPECT_EQ(modelEndedReason("openai", E{.status = 401, .code = "invalid_api_key"}),
+              "pipeline-error-openai-401-incorrect-api-key");
+    EXPECT_EQ(modelEndedReason("azure-openai", E{.status = 401, .code = "invalid_api_key"}),
+              "pipeline-error-azure-openai-401-unauthorized");
+    // No status: a cause that has one of Vapi's HTTP values, else llm-failed.
+    EXPECT_EQ(modelEndedReason("anthropic", E{.cause = C::Unauthorized}), "pipeline-error-anthropic-401-unauthorized");
+    EXPECT_EQ(modelEndedReason("custom-llm", E{.cause = C::ConnectFailed}), "pipeline-error-custom-llm-llm-failed");
+    EXPECT_EQ(modelEndedReason("custom-llm", E{.cause = C::Timeout}), "pipeline-error-custom-llm-llm-failed");
+    EXPECT_EQ(modelEndedReason("local", E{.cause = C::BadRequest}), "pipeline-error-vapi-400-bad-request-validation-failed");
+    EXPECT_EQ(modelEndedReason("bench", E{.cause = C::Other}), "pipeline-error-vapi-llm-failed");
+}

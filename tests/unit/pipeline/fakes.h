@@ -119,6 +119,7 @@ struct LlmReply {
     std::string text;
     std::vector<prov::ToolCall> tools{};
     std::string error{};     // non-empty: onError after firstTokenMs instead of a reply
+    int errorStatus = 0;     // the HTTP status that error carries
     int firstTokenMs = 200;
     int deltaMs = 20;        // one word per delta
 };
@@ -333,7 +334,9 @@ public:
         };
         int64_t t = w_.sched.now() + r.firstTokenMs;
         if (!r.error.empty()) {
-            w_.sched.at(t, guard([e = r.error](auto& c) { c.onError(e); }));
+            w_.sched.at(t, guard([e = r.error, st = r.errorStatus](auto& c) {
+                c.onError(prov::ProviderError{.cause = prov::FailureCause::Other, .message = e, .status = st});
+            }));
             return turn;
         }
         // One word (with its leading space) per delta, like a token stream.

@@ -105,13 +105,16 @@ TEST_F(PipelineTest, ReplyStartMarksTheFirstSentenceOfEachReplyAndEverySpeak) {
 TEST_F(PipelineTest, LlmErrorReachesTheObserverAndTheCallGoesOn) {
     world.stt.push_back({.final = "Hello?"});
     world.stt.push_back({.final = "Are you there?"});
-    world.llmReplies.push_back({.error = "openai: 429 rate limited"});
+    world.llmReplies.push_back({.error = "openai: 429 rate limited", .errorStatus = 429});
     world.llmReplies.push_back({.text = "Yes, I am here."});
     start();
     speak(500);
     ASSERT_TRUE(runUntilKind(K::LlmError, 1, 3000));
     auto* err = rec.first(K::LlmError);
     EXPECT_EQ(err->text, "openai: 429 rate limited");
+    // The model's provider and the status name the endedReason the call would end with.
+    EXPECT_EQ(err->endedReason, voxa::pipeline::modelEndedReason(p->state().model, {.status = 429}));
+    EXPECT_EQ(err->endedReason, "pipeline-error-vapi-429-exceeded-quota");
     EXPECT_EQ(err->ms, rec.first(K::UserTurn)->ms + 200);
     EXPECT_FALSE(p->state().responding);
     EXPECT_EQ(rec.count(K::TtsText), 0);

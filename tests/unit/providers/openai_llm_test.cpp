@@ -40,7 +40,7 @@ struct Recorder {
                 events.push_back("done:" + std::to_string(u.promptTokens) + "/" +
                                  std::to_string(u.completionTokens));
             },
-            .onError = [this](const std::string& e) { events.push_back("error:" + e); },
+            .onError = [this](const ProviderError& e) { events.push_back("error:" + e.message); },
         };
     }
     std::string text() const {
