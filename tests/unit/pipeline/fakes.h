@@ -421,6 +421,7 @@ struct Event {
     bool endCallAfter = false;
     std::string tool;
     bool replyStart = false;
+    std::string endedReason;
 };
 
 /// Records every frame leaving the chain (kind, call time, payload) and every output frame.
@@ -433,7 +434,7 @@ public:
 
     void onFrame(const Frame& f) override {
         events.push_back(Event{f.kind, now(), f.text, f.isFinal, f.utterance, f.endCallAfter,
-                               f.toolCall.name, f.replyStart});
+                               f.toolCall.name, f.replyStart, f.endedReason});
     }
     void onOutputFrame(std::span<const int16_t> pcm, bool silence) override {
         outputMs.push_back(now());

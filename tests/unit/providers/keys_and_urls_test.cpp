@@ -172,7 +172,7 @@ TEST(Streaming, ConnectFailuresByStatus) {
     EXPECT_EQ(rejected(403), FailureCause::Forbidden);
     EXPECT_EQ(rejected(404), FailureCause::NotFound);
     EXPECT_EQ(rejected(503), FailureCause::ServerError);
-    EXPECT_EQ(rejected(429), FailureCause::Other);
+    EXPECT_EQ(rejected(429), FailureCause::RateLimited);
     for (auto e : {E::BadUrl, E::Resolve, E::Egress, E::Connect, E::Tls, E::Handshake}) {
         net::WsConnectResult r;
         r.error = e;
