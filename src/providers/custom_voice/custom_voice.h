@@ -11,6 +11,7 @@
 //   each chunk is played as it arrives.
 //
 //   registry: addTts("custom-voice", custom_voice::makeTtsProvider());
+//   the queue, barge-in and failures: providers/http_tts.h (shared with OpenAI's voice)
 //
 // The URL is org configuration: held to the egress policy. sampleRate is the pipeline's rate
 // (audio::kRate), so nothing is resampled. A barge-in (cancel()) aborts the request in flight

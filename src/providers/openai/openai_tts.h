@@ -10,6 +10,7 @@
 //   resampled to the pipeline's 16 kHz (audio::Resampler) and played as it arrives.
 //
 //   registry: addTts("openai", openai::makeTtsProvider());
+//   the queue, barge-in and failures: providers/http_tts.h (shared with custom-voice)
 //   base URL: providers::endpoint("openai", ctx, "https://api.openai.com/v1") (the API root
 //             the chat model and the transcriber share; see openai_stt.h)
 //
@@ -31,6 +32,7 @@
 #include <string>
 #include <string_view>
 
+#include "providers/http_tts.h"
 #include "providers/openai/openai.h"
 #include "providers/providers.h"
 
@@ -50,9 +52,7 @@ inline constexpr std::chrono::seconds kSpeechTimeout{10};
 /// The request body for `text`, from Vapi's OpenAIVoice fields in `config`.
 std::string speechBody(const boost::json::object& config, std::string_view text);
 
-/// True when the first bytes of a 200 answer are text (`{"`, `<h`, ...) rather than PCM: a
-/// JSON error or an HTML page from a proxy. Two printable bytes after `{` or `<` would be a
-/// first sample louder than 8192, which no synthesized utterance starts with.
-bool looksLikeText(std::string_view firstBytes);
+/// (A 200 answer whose first bytes are text rather than PCM: providers::looksLikeText.)
+using providers::looksLikeText;
 
 }  // namespace voxa::providers::openai
