@@ -13,6 +13,7 @@
 #include "net/server.h"
 #include "providers/assemblyai/assemblyai.h"
 #include "providers/endpoints.h"
+#include "unit/providers/session_harness.h"
 
 namespace voxa::providers::assemblyai {
 namespace {
@@ -231,48 +232,9 @@ struct FakeAssemblyAi {
     }
 };
 
-struct Session {
-    fakes::LoopbackEgress egress;
-    asio::io_context io;
-    Context ctx;
-    std::vector<Transcript> transcripts;
-    std::vector<ProviderError> errors;
-    std::unique_ptr<SttSession> stt;
-
-    explicit Session(const std::string& url, json::object cfg = obj(R"({"provider":"assembly-ai"})")) {
-        setOperatorUrls(std::map<std::string, std::string>{{"assembly-ai", url}});
-        ctx.executor = io.get_executor();
-        ctx.callId = "call-1";
-        ctx.credentials["assembly-ai"] = {.apiKey = "aai-secret"};
-        stt = makeSttProvider()->open(cfg, ctx, {
-            .onTranscript = [this](const Transcript& t) { transcripts.push_back(t); },
-            .onError = [this](const ProviderError& e) { errors.push_back(e); }});
-    }
-    ~Session() {
-        stt.reset();
-        io.run_for(300ms);
-        setOperatorUrls({});
-    }
-    template <class Pred>
-    bool runUntil(Pred p, std::chrono::milliseconds limit = 5s) {
-        auto end = std::chrono::steady_clock::now() + limit;
-        while (!p() && std::chrono::steady_clock::now() < end) {
-            io.run_for(10ms);
-            io.restart();
-        }
-        return p();
-    }
-    /// `ms` of audio in Voxa's 20 ms frames.
-    void speak(int ms) {
-        std::vector<int16_t> frame(320, 1000);
-        for (int i = 0; i < ms / 20; ++i) stt->sendAudio(frame);
-    }
-    std::vector<Transcript> finals() const {
-        std::vector<Transcript> out;
-        for (auto& t : transcripts)
-            if (t.isFinal) out.push_back(t);
-        return out;
-    }
+struct Session : test::SttHarness {
+    explicit Session(const std::string& url, json::object cfg = obj(R"({"provider":"assembly-ai"})"))
+        : SttHarness(*makeSttProvider(), "assembly-ai", url, "aai-secret", cfg) {}
 };
 
 TEST(AssemblyAiSession, ConnectsAtOpenChunksAudioForcesTheEndpointAndTerminates) {

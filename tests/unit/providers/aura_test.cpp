@@ -16,6 +16,7 @@
 #include "net/server.h"
 #include "providers/deepgram/deepgram_tts.h"
 #include "providers/endpoints.h"
+#include "unit/providers/session_harness.h"
 
 namespace voxa::providers::deepgram {
 namespace {
@@ -155,46 +156,10 @@ struct FakeSpeak {
     }
 };
 
-struct Session {
-    fakes::LoopbackEgress egress;
-    asio::io_context io;
-    Context ctx;
-    std::vector<std::pair<uint64_t, audio::Samples>> audio;
-    std::vector<uint64_t> done;
-    std::vector<ProviderError> failures;
-    std::unique_ptr<TtsSession> tts;
-
-    explicit Session(const std::string& url, std::string key = "dg-secret") {
-        setOperatorUrls(std::map<std::string, std::string>{{"deepgram", url}});
-        ctx.executor = io.get_executor();
-        ctx.callId = "call-1";
-        ctx.credentials["deepgram"] = {.apiKey = std::move(key)};
-        TtsCallbacks cb;
-        cb.onAudio = [this](uint64_t id, audio::Samples pcm) { audio.emplace_back(id, std::move(pcm)); };
-        cb.onDone = [this](uint64_t id) { done.push_back(id); };
-        cb.onFailure = [this](const ProviderError& e) { failures.push_back(e); };
-        tts = makeTtsProvider()->open(obj(R"({"provider":"deepgram","voiceId":"thalia"})"), ctx, std::move(cb));
-    }
-    ~Session() {
-        tts.reset();
-        io.run_for(200ms);
-        setOperatorUrls({});
-    }
-    size_t samplesOf(uint64_t id) const {
-        size_t n = 0;
-        for (auto& [i, pcm] : audio)
-            if (i == id) n += pcm.size();
-        return n;
-    }
-    template <class Pred>
-    bool runUntil(Pred p, std::chrono::milliseconds limit = 5s) {
-        auto end = std::chrono::steady_clock::now() + limit;
-        while (!p() && std::chrono::steady_clock::now() < end) {
-            io.run_for(10ms);
-            io.restart();
-        }
-        return p();
-    }
+struct Session : test::TtsHarness {
+    explicit Session(const std::string& url, std::string key = "dg-secret")
+        : TtsHarness(*makeTtsProvider(), "deepgram", url, std::move(key),
+                     obj(R"({"provider":"deepgram","voiceId":"thalia"})")) {}
 };
 
 TEST(AuraSession, AudioGoesToTheUtteranceBeingSpokenAndFlushedEndsIt) {

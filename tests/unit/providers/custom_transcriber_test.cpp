@@ -14,6 +14,7 @@
 #include "fakes/loopback_egress.h"
 #include "net/server.h"
 #include "providers/custom_transcriber/custom_transcriber.h"
+#include "unit/providers/session_harness.h"
 
 namespace voxa::providers::custom_transcriber {
 namespace {
@@ -140,33 +141,8 @@ struct FakeServer {
     }
 };
 
-struct Session {
-    asio::io_context io;
-    Context ctx;
-    std::vector<Transcript> transcripts;
-    std::vector<ProviderError> errors;
-    std::unique_ptr<SttSession> stt;
-
-    explicit Session(json::object cfg) {
-        ctx.executor = io.get_executor();
-        ctx.callId = "call-1";
-        stt = makeSttProvider()->open(cfg, ctx, {
-            .onTranscript = [this](const Transcript& t) { transcripts.push_back(t); },
-            .onError = [this](const ProviderError& e) { errors.push_back(e); }});
-    }
-    ~Session() {
-        stt.reset();
-        io.run_for(200ms);
-    }
-    template <class Pred>
-    bool runUntil(Pred p, std::chrono::milliseconds limit = 5s) {
-        auto end = std::chrono::steady_clock::now() + limit;
-        while (!p() && std::chrono::steady_clock::now() < end) {
-            io.run_for(10ms);
-            io.restart();
-        }
-        return p();
-    }
+struct Session : test::SttHarness {
+    explicit Session(json::object cfg) : SttHarness(*makeSttProvider(), "", "", "", cfg) {}
 };
 
 json::object config(const std::string& url) {

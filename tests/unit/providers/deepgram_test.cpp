@@ -12,6 +12,7 @@
 #include "net/server.h"
 #include "providers/deepgram/deepgram.h"
 #include "providers/endpoints.h"
+#include "unit/providers/session_harness.h"
 
 namespace voxa::providers::deepgram {
 namespace {
@@ -142,37 +143,9 @@ struct FakeDeepgram {
     }
 };
 
-struct Session {
-    fakes::LoopbackEgress egress;
-    asio::io_context io;
-    Context ctx;
-    std::vector<Transcript> transcripts;
-    std::vector<ProviderError> errors;
-    std::unique_ptr<SttSession> stt;
-
-    explicit Session(const std::string& url, json::object cfg = obj(R"({"provider":"deepgram","model":"nova-2"})")) {
-        setOperatorUrls(std::map<std::string, std::string>{{"deepgram", url}});
-        ctx.executor = io.get_executor();
-        ctx.callId = "call-1";
-        ctx.credentials["deepgram"] = {.apiKey = "dg-secret"};
-        stt = makeSttProvider()->open(cfg, ctx, {
-            .onTranscript = [this](const Transcript& t) { transcripts.push_back(t); },
-            .onError = [this](const ProviderError& e) { errors.push_back(e); }});
-    }
-    ~Session() {
-        stt.reset();
-        io.run_for(300ms);
-        setOperatorUrls({});
-    }
-    template <class Pred>
-    bool runUntil(Pred p, std::chrono::milliseconds limit = 5s) {
-        auto end = std::chrono::steady_clock::now() + limit;
-        while (!p() && std::chrono::steady_clock::now() < end) {
-            io.run_for(10ms);
-            io.restart();
-        }
-        return p();
-    }
+struct Session : test::SttHarness {
+    explicit Session(const std::string& url, json::object cfg = obj(R"({"provider":"deepgram","model":"nova-2"})"))
+        : SttHarness(*makeSttProvider(), "deepgram", url, "dg-secret", cfg) {}
 };
 
 TEST(DeepgramSession, ConnectsAtOpenThenAudioFinalizeAndCloseStream) {

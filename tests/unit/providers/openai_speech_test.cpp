@@ -17,6 +17,7 @@
 #include "providers/endpoints.h"
 #include "providers/openai/openai_stt.h"
 #include "providers/openai/openai_tts.h"
+#include "unit/providers/session_harness.h"
 
 namespace voxa::providers::openai {
 namespace {
@@ -203,43 +204,9 @@ struct FakeOpenAi {
     }
 };
 
-struct Loop {
-    fakes::LoopbackEgress egress;
-    asio::io_context io;
-    Context ctx;
 
-    explicit Loop(const std::string& url) {
-        setOperatorUrls(std::map<std::string, std::string>{{"openai", url}});
-        ctx.executor = io.get_executor();
-        ctx.callId = "call-1";
-        ctx.credentials["openai"] = {.apiKey = "sk-secret"};
-    }
-    ~Loop() { setOperatorUrls({}); }
-    template <class Pred>
-    bool runUntil(Pred p, std::chrono::milliseconds limit = 5s) {
-        auto end = std::chrono::steady_clock::now() + limit;
-        while (!p() && std::chrono::steady_clock::now() < end) {
-            io.run_for(10ms);
-            io.restart();
-        }
-        return p();
-    }
-};
-
-struct Stt : Loop {
-    std::vector<Transcript> transcripts;
-    std::vector<ProviderError> errors;
-    std::unique_ptr<SttSession> stt;
-
-    Stt(const std::string& url, json::object cfg) : Loop(url) {
-        stt = makeSttProvider()->open(cfg, ctx, {
-            .onTranscript = [this](const Transcript& t) { transcripts.push_back(t); },
-            .onError = [this](const ProviderError& e) { errors.push_back(e); }});
-    }
-    ~Stt() {
-        stt.reset();
-        io.run_for(100ms);
-    }
+struct Stt : test::SttHarness {
+    Stt(const std::string& url, json::object cfg) : SttHarness(*makeSttProvider(), "openai", url, "sk-secret", cfg) {}
     size_t finals() const {
         return static_cast<size_t>(std::count_if(transcripts.begin(), transcripts.end(), [](auto& t) { return t.isFinal; }));
     }
@@ -333,28 +300,8 @@ TEST(OpenAiSttSession, FailuresCarryTheirCause) {
     EXPECT_EQ(refused.errors[0].cause, FailureCause::ConnectFailed);
 }
 
-struct Tts : Loop {
-    std::vector<std::pair<uint64_t, audio::Samples>> audio;
-    std::vector<uint64_t> done;
-    std::vector<ProviderError> failures;
-    std::unique_ptr<TtsSession> tts;
-
-    Tts(const std::string& url, json::object cfg) : Loop(url) {
-        tts = makeTtsProvider()->open(cfg, ctx, {
-            .onAudio = [this](uint64_t id, audio::Samples pcm) { audio.emplace_back(id, std::move(pcm)); },
-            .onDone = [this](uint64_t id) { done.push_back(id); },
-            .onError = {},
-            .onFailure = [this](const ProviderError& e) { failures.push_back(e); }});
-    }
-    ~Tts() {
-        tts.reset();
-        io.run_for(100ms);
-    }
-    size_t samples(uint64_t id) const {
-        size_t n = 0;
-        for (auto& [i, pcm] : audio) n += i == id ? pcm.size() : 0;
-        return n;
-    }
+struct Tts : test::TtsHarness {
+    Tts(const std::string& url, json::object cfg) : TtsHarness(*makeTtsProvider(), "openai", url, "sk-secret", cfg) {}
 };
 
 std::string tone24k(int ms) {
@@ -376,8 +323,8 @@ TEST(OpenAiTtsSession, SpeaksEachUtteranceInOrderResampledTo16k) {
     s.tts->speak(3, "  ");  // nothing to say: done without a request
     ASSERT_TRUE(s.runUntil([&] { return s.done.size() == 3; }));
     EXPECT_EQ(s.done, (std::vector<uint64_t>{1, 2, 3}));
-    EXPECT_EQ(s.samples(1), 4800u) << "300 ms at 16 kHz";
-    EXPECT_EQ(s.samples(2), 4800u);
+    EXPECT_EQ(s.samplesOf(1), 4800u) << "300 ms at 16 kHz";
+    EXPECT_EQ(s.samplesOf(2), 4800u);
     auto reqs = fake.seen();
     ASSERT_EQ(reqs.size(), 2u);
     EXPECT_EQ(reqs[0].path, "/v1/audio/speech");

@@ -15,6 +15,7 @@
 #include "providers/cartesia/cartesia.h"
 #include "providers/elevenlabs/elevenlabs.h"
 #include "providers/endpoints.h"
+#include "unit/providers/session_harness.h"
 
 namespace voxa::providers {
 namespace {
@@ -189,40 +190,10 @@ struct FakeCartesia {
     }
 };
 
-struct Session {
-    fakes::LoopbackEgress egress;
-    asio::io_context io;
-    Context ctx;
-    std::vector<std::pair<uint64_t, size_t>> audio;  // id, samples
-    std::vector<uint64_t> done;
-    std::vector<ProviderError> failures;
-    std::unique_ptr<TtsSession> tts;
-
-    explicit Session(const std::string& url) {
-        setOperatorUrls(std::map<std::string, std::string>{{"cartesia", url}});
-        ctx.executor = io.get_executor();
-        ctx.callId = "call-1";
-        ctx.credentials["cartesia"] = {.apiKey = "sk_car_secret"};
-        TtsCallbacks cb;
-        cb.onAudio = [this](uint64_t id, audio::Samples pcm) { audio.emplace_back(id, pcm.size()); };
-        cb.onDone = [this](uint64_t id) { done.push_back(id); };
-        cb.onFailure = [this](const ProviderError& e) { failures.push_back(e); };
-        tts = cartesia::makeTtsProvider()->open(obj(R"({"provider":"cartesia","voiceId":"v"})"), ctx, std::move(cb));
-    }
-    ~Session() {
-        tts.reset();
-        io.run_for(200ms);
-        setOperatorUrls({});
-    }
-    template <class Pred>
-    bool runUntil(Pred p, std::chrono::milliseconds limit = 5s) {
-        auto end = std::chrono::steady_clock::now() + limit;
-        while (!p() && std::chrono::steady_clock::now() < end) {
-            io.run_for(10ms);
-            io.restart();
-        }
-        return p();
-    }
+struct Session : test::TtsHarness {
+    explicit Session(const std::string& url)
+        : TtsHarness(*cartesia::makeTtsProvider(), "cartesia", url, "sk_car_secret",
+                     obj(R"({"provider":"cartesia","voiceId":"v"})")) {}
 };
 
 TEST(SocketTts, ConnectsAtOpenSpeaksInOrderAndCancels) {
@@ -234,10 +205,8 @@ TEST(SocketTts, ConnectsAtOpenSpeaksInOrderAndCancels) {
     s.tts->speak(2, "Two.");
     ASSERT_TRUE(s.runUntil([&] { return s.done.size() == 2; }));
     EXPECT_EQ(s.done, (std::vector<uint64_t>{1, 2}));
-    size_t one = 0, two = 0;
-    for (auto& [id, n] : s.audio) (id == 1 ? one : two) += n;
-    EXPECT_EQ(one, 4800u);
-    EXPECT_EQ(two, 4800u);
+    EXPECT_EQ(s.samplesOf(1), 4800u);
+    EXPECT_EQ(s.samplesOf(2), 4800u);
     // Barge-in: a cancel for the utterance with Cartesia, nothing of it delivered afterwards.
     fake.mode = FakeCartesia::Mode::Silent;
     s.tts->speak(3, "Three.");
