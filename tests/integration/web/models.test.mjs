@@ -3,6 +3,7 @@
 // fields while the page is open; Settings stores Anthropic and Azure OpenAI credentials in Vapi's
 // Create*CredentialDTO shapes and never shows a key back. Each test signs up an owner of its own.
 import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
 import { test } from "node:test";
 import * as L from "./lib.mjs";
 
@@ -41,6 +42,12 @@ async function savedToast(page, what) {
         const invalid = await page.evaluate(() => [...document.querySelectorAll('[aria-invalid="true"]')].map((x) => x.id));
         throw new Error(`${e.message}; ${what}; invalid fields ${JSON.stringify(invalid)}`);
     });
+}
+
+/** A PNG path under build/test-artifacts/web/ (the directory made on demand). */
+function shotPath(name) {
+    mkdirSync(L.ARTIFACTS, { recursive: true });
+    return `${L.ARTIFACTS}/${name}.png`;
 }
 
 const SYSTEM = { role: "system", content: "You book appointments." };
@@ -108,6 +115,7 @@ test("editor: anthropic with a fallback model and thinking -> saved in Vapi's An
 
     await page.click(tid("save"));
     await savedToast(page, `PATCH bodies ${JSON.stringify(patches)}`);
+    await page.locator("#section-model").screenshot({ path: shotPath("editor-model-anthropic") });
     const saved = await L.api("GET", `/assistant/${a.json.id}`, undefined, { token: jwt });
     assert.equal(saved.status, 200, saved.text);
     assert.deepEqual(saved.json.model, {
@@ -155,12 +163,14 @@ test("settings: anthropic and azure-openai credentials in Vapi's shapes; keys ne
     await page.click("#credModels-gpt-4o");
     await page.click("#credModels-gpt-4_1");
     await page.fill("#credName", "Azure Sweden");
+    await page.locator('[role="dialog"]').screenshot({ path: shotPath("credential-azure-openai") });
     await page.click(tid("credential-submit"));
     await L.waitUntil(async () => (await rows.count()) === 2, 10000, "the azure-openai credential row");
     const text = (await rows.allInnerTexts()).join("\n");
     assert.match(text, /anthropic[\s\S]*Claude key/);
     assert.match(text, /azure-openai[\s\S]*Azure Sweden[\s\S]*voxa-test\.openai\.azure\.com \(swedencentral\)/);
     for (const key of [ANTHROPIC_KEY, AZURE_KEY]) assert.ok(!(await page.content()).includes(key), "no key on the page after adding");
+    await L.screenshot(page, "settings-model-credentials");
 
     const list = await L.api("GET", "/credential", undefined, { token: jwt });
     assert.equal(list.status, 200, list.text);
