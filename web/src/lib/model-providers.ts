@@ -94,8 +94,14 @@ export function modelProvider(provider: string): ModelProvider {
   return MODEL_PROVIDERS[provider] ?? OTHER_MODEL;
 }
 
-export function modelRunsOnServer(provider: string): boolean {
-  return provider in MODEL_PROVIDERS;
+/** One of Vapi's model providers this server does not run (not: a Voxa-only one such as bench). */
+export function modelNotOnServer(provider: string): boolean {
+  return OTHER_MODEL_PROVIDERS.includes(provider);
+}
+
+/** Vapi's model providers have a `model` (required but by vapi); Voxa's local and bench have none. */
+export function hasModelField(provider: string): boolean {
+  return provider !== 'local' && (provider in MODEL_PROVIDERS || modelNotOnServer(provider));
 }
 
 /** The provider picker: what the server runs first, then the rest of Vapi's, marked. */
@@ -156,7 +162,7 @@ export function modelIssues(config: Obj): Array<[string, string]> {
   const provider = String(config.provider ?? '');
   const p = modelProvider(provider);
   const model = config.model;
-  if (provider !== 'local' && provider !== 'vapi') {
+  if (hasModelField(provider) && provider !== 'vapi') {
     if (typeof model !== 'string' || model.trim() === '') out.push(['model', 'Model is required']);
     else if (p.strict && !p.models.includes(model)) out.push(['model', `Model must be one of ${provider}'s models`]);
   }

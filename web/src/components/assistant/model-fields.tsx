@@ -10,7 +10,7 @@ import { Select } from '@/components/ui/select';
 import { Switch } from '@/components/ui/switch';
 import { Field } from '@/components/field';
 import { NumberInput } from '@/components/number-input';
-import { modelProvider, modelProviderOptions, modelRunsOnServer, nextFallbackModel, THINKING_BUDGET } from '@/lib/model-providers';
+import { hasModelField, modelProvider, modelProviderOptions, modelNotOnServer, nextFallbackModel, THINKING_BUDGET } from '@/lib/model-providers';
 
 type Obj = Record<string, unknown>;
 
@@ -56,17 +56,19 @@ export function ModelFields({
       <Field id="modelProvider" label="Provider" error={err('provider')}>
         <Select value={provider} onValueChange={onProvider} options={modelProviderOptions()} />
       </Field>
-      {provider === 'local' ? (
+      {provider === 'local' && (
         <div className="text-sm text-muted-foreground sm:pt-7">
           Scripted rules, no key needed. See <code className="text-xs">docs/providers.md</code>.
         </div>
-      ) : (
+      )}
+      {provider && provider !== 'local' && !hasModelField(provider) && <div className="text-sm text-muted-foreground sm:pt-7">Its fields are set in Raw JSON.</div>}
+      {hasModelField(provider) && (
         <Field id="modelName" label="Model" error={err('model')} hint={p.hint ?? (p.strict ? undefined : 'Any model id this provider serves')}>
           <Input {...text('model')} list="model-suggestions" placeholder={p.placeholder} autoComplete="off" />
         </Field>
       )}
       <ModelList id="model-suggestions" models={p.models} />
-      {provider && !modelRunsOnServer(provider) && (
+      {modelNotOnServer(provider) && (
         <Alert variant="info" className="sm:col-span-2">
           This server does not run {provider}: a call with it is refused. Its fields can be set in Raw JSON.
         </Alert>
@@ -93,7 +95,7 @@ export function ModelFields({
               id="modelThinkingBudget"
               label="Thinking budget (tokens)"
               error={err('thinking.budgetTokens')}
-              hint={`${THINKING_BUDGET.min} to ${THINKING_BUDGET.max}`}
+              hint={`${THINKING_BUDGET.min} to ${THINKING_BUDGET.max}. With thinking, Anthropic takes no temperature.`}
             >
               <NumberInput value={thinking.budgetTokens} onChange={(n) => update('thinking.budgetTokens', n)} placeholder={String(THINKING_BUDGET.min)} />
             </Field>
