@@ -51,11 +51,14 @@ function shotPath(name) {
 }
 
 const SYSTEM = { role: "system", content: "You book appointments." };
+// The legacy function list Voxa takes on every model: nothing in the form shows it, a provider switch must keep it.
+const FUNCTIONS = [{ name: "book", description: "Books a slot", parameters: { type: "object", properties: {} } }];
 
 test("editor: anthropic with a fallback model and thinking -> saved in Vapi's AnthropicModel shape; other providers' fields kept while the page is open", async (t) => {
     const { jwt, page } = await ownOwner(t, "models", "Mo Model");
     const a = await L.api("POST", "/assistant", { name: "Models",
-        model: { provider: "openai", model: "gpt-4o", fallbackModels: ["gpt-4o-mini"], temperature: 0.3, maxTokens: 300, messages: [SYSTEM] },
+        model: { provider: "openai", model: "gpt-4o", fallbackModels: ["gpt-4o-mini"], temperature: 0.3, maxTokens: 300, messages: [SYSTEM],
+                 functions: FUNCTIONS },
         transcriber: { provider: "local" }, voice: { provider: "local", voiceId: "kal16" } }, { token: jwt });
     assert.equal(a.status, 201, a.text);
     const patches = [];
@@ -120,7 +123,7 @@ test("editor: anthropic with a fallback model and thinking -> saved in Vapi's An
     assert.equal(saved.status, 200, saved.text);
     assert.deepEqual(saved.json.model, {
         provider: "anthropic", model: "claude-sonnet-4-5-20250929", fallbackModels: ["claude-haiku-4-5-20251001"],
-        thinking: { type: "enabled", budgetTokens: 2048 }, temperature: 0.3, maxTokens: 300, messages: [SYSTEM],
+        thinking: { type: "enabled", budgetTokens: 2048 }, temperature: 0.3, maxTokens: 300, messages: [SYSTEM], functions: FUNCTIONS,
     });
 
     await page.reload();

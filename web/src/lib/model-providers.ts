@@ -112,8 +112,11 @@ export function modelProviderOptions(): Array<{ value: string; label: string }> 
   ];
 }
 
-/** Fields every Vapi model has (the prompt, tools, sampling): kept when the provider changes. */
-export const SHARED_MODEL_KEYS = ['messages', 'tools', 'toolIds', 'toolRefs', 'knowledgeBase', 'emotionRecognitionEnabled', 'numFastTurns', 'temperature', 'maxTokens'];
+/**
+ * Fields every Vapi model has (the prompt, tools, sampling), and the legacy `functions` Voxa
+ * takes on every one (src/api/spec/overlay.json): kept when the provider changes.
+ */
+export const SHARED_MODEL_KEYS = ['messages', 'tools', 'toolIds', 'toolRefs', 'functions', 'knowledgeBase', 'emotionRecognitionEnabled', 'numFastTurns', 'temperature', 'maxTokens'];
 
 /** What the editor remembers of each provider while the page is open: its own fields. */
 export type ModelStash = Record<string, Obj>;
