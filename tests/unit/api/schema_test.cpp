@@ -204,6 +204,24 @@ TEST(Schemas, LegacyFieldsPass) {
                 IsEmpty());
 }
 
+TEST(Schemas, FallbackModelsOnEveryModelProvider) {
+    // Vapi has fallbackModels on OpenAIModel only; Voxa takes the same list of model ids on
+    // every model provider (overlay.json), and OpenAIModel keeps Vapi's enum.
+    EXPECT_THAT(check("CreateAssistantDTO", R"({"model": {"provider": "anthropic",
+                        "model": "claude-sonnet-4-5-20250929", "fallbackModels": ["claude-haiku-4-5-20251001"],
+                        "thinking": {"type": "enabled", "budgetTokens": 2048}}})"),
+                IsEmpty());
+    EXPECT_THAT(check("UpdateAssistantDTO", R"({"model": {"provider": "google",
+                        "model": "gemini-2.5-flash", "fallbackModels": ["gemini-2.0-flash"]}})"),
+                IsEmpty());
+    EXPECT_THAT(check("CreateAssistantDTO", R"({"model": {"provider": "groq",
+                        "model": "llama-3.3-70b-versatile", "fallbackModels": "llama3-8b-8192"}})"),
+                ElementsAre("model.fallbackModels must be an array"));
+    EXPECT_THAT(check("CreateAssistantDTO", R"({"model": {"provider": "openai", "model": "gpt-4o",
+                        "fallbackModels": ["gpt-4o-mini", "claude-3-opus-20240229"]}})"),
+                ElementsAre(HasSubstr("model.each value in fallbackModels must be one of the following values: ")));
+}
+
 TEST(Schemas, BenchProvidersPass) {
     EXPECT_THAT(check("CreateAssistantDTO", R"({
       "transcriber": {"provider": "bench", "text": "Hi.", "delayMs": 100},

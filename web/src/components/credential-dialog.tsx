@@ -6,11 +6,13 @@ import { Input, NativeSelect } from '@/components/ui/input';
 import { Alert } from '@/components/ui/alert';
 import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle } from '@/components/ui/dialog';
 import { Field } from '@/components/field';
+import { MultiCheck } from '@/components/multi-check';
 import { api } from '@/lib/api';
 import { credentialSchema } from '@/lib/schemas';
 import { useFormSubmit } from '@/lib/use-form-submit';
 import { toast } from '@/lib/toast-store';
-import { CREDENTIAL_EXTRAS, CREDENTIAL_PROVIDERS } from '@/lib/providers';
+import { CREDENTIAL_EXTRAS, CREDENTIAL_PROVIDERS, credentialKeyField } from '@/lib/providers';
+import { AZURE_OPENAI_MODELS, AZURE_OPENAI_REGIONS } from '@/lib/model-providers';
 import type { Credential } from '@/lib/types';
 
 /** The API URL of a credential: a free URL (self-hosted server) or one of the provider's environments. */
@@ -36,6 +38,59 @@ function ApiUrlField({ provider, allowed, value, onChange, error }: { provider: 
   );
 }
 
+/** Azure OpenAI's own fields (CreateAzureOpenAICredentialDTO): where the deployments are and which models. */
+function AzureOpenAIFields({
+  endpoint,
+  setEndpoint,
+  region,
+  setRegion,
+  models,
+  setModels,
+  apim,
+  setApim,
+  errors,
+}: {
+  endpoint: string;
+  setEndpoint: (v: string) => void;
+  region: string;
+  setRegion: (v: string) => void;
+  models: string[];
+  setModels: (v: string[]) => void;
+  apim: string;
+  setApim: (v: string) => void;
+  errors: Record<string, string>;
+}) {
+  return (
+    <>
+      <Field id="credOpenAIEndpoint" label="Endpoint" error={errors.openAIEndpoint} hint="Your resource's endpoint, e.g. https://my-resource.openai.azure.com">
+        <Input value={endpoint} onChange={(e) => setEndpoint(e.target.value)} placeholder="https://my-resource.openai.azure.com" autoComplete="off" />
+      </Field>
+      <Field id="credRegion" label="Region" error={errors.region}>
+        <NativeSelect value={region} onChange={(e) => setRegion(e.target.value)}>
+          <option value="">Choose…</option>
+          {AZURE_OPENAI_REGIONS.map((r) => (
+            <option key={r} value={r}>
+              {r}
+            </option>
+          ))}
+        </NativeSelect>
+      </Field>
+      <fieldset className="flex min-w-0 flex-col gap-1.5">
+        <legend className="mb-1.5 text-sm font-medium">Models deployed</legend>
+        <MultiCheck id="credModels" options={AZURE_OPENAI_MODELS.map((m) => ({ value: m, label: m }))} value={models} onChange={setModels} />
+        {errors.models && (
+          <p className="text-xs text-destructive" id="credModels-error" data-testid="field-error">
+            {errors.models}
+          </p>
+        )}
+      </fieldset>
+      <Field id="credOcpApim" label="APIM subscription key (optional)" error={errors.ocpApimSubscriptionKey} hint="Only behind Azure API Management (Ocp-Apim-Subscription-Key).">
+        <Input type="password" autoComplete="off" value={apim} onChange={(e) => setApim(e.target.value)} />
+      </Field>
+    </>
+  );
+}
+
 /** Adds a provider credential in Vapi's shape for its provider (Create*CredentialDTO). The key is never shown again. */
 export function CredentialDialog({ open, onOpenChange, onCreated }: { open: boolean; onOpenChange: (o: boolean) => void; onCreated: (c: Credential) => void }) {
   const [provider, setProvider] = React.useState('openai');
@@ -43,6 +98,10 @@ export function CredentialDialog({ open, onOpenChange, onCreated }: { open: bool
   const [apiUrl, setApiUrl] = React.useState('');
   const [userId, setUserId] = React.useState('');
   const [name, setName] = React.useState('');
+  const [endpoint, setEndpoint] = React.useState('');
+  const [region, setRegion] = React.useState('');
+  const [models, setModels] = React.useState<string[]>([]);
+  const [apim, setApim] = React.useState('');
   const { errors, error, busy, validate, run, clear } = useFormSubmit();
   const extra = CREDENTIAL_EXTRAS[provider] ?? {};
 
@@ -53,6 +112,10 @@ export function CredentialDialog({ open, onOpenChange, onCreated }: { open: bool
       setApiUrl('');
       setUserId('');
       setName('');
+      setEndpoint('');
+      setRegion('');
+      setModels([]);
+      setApim('');
       clear();
     }
   }, [open, clear]);
@@ -65,9 +128,12 @@ export function CredentialDialog({ open, onOpenChange, onCreated }: { open: bool
       name: name || undefined,
       apiUrl: extra.apiUrl && apiUrl ? apiUrl : undefined,
       userId: extra.userId ? userId : undefined,
+      ...(extra.azureOpenAI ? { openAIEndpoint: endpoint, region, models, ocpApimSubscriptionKey: apim || undefined } : {}),
     });
     if (!data) return;
-    const body = { ...data, ...(extra.service ? { service: extra.service } : {}) };
+    // The secret goes under the provider's own name for it (Azure OpenAI: openAIKey).
+    const { apiKey: key, ...rest } = data;
+    const body = { ...rest, [credentialKeyField(provider)]: key, ...(extra.service ? { service: extra.service } : {}) };
     await run(async () => {
       const c = await api.post<Credential>('/credential', body);
       toast.success('Credential added');
@@ -100,10 +166,23 @@ export function CredentialDialog({ open, onOpenChange, onCreated }: { open: bool
               ))}
             </NativeSelect>
           </Field>
-          <Field id="credApiKey" label="API key" error={errors.apiKey}>
+          <Field id="credApiKey" label={extra.azureOpenAI ? 'Azure OpenAI key' : 'API key'} error={errors.apiKey}>
             <Input type="password" autoComplete="off" value={apiKey} onChange={(e) => setApiKey(e.target.value)} />
           </Field>
           {extra.apiUrl && <ApiUrlField provider={provider} allowed={extra.apiUrl} value={apiUrl} onChange={setApiUrl} error={errors.apiUrl} />}
+          {extra.azureOpenAI && (
+            <AzureOpenAIFields
+              endpoint={endpoint}
+              setEndpoint={setEndpoint}
+              region={region}
+              setRegion={setRegion}
+              models={models}
+              setModels={setModels}
+              apim={apim}
+              setApim={setApim}
+              errors={errors}
+            />
+          )}
           {extra.userId && (
             <Field id="credUserId" label="User ID" error={errors.userId}>
               <Input value={userId} onChange={(e) => setUserId(e.target.value)} autoComplete="off" />

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CREDENTIAL_EXTRAS } from './providers';
 import { configIssues, FALLBACK_LIST, type SpeechKind } from './speech-providers';
+import { AZURE_OPENAI_MODELS, AZURE_OPENAI_REGIONS, modelIssues } from './model-providers';
 import { isHttpUrl } from './utils';
 
 export { isHttpUrl };
@@ -129,6 +130,10 @@ export const assistantSchema = z
         toolIds: z.array(z.string()).optional(),
       })
       .passthrough()
+      // The provider's own fields (model-providers.ts): its models, custom-llm's url, thinking, fallbackModels.
+      .superRefine((config, ctx) => {
+        for (const [key, message] of modelIssues(config)) ctx.addIssue({ code: 'custom', path: key.split('.'), message });
+      })
       .optional(),
     voice: speechConfig('voice'),
     transcriber: speechConfig('transcriber'),
@@ -176,9 +181,21 @@ export const credentialSchema = z
     name: z.string().trim().max(40, 'Name must be at most 40 characters').optional(),
     apiUrl: z.string().trim().optional(),
     userId: z.string().trim().optional(),
+    // CreateAzureOpenAICredentialDTO (the key itself is apiKey here, openAIKey on the wire)
+    openAIEndpoint: z.string().trim().max(10000, 'Endpoint must be at most 10000 characters').optional(),
+    region: z.string().optional(),
+    models: z.array(z.string()).optional(),
+    ocpApimSubscriptionKey: z.string().trim().max(10000).optional(),
   })
   .superRefine((c, ctx) => {
     const extra = CREDENTIAL_EXTRAS[c.provider] ?? {};
+    if (extra.azureOpenAI) {
+      if (!c.openAIEndpoint) ctx.addIssue({ code: 'custom', path: ['openAIEndpoint'], message: 'Endpoint is required' });
+      else if (!isHttpUrl(c.openAIEndpoint)) ctx.addIssue({ code: 'custom', path: ['openAIEndpoint'], message: 'Must be a valid http(s) URL' });
+      if (!c.region || !AZURE_OPENAI_REGIONS.includes(c.region)) ctx.addIssue({ code: 'custom', path: ['region'], message: 'Choose a region' });
+      if (!c.models?.length) ctx.addIssue({ code: 'custom', path: ['models'], message: 'Choose the models deployed there' });
+      else if (c.models.some((m) => !AZURE_OPENAI_MODELS.includes(m))) ctx.addIssue({ code: 'custom', path: ['models'], message: 'Unknown model' });
+    }
     if (c.apiUrl) {
       const allowed = extra.apiUrl;
       const message = !allowed

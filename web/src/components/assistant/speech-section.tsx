@@ -20,7 +20,7 @@ const TEXT: Record<SpeechKind, { title: string; description: string }> = {
 /**
  * The Transcriber or Voice card: provider, its fields and its fallbacks. `update` and `err` take
  * paths from the assistant's root (`voice.voiceId`). A new provider keeps only the shared fields
- * (switchProvider), as the model card does with COMMON_MODEL_KEYS.
+ * (switchProvider); the model card puts the old provider's fields aside instead (switchModelProvider).
  */
 export function SpeechSection({
   kind,

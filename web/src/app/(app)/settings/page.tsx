@@ -105,6 +105,13 @@ function OrgSettings({ orgId, admin }: { orgId: string; admin: boolean }) {
   );
 }
 
+/** Where a credential's requests go: its apiUrl, or Azure OpenAI's endpoint and region. */
+function apiUrlOf(c: Credential): string {
+  if (typeof c.apiUrl === 'string' && c.apiUrl) return c.apiUrl;
+  if (typeof c.openAIEndpoint === 'string' && c.openAIEndpoint) return typeof c.region === 'string' ? `${c.openAIEndpoint} (${c.region})` : c.openAIEndpoint;
+  return '—';
+}
+
 function Credentials() {
   const { data, setData, error, loading } = useFetch((signal) => api.get<Credential[]>('/credential', { limit: 1000 }, signal), []);
   const [adding, setAdding] = React.useState(false);
@@ -119,7 +126,7 @@ function Credentials() {
       <CardHeader className="flex-row items-start justify-between gap-4">
         <div>
           <CardTitle>Provider credentials</CardTitle>
-          <CardDescription className="mt-1">API keys for hosted models, voices and transcribers (OpenAI, Deepgram, ElevenLabs, …).</CardDescription>
+          <CardDescription className="mt-1">API keys for hosted models, voices and transcribers (OpenAI, Anthropic, Google, Azure OpenAI, Deepgram, ElevenLabs, …).</CardDescription>
         </div>
         {addButton}
       </CardHeader>
@@ -147,7 +154,7 @@ function Credentials() {
                 </TableCell>
                 <TableCell>{c.name || <span className="italic text-muted-foreground">Unnamed</span>}</TableCell>
                 <TableCell className="hidden font-mono text-xs text-muted-foreground md:table-cell" data-testid="credential-api-url">
-                  {typeof c.apiUrl === 'string' && c.apiUrl ? c.apiUrl : '—'}
+                  {apiUrlOf(c)}
                 </TableCell>
                 <TableCell className="hidden text-muted-foreground sm:table-cell">{formatDate(c.createdAt)}</TableCell>
                 <TableCell>

@@ -21,13 +21,15 @@ import { TalkPanel } from '@/components/talk-panel';
 import { BackIconButton, LoadFailure } from '@/components/back-link';
 import { Section } from '@/components/assistant/section';
 import { SpeechSection } from '@/components/assistant/speech-section';
+import { ModelFallbacks, ModelFields } from '@/components/assistant/model-fields';
 import { api, errorMessage } from '@/lib/api';
 import { assistantSchema, fieldErrors, FIRST_MESSAGE_MODES } from '@/lib/schemas';
 import { useRole } from '@/lib/session-store';
 import { canEditResources } from '@/lib/roles';
 import { useUnsaved } from '@/lib/unsaved-store';
 import { toast } from '@/lib/toast-store';
-import { COMMON_MODEL_KEYS, MODEL_PROVIDERS, MODEL_SUGGESTIONS, RUBRICS, SERVER_MESSAGES } from '@/lib/providers';
+import { RUBRICS, SERVER_MESSAGES } from '@/lib/providers';
+import { switchModelProvider, type ModelStash } from '@/lib/model-providers';
 import type { Assistant, Resource } from '@/lib/types';
 import { getPath, setPath, stableStringify } from '@/lib/utils';
 
@@ -107,6 +109,8 @@ function EditorInner() {
   const [saving, setSaving] = React.useState(false);
   const [confirmDelete, setConfirmDelete] = React.useState(false);
   const [talking, setTalking] = React.useState(false);
+  // Each model provider's own fields, put aside when another provider is chosen (while the page is open).
+  const modelStash = React.useRef<ModelStash>({});
 
   React.useEffect(() => {
     if (!id) {
@@ -199,11 +203,8 @@ function EditorInner() {
   const modelProvider = str('model.provider');
 
   const changeModelProvider = (p: string) => {
-    const m = (v('model') as Obj | undefined) ?? {};
-    const next: Obj = { provider: p };
-    for (const k of COMMON_MODEL_KEYS) if (m[k] !== undefined) next[k] = m[k];
-    if (p !== 'local') next.model = m.provider === p && m.model ? m.model : MODEL_SUGGESTIONS[p]?.[0];
-    if (p === 'local' && m.provider === 'local') Object.assign(next, m);
+    const [next, stash] = switchModelProvider(v('model') as Obj | undefined, p, modelStash.current);
+    modelStash.current = stash;
     update('model', next);
     setRulesText(pretty(next.rules));
     setJsonError('model.rules', null);
@@ -320,28 +321,12 @@ function EditorInner() {
           </Section>
 
           <Section id="model" title="Model" description="The language model that writes the replies.">
-            <Field id="modelProvider" label="Provider" error={err('model.provider')}>
-              <Select value={modelProvider} onValueChange={changeModelProvider} options={MODEL_PROVIDERS.map((p) => ({ value: p }))} />
-            </Field>
-            {modelProvider !== 'local' ? (
-              <Field id="modelName" label="Model" error={err('model.model')}>
-                <Input {...text('model.model')} list="model-suggestions" />
-              </Field>
-            ) : (
-              <div className="text-sm text-muted-foreground sm:pt-7">
-                Scripted rules, no key needed. See <code className="text-xs">docs/providers.md</code>.
-              </div>
-            )}
-            <datalist id="model-suggestions">
-              {(MODEL_SUGGESTIONS[modelProvider] ?? []).map((m) => (
-                <option key={m} value={m} />
-              ))}
-            </datalist>
-            {modelProvider === 'custom-llm' && (
-              <Field id="modelUrl" label="Base URL" error={err('model.url')} className="sm:col-span-2" hint="OpenAI-compatible, e.g. http://127.0.0.1:11434/v1">
-                <Input {...text('model.url')} />
-              </Field>
-            )}
+            <ModelFields
+              config={(v('model') as Obj | undefined) ?? {}}
+              onProvider={changeModelProvider}
+              update={(k, x) => update(`model.${k}`, x)}
+              err={(k) => err(`model.${k}`)}
+            />
             <Field id="systemPrompt" label="System prompt" error={err('model.messages')} className="sm:col-span-2">
               <Textarea rows={8} value={systemPromptOf(draft)} onChange={(e) => setDraft((d) => (d ? withSystemPrompt(d, e.target.value) : d))} />
             </Field>
@@ -365,6 +350,7 @@ function EditorInner() {
                 />
               )}
             </div>
+            <ModelFallbacks config={(v('model') as Obj | undefined) ?? {}} update={(k, x) => update(`model.${k}`, x)} err={(k) => err(`model.${k}`)} />
             {modelProvider === 'local' && (
               <>
                 <Field id="rules" label="Scripted rules (JSON array)" error={err('model.rules')} className="sm:col-span-2" hint='[{"match": ["book"], "reply": "…"}, {"regex": "…", "reply": "{{1}}"}]'>
