@@ -7,6 +7,8 @@
 //       delayMs: 0,                      // before the first chunk
 //   });
 //   ... model: { provider: "custom-llm", url: fake.url, model: "x" } ...
+//   errorFor: (body) => ({ status: 500, error: { message, type, code } }) | null,
+//                                    // answer that request with OpenAI's error body instead
 //   fake.requests  -> [{ path, headers, body }]  (every request body, parsed)
 //   await fake.close();
 //
@@ -41,7 +43,7 @@ function words(s) {
     return s.split(/\s+/).filter(Boolean).length;
 }
 
-export async function startOpenAIFake({ replies = [], fallback = "Okay.", greeting, delayMs = 0 } = {}) {
+export async function startOpenAIFake({ replies = [], fallback = "Okay.", greeting, delayMs = 0, errorFor } = {}) {
     const requests = [];
     let seq = 0;
 
@@ -72,6 +74,12 @@ export async function startOpenAIFake({ replies = [], fallback = "Okay.", greeti
             if (!req.url.endsWith("/chat/completions") || req.method !== "POST") {
                 res.writeHead(404, { "content-type": "application/json" });
                 res.end(JSON.stringify({ error: { message: `no route ${req.method} ${req.url}` } }));
+                return;
+            }
+            const failure = errorFor?.(body);
+            if (failure) {
+                res.writeHead(failure.status, { "content-type": "application/json" });
+                res.end(JSON.stringify({ error: failure.error ?? { message: `HTTP ${failure.status}`, type: "server_error" } }));
                 return;
             }
             const reply = pick(body);
