@@ -76,3 +76,26 @@ test("model fallbacks: with nothing left the call ends with the last model's end
         logs = (await own.api("GET", `/logs?type=Provider&callId=${call.id}`)).json?.results ?? [];
     assert.equal(logs[0]?.failure?.endedReason, "pipeline-error-openai-429-rate-limit-reached", JSON.stringify(logs));
 });
+
+test("model fallbacks: the stream breaks mid-reply; the next model is asked to go on and the caller hears the reply once", async (t) => {
+    const REPLY = "Thank you for calling the garden center, our tulips arrive on Friday morning.";
+    const llm = await startOpenAIFake({
+        greeting: REPLY,
+        cutAfter: (body) => body.model === "gpt-4o" ? 2 : null,  // six words, then the connection drops
+    });
+    t.after(() => llm.close());
+    const { own, call, client } = await callWith(t, llm, { provider: "openai", model: "gpt-4o", fallbackModels: ["gpt-4o-mini"] });
+    client.startContinuous();
+    await client.waitForMessage(assistantStopped, 20000);
+    assert.deepEqual(models(llm), ["gpt-4o", "gpt-4o-mini"]);
+    // The fallback got the context, what was said, and the instruction to go on from there.
+    const asked = llm.requests[1].body.messages;
+    assert.equal(asked.at(-2).role, "assistant");
+    assert.equal(asked.at(-2).content, "Thank you for calling the garden ");
+    assert.equal(asked.at(-1).role, "system");
+    // The fake starts over (as models often do): what it repeats is dropped.
+    client.endCall();
+    const rec = await L.ownEnded(own, call.id, 20000);
+    const bots = rec.artifact.messages.filter((m) => m.role === "bot").map((m) => m.message);
+    assert.deepEqual(bots, [REPLY], "the reply once, whole, without a repeated start");
+});
