@@ -72,7 +72,7 @@ export async function startOpenAIFake({ replies = [], fallback = "Okay.", greeti
                 return;
             }
             requests.push({ path: req.url, headers: req.headers, body, at: Date.now() });
-            if (!req.url.endsWith("/chat/completions") || req.method !== "POST") {
+            if (!req.url.split("?")[0].endsWith("/chat/completions") || req.method !== "POST") {
                 res.writeHead(404, { "content-type": "application/json" });
                 res.end(JSON.stringify({ error: { message: `no route ${req.method} ${req.url}` } }));
                 return;
