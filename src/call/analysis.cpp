@@ -18,6 +18,7 @@
 
 #include "common/json_fields.h"
 #include "common/offload.h"
+#include "providers/fallback.h"
 
 namespace voxa::call {
 
@@ -1235,8 +1236,7 @@ void endJob(Batch& b, size_t i, Job::State s) {
 }
 
 /// Starts every job, then waits until each has finished or passed its deadline.
-asio::awaitable<void> runJobs(std::shared_ptr<Batch> b, providers::LlmProvider* provider,
-                              json::object modelConfig, providers::Context ctx) {
+asio::awaitable<void> runJobs(std::shared_ptr<Batch> b, json::object modelConfig, providers::Context ctx) {
     auto start = Clock::now();
     for (size_t i = 0; i < b->jobs.size(); ++i) {
         auto& j = b->jobs[i];
@@ -1260,7 +1260,9 @@ asio::awaitable<void> runJobs(std::shared_ptr<Batch> b, providers::LlmProvider* 
         };
         ++b->running;
         try {
-            j.session = provider->open(cfg, ctx);
+            // The assistant's model and its fallbackModels, as the call's replies use them.
+            j.session = std::make_unique<providers::FallbackLlm>(providers::llmChain(cfg), ctx,
+                                                                 providers::FallbackLlm::Options{});
             providers::LlmRequest req;
             req.messages = j.messages;
             j.turn = j.session->complete(std::move(req), std::move(cb));
@@ -1424,7 +1426,7 @@ asio::awaitable<json::object> analyzeWithModel(AnalysisInput in, providers::Cont
     }
     if (b->jobs.empty()) co_return json::object{};
 
-    auto run = runJobs(b, provider, std::move(modelConfig), ctx);
+    auto run = runJobs(b, std::move(modelConfig), ctx);
     co_await std::move(run);
     co_return collect(*b, plans);
 }

@@ -127,6 +127,8 @@ asio::awaitable<std::map<std::string, providers::ProviderCredential>> resolvePro
     std::set<std::string> names;
     for (auto* a : runners)
         for (auto& k : providers::keyedProviders(*a)) names.insert(k.provider);
+    // An "openai" model may run on the org's Azure OpenAI deployment (providers/credentials.h).
+    if (names.count("openai")) names.insert("azure-openai");
     std::vector<json::object> stored;
     for (auto& name : names) {
         auto rows = co_await offload(pool, [&] {

@@ -493,6 +493,31 @@ void CallSession::addMessage(json::object m) {
     send("conversation-update", std::move(update));
 }
 
+void CallSession::recordModelLog(json::object failure) {
+    // GET /logs?type=Provider&callId=...: which model served the turn, the switches on the way.
+    if (!pipeline_ || !mgr_.settings().outbox) return;
+    auto& st = pipeline_->state();
+    // Only for a model with fallbackModels (or one that failed): the others have one model.
+    auto* m = assistant_.if_contains("model");
+    auto* fm = m && m->is_object() ? m->as_object().if_contains("fallbackModels") : nullptr;
+    bool chain = fm && fm->is_array() && !fm->as_array().empty();
+    if (!chain && failure.empty()) return;
+    json::array switches;
+    for (auto& s : std::exchange(st.modelSwitches, {})) switches.push_back(std::move(s));
+    json::object log{{"resource", "model"}, {"turn", turn_}, {"provider", st.model}, {"model", st.modelName},
+                     {"fallbacks", std::move(switches)}};
+    if (!failure.empty()) log["failure"] = std::move(failure);
+    if (auto logs = mgr_.settings().outbox->logs()) logs->recordLog(orgId_, id_, "Provider", std::move(log));
+}
+
+json::object CallSession::botMetadata() const {
+    if (!pipeline_) return json::object{{"voice", "local"}};
+    auto& st = pipeline_->state();
+    json::object model{{"provider", st.model}};
+    if (!st.modelName.empty()) model["model"] = st.modelName;
+    return json::object{{"voice", st.voice}, {"model", std::move(model)}};
+}
+
 void CallSession::flushBotTurn() {
     if (botText_.empty()) {
         botMsgStartSec_ = -1;
@@ -507,8 +532,9 @@ void CallSession::flushBotTurn() {
                             {"secondsFromStart", round3(startSec)},
                             {"duration", static_cast<int64_t>((now - startSec) * 1000)},
                             {"source", ""},
-                            // Which voice spoke it (Voxa's extra, as UserMessage.metadata).
-                            {"metadata", json::object{{"voice", pipeline_ ? pipeline_->state().voice : "local"}}}});
+                            // Which voice spoke it and which model wrote it (Voxa's extra, as
+                            // UserMessage.metadata; a fallback may have taken over either).
+                            {"metadata", botMetadata()}});
     botText_.clear();
     botMsgStartSec_ = -1;
 }
@@ -559,6 +585,7 @@ void CallSession::onFrame(const pipeline::Frame& f) {
             break;
         case FrameKind::LlmToolCall: handleToolCall(f.toolCall); break;
         case FrameKind::LlmDone:
+            recordModelLog({});
             usage_.promptTokens += f.usage.promptTokens;
             usage_.completionTokens += f.usage.completionTokens;
             // The model's message with its tool calls is in the context now: run them (not
@@ -569,6 +596,8 @@ void CallSession::onFrame(const pipeline::Frame& f) {
         case FrameKind::LlmError:
             spdlog::warn("call {}: {}", id_, f.text);
             if (!f.endedReason.empty()) {  // a provider session that cannot go on
+                if (!f.text.starts_with("voice:") && !f.text.starts_with("transcriber:"))
+                    recordModelLog(json::object{{"endedReason", f.endedReason}, {"detail", f.text.substr(0, 300)}});
                 end(f.endedReason);
                 break;
             }

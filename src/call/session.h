@@ -81,6 +81,8 @@ private:
     int64_t epochNowMs() const;
     void addMessage(boost::json::object m);
     void flushBotTurn();
+    boost::json::object botMetadata() const;  // bot message metadata: the voice and model serving
+    void recordModelLog(boost::json::object failure);  // the turn's Provider log (GET /logs)
     /// Says `text`; returns its utterance id.
     uint64_t speak(const std::string& text, bool endCallAfter, bool interruptible);
     void handleToolCall(const providers::ToolCall& call);

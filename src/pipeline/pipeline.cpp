@@ -265,8 +265,25 @@ std::optional<std::string> Pipeline::start() {
     im.tts = std::make_unique<TtsStage>(
         im.shared, std::make_unique<providers::FallbackTts>(providers::ttsChain(cfgOf("voice")),
                                                             im.cfg.providerCtx, tcb, std::move(topt)));
+    // The model and its fallbackModels: onError of a turn comes from the last entry tried,
+    // after State::model names it (so the endedReason names that provider).
+    providers::FallbackLlm::Options lopt;
+    lopt.onServing = [this, alive](const providers::Serving& s) {
+        if (!alive.lock()) return;
+        auto& st = impl_->shared.state;
+        if (!s.failed.empty())
+            st.modelSwitches.push_back(json::object{{"from", json::object{{"provider", st.model}, {"model", st.modelName}}},
+                                                    {"to", json::object{{"provider", s.provider}, {"model", s.model}}},
+                                                    {"cause", providers::toString(s.why.cause)},
+                                                    {"status", s.why.status},
+                                                    {"detail", s.why.message.substr(0, 300)}});
+        st.model = s.provider;
+        st.modelName = s.model;
+    };
     im.shared.state.model = llmName;
-    im.llm = std::make_unique<LlmStage>(im.shared, llmP->open(cfgOf("model"), im.cfg.providerCtx));
+    im.llm = std::make_unique<LlmStage>(
+        im.shared, std::make_unique<providers::FallbackLlm>(providers::llmChain(cfgOf("model")),
+                                                            im.cfg.providerCtx, std::move(lopt)));
 
     im.tap.stt = im.stt.get();
     im.vad->setNext(im.stt.get());

@@ -116,7 +116,14 @@ struct State {
     /// fallbackPlan entry that took over (providers/fallback.h). The record names them per turn.
     std::string transcriber = "local";
     std::string voice = "local";
-    std::string model = "local";   // the model provider serving now
+    /// The model serving now: its provider (Vapi's name, for the endedReason) and its
+    /// `model` ("gpt-4o"; "" if the config has none): the primary, or the fallbackModels
+    /// entry that took over (providers/fallback.h, FallbackLlm). The record names it per reply.
+    std::string model = "local";
+    std::string modelName;
+    /// Model switches not yet reported ({from, to, cause, status, detail}): the session
+    /// takes them into the turn's Provider log (GET /logs) and clears them.
+    std::vector<boost::json::object> modelSwitches;
 };
 
 class Stage {

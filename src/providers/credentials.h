@@ -15,6 +15,10 @@
 //   ctx.credentials = creds;                     // providers read ctx.credentials["deepgram"]
 //   providers::keyedProviders(assistant)         // [{"transcriber", "deepgram"}, {"model", "openai"}]
 //
+// Vapi's azure-openai credential (openAIKey, openAIEndpoint, models) resolves to {apiKey:
+// openAIKey, apiUrl: openAIEndpoint}; an "openai" model it lists gets it as ctx.credentials
+// ["azure-openai"] and then needs no OpenAI key (openai/openai_llm.h, usesAzure).
+//
 // Keys are never logged, echoed in errors or stored in the call record.
 #pragma once
 #include <boost/json/object.hpp>

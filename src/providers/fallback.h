@@ -1,6 +1,7 @@
-// Provider fallbacks: Vapi's `transcriber.fallbackPlan.transcribers[]` and
-// `voice.fallbackPlan.voices[]`, as one SttSession / TtsSession that wraps the chain, so every
-// provider gets them for free and the pipeline sees a single session.
+// Provider fallbacks: Vapi's `transcriber.fallbackPlan.transcribers[]`,
+// `voice.fallbackPlan.voices[]` and `model.fallbackModels`, as one SttSession / TtsSession /
+// LlmSession that wraps the chain, so every provider gets them for free and the pipeline sees
+// a single session (the model's: FallbackLlm below, in fallback_llm.cpp).
 //
 //   auto chain = providers::sttChain(assistant["transcriber"]);  // primary, then fallbacks
 //   auto stt = std::make_unique<providers::FallbackStt>(chain, ctx, callbacks,
@@ -55,6 +56,7 @@ struct Serving {
     std::string provider;      // Vapi's name
     std::string failed;        // the provider that failed (empty at the start)
     ProviderError why;         // its failure (switches only)
+    std::string model;         // models: the entry's `model` ("gpt-4o"; "" when it has none)
 };
 
 class FallbackStt final : public SttSession {
@@ -103,6 +105,70 @@ public:
 private:
     struct State;
     std::shared_ptr<State> st_;
+};
+
+// ---- Models ------------------------------------------------------------------------------
+
+/// Vapi's `model.fallbackModels` (model names of the same provider, in order): the model
+/// config itself (without fallbackModels), then per name the same config with `model`
+/// replaced; at most kMaxFallbacks.
+std::vector<Candidate> llmChain(const boost::json::object& model);
+
+/// The model chain as one LlmSession (fallback_llm.cpp). Per turn:
+///   - an error before the first token (failed connect, any HTTP error status, an error
+///     event, or no token within the first-token timeout) asks the next entry at once, in
+///     the same turn, with the same request;
+///   - a failure after some text re-asks the next entry with the same context plus the
+///     partial reply (an assistant message, then an instruction to go on from there), and
+///     drops whatever the new reply repeats of it: the caller hears the rest, once.
+///     While a next entry exists, the trailing partial word of the text is held back until
+///     the next token, so a reply is only ever cut between words. Tool calls already
+///     delivered are not delivered again.
+/// Once switched, later turns stay on the entry that works (like the speech fallbacks).
+/// With nothing left, onError gets the last entry's error, and provider() names that entry
+/// (pipeline::modelEndedReason(provider(), error) is the call's endedReason).
+/// Timeout to the first token (and between tokens): the entry's `timeoutSeconds` (Vapi's
+/// custom-llm field), else Options::tokenTimeout; only while a next entry exists (the last
+/// one is bounded by its own request timeout) and not for embedded engines.
+class FallbackLlm final : public LlmSession {
+public:
+    using Opener = std::function<std::unique_ptr<LlmSession>(const Candidate&, const Context&)>;
+    struct Options {
+        std::function<void(const Serving&)> onServing;
+        std::chrono::milliseconds tokenTimeout{8000};
+        Opener open;  // default: the registry
+    };
+    FallbackLlm(std::vector<Candidate> chain, const Context& ctx, Options opt);
+    ~FallbackLlm() override;
+
+    std::shared_ptr<LlmTurn> complete(LlmRequest req, LlmCallbacks cb) override;
+    const std::string& provider() const;
+    const std::string& model() const;
+    size_t index() const;
+
+private:
+    struct State;
+    std::shared_ptr<State> st_;
+};
+
+/// What a continuation adds to what was already said: `said` is the text delivered before
+/// the failure; feed() the new model's deltas, and it returns the part to deliver (possibly
+/// "" while it cannot yet tell a repeat from new words). Words are compared without case
+/// and punctuation; the new text's longest start that repeats the end of `said` (or all of
+/// it, when the model started over) is dropped. finish() at the end of the new reply.
+class ContinuationFilter {
+public:
+    explicit ContinuationFilter(std::string said);
+    std::string feed(const std::string& delta);
+    std::string finish();
+    bool passing() const { return passing_; }
+
+private:
+    std::string decide(bool atEnd);
+    std::string said_;
+    std::vector<std::string> saidWords_;
+    std::string held_;
+    bool passing_ = false;
 };
 
 /// The words of `text` not covered by `samples` of audio at audio::kRate (~15 characters a

@@ -42,6 +42,14 @@ Registry::Registry() {
     addLlm("together-ai", openai::makeLlmProvider("https://api.together.xyz/v1"));
     addLlm("openrouter", openai::makeLlmProvider("https://openrouter.ai/api/v1"));
     addLlm("deepinfra", openai::makeLlmProvider("https://api.deepinfra.com/v1/openai"));
+    addLlm("perplexity-ai", openai::makeLlmProvider("https://api.perplexity.ai"));
+    addLlm("xai", openai::makeLlmProvider("https://api.x.ai/v1"));
+    addLlm("cerebras", openai::makeLlmProvider("https://api.cerebras.ai/v1"));
+    addLlm("deepseek", openai::makeLlmProvider("https://api.deepseek.com"));
+    addLlm("anyscale", openai::makeLlmProvider("https://api.endpoints.anyscale.com/v1"));
+    // {openAIEndpoint}/openai/deployments/{model}/chat/completions?api-version=..., api-key
+    // header, from the org's azure-openai credential (also used by "openai" models it lists).
+    addLlm("azure-openai", openai::makeLlmProvider(""));
 }
 
 const char* toString(FailureCause c) {

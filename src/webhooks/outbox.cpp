@@ -118,6 +118,25 @@ void LogSink::record(const Attempt& a) {
     asio::post(dbPool_, [self = shared_from_this()] { self->flush(); });
 }
 
+void LogSink::recordLog(const std::string& orgId, const std::string& callId, const std::string& type,
+                        json::object log) {
+    std::string id = newId();
+    std::string now = isoFromMs(epochMs());
+    log["id"] = id;
+    log["orgId"] = orgId;
+    log["time"] = now;
+    log["type"] = type;
+    if (!callId.empty()) log["callId"] = callId;
+    log["createdAt"] = now;
+    store::Resource r{.id = id, .orgId = orgId, .kind = "log", .createdAt = now, .updatedAt = now,
+                      .body = json::serialize(log), .a1 = callId, .a2 = type, .a3 = {}};
+    std::lock_guard lock(mu_);
+    queue_.push_back(std::move(r));
+    if (flushing_) return;
+    flushing_ = true;
+    asio::post(dbPool_, [self = shared_from_this()] { self->flush(); });
+}
+
 void LogSink::flush() {
     for (;;) {
         std::vector<store::Resource> batch;

@@ -187,6 +187,10 @@ public:
         double latencyMs = 0;
     };
     void record(const Attempt& a);
+    /// A Log of another kind (GET /logs?type=Provider&callId=...): `log` gets id, orgId,
+    /// time, type, callId and createdAt added.
+    void recordLog(const std::string& orgId, const std::string& callId, const std::string& type,
+                   boost::json::object log);
 
 private:
     void flush();

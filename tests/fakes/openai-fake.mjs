@@ -7,6 +7,9 @@
 //       delayMs: 0,                      // before the first chunk
 //   });
 //   ... model: { provider: "custom-llm", url: fake.url, model: "x" } ...
+//   errorFor: (body) => ({ status: 500, error: { message, type, code } }) | null,
+//                                    // answer that request with OpenAI's error body instead
+//   cutAfter: (body) => n | null,    // stream n chunks of the reply, then drop the connection
 //   fake.requests  -> [{ path, headers, body }]  (every request body, parsed)
 //   await fake.close();
 //
@@ -41,7 +44,7 @@ function words(s) {
     return s.split(/\s+/).filter(Boolean).length;
 }
 
-export async function startOpenAIFake({ replies = [], fallback = "Okay.", greeting, delayMs = 0 } = {}) {
+export async function startOpenAIFake({ replies = [], fallback = "Okay.", greeting, delayMs = 0, errorFor, cutAfter } = {}) {
     const requests = [];
     let seq = 0;
 
@@ -69,9 +72,15 @@ export async function startOpenAIFake({ replies = [], fallback = "Okay.", greeti
                 return;
             }
             requests.push({ path: req.url, headers: req.headers, body, at: Date.now() });
-            if (!req.url.endsWith("/chat/completions") || req.method !== "POST") {
+            if (!req.url.split("?")[0].endsWith("/chat/completions") || req.method !== "POST") {
                 res.writeHead(404, { "content-type": "application/json" });
                 res.end(JSON.stringify({ error: { message: `no route ${req.method} ${req.url}` } }));
+                return;
+            }
+            const failure = errorFor?.(body);
+            if (failure) {
+                res.writeHead(failure.status, { "content-type": "application/json" });
+                res.end(JSON.stringify({ error: failure.error ?? { message: `HTTP ${failure.status}`, type: "server_error" } }));
                 return;
             }
             const reply = pick(body);
@@ -100,9 +109,16 @@ export async function startOpenAIFake({ replies = [], fallback = "Okay.", greeti
             chunk([{ index: 0, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }]);
             // A few words per chunk, as real models stream.
             const parts = reply.match(/\S+\s*/g) || [];
-            for (let i = 0; i < parts.length; i += 3)
+            const cut = cutAfter?.(body);
+            for (let i = 0; i < parts.length; i += 3) {
+                if (cut != null && i / 3 >= cut) {
+                    await new Promise((r) => setTimeout(r, 100));  // the chunks so far reach the client
+                    res.destroy();
+                    return;
+                }
                 chunk([{ index: 0, delta: { content: parts.slice(i, i + 3).join("") }, logprobs: null,
                          finish_reason: null }]);
+            }
             chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: "stop" }]);
             if (body.stream_options?.include_usage) chunk([], { usage });
             res.end("data: [DONE]\n\n");

@@ -60,25 +60,82 @@ std::string chatCompletionsUrl(std::string_view base) {
     return std::string(base) + std::string(kPath);
 }
 
+namespace {
+
+std::string_view withoutRegion(std::string_view model) {
+    auto colon = model.find(':');
+    return colon == std::string_view::npos ? model : model.substr(0, colon);
+}
+
+}  // namespace
+
+std::string azureChatUrl(std::string_view endpoint, std::string_view deployment, std::string_view apiVersion) {
+    while (!endpoint.empty() && endpoint.back() == '/') endpoint.remove_suffix(1);
+    return std::string(endpoint) + "/openai/deployments/" + queryEscape(withoutRegion(deployment)) +
+           "/chat/completions?api-version=" + queryEscape(apiVersion);
+}
+
+bool usesAzure(std::string_view provider, std::string_view, const Context& ctx) {
+    if (provider == "azure-openai") return true;
+    // resolveCredentials() puts an azure-openai credential into an "openai" model's call only
+    // when it lists the assistant's model (providers/credentials.h).
+    return provider == "openai" && ctx.credentials.count("azure-openai") > 0;
+}
+
+json::object customLlmExtras(std::string_view mode, const json::object& message) {
+    json::object out;
+    if (mode == "off") return out;
+    json::object metadata;
+    if (auto a = field(message, "assistant"); a && a->is_object())
+        if (auto m = field(a->get_object(), "metadata"); m && m->is_object()) metadata = m->get_object();
+    if (mode == "destructured") {
+        for (auto& [k, v] : metadata) out[k] = v;
+    } else {
+        out["metadata"] = std::move(metadata);
+    }
+    for (auto* k : {"call", "phoneNumber", "customer"})
+        if (auto v = field(message, k)) out[k] = *v;
+    return out;
+}
+
 LlmSettings resolveSettings(const json::object& config, const Context& ctx,
                             const std::string& defaultBaseUrl) {
     LlmSettings s;
     s.provider = stringField(config, "provider");
+    s.model = stringField(config, "model");
     // model.url (custom-llm, a self-hosted server) is org configuration; otherwise the
     // provider's endpoint: a credential's apiUrl, the operator's --provider-url, the default.
     std::string base = stringField(config, "url");
     s.source = net::UrlSource::OrgConfig;
+    bool azure = base.empty() && usesAzure(s.provider, s.model, ctx);
+    std::string keyProvider = azure ? "azure-openai" : s.provider;
     if (base.empty()) {
-        auto ep = endpoint(s.provider, ctx, defaultBaseUrl);
+        auto ep = endpoint(keyProvider, ctx, defaultBaseUrl);
         base = ep.url;
         s.source = ep.source;
     }
-    if (base.empty())
+    if (azure) {
+        // Azure OpenAI: the deployment is the model; the resource is the credential's endpoint.
+        std::string version = stringField(config, "apiVersion");
+        if (base.empty())
+            s.error = "azure-openai needs the credential's openAIEndpoint (POST /credential)";
+        else if (s.model.empty())
+            s.error = "model.model (the Azure deployment) is required for azure-openai";
+        else
+            s.url = azureChatUrl(base, s.model, version.empty() ? kAzureApiVersion : std::string_view(version));
+    } else if (base.empty()) {
         s.error = "model.url is required for provider " +
                   (s.provider.empty() ? std::string("custom-llm") : s.provider);
-    else
+    } else {
         s.url = chatCompletionsUrl(base);
-    s.model = stringField(config, "model");
+    }
+    // Vapi's region suffix ("gpt-4o-2024-11-20:westus") picks an Azure region; OpenAI's own
+    // API knows the model by its bare name.
+    if (s.provider == "openai") s.model = std::string(withoutRegion(s.model));
+    if (s.provider == "custom-llm") {
+        s.metadataSendMode = stringField(config, "metadataSendMode");
+        if (s.metadataSendMode.empty()) s.metadataSendMode = "variable";
+    }
     s.temperature = numberField(config, "temperature");
     if (auto n = numberField(config, "maxTokens")) s.maxTokens = static_cast<int64_t>(*n);
     if (auto t = numberField(config, "timeoutSeconds"); t && *t > 0)
@@ -90,11 +147,14 @@ LlmSettings resolveSettings(const json::object& config, const Context& ctx,
     // model.url take none unless the org stored one; sessions opened outside a call (tests,
     // tools) still find the single-tenant environment variable.
     std::string key;
-    if (auto it = ctx.credentials.find(s.provider); it != ctx.credentials.end()) key = it->second.apiKey;
+    if (auto it = ctx.credentials.find(keyProvider); it != ctx.credentials.end()) key = it->second.apiKey;
     if (key.empty() && stringField(config, "url").empty())
-        if (const char* var = keyEnvVar(s.provider))
+        if (const char* var = keyEnvVar(keyProvider))
             if (const char* env = std::getenv(var)) key = env;
-    if (!key.empty()) setHeader(s.headers, "Authorization", "Bearer " + key);
+    if (!key.empty()) {
+        if (azure) setHeader(s.headers, "api-key", key);
+        else setHeader(s.headers, "Authorization", "Bearer " + key);
+    }
     if (auto h = field(config, "headers"); h && h->is_object())
         for (auto& [name, value] : h->get_object())
             if (value.is_string())
@@ -102,7 +162,7 @@ LlmSettings resolveSettings(const json::object& config, const Context& ctx,
     return s;
 }
 
-std::string buildRequestBody(const LlmSettings& s, const LlmRequest& req) {
+std::string buildRequestBody(const LlmSettings& s, const LlmRequest& req, const json::object* extras) {
     json::object body;
     if (!s.model.empty()) body["model"] = s.model;
     body["messages"] = req.messages;
@@ -113,6 +173,9 @@ std::string buildRequestBody(const LlmSettings& s, const LlmRequest& req) {
     body["stream_options"] = std::move(streamOptions);
     if (s.temperature) body["temperature"] = *s.temperature;
     if (s.maxTokens) body["max_tokens"] = *s.maxTokens;
+    if (extras)
+        for (auto& [k, v] : *extras)
+            if (!body.contains(k)) body[k] = v;
     return json::serialize(body);
 }
 
@@ -415,7 +478,18 @@ public:
         http.url = settings_.url;
         http.source = settings_.source;
         http.headers = settings_.headers;
-        http.body = buildRequestBody(settings_, req);
+        if (!settings_.metadataSendMode.empty() && settings_.metadataSendMode != "off" && ctx_.serverRequest) {
+            // custom-llm: the call as Vapi sends it (metadataSendMode), built like a server message.
+            json::object message;
+            boost::system::error_code ec;
+            auto v = json::parse(ctx_.serverRequest(json::object{}, "custom-llm", {}).body, ec);
+            if (!ec && v.is_object())
+                if (auto m = v.get_object().if_contains("message"); m && m->is_object()) message = m->get_object();
+            json::object extras = customLlmExtras(settings_.metadataSendMode, message);
+            http.body = buildRequestBody(settings_, req, &extras);
+        } else {
+            http.body = buildRequestBody(settings_, req);
+        }
         http.connectTimeout = settings_.timeout;
         http.readTimeout = settings_.timeout;
         asio::co_spawn(ctx_.executor, runTurn(state, std::move(http), std::move(label)),

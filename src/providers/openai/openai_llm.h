@@ -33,7 +33,32 @@ struct LlmSettings {
     std::vector<net::Header> headers;  // Authorization, content type and config.headers
     std::chrono::milliseconds timeout{20'000};
     std::string error;          // set when the config cannot work (e.g. custom-llm, no url)
+    /// custom-llm: Vapi's metadataSendMode ("off", "variable" (default), "destructured"):
+    /// what the call adds to the body (customLlmExtras).
+    std::string metadataSendMode;
 };
+
+/// Azure OpenAI's default data-plane api-version (the latest GA release of the inference
+/// API); a model config may set its own with `apiVersion`.
+inline constexpr std::string_view kAzureApiVersion = "2024-10-21";
+
+/// `{endpoint}/openai/deployments/{deployment}/chat/completions?api-version={version}`
+/// (endpoint: the credential's openAIEndpoint, trailing slashes dropped). A Vapi model name
+/// with a region ("gpt-4o-2024-11-20:westus") names the deployment without it.
+std::string azureChatUrl(std::string_view endpoint, std::string_view deployment,
+                         std::string_view apiVersion = kAzureApiVersion);
+
+/// Whether `provider`'s model `model` goes to the org's Azure OpenAI deployment: provider
+/// "azure-openai", or "openai" when the call has an azure-openai credential (Vapi: "when
+/// using your own Azure credentials"; resolveCredentials adds it only when its `models` list
+/// the assistant's model).
+bool usesAzure(std::string_view provider, std::string_view model, const Context& ctx);
+
+/// What Vapi adds to a custom-llm request for `mode` (metadataSendMode): "off" nothing;
+/// "variable" (the default) {metadata, call, phoneNumber, customer}; "destructured" the
+/// assistant's metadata fields themselves, then call, phoneNumber, customer. `message` is
+/// the call's server message ({call, assistant, customer, phoneNumber}: Context::serverRequest).
+boost::json::object customLlmExtras(std::string_view mode, const boost::json::object& message);
 
 /// `{base}/chat/completions`, unless `base` already ends with it; trailing slashes dropped.
 std::string chatCompletionsUrl(std::string_view base);
@@ -41,7 +66,10 @@ std::string chatCompletionsUrl(std::string_view base);
 LlmSettings resolveSettings(const boost::json::object& config, const Context& ctx,
                             const std::string& defaultBaseUrl);
 
-std::string buildRequestBody(const LlmSettings& s, const LlmRequest& req);
+/// The chat completions body; `extras` (custom-llm's call and metadata) are added without
+/// replacing the body's own fields.
+std::string buildRequestBody(const LlmSettings& s, const LlmRequest& req,
+                             const boost::json::object* extras = nullptr);
 
 /// OpenAI's error.code (else error.type) from an error body ("invalid_api_key",
 /// "insufficient_quota"), or "" when there is none or it is not a short plain token.
