@@ -113,6 +113,7 @@ export async function startOpenAIFake({ replies = [], fallback = "Okay.", greeti
     return {
         url: `http://127.0.0.1:${port}/v1`,
         port,
+        server,  // node:http server (e.g. its keepAliveTimeout, for bench/llm)
         requests,
         close: () => new Promise((resolve) => { server.closeAllConnections?.(); server.close(() => resolve()); }),
     };
