@@ -20,7 +20,7 @@ struct LlmRecorder {
         return {.onText = [this](const std::string& d) { pieces.push_back(d); },
                 .onToolCall = [this](const ToolCall& t) { tools.push_back(t); },
                 .onDone = [this](const Usage& u) { done = u; },
-                .onError = [this](const std::string& e) { errors.push_back(e); }};
+                .onError = [this](const ProviderError& e) { errors.push_back(e.message); }};
     }
 };
 
