@@ -37,6 +37,7 @@
 #include "common/metrics.h"
 #include "net/egress.h"
 #include "net/pool.h"
+#include "net/read_time.h"
 #include "providers/credentials.h"
 #include "providers/endpoints.h"
 #include "providers/providers.h"
@@ -85,6 +86,7 @@ Args parse(int argc, char** argv) {
 struct Results {
     std::mutex m;
     std::vector<double> ttftMs;
+    std::vector<double> afterReadMs;  // of those: from the read that brought the token
     int errors = 0;
     std::string lastError;
     std::atomic<int> callsDone{0};
@@ -130,9 +132,14 @@ struct Call : std::enable_shared_from_this<Call> {
             .onText = [self](const std::string&) {
                 if (self->gotToken) return;
                 self->gotToken = true;
-                double ms = std::chrono::duration<double, std::milli>(Clock::now() - self->start).count();
+                auto now = Clock::now();
+                double ms = std::chrono::duration<double, std::milli>(now - self->start).count();
+                // Voxa's own time after the bytes were read (HTTP, SSE and JSON decoding):
+                // fetch() runs the body callback inside the read's net::ReadScope.
+                double after = std::chrono::duration<double, std::milli>(now - net::readTime()).count();
                 std::lock_guard lock(self->results.m);
                 self->results.ttftMs.push_back(ms);
+                self->results.afterReadMs.push_back(after);
             },
             .onDone = [self](const providers::Usage&) { self->next(); },
             .onError = [self](const providers::ProviderError& e) {
@@ -213,6 +220,9 @@ int main(int argc, char** argv) try {
         {"wallSeconds", wall},
         {"ttftMs", json::object{{"p50", quantile(results.ttftMs, 0.5)}, {"p90", quantile(results.ttftMs, 0.9)},
                                 {"p99", quantile(results.ttftMs, 0.99)}, {"max", quantile(results.ttftMs, 1.0)}}},
+        {"samplesMs", a.calls == 1 ? json::value(json::value_from(results.ttftMs)) : json::value(nullptr)},
+        {"afterReadMs", json::object{{"p50", quantile(results.afterReadMs, 0.5)},
+                                     {"p99", quantile(results.afterReadMs, 0.99)}}},
         {"histogram", json::object{{"count", count}, {"meanMs", count > 0 ? 1000 * sum / count : 0}}},
         {"pool", json::object{{"hits", metric(text, "voxa_http_pool_requests_total{result=\"hit\"}")},
                               {"misses", metric(text, "voxa_http_pool_requests_total{result=\"miss\"}")},

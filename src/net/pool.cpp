@@ -67,35 +67,50 @@ Metrics& stats() {
     return m;
 }
 
-// ---- TLS sessions: the last resumable session each host's server gave, process-wide --------
+// ---- TLS sessions: the last few resumable sessions each host's server gave, process-wide ----
 
+// TLS 1.3 tickets are meant for one connection each (RFC 8446 C.4), and some servers refuse
+// a second use: an offered one is taken out while another remains; the last one is offered
+// again rather than nothing (most servers accept it). TLS 1.2 sessions are reusable.
 class TlsSessions {
 public:
     ~TlsSessions() {
-        for (auto& [key, s] : sessions_) SSL_SESSION_free(s);
+        for (auto& [key, list] : sessions_)
+            for (auto* s : list) SSL_SESSION_free(s);
     }
     void store(const std::string& key, SSL_SESSION* s) {  // takes the reference
         std::lock_guard lock(m_);
         if (sessions_.size() >= kMaxHosts && !sessions_.count(key)) {
-            for (auto& [k, old] : sessions_) SSL_SESSION_free(old);
+            for (auto& [k, list] : sessions_)
+                for (auto* old : list) SSL_SESSION_free(old);
             sessions_.clear();
         }
-        auto& slot = sessions_[key];
-        if (slot) SSL_SESSION_free(slot);
-        slot = s;
+        auto& list = sessions_[key];
+        list.push_back(s);
+        if (list.size() > kPerHost) {
+            SSL_SESSION_free(list.front());
+            list.pop_front();
+        }
     }
-    SSL_SESSION* get1(const std::string& key) {
+    SSL_SESSION* get1(const std::string& key) {  // a reference the caller frees
         std::lock_guard lock(m_);
         auto it = sessions_.find(key);
-        if (it == sessions_.end()) return nullptr;
-        SSL_SESSION_up_ref(it->second);
-        return it->second;
+        if (it == sessions_.end() || it->second.empty()) return nullptr;
+        auto& list = it->second;
+        SSL_SESSION* s = list.back();
+        if (SSL_SESSION_get_protocol_version(s) >= TLS1_3_VERSION && list.size() > 1) {
+            list.pop_back();
+            return s;
+        }
+        SSL_SESSION_up_ref(s);
+        return s;
     }
 
 private:
     static constexpr size_t kMaxHosts = 1024;
+    static constexpr size_t kPerHost = 4;
     std::mutex m_;
-    std::unordered_map<std::string, SSL_SESSION*> sessions_;
+    std::unordered_map<std::string, std::deque<SSL_SESSION*>> sessions_;
 };
 
 TlsSessions& tlsSessions() {

@@ -32,9 +32,10 @@
 //   An idle connection is closed after idleTimeout, and checked about every second for a
 //   server close (from a thread of the pool's own that posts the check to the loop: idle
 //   connections are not work that keeps io_context::run() from returning).
-// - TLS: the last session ticket a host's server gave is offered on the next new connection
-//   to it (process-wide, OpenSSL session resumption), which saves the handshake's signature
-//   and certificate checks.
+// - TLS: the session tickets a host's server gave (the last 4) are offered on new
+//   connections to it (process-wide, OpenSSL session resumption), which saves the
+//   handshake's signature and certificate checks. A TLS 1.3 ticket is used once while
+//   another is left (RFC 8446 C.4), the last one again rather than none.
 // - Metrics: voxa_http_pool_requests_total{result="hit"|"miss"} (a request found an idle
 //   connection or had to open one), voxa_http_pool_connections{state="idle"|"active"},
 //   voxa_http_pool_retries_total, voxa_http_pool_warmed_total,

@@ -68,7 +68,9 @@ export async function startOpenAIFake({ replies = [], fallback = "Okay.", greeti
                 res.end(JSON.stringify({ error: { message: "invalid JSON", type: "invalid_request_error" } }));
                 return;
             }
-            requests.push({ path: req.url, headers: req.headers, body, at: Date.now() });
+            // receivedNs / firstTextNs: CLOCK_MONOTONIC, comparable with a client on this machine (bench/llm)
+            const record = { path: req.url, headers: req.headers, body, at: Date.now(), receivedNs: process.hrtime.bigint() };
+            requests.push(record);
             if (!req.url.endsWith("/chat/completions") || req.method !== "POST") {
                 res.writeHead(404, { "content-type": "application/json" });
                 res.end(JSON.stringify({ error: { message: `no route ${req.method} ${req.url}` } }));
@@ -100,9 +102,11 @@ export async function startOpenAIFake({ replies = [], fallback = "Okay.", greeti
             chunk([{ index: 0, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }]);
             // A few words per chunk, as real models stream.
             const parts = reply.match(/\S+\s*/g) || [];
-            for (let i = 0; i < parts.length; i += 3)
+            for (let i = 0; i < parts.length; i += 3) {
                 chunk([{ index: 0, delta: { content: parts.slice(i, i + 3).join("") }, logprobs: null,
                          finish_reason: null }]);
+                record.firstTextNs ??= process.hrtime.bigint();
+            }
             chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: "stop" }]);
             if (body.stream_options?.include_usage) chunk([], { usage });
             res.end("data: [DONE]\n\n");
