@@ -2,9 +2,10 @@
 # make bench: every benchmark, printing its numbers (not part of make test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cmake --build build --target voxa outbox_bench
+cmake --build build --target voxa outbox_bench llm_bench
 bench/api/run.sh
 build/bench/outbox_bench 20000 200
 build/bench/outbox_bench 20000 2000
 bench/voice/run.sh
 bench/providers/run.sh
+bench/llm/run.sh

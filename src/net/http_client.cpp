@@ -1,4 +1,5 @@
 #include "net/http_client.h"
+#include "net/client_detail.h"
 #include "net/tls_detail.h"
 
 #include <boost/asio/as_tuple.hpp>
@@ -19,6 +20,7 @@
 #include <optional>
 
 #include "net/headers.h"
+#include "net/pool.h"
 #include "net/read_time.h"
 #include "net/resolver.h"
 
@@ -43,6 +45,7 @@ asio::ssl::context& clientTlsContext() {
         c.set_default_verify_paths();
         c.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
                       asio::ssl::context::no_sslv3);
+        enableTlsSessionCache(c.native_handle());  // fetch()'s connections resume (net/pool.h)
         return c;
     }();
     return ctx;
@@ -77,15 +80,7 @@ const char* toString(HttpClientResult::ErrorKind kind) {
     return "?";
 }
 
-namespace {
-
-struct Target {
-    bool tls = false;
-    std::string host;        // for DNS, SNI and certificate checks (no IPv6 brackets)
-    std::string port;
-    std::string hostHeader;  // as it goes on the wire (brackets, non-default port)
-    std::string path;        // origin-form request target
-};
+namespace detail {
 
 std::optional<Target> parseTarget(std::string_view text) {
     auto parsed = boost::urls::parse_uri(text);
@@ -109,39 +104,23 @@ std::optional<Target> parseTarget(std::string_view text) {
     return t;
 }
 
-bool hasCrLf(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; }
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
+std::string poolKey(const Target& t, UrlSource source, bool verifyTls) {
+    return std::string(t.tls ? "https://" : "http://") + t.host + ":" + t.port +
+           (source == UrlSource::Operator ? " operator" : " org") + (verifyTls ? "" : " unverified");
 }
 
-// Socket, TLS layer and watchdog of one exchange. Shared with the timer handler and the
-// cancel hook (by weak_ptr), both of which close the socket to abort pending operations.
-struct Connection {
-    Connection(const asio::any_io_executor& ex, bool tls)
-        : timer(ex), socket(ex) {
-        if (tls) stream.emplace(ex, detail::clientTlsContext());
-    }
-    std::shared_ptr<DnsLookup> lookup;                   // while resolving
-    asio::steady_timer timer;
-    tcp::socket socket;                                  // plain http
-    std::optional<ssl::stream<tcp::socket>> stream;      // https
-    std::optional<Clock::time_point> totalDeadline;
-    bool timedOut = false;
-    bool aborted = false;
+Connection::Connection(const asio::any_io_executor& ex, bool tls, std::string poolKey)
+    : key(std::move(poolKey)), timer(ex), socket(ex) {
+    if (tls) stream.emplace(ex, clientTlsContext());
+}
 
-    tcp::socket& lowest() { return stream ? stream->next_layer() : socket; }
-    void abort() {
-        if (lookup) lookup->cancel();
-        error_code ignored;
-        lowest().close(ignored);
-    }
-};
+void Connection::abort() {
+    aborted = true;
+    if (lookup) lookup->cancel();
+    error_code ignored;
+    lowest().close(ignored);
+}
 
-// Arms the watchdog for the next phase. A handler that was already queued when we re-arm
-// sees an expiry in the future and does nothing.
 void arm(const std::shared_ptr<Connection>& c, std::chrono::milliseconds phase) {
     auto deadline = Clock::now() + phase;
     if (c->totalDeadline && *c->totalDeadline < deadline) deadline = *c->totalDeadline;
@@ -152,6 +131,21 @@ void arm(const std::shared_ptr<Connection>& c, std::chrono::milliseconds phase) 
         conn->timedOut = true;
         conn->abort();
     });
+}
+
+}  // namespace detail
+
+namespace {
+
+using detail::Connection;
+using detail::Target;
+
+bool hasCrLf(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; }
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
 }
 
 // Where body bytes go: the caller's callback, or result.body.
@@ -253,7 +247,7 @@ std::string serializeRequest(const HttpClientRequest& req, const Target& t) {
     if (!userAgent) out += "User-Agent: voxa\r\n";
     if (!req.body.empty() || (req.method != "GET" && req.method != "HEAD"))
         out += "Content-Length: " + std::to_string(req.body.size()) + "\r\n";
-    out += "Connection: close\r\n\r\n";
+    out += "\r\n";  // HTTP/1.1: keep-alive unless the server says otherwise (net/pool.h)
     out += req.body;
     return out;
 }
@@ -277,13 +271,16 @@ asio::awaitable<error_code> writeAll(std::shared_ptr<Connection> c, std::string 
     co_return ec;
 }
 
-// Resolve, connect and (for https) handshake. Returns an empty result on success.
+}  // namespace
+
+// Resolve, connect and (for https) handshake (net/client_detail.h).
 // Only the resolved addresses the egress policy permits are tried (for org-configured URLs):
 // a name that resolves to loopback, or to a public and then a private address, cannot take
 // the connection inside. When none is left, the answer is the same whatever the port.
-asio::awaitable<HttpClientResult> open(std::shared_ptr<Connection> c, Target t,
-                                       std::chrono::milliseconds timeout, bool verifyTls,
-                                       UrlSource source, std::shared_ptr<CancelToken> cancel) {
+asio::awaitable<HttpClientResult> detail::openConnection(std::shared_ptr<Connection> c, Target t,
+                                                         std::chrono::milliseconds timeout,
+                                                         bool verifyTls, UrlSource source,
+                                                         std::shared_ptr<CancelToken> cancel) {
     auto cancelled = [&] { return cancel && cancel->cancelled(); };
     std::string where = t.host + ":" + t.port;
     uint16_t port = 0;
@@ -339,6 +336,7 @@ asio::awaitable<HttpClientResult> open(std::shared_ptr<Connection> c, Target t,
         } else {
             c->stream->set_verify_mode(ssl::verify_none);
         }
+        offerTlsSession(ssl, c->key);
         auto [hec] = co_await c->stream->async_handshake(ssl::stream_base::client,
                                                          asio::as_tuple(asio::use_awaitable));
         if (cancelled()) co_return failure(Kind::Cancelled, "cancelled");
@@ -348,25 +346,43 @@ asio::awaitable<HttpClientResult> open(std::shared_ptr<Connection> c, Target t,
         if (hec)
             co_return failure(Kind::Tls,
                               "TLS handshake with " + where + " failed: " + hec.message());
+        noteTlsHandshake(ssl);
     }
     co_return HttpClientResult{};
 }
 
-asio::awaitable<HttpClientResult> exchange(HttpClientRequest req, BodyChunkHandler onChunk,
-                                           std::shared_ptr<CancelToken> cancel) {
-    if (cancel && cancel->cancelled()) co_return failure(Kind::Cancelled, "cancelled");
-    auto target = parseTarget(req.url);
-    if (!target) co_return failure(Kind::BadRequest, "invalid http(s) URL: " + req.url);
-    if (req.method.empty() || hasCrLf(req.method) || req.method.find(' ') != std::string::npos)
-        co_return failure(Kind::BadRequest, "invalid method");
-    for (auto& h : req.headers) {  // org configuration: no header splitting, no controls
-        if (!validHeaderName(h.name)) co_return failure(Kind::BadRequest, "invalid header name");
-        if (!validHeaderValue(h.value)) co_return failure(Kind::BadRequest, "invalid header " + h.name);
-    }
+namespace {
 
+bool idempotent(std::string_view method) {
+    return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "TRACE" ||
+           method == "PUT" || method == "DELETE";
+}
+
+struct Attempt {
+    HttpClientResult result;
+    bool retry = false;  // a reused connection failed in a way that allows another try
+};
+
+// One try on one connection: a pooled one if `takeIdle` finds it usable, else a new one.
+asio::awaitable<Attempt> attempt(const HttpClientRequest& req, const Target& target,
+                                 const std::string& wire, BodyChunkHandler& onChunk,
+                                 std::shared_ptr<CancelToken> cancel,
+                                 std::optional<Clock::time_point> totalDeadline, bool takeIdle) {
     auto ex = co_await asio::this_coro::executor;
-    auto conn = std::make_shared<Connection>(ex, target->tls);
-    if (req.totalTimeout.count() > 0) conn->totalDeadline = Clock::now() + req.totalTimeout;
+    auto cancelled = [&] { return cancel && cancel->cancelled(); };
+    std::string key = detail::poolKey(target, req.source, req.verifyTls);
+    auto waitUntil = Clock::now() + req.connectTimeout;
+    if (totalDeadline && *totalDeadline < waitUntil) waitUntil = *totalDeadline;
+    auto slot = co_await detail::acquire(ex, key, waitUntil, cancel, takeIdle);
+    if (slot.error == Kind::Cancelled) co_return Attempt{failure(Kind::Cancelled, "cancelled")};
+    if (slot.error != Kind::None)
+        co_return Attempt{failure(Kind::Timeout, "no free connection to " + target.host + ":" +
+                                                     target.port + " within " + ms(req.connectTimeout))};
+    detail::Lease& lease = slot.lease;
+    if (!lease.conn) lease.conn = std::make_shared<Connection>(ex, target.tls, key);
+    auto conn = lease.conn;
+    conn->timedOut = false;
+    conn->totalDeadline = totalDeadline;
     if (cancel) cancel->setHook([weak = std::weak_ptr<Connection>(conn)] {
         if (auto c = weak.lock()) c->abort();
     });
@@ -379,19 +395,30 @@ asio::awaitable<HttpClientResult> exchange(HttpClientRequest req, BodyChunkHandl
             conn->timer.cancel();
         }
     } unhook{cancel, conn};
-    auto cancelled = [&] { return cancel && cancel->cancelled(); };
 
-    HttpClientResult result =
-        co_await open(conn, *target, req.connectTimeout, req.verifyTls, req.source, cancel);
-    if (!result.ok()) co_return result;
+    HttpClientResult result;
+    if (!lease.reused) {
+        result = co_await detail::openConnection(conn, target, req.connectTimeout, req.verifyTls,
+                                                 req.source, cancel);
+        if (!result.ok()) co_return Attempt{std::move(result)};
+    }
+    // Another try is safe only on a reused connection (the keep-alive race) when the server
+    // cannot have acted on the request: see net/pool.h.
+    auto ackedBefore = detail::tcpBytesAcked(conn->lowest().native_handle());
+    auto mayRetry = [&] {
+        if (!lease.reused || cancelled() || conn->timedOut) return false;
+        if (idempotent(req.method)) return true;
+        auto ackedNow = detail::tcpBytesAcked(conn->lowest().native_handle());
+        return ackedBefore && ackedNow && *ackedNow == *ackedBefore;
+    };
 
     arm(conn, req.readTimeout);
-    auto wec = co_await writeAll(conn, serializeRequest(req, *target));
-    if (cancelled()) co_return failure(Kind::Cancelled, "cancelled");
+    auto wec = co_await writeAll(conn, wire);
+    if (cancelled()) co_return Attempt{failure(Kind::Cancelled, "cancelled")};
     if (conn->timedOut)
-        co_return failure(Kind::Timeout,
-                          "sending the request timed out after " + ms(req.readTimeout));
-    if (wec) co_return failure(Kind::Io, "sending the request failed: " + wec.message());
+        co_return Attempt{failure(Kind::Timeout,
+                                  "sending the request timed out after " + ms(req.readTimeout))};
+    if (wec) co_return Attempt{failure(Kind::Io, "sending the request failed: " + wec.message()), mayRetry()};
 
     BodySink sink{&result, &onChunk, cancel.get(), req.bufferErrorBodies, req.maxBufferedBody};
     ResponseParser parser(sink);
@@ -413,15 +440,15 @@ asio::awaitable<HttpClientResult> exchange(HttpClientRequest req, BodyChunkHandl
             }
             pending.erase(0, used);
             if (pec == http::error::need_more) break;
-            if (cancelled()) co_return failure(Kind::Cancelled, "cancelled");
+            if (cancelled()) co_return Attempt{failure(Kind::Cancelled, "cancelled")};
             if (sink.tooLarge) {
                 fail(result, Kind::BodyTooLarge,
                      "response body exceeds " + std::to_string(req.maxBufferedBody) + " bytes");
-                co_return result;
+                co_return Attempt{std::move(result)};
             }
             if (pec) {
                 fail(result, Kind::Protocol, "malformed HTTP response: " + pec.message());
-                co_return result;
+                co_return Attempt{std::move(result)};
             }
             if (used == 0) break;
         }
@@ -429,13 +456,13 @@ asio::awaitable<HttpClientResult> exchange(HttpClientRequest req, BodyChunkHandl
         arm(conn, req.readTimeout);
         auto [rec, n] = co_await readSome(conn, asio::buffer(scratch));
         readAt = Clock::now();
-        if (cancelled()) co_return failure(Kind::Cancelled, "cancelled");
+        if (cancelled()) co_return Attempt{failure(Kind::Cancelled, "cancelled")};
         if (conn->timedOut) {
             bool total = conn->totalDeadline && Clock::now() >= *conn->totalDeadline;
             fail(result, Kind::Timeout,
                  total ? "request timed out after " + ms(req.totalTimeout)
                        : "no data from the server for " + ms(req.readTimeout));
-            co_return result;
+            co_return Attempt{std::move(result)};
         }
         if (rec == asio::error::eof || rec == ssl::error::stream_truncated) {
             // Peers often skip TLS close_notify; the parser decides if the message is whole.
@@ -443,25 +470,53 @@ asio::awaitable<HttpClientResult> exchange(HttpClientRequest req, BodyChunkHandl
             // without answering.)
             if (!parser.got_some()) {
                 fail(result, Kind::Io, "connection closed before a response");
-                co_return result;
+                co_return Attempt{std::move(result), mayRetry()};
             }
             error_code eec;
             parser.put_eof(eec);
-            if (cancelled()) co_return failure(Kind::Cancelled, "cancelled");
+            if (cancelled()) co_return Attempt{failure(Kind::Cancelled, "cancelled")};
             if (eec) {
                 fail(result, Kind::Io, result.status ? "connection closed mid-response"
                                                      : "connection closed before a response");
-                co_return result;
+                co_return Attempt{std::move(result)};
             }
             break;
         }
         if (rec) {
             fail(result, Kind::Io, "reading the response failed: " + rec.message());
-            co_return result;
+            co_return Attempt{std::move(result), !parser.got_some() && mayRetry()};
         }
         pending.append(scratch.data(), n);
     }
-    co_return result;
+    // Reusable only after a whole response, keep-alive allowed, nothing unread behind it.
+    if (parser.is_done() && parser.keep_alive() && pending.empty() && !cancelled() &&
+        !conn->aborted) {
+        ++conn->exchanges;
+        lease.keep();
+    }
+    co_return Attempt{std::move(result)};
+}
+
+asio::awaitable<HttpClientResult> exchange(HttpClientRequest req, BodyChunkHandler onChunk,
+                                           std::shared_ptr<CancelToken> cancel) {
+    if (cancel && cancel->cancelled()) co_return failure(Kind::Cancelled, "cancelled");
+    auto target = detail::parseTarget(req.url);
+    if (!target) co_return failure(Kind::BadRequest, "invalid http(s) URL: " + req.url);
+    if (req.method.empty() || hasCrLf(req.method) || req.method.find(' ') != std::string::npos)
+        co_return failure(Kind::BadRequest, "invalid method");
+    for (auto& h : req.headers) {  // org configuration: no header splitting, no controls
+        if (!validHeaderName(h.name)) co_return failure(Kind::BadRequest, "invalid header name");
+        if (!validHeaderValue(h.value)) co_return failure(Kind::BadRequest, "invalid header " + h.name);
+    }
+    std::optional<Clock::time_point> totalDeadline;
+    if (req.totalTimeout.count() > 0) totalDeadline = Clock::now() + req.totalTimeout;
+    std::string wire = serializeRequest(req, *target);
+    // A reused connection that failed before any response byte: once more on a new one.
+    auto first = co_await attempt(req, *target, wire, onChunk, cancel, totalDeadline, true);
+    if (!first.retry) co_return std::move(first.result);
+    detail::countRetry();
+    auto second = co_await attempt(req, *target, wire, onChunk, cancel, totalDeadline, false);
+    co_return std::move(second.result);
 }
 
 }  // namespace

@@ -12,7 +12,9 @@
 //
 //   HttpClientResult whole = co_await fetch(std::move(req2));   // body collected into r.body
 //
-// One connection per request (Connection: close); no redirects, no compression, no proxy.
+// Connections are kept alive and reused (net/pool.h: one pool per event loop, per host, TLS
+// sessions resumed; net::warm(executor, url, source) opens one ahead of a call's first
+// request). No redirects, no compression, no proxy.
 // Every resolved address is checked against the egress policy (net/egress.h) before the
 // connect, unless the request says the URL is the operator's (source = UrlSource::Operator).
 // Beast stays inside http_client.cpp, so this header is cheap to include.

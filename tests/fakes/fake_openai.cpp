@@ -164,6 +164,11 @@ struct FakeOpenAiServer::Impl {
     Handler handler;
     std::vector<RecordedRequest> requests;
     int aborted = 0;
+    bool keepAlive = false;
+    std::chrono::milliseconds idleClose{0};
+    int accepted = 0;
+    int resumed = 0;
+    int closed = 0;
 
     FakeReply nextReply(const RecordedRequest& req) {
         std::lock_guard lock(mutex);
@@ -190,33 +195,67 @@ struct FakeOpenAiServer::Impl {
         ++aborted;
         changed.notify_all();
     }
+    void count(int& n) {
+        std::lock_guard lock(mutex);
+        ++n;
+        changed.notify_all();
+    }
 };
 
 namespace {
 
-// Reads one request, records it, writes the scripted reply, closes.
+// Reads one request, records it, writes the scripted reply. True: the connection stays
+// open for the next request (keep-alive servers); `pending` carries bytes read past it.
+asio::awaitable<bool> serveOne(std::shared_ptr<Conn> c, FakeOpenAiServer::Impl* impl,
+                               std::string& pending);
+
+// Handshake, then one request (closing after it) or, keep-alive, requests until one side
+// closes or the connection stays idle for idleClose.
 asio::awaitable<void> serve(std::shared_ptr<Conn> c, FakeOpenAiServer::Impl* impl) {
+    impl->count(impl->accepted);
     if (c->stream) {
         auto [ec] = co_await c->stream->async_handshake(ssl::stream_base::server,
                                                         asio::as_tuple(asio::use_awaitable));
-        if (ec) co_return;
+        if (ec) {
+            impl->count(impl->closed);
+            co_return;
+        }
+        if (SSL_session_reused(c->stream->native_handle())) impl->count(impl->resumed);
     }
+    std::string pending;
+    while (co_await serveOne(c, impl, pending)) {
+    }
+    impl->count(impl->closed);  // (not when the server stops with the connection open)
+}
+
+asio::awaitable<bool> serveOne(std::shared_ptr<Conn> c, FakeOpenAiServer::Impl* impl,
+                               std::string& pending) {
     http::request_parser<http::string_body> parser;
     parser.eager(true);
     parser.body_limit(64 * 1024 * 1024);
-    std::string pending;
     std::vector<char> scratch(16 * 1024);
+    // Keep-alive: a connection idle (no byte of a next request) for idleClose is closed.
+    std::optional<asio::steady_timer> idle;
+    if (impl->keepAlive && impl->idleClose.count() > 0 && pending.empty()) {
+        idle.emplace(c->socket.get_executor(), impl->idleClose);
+        idle->async_wait([c](error_code ec) {
+            if (ec) return;
+            error_code ignored;
+            c->lowest().close(ignored);
+        });
+    }
     while (!parser.is_done()) {
         if (!pending.empty()) {
             error_code pec;
             size_t used = parser.put(asio::buffer(pending), pec);
             pending.erase(0, used);
-            if (pec && pec != http::error::need_more) co_return;
+            if (pec && pec != http::error::need_more) co_return false;
             if (parser.is_done()) break;
             if (!pec && used > 0) continue;
         }
         auto [ec, n] = co_await readSome(c, asio::buffer(scratch));
-        if (ec) co_return;
+        if (ec) co_return false;
+        if (idle) idle->cancel();
         pending.append(scratch.data(), n);
     }
     RecordedRequest req;
@@ -232,12 +271,12 @@ asio::awaitable<void> serve(std::shared_ptr<Conn> c, FakeOpenAiServer::Impl* imp
     FakeReply reply = impl->nextReply(req);
     impl->record(std::move(req));
 
-    if (reply.closeSilently) co_return;  // the connection closes with no response at all
+    if (reply.closeSilently) co_return false;  // the connection closes with no response at all
     if (reply.hang) {
         // Hold the connection open until the client gives up or the server stops.
         char b;
         co_await readSome(c, asio::buffer(&b, 1));
-        co_return;
+        co_return false;
     }
     co_await sleepFor(reply.headerDelay);
     std::string head = "HTTP/1.1 " + std::to_string(reply.status) + " " + reason(reply.status) +
@@ -246,10 +285,12 @@ asio::awaitable<void> serve(std::shared_ptr<Conn> c, FakeOpenAiServer::Impl* imp
     if (reply.framing == FakeReply::Framing::Chunked) head += "Transfer-Encoding: chunked\r\n";
     if (reply.framing == FakeReply::Framing::ContentLength)
         head += "Content-Length: " + std::to_string(reply.body().size()) + "\r\n";
-    head += "Connection: close\r\n\r\n";
+    bool keep = impl->keepAlive && !reply.closeAfter && !reply.truncate &&
+                reply.framing != FakeReply::Framing::Close;
+    head += keep ? "\r\n" : "Connection: close\r\n\r\n";
     if (co_await writeAll(c, std::move(head))) {
         impl->countAborted();
-        co_return;
+        co_return false;
     }
     for (auto& piece : reply.pieces) {
         co_await sleepFor(reply.pieceDelay);
@@ -259,20 +300,22 @@ asio::awaitable<void> serve(std::shared_ptr<Conn> c, FakeOpenAiServer::Impl* imp
                               : piece;
         if (co_await writeAll(c, std::move(out))) {
             impl->countAborted();
-            co_return;
+            co_return false;
         }
     }
     if (!reply.truncate && reply.framing == FakeReply::Framing::Chunked) {
         if (co_await writeAll(c, "0\r\n\r\n")) {
             impl->countAborted();
-            co_return;
+            co_return false;
         }
     }
+    if (keep) co_return true;
     error_code ignored;
     c->lowest().shutdown(tcp::socket::shutdown_send, ignored);
     // Let the client read to EOF before the socket closes (avoids a reset eating data).
     char b;
     co_await readSome(c, asio::buffer(&b, 1));
+    co_return false;
 }
 
 asio::awaitable<void> acceptLoop(FakeOpenAiServer::Impl* impl) {
@@ -290,6 +333,8 @@ asio::awaitable<void> acceptLoop(FakeOpenAiServer::Impl* impl) {
 FakeOpenAiServer::FakeOpenAiServer() : FakeOpenAiServer(Options{}) {}
 
 FakeOpenAiServer::FakeOpenAiServer(Options opts) : impl_(std::make_unique<Impl>()), tls_(opts.tls) {
+    impl_->keepAlive = opts.keepAlive;
+    impl_->idleClose = opts.idleClose;
     if (tls_) {
         impl_->tls.emplace(ssl::context::tls_server);
         useSelfSignedCertificate(*impl_->tls);
@@ -341,6 +386,31 @@ int FakeOpenAiServer::abortedReplies() const {
 bool FakeOpenAiServer::waitForAbortedReplies(int n, std::chrono::milliseconds timeout) const {
     std::unique_lock lock(impl_->mutex);
     return impl_->changed.wait_for(lock, timeout, [&] { return impl_->aborted >= n; });
+}
+
+int FakeOpenAiServer::connectionsAccepted() const {
+    std::lock_guard lock(impl_->mutex);
+    return impl_->accepted;
+}
+
+int FakeOpenAiServer::resumedHandshakes() const {
+    std::lock_guard lock(impl_->mutex);
+    return impl_->resumed;
+}
+
+int FakeOpenAiServer::connectionsClosed() const {
+    std::lock_guard lock(impl_->mutex);
+    return impl_->closed;
+}
+
+bool FakeOpenAiServer::waitForConnections(int n, std::chrono::milliseconds timeout) const {
+    std::unique_lock lock(impl_->mutex);
+    return impl_->changed.wait_for(lock, timeout, [&] { return impl_->accepted >= n; });
+}
+
+bool FakeOpenAiServer::waitForClosedConnections(int n, std::chrono::milliseconds timeout) const {
+    std::unique_lock lock(impl_->mutex);
+    return impl_->changed.wait_for(lock, timeout, [&] { return impl_->closed >= n; });
 }
 
 // ---- Wire-format builders ----------------------------------------------------------------

@@ -52,6 +52,7 @@ struct FakeReply {
     bool hang = false;          // read the request, then never answer (until shutdown)
     bool truncate = false;      // close after the pieces, without ending the body
     bool closeSilently = false; // read the request, then close without a byte of answer
+    bool closeAfter = false;    // keep-alive server: answer with `Connection: close`, then close
 
     /// Re-cuts the body into pieces of `n` bytes (stresses parsers at odd boundaries).
     FakeReply& splitEvery(size_t n);
@@ -73,6 +74,11 @@ class FakeOpenAiServer {
 public:
     struct Options {
         bool tls = false;  // self-signed certificate for "localhost" / 127.0.0.1
+        /// Serve several requests per connection (HTTP/1.1 keep-alive) instead of answering
+        /// each with `Connection: close`.
+        bool keepAlive = false;
+        /// Keep-alive: close a connection idle (between requests) this long; 0 = never.
+        std::chrono::milliseconds idleClose{0};
     };
     using Handler = std::function<FakeReply(const RecordedRequest&)>;
 
@@ -96,6 +102,13 @@ public:
     /// Connections whose reply could not be finished because the client went away.
     int abortedReplies() const;
     bool waitForAbortedReplies(int n, std::chrono::milliseconds timeout) const;
+    /// TCP connections accepted, TLS handshakes that resumed a session, and connections that
+    /// ended (either side closed them).
+    int connectionsAccepted() const;
+    int resumedHandshakes() const;
+    int connectionsClosed() const;
+    bool waitForConnections(int accepted, std::chrono::milliseconds timeout) const;
+    bool waitForClosedConnections(int closed, std::chrono::milliseconds timeout) const;
 
     // ---- OpenAI wire-format builders ----------------------------------------------------
     /// "data: <json>\n\n"

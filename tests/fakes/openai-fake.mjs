@@ -71,7 +71,9 @@ export async function startOpenAIFake({ replies = [], fallback = "Okay.", greeti
                 res.end(JSON.stringify({ error: { message: "invalid JSON", type: "invalid_request_error" } }));
                 return;
             }
-            requests.push({ path: req.url, headers: req.headers, body, at: Date.now() });
+            // receivedNs / firstTextNs: CLOCK_MONOTONIC, comparable with a client on this machine (bench/llm)
+            const record = { path: req.url, headers: req.headers, body, at: Date.now(), receivedNs: process.hrtime.bigint() };
+            requests.push(record);
             if (!req.url.split("?")[0].endsWith("/chat/completions") || req.method !== "POST") {
                 res.writeHead(404, { "content-type": "application/json" });
                 res.end(JSON.stringify({ error: { message: `no route ${req.method} ${req.url}` } }));
@@ -118,6 +120,7 @@ export async function startOpenAIFake({ replies = [], fallback = "Okay.", greeti
                 }
                 chunk([{ index: 0, delta: { content: parts.slice(i, i + 3).join("") }, logprobs: null,
                          finish_reason: null }]);
+                record.firstTextNs ??= process.hrtime.bigint();
             }
             chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: "stop" }]);
             if (body.stream_options?.include_usage) chunk([], { usage });
@@ -129,6 +132,7 @@ export async function startOpenAIFake({ replies = [], fallback = "Okay.", greeti
     return {
         url: `http://127.0.0.1:${port}/v1`,
         port,
+        server,  // node:http server (e.g. its keepAliveTimeout, for bench/llm)
         requests,
         close: () => new Promise((resolve) => { server.closeAllConnections?.(); server.close(() => resolve()); }),
     };

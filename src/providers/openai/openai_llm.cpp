@@ -10,8 +10,10 @@
 #include <cstdlib>
 
 #include "net/http_client.h"
+#include "net/pool.h"
 #include "providers/credentials.h"
 #include "providers/endpoints.h"
+#include "providers/first_token.h"
 #include "providers/openai/openai.h"
 #include "providers/openai/sse.h"
 #include "providers/streaming.h"
@@ -452,7 +454,10 @@ asio::awaitable<void> runTurn(std::shared_ptr<TurnState> s, net::HttpClientReque
 class Session final : public LlmSession {
 public:
     Session(LlmSettings settings, Context ctx)
-        : settings_(std::move(settings)), ctx_(std::move(ctx)) {}
+        : settings_(std::move(settings)), ctx_(std::move(ctx)) {
+        // The call has started: TCP and TLS to the model's host are done before its first turn.
+        if (settings_.error.empty()) net::warm(ctx_.executor, settings_.url, settings_.source);
+    }
     ~Session() override {
         // The call is going away: nothing may call back into it.
         for (auto& w : turns_)
@@ -461,10 +466,10 @@ public:
 
     std::shared_ptr<LlmTurn> complete(LlmRequest req, LlmCallbacks cb) override {
         auto state = std::make_shared<TurnState>();
-        state->cb = std::move(cb);
+        std::string label = settings_.provider.empty() ? "llm" : settings_.provider;
+        state->cb = timeFirstToken(std::move(cb), label);
         std::erase_if(turns_, [](const std::weak_ptr<TurnState>& w) { return w.expired(); });
         turns_.push_back(state);
-        std::string label = settings_.provider.empty() ? "llm" : settings_.provider;
         if (!settings_.error.empty()) {
             // Report asynchronously, like every other outcome.
             asio::post(ctx_.executor, [state, msg = label + ": " + settings_.error] {

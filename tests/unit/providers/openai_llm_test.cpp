@@ -1,5 +1,6 @@
 #include "providers/openai/openai_llm.h"
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json.hpp>
@@ -7,6 +8,7 @@
 
 #include <cstdlib>
 
+#include "common/metrics.h"
 #include "fakes/fake_openai.h"
 #include "fakes/loopback_egress.h"
 #include "providers/openai/openai.h"
@@ -104,6 +106,35 @@ TEST(OpenAiLlm, StreamsTextInOrderThenDoneWithUsage) {
     h.runTurn(*s);
     std::vector<std::string> want = {"text:Hel", "text:lo", "text: there", "text:!", "done:12/4"};
     EXPECT_EQ(h.rec.events, want);
+}
+
+// The call starts: TCP and TLS to the model's host are done before its first turn, which
+// then goes out on that connection; the turn's time to first token lands in the histogram.
+TEST(OpenAiLlm, OpeningTheSessionWarmsTheConnectionTheFirstTurnUses) {
+    FakeOpenAiServer fake({.keepAlive = true});
+    fake.enqueue(FakeOpenAiServer::textStream({"Hi"}, {1, 1}));
+    Harness h;
+    auto cfg = config(R"({"provider":"custom-llm","model":"m","url":")" + fake.baseUrl() + R"("})");
+    auto firstTokens = [] {
+        auto text = metrics::text();
+        auto at = text.find("voxa_llm_first_token_seconds_count{provider=\"custom-llm\"} ");
+        return at == std::string::npos ? 0 : std::stoi(text.substr(text.find("} ", at) + 2));
+    };
+    int before = firstTokens();
+    auto s = h.open("", cfg);
+    {
+        auto busy = asio::make_work_guard(h.io);
+        for (int i = 0; i < 50 && fake.connectionsAccepted() == 0; ++i) h.io.run_for(20ms);
+        h.io.run_for(50ms);
+    }
+    h.io.restart();
+    EXPECT_EQ(fake.connectionsAccepted(), 1);
+    EXPECT_TRUE(fake.requests().empty());
+    h.runTurn(*s);
+    EXPECT_EQ(h.rec.text(), "Hi") << (h.rec.events.empty() ? "" : h.rec.events.back());
+    EXPECT_EQ(fake.connectionsAccepted(), 1);  // the warmed one
+    EXPECT_EQ(fake.requests().size(), 1u);
+    EXPECT_EQ(firstTokens(), before + 1);
 }
 
 TEST(OpenAiLlm, RequestBodyShape) {
