@@ -11,6 +11,7 @@
 #include "providers/deepgram/deepgram.h"
 #include "providers/deepgram/deepgram_tts.h"
 #include "providers/elevenlabs/elevenlabs.h"
+#include "providers/google/google.h"
 #include "providers/openai/openai.h"
 #include "providers/providers.h"
 
@@ -42,6 +43,7 @@ Registry::Registry() {
     addLlm("together-ai", openai::makeLlmProvider("https://api.together.xyz/v1"));
     addLlm("openrouter", openai::makeLlmProvider("https://openrouter.ai/api/v1"));
     addLlm("deepinfra", openai::makeLlmProvider("https://api.deepinfra.com/v1/openai"));
+    addLlm("google", google::makeLlmProvider());  // Gemini streamGenerateContent (SSE)
 }
 
 const char* toString(FailureCause c) {
