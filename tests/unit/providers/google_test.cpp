@@ -9,6 +9,7 @@
 
 #include "fakes/fake_openai.h"
 #include "fakes/loopback_egress.h"
+#include "providers/credentials.h"
 
 namespace voxa::providers::google {
 namespace {
@@ -53,6 +54,26 @@ Settings settings(std::string model = "gemini-2.0-flash") {
     Settings s;
     s.model = std::move(model);
     return s;
+}
+
+// ---- Keys --------------------------------------------------------------------------------
+
+TEST(GoogleKeys, CredentialThenGoogleApiKeyThenGeminiApiKey) {
+    ::unsetenv("GOOGLE_API_KEY");
+    ::unsetenv("GEMINI_API_KEY");
+    auto assistant = json::parse(R"({"model":{"provider":"google","model":"gemini-2.0-flash"}})").as_object();
+    std::vector<std::string> missing;
+    EXPECT_TRUE(resolveCredentials(assistant, {}, &missing).empty());
+    ASSERT_EQ(missing.size(), 1u);
+    EXPECT_NE(missing[0].find("model.provider \"google\" needs an API key"), std::string::npos) << missing[0];
+    ::setenv("GEMINI_API_KEY", "gemini-env", 1);
+    EXPECT_EQ(resolveCredential("google", assistant, {})->apiKey, "gemini-env");
+    ::setenv("GOOGLE_API_KEY", "google-env", 1);
+    EXPECT_EQ(resolveCredential("google", assistant, {})->apiKey, "google-env");
+    std::vector<json::object> org = {json::parse(R"({"provider":"google","apiKey":"org-key"})").as_object()};
+    EXPECT_EQ(resolveCredential("google", assistant, org)->apiKey, "org-key");
+    ::unsetenv("GOOGLE_API_KEY");
+    ::unsetenv("GEMINI_API_KEY");
 }
 
 // ---- Request ---------------------------------------------------------------------------
