@@ -132,7 +132,7 @@ build_provider_messages() {
     compile_link provider_messages "-lboost_json -lcrypto" \
         "$root/src/providers/elevenlabs/protocol.cpp" "$root/src/providers/cartesia/protocol.cpp" \
         "$root/src/providers/deepgram/protocol.cpp" "$root/src/providers/deepgram/tts_protocol.cpp" \
-        "$root/src/providers/assemblyai/protocol.cpp" \
+        "$root/src/providers/assemblyai/protocol.cpp" "$root/src/providers/google/protocol.cpp" \
         "$root/src/providers/endpoints.cpp" "$root/src/providers/streaming.cpp" \
         "$root/src/common/crypto.cpp" "$root/src/common/text.cpp" \
         "$root/tests/fuzz/provider_messages_fuzz.cpp"
@@ -148,6 +148,9 @@ build_provider_messages() {
     printf '\x03{}\0{"type":"Error","description":"bad \x01"}' > "$d/seed-deepgram-error"
     printf '\x04{"formatTurns":true,"keytermsPrompt":["a b"],"language":"multi"}\0{"type":"Turn","turn_order":0,"end_of_turn":true,"turn_is_formatted":true,"transcript":"Hi.","words":[{"text":"Hi.","confidence":0.9,"word_is_final":true}]}' > "$d/seed-assemblyai-turn"
     printf '\x04{}\0{"type":"Begin","id":"x","expires_at":1}' > "$d/seed-assemblyai-begin"
+    printf '\x05{"model":"gemini-3-flash-preview","messages":[{"role":"system","content":"s"},{"role":"user","content":"hi"},{"role":"assistant","tool_calls":[{"id":"call_1","type":"function","function":{"name":"f","arguments":"{}"}}]},{"role":"tool","tool_call_id":"call_1","content":"ok"}],"tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object","additionalProperties":false,"properties":{"a":{"type":["string","null"]}}}}}]}\0{"candidates":[{"content":{"parts":[{"text":"Hi"}],"role":"model"}}]}\n{"candidates":[{"content":{"parts":[{"functionCall":{"name":"f","args":{"a":1}},"thoughtSignature":"c2ln"}]},"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":3,"candidatesTokenCount":2}}' > "$d/seed-google-stream"
+    printf '\x05{}\0{"error":{"code":400,"message":"API key not valid","status":"INVALID_ARGUMENT","details":[{"reason":"API_KEY_INVALID"}]}}' > "$d/seed-google-error"
+    printf '\x05{}\0{"promptFeedback":{"blockReason":"SAFETY"}}' > "$d/seed-google-blocked"
     run_fuzzer provider_messages 65536
 }
 

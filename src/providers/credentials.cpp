@@ -21,7 +21,7 @@ struct KeyVar {
 };
 
 // Vapi's provider names of the cloud services Voxa speaks to (or will), with their keys.
-constexpr std::array<KeyVar, 16> kKeyVars = {{
+constexpr std::array<KeyVar, 17> kKeyVars = {{
     {"deepgram", "DEEPGRAM_API_KEY"},
     {"assembly-ai", "ASSEMBLYAI_API_KEY"},
     {"openai", "OPENAI_API_KEY"},
@@ -37,7 +37,13 @@ constexpr std::array<KeyVar, 16> kKeyVars = {{
     {"deepseek", "DEEPSEEK_API_KEY"},
     {"anyscale", "ANYSCALE_API_KEY"},
     {"azure-openai", "AZURE_OPENAI_API_KEY"},  // the endpoint: the credential's openAIEndpoint
+    {"google", "GOOGLE_API_KEY"},  // else GEMINI_API_KEY (kSecondKeyVars)
     {"custom-llm", nullptr},  // a key only when the org has stored one
+}};
+
+// Second names a provider's key goes by, tried after the first.
+constexpr std::array<KeyVar, 1> kSecondKeyVars = {{
+    {"google", "GEMINI_API_KEY"},
 }};
 
 std::optional<ProviderCredential> fromBody(const json::object& c) {
@@ -153,6 +159,9 @@ std::optional<ProviderCredential> resolveCredential(std::string_view provider,
     }
     if (const char* var = keyEnvVar(provider))
         if (const char* env = std::getenv(var); env && *env) return ProviderCredential{env, {}};
+    for (auto& k : kSecondKeyVars)
+        if (k.provider == provider)
+            if (const char* env = std::getenv(k.env); env && *env) return ProviderCredential{env, {}};
     return std::nullopt;
 }
 

@@ -195,6 +195,7 @@ struct ToolCall {
 struct Usage {
     int64_t promptTokens = 0;
     int64_t completionTokens = 0;
+    int64_t cachedPromptTokens = 0;  // of promptTokens, read from the provider's cache
 };
 
 struct LlmRequest {

@@ -11,6 +11,7 @@
 #include "providers/deepgram/deepgram.h"
 #include "providers/deepgram/deepgram_tts.h"
 #include "providers/elevenlabs/elevenlabs.h"
+#include "providers/google/google.h"
 #include "providers/openai/openai.h"
 #include "providers/providers.h"
 
@@ -50,6 +51,7 @@ Registry::Registry() {
     // {openAIEndpoint}/openai/deployments/{model}/chat/completions?api-version=..., api-key
     // header, from the org's azure-openai credential (also used by "openai" models it lists).
     addLlm("azure-openai", openai::makeLlmProvider(""));
+    addLlm("google", google::makeLlmProvider());  // Gemini streamGenerateContent (SSE)
 }
 
 const char* toString(FailureCause c) {

@@ -3,7 +3,9 @@
 // sends is built from any voice config the API might hold.
 //
 // Input: byte 0 picks the provider (11labs, cartesia and Deepgram Aura voices; Deepgram and
-// AssemblyAI transcribers); the rest is "<config JSON>\0<provider message>"
+// AssemblyAI transcribers; the Gemini model: its stream, one payload a line, its error bodies,
+// and the request built from a config {model, messages, tools}); the rest is
+// "<config JSON>\0<provider message>"
 // (no \0: the whole is the message and the config is empty). Checks, beyond the sanitizers:
 // a decoded event's message is short and printable (it goes to logs and to the call's
 // endedReason detail), only audio events carry audio, and what is sent is valid JSON.
@@ -22,6 +24,7 @@
 #include "providers/deepgram/deepgram.h"
 #include "providers/deepgram/deepgram_tts.h"
 #include "providers/elevenlabs/elevenlabs.h"
+#include "providers/google/google.h"
 
 namespace json = boost::json;
 using namespace voxa::providers;
@@ -66,6 +69,36 @@ void checkQuery(const std::string& q) {
     for (unsigned char c : q) check(c > 0x20 && c < 0x7f && c != '#' && c != ' ');
 }
 
+void exerciseGoogle(const json::object& config, std::string_view message) {
+    LlmCallbacks cb;
+    cb.onText = [](const std::string& t) { check(!t.empty()); };
+    cb.onToolCall = [](const ToolCall& c) {
+        check(!c.id.empty() && !c.name.empty());
+        checkSent(c.arguments);  // always a JSON text
+    };
+    google::StreamDecoder decoder(cb, [] { return false; });
+    size_t start = 0;
+    while (start <= message.size()) {
+        size_t end = message.find('\n', start);
+        if (end == std::string_view::npos) end = message.size();
+        if (!decoder.onData(message.substr(start, end - start))) break;
+        start = end + 1;
+    }
+    if (auto& e = decoder.error()) {
+        checkPrintable(e->message);
+        check(e->code.size() <= 64);
+    }
+    auto h = google::httpError(static_cast<int>(400 + message.size() % 200), message, "http://127.0.0.1:1/x");
+    checkPrintable(h.message);
+    google::Settings s;
+    if (auto* m = config.if_contains("model"); m && m->is_string()) s.model = std::string(m->get_string());
+    LlmRequest req;
+    if (auto* m = config.if_contains("messages"); m && m->is_array()) req.messages = m->get_array();
+    if (auto* t = config.if_contains("tools"); t && t->is_array()) req.tools = t->get_array();
+    checkSent(google::buildRequestBody(s, req, {{"call_1", "c2ln"}}));
+    (void)google::toSchema(json::value(config));
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -79,7 +112,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (!ec && v.is_object()) config = v.as_object();
         message = rest.substr(nul + 1);
     }
-    switch (data[0] % 5) {
+    switch (data[0] % 6) {
         case 0: exercise(*elevenlabs::protocol(config), message); break;
         case 1: exercise(*cartesia::protocol(config), message); break;
         case 2: exercise(*deepgram::speakProtocol(config), message); break;
@@ -98,6 +131,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             (void)assemblyai::closeCause(static_cast<uint16_t>(message.size() * 37), message);
             break;
         }
+        case 5: exerciseGoogle(config, message); break;
     }
     return 0;
 }
