@@ -11,8 +11,10 @@
 
 #include "common/json_fields.h"
 #include "net/http_client.h"
+#include "net/pool.h"
 #include "providers/credentials.h"
 #include "providers/endpoints.h"
+#include "providers/first_token.h"
 #include "providers/openai/sse.h"
 #include "providers/streaming.h"
 
@@ -207,7 +209,10 @@ asio::awaitable<void> runTurn(std::shared_ptr<TurnState> s, std::shared_ptr<Memo
 
 class Session final : public LlmSession {
 public:
-    Session(Settings settings, Context ctx) : settings_(std::move(settings)), ctx_(std::move(ctx)) {}
+    Session(Settings settings, Context ctx) : settings_(std::move(settings)), ctx_(std::move(ctx)) {
+        // A connection to Gemini is ready before the caller's first turn (net/pool.h).
+        if (settings_.error.empty()) net::warm(ctx_.executor, settings_.url, settings_.source);
+    }
     ~Session() override {
         // The call is going away: nothing may call back into it.
         for (auto& w : turns_)
@@ -216,7 +221,7 @@ public:
 
     std::shared_ptr<LlmTurn> complete(LlmRequest req, LlmCallbacks cb) override {
         auto state = std::make_shared<TurnState>();
-        state->cb = std::move(cb);
+        state->cb = timeFirstToken(std::move(cb), "google");
         std::erase_if(turns_, [](const std::weak_ptr<TurnState>& w) { return w.expired(); });
         turns_.push_back(state);
         if (!settings_.error.empty()) {
