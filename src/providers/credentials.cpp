@@ -21,7 +21,7 @@ struct KeyVar {
 };
 
 // Vapi's provider names of the cloud services Voxa speaks to (or will), with their keys.
-constexpr std::array<KeyVar, 10> kKeyVars = {{
+constexpr std::array<KeyVar, 11> kKeyVars = {{
     {"deepgram", "DEEPGRAM_API_KEY"},
     {"assembly-ai", "ASSEMBLYAI_API_KEY"},
     {"openai", "OPENAI_API_KEY"},
@@ -31,6 +31,7 @@ constexpr std::array<KeyVar, 10> kKeyVars = {{
     {"together-ai", "TOGETHER_API_KEY"},
     {"openrouter", "OPENROUTER_API_KEY"},
     {"deepinfra", "DEEPINFRA_API_KEY"},
+    {"anthropic", "ANTHROPIC_API_KEY"},
     {"custom-llm", nullptr},  // a key only when the org has stored one
 }};
 

@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "providers/local/local.h"
+#include "providers/anthropic/anthropic.h"
 #include "providers/assemblyai/assemblyai.h"
 #include "providers/bench/bench.h"
 #include "providers/cartesia/cartesia.h"
@@ -42,6 +43,7 @@ Registry::Registry() {
     addLlm("together-ai", openai::makeLlmProvider("https://api.together.xyz/v1"));
     addLlm("openrouter", openai::makeLlmProvider("https://openrouter.ai/api/v1"));
     addLlm("deepinfra", openai::makeLlmProvider("https://api.deepinfra.com/v1/openai"));
+    addLlm("anthropic", anthropic::makeLlmProvider());  // POST {base}/v1/messages, streamed
 }
 
 const char* toString(FailureCause c) {
