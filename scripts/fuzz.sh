@@ -133,6 +133,7 @@ build_provider_messages() {
         "$root/src/providers/elevenlabs/protocol.cpp" "$root/src/providers/cartesia/protocol.cpp" \
         "$root/src/providers/deepgram/protocol.cpp" "$root/src/providers/deepgram/tts_protocol.cpp" \
         "$root/src/providers/assemblyai/protocol.cpp" \
+        "$root/src/providers/anthropic/protocol.cpp" "$root/src/providers/openai/sse.cpp" \
         "$root/src/providers/endpoints.cpp" "$root/src/providers/streaming.cpp" \
         "$root/src/common/crypto.cpp" "$root/src/common/text.cpp" \
         "$root/tests/fuzz/provider_messages_fuzz.cpp"
@@ -148,6 +149,8 @@ build_provider_messages() {
     printf '\x03{}\0{"type":"Error","description":"bad \x01"}' > "$d/seed-deepgram-error"
     printf '\x04{"formatTurns":true,"keytermsPrompt":["a b"],"language":"multi"}\0{"type":"Turn","turn_order":0,"end_of_turn":true,"turn_is_formatted":true,"transcript":"Hi.","words":[{"text":"Hi.","confidence":0.9,"word_is_final":true}]}' > "$d/seed-assemblyai-turn"
     printf '\x04{}\0{"type":"Begin","id":"x","expires_at":1}' > "$d/seed-assemblyai-begin"
+    printf '\x05{"messages":[{"role":"system","content":"S"},{"role":"assistant","content":"Hi","tool_calls":[{"id":"t1","function":{"name":"f","arguments":"{}"}}]},{"role":"tool","tool_call_id":"t1","content":"r"}],"tools":[{"type":"function","function":{"name":"f","parameters":{}}}]}\0event: message_start\ndata: {"type":"message_start","message":{"usage":{"input_tokens":3,"cache_read_input_tokens":9}}}\n\nevent: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"t","name":"f","input":{}}}\n\nevent: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"{\\"a\\":"}}\n\nevent: content_block_stop\ndata: {"type":"content_block_stop","index":0}\n\nevent: message_stop\ndata: {"type":"message_stop"}\n\n' > "$d/seed-anthropic-tool"
+    printf '\x05{}\0event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}}\n\nevent: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n' > "$d/seed-anthropic-error"
     run_fuzzer provider_messages 65536
 }
 
