@@ -6,6 +6,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
+#include "providers/credentials.h"
 #include "providers/endpoints.h"
 #include "providers/providers.h"
 
@@ -192,6 +195,21 @@ TEST(AnthropicSettings, UrlHeadersAndFields) {
     setOperatorUrls({{"anthropic", "http://127.0.0.1:4555"}});
     EXPECT_EQ(resolveSettings({}, ctx).url, "http://127.0.0.1:4555/v1/messages");
     setOperatorUrls({});
+}
+
+TEST(AnthropicSettings, KeyIsRequiredAndNamed) {
+    ::unsetenv("ANTHROPIC_API_KEY");
+    auto a = json::parse(R"({"model":{"provider":"anthropic","model":"claude-sonnet-4-20250514"}})").as_object();
+    std::vector<std::string> missing;
+    EXPECT_TRUE(resolveCredentials(a, {}, &missing).empty());
+    ASSERT_EQ(missing.size(), 1u);
+    EXPECT_TRUE(missing[0].starts_with("model.provider \"anthropic\" needs an API key")) << missing[0];
+    EXPECT_THAT(missing[0], HasSubstr("ANTHROPIC_API_KEY"));
+    ::setenv("ANTHROPIC_API_KEY", "sk-ant-env", 1);
+    auto creds = resolveCredentials(a, {}, &missing);
+    ::unsetenv("ANTHROPIC_API_KEY");
+    ASSERT_TRUE(creds.count("anthropic"));
+    EXPECT_EQ(creds["anthropic"].apiKey, "sk-ant-env");
 }
 
 // ---- the stream ------------------------------------------------------------------------
