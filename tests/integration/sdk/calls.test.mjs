@@ -24,7 +24,7 @@ describe("POST /call with providers this server does not have", () => {
         await vapiA.assistants.delete({ id: a.id });
     });
 
-    test("a squad whose second member uses Anthropic -> 400 naming the member", async () => {
+    test("a squad whose second member uses Anthropic on Bedrock -> 400 naming the member", async () => {
         const squad = {
             members: [
                 { assistant: { name: "first", ...local() } },
