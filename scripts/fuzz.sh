@@ -133,6 +133,7 @@ build_provider_messages() {
         "$root/src/providers/elevenlabs/protocol.cpp" "$root/src/providers/cartesia/protocol.cpp" \
         "$root/src/providers/deepgram/protocol.cpp" "$root/src/providers/deepgram/tts_protocol.cpp" \
         "$root/src/providers/assemblyai/protocol.cpp" "$root/src/providers/google/protocol.cpp" \
+        "$root/src/providers/anthropic/protocol.cpp" "$root/src/providers/openai/sse.cpp" \
         "$root/src/providers/endpoints.cpp" "$root/src/providers/streaming.cpp" \
         "$root/src/common/crypto.cpp" "$root/src/common/text.cpp" \
         "$root/tests/fuzz/provider_messages_fuzz.cpp"
@@ -151,6 +152,8 @@ build_provider_messages() {
     printf '\x05{"model":"gemini-3-flash-preview","messages":[{"role":"system","content":"s"},{"role":"user","content":"hi"},{"role":"assistant","tool_calls":[{"id":"call_1","type":"function","function":{"name":"f","arguments":"{}"}}]},{"role":"tool","tool_call_id":"call_1","content":"ok"}],"tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object","additionalProperties":false,"properties":{"a":{"type":["string","null"]}}}}}]}\0{"candidates":[{"content":{"parts":[{"text":"Hi"}],"role":"model"}}]}\n{"candidates":[{"content":{"parts":[{"functionCall":{"name":"f","args":{"a":1}},"thoughtSignature":"c2ln"}]},"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":3,"candidatesTokenCount":2}}' > "$d/seed-google-stream"
     printf '\x05{}\0{"error":{"code":400,"message":"API key not valid","status":"INVALID_ARGUMENT","details":[{"reason":"API_KEY_INVALID"}]}}' > "$d/seed-google-error"
     printf '\x05{}\0{"promptFeedback":{"blockReason":"SAFETY"}}' > "$d/seed-google-blocked"
+    printf '\x06{"messages":[{"role":"system","content":"S"},{"role":"assistant","content":"Hi","tool_calls":[{"id":"t1","function":{"name":"f","arguments":"{}"}}]},{"role":"tool","tool_call_id":"t1","content":"r"}],"tools":[{"type":"function","function":{"name":"f","parameters":{}}}]}\0event: message_start\ndata: {"type":"message_start","message":{"usage":{"input_tokens":3,"cache_read_input_tokens":9}}}\n\nevent: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"t","name":"f","input":{}}}\n\nevent: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"{\\"a\\":"}}\n\nevent: content_block_stop\ndata: {"type":"content_block_stop","index":0}\n\nevent: message_stop\ndata: {"type":"message_stop"}\n\n' > "$d/seed-anthropic-tool"
+    printf '\x06{}\0event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}}\n\nevent: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n' > "$d/seed-anthropic-error"
     run_fuzzer provider_messages 65536
 }
 

@@ -5,6 +5,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <string_view>
@@ -24,6 +25,27 @@ struct LlmPrice {
 constexpr LlmPrice kOpenAi[] = {{"gpt-4o", 2.5, 10.0},         {"gpt-4o-mini", 0.15, 0.6},
                                 {"gpt-4.1", 2.0, 8.0},         {"gpt-4.1-mini", 0.4, 1.6},
                                 {"gpt-4.1-nano", 0.1, 0.4},    {"gpt-3.5-turbo", 0.5, 1.5}};
+// Anthropic (USD / 1M tokens), by the longest model prefix; an unknown model uses the first
+// row. Prompt caching: a cache read costs 0.1x the input price, a (5-minute) cache write 1.25x.
+constexpr LlmPrice kAnthropic[] = {
+    {"claude-sonnet-4", 3.0, 15.0},      {"claude-sonnet", 3.0, 15.0},
+    {"claude-opus-4", 15.0, 75.0},       {"claude-opus-4-5", 5.0, 25.0},
+    {"claude-opus-4-6", 5.0, 25.0},      {"claude-haiku-4-5", 1.0, 5.0},
+    {"claude-3-7-sonnet", 3.0, 15.0},    {"claude-3-5-sonnet", 3.0, 15.0},
+    {"claude-3-5-haiku", 0.8, 4.0},      {"claude-3-opus", 15.0, 75.0},
+    {"claude-3-sonnet", 3.0, 15.0},      {"claude-3-haiku", 0.25, 1.25}};
+constexpr double kCacheReadFactor = 0.1, kCacheWriteFactor = 1.25;
+
+const LlmPrice& anthropicPrice(std::string_view m) {
+    const LlmPrice* best = &kAnthropic[0];
+    size_t bestLen = 0;
+    for (auto& row : kAnthropic) {
+        std::string_view prefix = row.model;
+        if (m.starts_with(prefix) && prefix.size() > bestLen) best = &row, bestLen = prefix.size();
+    }
+    return *best;
+}
+
 // Speech: the price of a provider's model, by the longest `model` prefix that matches the
 // assistant's (an empty prefix is the provider's default row). Providers not listed here
 // (local, custom-transcriber, custom-voice, bench) are free: they run on your own machines.
@@ -85,6 +107,12 @@ Cost priceCall(const json::object& a, const Usage& u) {
         for (auto& row : kOpenAi)
             if (m == row.model) p = &row;
         llmCost = (double(u.promptTokens) * p->inputPerM + double(u.completionTokens) * p->outputPerM) / 1e6;
+    } else if (llm == "anthropic") {
+        const LlmPrice& p = anthropicPrice(m);
+        int64_t uncached = std::max<int64_t>(0, u.promptTokens - u.cachedPromptTokens - u.cacheWriteTokens);
+        llmCost = (double(uncached) * p.inputPerM + double(u.cachedPromptTokens) * p.inputPerM * kCacheReadFactor +
+                   double(u.cacheWriteTokens) * p.inputPerM * kCacheWriteFactor +
+                   double(u.completionTokens) * p.outputPerM) / 1e6;
     }
     std::string ttsModel = model(a, "voice");
     if (tts == "deepgram") {  // Deepgram's model name, e.g. aura-2-thalia-en, from voiceId and model
@@ -103,13 +131,14 @@ Cost priceCall(const json::object& a, const Usage& u) {
                                {"total", c.total},
                                {"llmPromptTokens", u.promptTokens},
                                {"llmCompletionTokens", u.completionTokens},
-                               {"llmCachedPromptTokens", 0},
+                               {"llmCachedPromptTokens", u.cachedPromptTokens},
                                {"ttsCharacters", u.ttsCharacters}};
     c.items = json::array{
         json::object{{"type", "transport"}, {"provider", "vapi.websocket"}, {"minutes", r6(u.minutes)}, {"cost", r6(transport)}},
         json::object{{"type", "transcriber"}, {"transcriber", json::object{{"provider", stt}}}, {"minutes", r6(u.minutes)}, {"cost", r6(sttCost)}},
         json::object{{"type", "model"}, {"model", json::object{{"provider", llm}, {"model", m}}},
-                     {"promptTokens", u.promptTokens}, {"completionTokens", u.completionTokens}, {"cost", r6(llmCost)}},
+                     {"promptTokens", u.promptTokens}, {"completionTokens", u.completionTokens},
+                     {"cachedPromptTokens", u.cachedPromptTokens}, {"cost", r6(llmCost)}},
         json::object{{"type", "voice"}, {"voice", json::object{{"provider", tts}}}, {"characters", u.ttsCharacters}, {"cost", r6(ttsCost)}},
         json::object{{"type", "vapi"}, {"subType", "normal"}, {"minutes", r6(u.minutes)}, {"cost", r6(platform)}}};
     return c;

@@ -18,6 +18,9 @@ struct Usage {
     int64_t promptTokens = 0;
     int64_t completionTokens = 0;
     int64_t ttsCharacters = 0;
+    /// Of promptTokens: read from / written to the model provider's prompt cache.
+    int64_t cachedPromptTokens = 0;
+    int64_t cacheWriteTokens = 0;
 };
 
 struct Cost {

@@ -588,6 +588,8 @@ void CallSession::onFrame(const pipeline::Frame& f) {
             recordModelLog({});
             usage_.promptTokens += f.usage.promptTokens;
             usage_.completionTokens += f.usage.completionTokens;
+            usage_.cachedPromptTokens += f.usage.cachedPromptTokens;
+            usage_.cacheWriteTokens += f.usage.cacheWriteTokens;
             // The model's message with its tool calls is in the context now: run them (not
             // from inside the model's callback).
             if (!pendingToolCalls_.empty())

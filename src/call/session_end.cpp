@@ -111,7 +111,9 @@ asio::awaitable<void> CallSession::finish(std::string reason) {
     Usage u{.minutes = duration / 60.0,
             .promptTokens = usage_.promptTokens,
             .completionTokens = usage_.completionTokens,
-            .ttsCharacters = static_cast<int64_t>(ttsCharacters_)};
+            .ttsCharacters = static_cast<int64_t>(ttsCharacters_),
+            .cachedPromptTokens = usage_.cachedPromptTokens,
+            .cacheWriteTokens = usage_.cacheWriteTokens};
     auto cost = priceCall(assistant_, u);
 
     json::object& r = record_;

@@ -21,7 +21,7 @@ struct KeyVar {
 };
 
 // Vapi's provider names of the cloud services Voxa speaks to (or will), with their keys.
-constexpr std::array<KeyVar, 17> kKeyVars = {{
+constexpr std::array<KeyVar, 18> kKeyVars = {{
     {"deepgram", "DEEPGRAM_API_KEY"},
     {"assembly-ai", "ASSEMBLYAI_API_KEY"},
     {"openai", "OPENAI_API_KEY"},
@@ -38,6 +38,7 @@ constexpr std::array<KeyVar, 17> kKeyVars = {{
     {"anyscale", "ANYSCALE_API_KEY"},
     {"azure-openai", "AZURE_OPENAI_API_KEY"},  // the endpoint: the credential's openAIEndpoint
     {"google", "GOOGLE_API_KEY"},  // else GEMINI_API_KEY (kSecondKeyVars)
+    {"anthropic", "ANTHROPIC_API_KEY"},
     {"custom-llm", nullptr},  // a key only when the org has stored one
 }};
 

@@ -193,9 +193,12 @@ struct ToolCall {
 };
 
 struct Usage {
-    int64_t promptTokens = 0;
+    int64_t promptTokens = 0;  // every input token, cached ones included
     int64_t completionTokens = 0;
-    int64_t cachedPromptTokens = 0;  // of promptTokens, read from the provider's cache
+    /// Of promptTokens: read from the provider's prompt cache (billed at a discount), and
+    /// written to it (Anthropic's cache_creation_input_tokens, billed at a premium).
+    int64_t cachedPromptTokens = 0;
+    int64_t cacheWriteTokens = 0;
 };
 
 struct LlmRequest {

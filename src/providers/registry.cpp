@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "providers/local/local.h"
+#include "providers/anthropic/anthropic.h"
 #include "providers/assemblyai/assemblyai.h"
 #include "providers/bench/bench.h"
 #include "providers/cartesia/cartesia.h"
@@ -52,6 +53,7 @@ Registry::Registry() {
     // header, from the org's azure-openai credential (also used by "openai" models it lists).
     addLlm("azure-openai", openai::makeLlmProvider(""));
     addLlm("google", google::makeLlmProvider());  // Gemini streamGenerateContent (SSE)
+    addLlm("anthropic", anthropic::makeLlmProvider());  // POST {base}/v1/messages, streamed
 }
 
 const char* toString(FailureCause c) {

@@ -4,7 +4,9 @@
 //
 // Input: byte 0 picks the provider (11labs, cartesia and Deepgram Aura voices; Deepgram and
 // AssemblyAI transcribers; the Gemini model: its stream, one payload a line, its error bodies,
-// and the request built from a config {model, messages, tools}); the rest is
+// and the request built from a config {model, messages, tools}; the Anthropic model's event
+// stream, split into SSE events, with the request built from the config as a conversation);
+// the rest is
 // "<config JSON>\0<provider message>"
 // (no \0: the whole is the message and the config is empty). Checks, beyond the sanitizers:
 // a decoded event's message is short and printable (it goes to logs and to the call's
@@ -19,12 +21,14 @@
 #include <string_view>
 
 #include "common/text.h"
+#include "providers/anthropic/anthropic.h"
 #include "providers/assemblyai/assemblyai.h"
 #include "providers/cartesia/cartesia.h"
 #include "providers/deepgram/deepgram.h"
 #include "providers/deepgram/deepgram_tts.h"
 #include "providers/elevenlabs/elevenlabs.h"
 #include "providers/google/google.h"
+#include "providers/openai/sse.h"
 
 namespace json = boost::json;
 using namespace voxa::providers;
@@ -97,6 +101,45 @@ void exerciseGoogle(const json::object& config, std::string_view message) {
     if (auto* t = config.if_contains("tools"); t && t->is_array()) req.tools = t->get_array();
     checkSent(google::buildRequestBody(s, req, {{"call_1", "c2ln"}}));
     (void)google::toSchema(json::value(config));
+// The Anthropic stream: every callback's payload is bounded, a tool call's arguments are
+// what the stream said (or "{}"), nothing follows the terminal callback, and the request
+// built from any conversation is alternating JSON starting with the user.
+void exerciseAnthropic(const json::object& config, std::string_view stream) {
+    int terminal = 0;
+    LlmCallbacks cb{
+        .onText = [&](const std::string&) { check(terminal == 0); },
+        .onToolCall = [&](const ToolCall& c) {
+            check(terminal == 0);
+            check(!c.arguments.empty() && c.arguments.size() <= anthropic::StreamDecoder::kMaxToolInput);
+        },
+        .onDone = [&](const Usage& u) {
+            check(terminal++ == 0);
+            check(u.promptTokens >= 0 && u.cachedPromptTokens <= u.promptTokens);
+        },
+        .onError = [&](const ProviderError& e) {
+            check(terminal++ == 0);
+            checkPrintable(e.message);
+            for (unsigned char c : e.code) check(c > 0x20 && c < 0x7f);
+        },
+    };
+    anthropic::StreamDecoder dec(cb, [] { return false; });
+    openai::SseParser parser(64 * 1024);
+    std::vector<openai::SseEvent> events;
+    parser.feed(stream, events);
+    parser.finish(events);
+    for (auto& e : events) dec.onEvent(e.event, e.data);
+    (void)dec.takeThinking();
+
+    LlmRequest req;
+    if (auto* m = config.if_contains("messages"); m && m->is_array()) req.messages = m->as_array();
+    if (auto* t = config.if_contains("tools"); t && t->is_array()) req.tools = t->as_array();
+    anthropic::Settings s;
+    s.model = "m";
+    auto body = anthropic::buildRequest(s, req);
+    auto& messages = body.at("messages").as_array();
+    check(!messages.empty() && messages.front().at("role") == "user");
+    for (size_t i = 1; i < messages.size(); ++i) check(messages[i].at("role") != messages[i - 1].at("role"));
+    checkSent(json::serialize(body));
 }
 
 }  // namespace
@@ -112,7 +155,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (!ec && v.is_object()) config = v.as_object();
         message = rest.substr(nul + 1);
     }
-    switch (data[0] % 6) {
+    switch (data[0] % 7) {
         case 0: exercise(*elevenlabs::protocol(config), message); break;
         case 1: exercise(*cartesia::protocol(config), message); break;
         case 2: exercise(*deepgram::speakProtocol(config), message); break;
@@ -132,6 +175,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             break;
         }
         case 5: exerciseGoogle(config, message); break;
+        case 6: exerciseAnthropic(config, message); break;
     }
     return 0;
 }

@@ -24,15 +24,15 @@ describe("POST /call with providers this server does not have", () => {
         await vapiA.assistants.delete({ id: a.id });
     });
 
-    test("a squad whose second member uses Anthropic -> 400 naming the member", async () => {
+    test("a squad whose second member uses Anthropic on Bedrock -> 400 naming the member", async () => {
         const squad = {
             members: [
                 { assistant: { name: "first", ...local() } },
-                { assistant: { name: "second", ...local(), model: { provider: "anthropic", model: "claude-3-5-sonnet-20241022" } } },
+                { assistant: { name: "second", ...local(), model: { provider: "anthropic-bedrock", model: "claude-3-5-sonnet-20241022" } } },
             ],
         };
         await expect400(vapiA.calls.create({ squad, transport: websocket }),
-                        /^squad\.members\[1\]\.assistant\.model\.provider "anthropic" is not available on this server/, "squad");
+                        /^squad\.members\[1\]\.assistant\.model\.provider "anthropic-bedrock" is not available on this server/, "squad");
     });
 
     test("assistantOverrides can make a call unavailable too; local providers are accepted", async () => {

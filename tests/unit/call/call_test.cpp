@@ -42,6 +42,21 @@ TEST(Pricing, LocalEnginesAreFreeAndOpenAiIsPricedPerToken) {
     EXPECT_EQ(c.items[2].at("type"), "model");
 }
 
+TEST(Pricing, AnthropicIsPricedByModelWithItsPromptCacheRates) {
+    json::object a{{"model", json::object{{"provider", "anthropic"}, {"model", "claude-3-5-haiku-20241022"}}}};
+    // 1M prompt tokens, of which 600k were read from the cache and 200k written to it.
+    auto c = priceCall(a, {.promptTokens = 1'000'000, .completionTokens = 100'000,
+                           .cachedPromptTokens = 600'000, .cacheWriteTokens = 200'000});
+    // 200k * 0.8 + 600k * 0.08 + 200k * 1.0 + 100k * 4.0, per million
+    EXPECT_NEAR(c.breakdown.at("llm").to_number<double>(), 0.16 + 0.048 + 0.2 + 0.4, 1e-9);
+    EXPECT_EQ(c.breakdown.at("llmCachedPromptTokens"), 600'000);
+    EXPECT_EQ(c.items[2].at("cachedPromptTokens"), 600'000);
+    EXPECT_EQ(c.items[2].at("model").at("provider"), "anthropic");
+    // The longest prefix: claude-opus-4-5 is not priced as claude-opus-4.
+    json::object opus{{"model", json::object{{"provider", "anthropic"}, {"model", "claude-opus-4-5-20251101"}}}};
+    EXPECT_NEAR(priceCall(opus, {.promptTokens = 1'000'000}).total, 5.0, 1e-9);
+}
+
 TEST(Pricing, SpeechIsPricedByProviderAndTheLongestMatchingModel) {
     auto price = [](const char* stt, const char* sttModel, const char* tts, const char* ttsModel) {
         json::object t{{"provider", stt}}, v{{"provider", tts}};
