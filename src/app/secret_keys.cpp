@@ -88,9 +88,15 @@ std::unique_ptr<store::Store> openSealedStore(const StorageConfig& s, KeyUse use
     auto keys = findKeys(s, *raw, use, notice);
     if (!keys) return raw;
     auto ring = keys->ring();
-    store::checkKey(*raw, *ring);
+    bool everSealed = store::checkKey(*raw, *ring);
     auto sealed = std::make_unique<store::SealedStore>(std::move(raw), keys);
-    if (!store::sealedUnder(sealed->raw(), *ring)) {
+    if (everSealed && !store::sealedUnder(sealed->raw(), *ring)) {
+        // A rotation under way (NEW,OLD): new values are sealed under NEW at once; the rows
+        // under OLD are re-encrypted by `voxa admin rotate-secret-key`, not by every start.
+        notice(R"({"msg":"the database is sealed under an older key: voxa admin rotate-secret-key re-encrypts it","databaseKeyId":")" +
+               store::databaseKeyId(sealed->raw()) + R"(","keyId":")" + ring->current().id + "\"}");
+    } else if (!everSealed) {
+        // A new database, or one an older version wrote with plaintext secrets.
         auto report = store::resealAll(sealed->raw(), *keys);
         store::markSealed(sealed->raw(), *ring);
         sealed->raw().dropOldVersions();

@@ -25,8 +25,8 @@ namespace voxa::app {
 enum class KeyUse { Serve, Admin };
 
 /// Opens and migrates the database, finds the master key, checks it against the database
-/// (store::KeyMismatch if it is the wrong one), seals plaintext rows (and re-seals rows of an
-/// older key) when the database is not sealed under the current key yet. `notice` receives
+/// (store::KeyMismatch if it is the wrong one), seals plaintext rows when the database has
+/// never been sealed (a new one, or one from before secrets at rest). `notice` receives
 /// the lines worth logging (a generated key, rows sealed). Without a key (admin, never
 /// sealed): the plain store.
 std::unique_ptr<store::Store> openSealedStore(const StorageConfig& storage, KeyUse use,
