@@ -123,7 +123,8 @@ export async function voxa(t, { args = [], env = {}, web = false, org = true, eg
         v.exit = new Promise((res) => proc.on("exit", (code, signal) => res({ code, signal })));
         v.proc = proc;
         await waitUntil(async () => {
-            if (proc.exitCode !== null) throw new Error(`voxa exited during start-up:\n${out.slice(-4000)}`);
+            if (proc.exitCode !== null || proc.signalCode !== null)
+                throw new Error(`voxa exited (${proc.exitCode ?? proc.signalCode}) during start-up:\n${out.slice(-4000)}`);
             try {
                 return (await fetch(v.base + "/health")).ok;
             } catch {
