@@ -23,6 +23,10 @@ int main(int argc, char** argv) {
     s->add_option("--database-url", serve.storage.databaseUrl,
                   "PostgreSQL URL (postgresql://...); empty = SQLite in the data directory")
         ->envname("DATABASE_URL");
+    s->add_option("--secret-key", serve.storage.secretKey,
+                  "Master key for secrets at rest: base64 of 32 bytes, NEW,OLD while rotating "
+                  "(default: <data-dir>/secret.key, made at the first start)")
+        ->envname("VOXA_SECRET_KEY");
     s->add_option("--public-url", serve.publicUrl,
                   "Base URL clients use to reach this server (default: the listen address)")
         ->envname("VOXA_PUBLIC_URL");
@@ -109,6 +113,9 @@ int main(int argc, char** argv) {
             ->capture_default_str();
         c->add_option("--database-url", storage.databaseUrl, "PostgreSQL URL")
             ->envname("DATABASE_URL");
+        c->add_option("--secret-key", storage.secretKey,
+                      "Master key for secrets at rest (default: <data-dir>/secret.key)")
+            ->envname("VOXA_SECRET_KEY");
     };
     auto* createOrg = admin->add_subcommand("create-org", "Create an org; prints its keys as JSON");
     addStorage(createOrg);
@@ -127,6 +134,11 @@ int main(int argc, char** argv) {
     createKey->add_option("--kind", kind, "private|public")
         ->check(CLI::IsMember({"private", "public"}))
         ->capture_default_str();
+
+    auto* rotate = admin->add_subcommand(
+        "rotate-secret-key",
+        "Re-encrypt every stored secret under a new master key, while servers keep running");
+    addStorage(rotate);
 
     voxa::app::TalkConfig talk;
     auto* t = cli.add_subcommand("talk", "Talk to an assistant: stream a WAV, record the reply");
@@ -148,6 +160,7 @@ int main(int argc, char** argv) {
             return voxa::app::adminCreateKey(storage, orgId, kind, std::cout);
         if (setupLink->parsed())
             return voxa::app::adminSetupLink(storage, orgId, publicUrl, std::cout);
+        if (rotate->parsed()) return voxa::app::adminRotateSecretKey(storage, std::cout);
     } catch (const std::exception& e) {
         std::cerr << "voxa: " << e.what() << "\n";
         return 1;

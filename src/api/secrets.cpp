@@ -2,9 +2,8 @@
 
 #include <boost/json.hpp>
 
-#include <array>
-
 #include "api/errors.h"
+#include "common/secret_fields.h"
 
 namespace voxa::api {
 
@@ -62,20 +61,7 @@ std::optional<std::string> walk(const json::value* before, const json::value& af
 
 }  // namespace
 
-bool isSecretKey(std::string_view k) {
-    // Every field of Vapi's schemas (assistants, phone numbers, Create*CredentialDTO) that
-    // holds a secret.
-    static constexpr std::array<std::string_view, 26> kSecret = {
-        "secret",          "serverUrlSecret", "apiKey",          "authToken",       "apiSecret",
-        "secretKey",       "clientSecret",    "password",        "authPassword",    "privateKey",
-        "token",           "secretAccessKey", "serviceKey",      "apiToken",        "twilioAuthToken",
-        "twilioApiSecret", "accessToken",     "refreshToken",    "bearerToken",     "sipPassword",
-        "openAIKey",       "ocpApimSubscriptionKey", "awsSecretAccessKey", "gcpKey", "hmacSecret",
-        "privateKeyId"};
-    for (auto s : kSecret)
-        if (k == s) return true;
-    return false;
-}
+bool isSecretKey(std::string_view k) { return isSecretField(k); }
 
 namespace {
 
@@ -107,10 +93,10 @@ void maskSecrets(json::value& v) {
         for (auto& kv : v.as_object()) {
             auto k = kv.key();
             // A call's monitor URLs carry the secret that lets their holder steer or hear it.
-            bool grantingUrl = k == "controlUrl" || k == "listenUrl";
+            bool grantingUrl = isGrantingUrl(k);
             if ((isSecretKey(k) || grantingUrl) && !kv.value().is_null() && !kv.value().is_bool())
                 kv.value() = kMaskedSecret;
-            else if (k == "headers")
+            else if (isSecretContainer(k))
                 maskAll(kv.value());
             else
                 maskSecrets(kv.value());

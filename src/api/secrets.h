@@ -40,7 +40,8 @@ std::optional<std::string> changedCredentialRef(const boost::json::value* before
 void guardCredentialRefs(const auth::Principal& p, const boost::json::value* before,
                          const boost::json::value& after);
 
-/// A field name that holds a secret in Vapi's schemas ("apiKey", "openAIKey", "secret", ...).
+/// A field name that holds a secret in Vapi's schemas ("apiKey", "openAIKey", "secret", ...):
+/// common/secret_fields.h's list, the same one the store encrypts at rest.
 bool isSecretKey(std::string_view key);
 
 /// Replaces every secret value under `v` with kMaskedSecret (in place).

@@ -20,6 +20,7 @@
 
 #include "api/api.h"
 #include "api/schema.h"
+#include "app/secret_keys.h"
 #include "auth/accounts.h"
 #include "auth/auth.h"
 #include "auth/mailer.h"
@@ -35,6 +36,7 @@
 #include "providers/endpoints.h"
 #include "net/resolver.h"
 #include "net/server.h"
+#include "store/sealed_store.h"
 #include "store/store.h"
 
 namespace voxa::app {
@@ -61,12 +63,14 @@ static void restrictDataDir(const std::string& dataDir) {
     }
 }
 
-static std::unique_ptr<store::Store> openStore(const StorageConfig& s) {
+// Migrated, with its secrets sealed under the master key (app/secret_keys.h). Admin
+// commands print on stdout what scripts read: their notices go to stderr.
+static std::unique_ptr<store::Store> openStore(const StorageConfig& s, KeyUse use = KeyUse::Admin) {
     restrictDataDir(s.dataDir);
-    if (s.databaseUrl.empty()) std::filesystem::create_directories(s.dataDir);
-    auto st = store::open({.databaseUrl = s.databaseUrl, .dataDir = s.dataDir});
-    st->migrate();
-    return st;
+    return openSealedStore(s, use, [use](const std::string& line) {
+        if (use == KeyUse::Serve) spdlog::info("{}", line);
+        else std::cerr << "voxa: " << line << "\n";
+    });
 }
 
 static bool splitListen(const std::string& listen, std::string& host, uint16_t& port) {
@@ -195,7 +199,16 @@ int serve(const ServeConfig& cfg) {
                  fds.hard, fds.before);
     std::unique_ptr<store::Store> store;
     try {
-        store = openStore(cfg.storage);
+        store = openStore(cfg.storage, KeyUse::Serve);
+    } catch (const store::KeyMismatch& e) {
+        spdlog::error(R"({{"msg":"wrong master key for secrets at rest","error":"{}"}})", e.what());
+        std::cerr << "voxa: " << e.what() << "\n";
+        flushLogging();
+        return 1;
+    } catch (const std::invalid_argument& e) {
+        spdlog::error("{}", e.what());
+        flushLogging();
+        return 2;
     } catch (const std::exception& e) {
         spdlog::error("cannot open the database: {}", e.what());
         flushLogging();

@@ -15,6 +15,9 @@ namespace voxa::app {
 struct StorageConfig {
     std::string dataDir = "./data";
     std::string databaseUrl;  // DATABASE_URL; empty = SQLite under dataDir
+    /// Master key(s) for secrets at rest, base64 of 32 bytes, comma-separated while rotating
+    /// (current first); empty = <dataDir>/secret.key (app/secret_keys.h).
+    std::string secretKey;
 };
 
 struct ServeConfig {
@@ -75,5 +78,11 @@ int adminCreateKey(const StorageConfig& storage, const std::string& orgId,
 /// only org); older links stop working.
 int adminSetupLink(const StorageConfig& storage, const std::string& orgId,
                    const std::string& publicUrl, std::ostream& out);
+/// Re-encrypts every stored secret under a new master key while servers keep running.
+/// With a key file (<data-dir>/secret.key): writes a new key first in the file (the running
+/// servers read it within a second), re-seals every row, then drops the old keys from the
+/// file. With --secret-key / VOXA_SECRET_KEY ("NEW,OLD", the servers restarted with it
+/// first): re-seals every row under NEW. Prints {"keyId","retiredKeyIds","rowsRead","rowsResealed"}.
+int adminRotateSecretKey(const StorageConfig& storage, std::ostream& out);
 
 }  // namespace voxa::app

@@ -358,6 +358,66 @@ std::string SqlStore::getOrCreateSecret(const std::string& name, const std::stri
     return out;
 }
 
+std::optional<std::string> SqlStore::getSecret(const std::string& name) {
+    std::optional<std::string> out;
+    query("SELECT value FROM server_secrets WHERE name = ?", {name},
+          [&](const SqlRow& row) { out = row.text(0); });
+    return out;
+}
+
+// Raw stored texts ----------------------------------------------------------------------
+
+const std::vector<std::pair<std::string, std::string>>& storedTextColumns() {
+    static const std::vector<std::pair<std::string, std::string>> columns = {
+        {"resources", "body"},       {"orgs", "body"}, {"webhook_outbox", "target"},
+        {"webhook_outbox", "body"},  {"server_secrets", "value"}};
+    return columns;
+}
+
+namespace {
+
+// The key column of a table holding stored texts; throws for anything else (the names are
+// spliced into SQL, so only these pass).
+std::string storedTextKey(const std::string& table, const std::string& column) {
+    for (auto& [t, c] : storedTextColumns())
+        if (t == table && c == column) return table == "server_secrets" ? "name" : "id";
+    throw StoreError("no stored text column " + table + "." + column);
+}
+
+}  // namespace
+
+std::vector<StoredText> SqlStore::scanStoredTexts(const std::string& table, const std::string& column,
+                                                  const std::string& afterKind,
+                                                  const std::string& afterId, int limit) {
+    std::string key = storedTextKey(table, column);
+    std::vector<StoredText> out;
+    if (table == "resources") {
+        query("SELECT kind, id, " + column + " FROM resources WHERE kind > ? OR (kind = ? AND id > ?)"
+              " ORDER BY kind, id LIMIT ?",
+              {afterKind, afterKind, afterId, int64_t{limit}}, [&](const SqlRow& row) {
+                  out.push_back({table, column, row.text(0), row.text(1), row.text(2)});
+              });
+    } else {
+        query("SELECT " + key + ", " + column + " FROM " + table + " WHERE " + key + " > ? ORDER BY " +
+                  key + " LIMIT ?",
+              {afterId, int64_t{limit}}, [&](const SqlRow& row) {
+                  out.push_back({table, column, "", row.text(0), row.text(1)});
+              });
+    }
+    return out;
+}
+
+bool SqlStore::replaceStoredText(const StoredText& before, const std::string& text) {
+    std::string key = storedTextKey(before.table, before.column);
+    if (before.table == "resources")
+        return change("UPDATE resources SET " + before.column + " = ? WHERE kind = ? AND id = ? AND " +
+                          before.column + " = ?",
+                      {text, before.kind, before.id, before.text}, Replay::Safe) > 0;
+    return change("UPDATE " + before.table + " SET " + before.column + " = ? WHERE " + key + " = ? AND " +
+                      before.column + " = ?",
+                  {text, before.id, before.text}, Replay::Safe) > 0;
+}
+
 // Webhook outbox ----------------------------------------------------------------------
 
 namespace {

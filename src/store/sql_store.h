@@ -63,6 +63,11 @@ public:
     bool deleteToken(const std::string& kind, const std::string& orgId,
                      const std::string& id) override;
     std::string getOrCreateSecret(const std::string& name, const std::string& value) override;
+    std::optional<std::string> getSecret(const std::string& name) override;
+    std::vector<StoredText> scanStoredTexts(const std::string& table, const std::string& column,
+                                            const std::string& afterKind, const std::string& afterId,
+                                            int limit) override;
+    bool replaceStoredText(const StoredText& before, const std::string& text) override;
 
     void insertEvents(const std::vector<OutboxEvent>& events) override;
     std::vector<OutboxEvent> dueEvents(int64_t nowMs, int limit) override;

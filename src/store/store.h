@@ -134,6 +134,22 @@ struct OutboxEvent {
     std::string lastError;
 };
 
+/// One stored text column of one row that may hold sealed secrets (store/sealed_store.h),
+/// as the database has it: what re-encryption (key rotation, the start-up migration of
+/// plaintext rows) reads and writes back. `table`/`column` are one of storedTextColumns();
+/// `kind` is the resource kind (resources only), `id` the row's key (server_secrets: name).
+struct StoredText {
+    std::string table;
+    std::string column;
+    std::string kind;
+    std::string id;
+    std::string text;
+};
+
+/// Every {table, column} that may hold sealed secrets: resources.body, orgs.body,
+/// webhook_outbox.target and .body, server_secrets.value.
+const std::vector<std::pair<std::string, std::string>>& storedTextColumns();
+
 /// Thrown for storage failures (connection lost, constraint violated, ...).
 struct StoreError : std::runtime_error {
     using std::runtime_error::runtime_error;
@@ -223,6 +239,23 @@ public:
     /// The stored value of a server secret; stores `value` first if there is none, so every
     /// node ends up with the same one.
     virtual std::string getOrCreateSecret(const std::string& name, const std::string& value) = 0;
+    /// The stored value of a server secret, if there is one.
+    virtual std::optional<std::string> getSecret(const std::string& name) = 0;
+
+    // Raw stored texts, for re-encryption -----------------------------------------------
+    /// Up to `limit` rows of `table`.`column` after (afterKind, afterId) in key order; start
+    /// with empty strings. Read as stored: never decrypted.
+    virtual std::vector<StoredText> scanStoredTexts(const std::string& table, const std::string& column,
+                                                    const std::string& afterKind,
+                                                    const std::string& afterId, int limit) = 0;
+    /// Writes `text` where `before` was read, only if the row still holds `before.text`
+    /// (a concurrent change wins; its writer sealed it already). Touches nothing else
+    /// (updatedAt stays). False if the row changed or is gone.
+    virtual bool replaceStoredText(const StoredText& before, const std::string& text) = 0;
+    /// After rewriting stored texts: leaves no older version of them in the database's own
+    /// files where the backend can (SQLite: secure_delete is on, the WAL is checkpointed and
+    /// truncated). PostgreSQL keeps old row versions until VACUUM reuses their space.
+    virtual void dropOldVersions() {}
 
     // Webhook outbox -----------------------------------------------------------------
     /// Stores events atomically (one transaction, a statement per few hundred rows) and

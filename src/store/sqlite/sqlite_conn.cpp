@@ -44,7 +44,9 @@ SqliteConn::SqliteConn(const std::string& target, bool memory) {
     try {
         // WAL lets the CLI write while the server reads; an in-memory database has no WAL.
         if (!memory) exec("PRAGMA journal_mode=WAL");
-        exec("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL");
+        // secure_delete: a value rewritten (a secret sealed, re-sealed under a new key) leaves
+        // no copy of the old one in the file's free space.
+        exec("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; PRAGMA secure_delete=ON");
     } catch (...) {
         sqlite3_close(db_);
         throw;

@@ -68,6 +68,12 @@ void SqliteStore::changeAtomically(const std::vector<SqlStatement>& statements) 
     }
 }
 
+void SqliteStore::dropOldVersions() {
+    // The write-ahead log keeps the pages as they were before: copy them into the database
+    // and cut the log to nothing.
+    query("PRAGMA wal_checkpoint(TRUNCATE)", {}, [](const SqlRow&) {});
+}
+
 bool SqliteStore::ping() {
     try {
         query("SELECT 1", {}, {});

@@ -19,6 +19,7 @@ public:
     void applyMigrations(const std::vector<Migration>& migrations) override;
     std::vector<AppliedMigration> appliedMigrations() override;
     bool ping() override;
+    void dropOldVersions() override;
     std::string dialect() const override { return "sqlite"; }
 
     /// The file path, or the "file:" URI of the in-memory database.

@@ -8,6 +8,7 @@
 // with an id derived from the call, so later restarts send nothing again.
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join as joinPath } from "node:path";
@@ -223,8 +224,10 @@ test("kill -9 with live calls: the next start ends them, keeps their recordings 
 test("two nodes share PostgreSQL: a node's restart repairs only the calls it ran", async (t) => {
     const pg = await postgres(t);
     const rec = await receiver(t);
-    const a = await voxa(t, { env: { DATABASE_URL: pg.url } });
-    const b = await voxa(t, { env: { DATABASE_URL: pg.url } });
+    // Nodes sharing a database share its master key (docs/security.md, secrets at rest).
+    const env = { DATABASE_URL: pg.url, VOXA_SECRET_KEY: randomBytes(32).toString("base64") };
+    const a = await voxa(t, { env });
+    const b = await voxa(t, { env });
     const { calls, stopAudio } = await liveCalls(t, a, rec.url, 2);
     const ids = calls.map((c) => c.id);
     await sleep(2500);

@@ -18,7 +18,7 @@ bin="${VOXA_BIN:-$root/build/voxa}"
 log() { echo "[run-reliability] $*" >&2; }
 
 [[ -x "$bin" ]] || { log "voxa binary not found at $bin (make build, or set VOXA_BIN)"; exit 1; }
-for tool in node curl; do
+for tool in node curl sqlite3 psql; do
   command -v "$tool" >/dev/null || { log "$tool is required"; exit 1; }
 done
 

@@ -84,10 +84,11 @@ export async function request(base, method, path, body, { token, headers = {}, c
  *   resolvConf: a file the server sees as /etc/resolv.conf (bind-mounted in a mount
  *          namespace of its own: needs root and unshare; the system's file is untouched)
  *   (both start it through bash's exec, so proc.pid is still the server's)
+ *   prepare: async (dataDir) => {...}, run once before the first start (after create-org)
  * Returns {base, port, dataDir, key, publicKey, orgId, proc, api, output, stop, restart}.
  */
 export async function voxa(t, { args = [], env = {}, web = false, org = true, egressLoopback = true,
-                                maxFiles, softFiles, resolvConf } = {}) {
+                                maxFiles, softFiles, resolvConf, prepare } = {}) {
     const dir = await mkdtemp(join(tmpdir(), "voxa-sec-"));
     const dataDir = join(dir, "data");
     const v = { dataDir, dir };
@@ -97,6 +98,7 @@ export async function voxa(t, { args = [], env = {}, web = false, org = true, eg
         const o = JSON.parse(stdout.split("\n").find((l) => l.startsWith("{")));
         Object.assign(v, { key: o.privateKey, publicKey: o.publicKey, orgId: o.orgId });
     }
+    if (prepare) await prepare(dataDir);
     v.port = await freePort();
     v.base = `http://127.0.0.1:${v.port}`;
     let out = "";
@@ -121,7 +123,8 @@ export async function voxa(t, { args = [], env = {}, web = false, org = true, eg
         v.exit = new Promise((res) => proc.on("exit", (code, signal) => res({ code, signal })));
         v.proc = proc;
         await waitUntil(async () => {
-            if (proc.exitCode !== null) throw new Error(`voxa exited during start-up:\n${out.slice(-4000)}`);
+            if (proc.exitCode !== null || proc.signalCode !== null)
+                throw new Error(`voxa exited (${proc.exitCode ?? proc.signalCode}) during start-up:\n${out.slice(-4000)}`);
             try {
                 return (await fetch(v.base + "/health")).ok;
             } catch {
