@@ -12,8 +12,10 @@
 
 #include "common/json_fields.h"
 #include "net/http_client.h"
+#include "net/pool.h"
 #include "providers/credentials.h"
 #include "providers/endpoints.h"
+#include "providers/first_token.h"
 #include "providers/openai/sse.h"
 #include "providers/streaming.h"
 
@@ -175,6 +177,8 @@ class Session final : public LlmSession {
 public:
     Session(Settings settings, Context ctx) : settings_(std::move(settings)), ctx_(std::move(ctx)) {
         if (settings_.thinkingBudget) thinking_ = std::make_shared<ThinkingStore>();
+        // A connection to Anthropic is ready before the caller's first turn (net/pool.h).
+        net::warm(ctx_.executor, settings_.url, settings_.source);
     }
     ~Session() override {
         // The call is going away: nothing may call back into it.
@@ -184,7 +188,7 @@ public:
 
     std::shared_ptr<LlmTurn> complete(LlmRequest req, LlmCallbacks cb) override {
         auto state = std::make_shared<TurnState>();
-        state->cb = std::move(cb);
+        state->cb = timeFirstToken(std::move(cb), "anthropic");
         std::erase_if(turns_, [](const std::weak_ptr<TurnState>& w) { return w.expired(); });
         turns_.push_back(state);
         net::HttpClientRequest http;
