@@ -81,22 +81,25 @@ ResolverStats resolverStats() {
 // --- DnsLookup: the caller's side ------------------------------------------------------
 
 DnsLookup::DnsLookup(asio::any_io_executor ex, std::string host)
-    : host_(std::move(host)), wake_(ex) {}
+    : host_(std::move(host)), wake_(ex) {
+    slot_->ex = std::move(ex);
+}
 
 asio::awaitable<Resolved> DnsLookup::wait(std::chrono::milliseconds timeout) {
     auto self = shared_from_this();  // deliver() may come from the resolver thread meanwhile
+    Slot& s = *slot_;
     {
-        std::lock_guard lock(mu_);
-        if (result_) co_return *result_;
-        if (cancelled_) co_return failed(asio::error::operation_aborted);
+        std::lock_guard lock(s.mu);
+        if (s.result) co_return *s.result;
+        if (s.cancelled) co_return failed(asio::error::operation_aborted);
     }
     // deliver() posts wake_.cancel() to this executor, so it cannot run between the check
     // above and this wait: an answer that comes now still ends the wait.
     wake_.expires_after(timeout);
     auto [ec] = co_await wake_.async_wait(asio::as_tuple(asio::use_awaitable));
-    std::lock_guard lock(mu_);
-    if (result_) co_return *result_;
-    if (cancelled_) co_return failed(asio::error::operation_aborted);
+    std::lock_guard lock(s.mu);
+    if (s.result) co_return *s.result;
+    if (s.cancelled) co_return failed(asio::error::operation_aborted);
     if (!ec) {
         gTimeouts.fetch_add(1, std::memory_order_relaxed);
         co_return failed(asio::error::timed_out);
@@ -106,24 +109,29 @@ asio::awaitable<Resolved> DnsLookup::wait(std::chrono::milliseconds timeout) {
 
 void DnsLookup::cancel() {
     {
-        std::lock_guard lock(mu_);
-        cancelled_ = true;
+        std::lock_guard lock(slot_->mu);
+        slot_->cancelled = true;
     }
     wake_.cancel();
 }
 
 void DnsLookup::preset(Resolved r) {
-    std::lock_guard lock(mu_);
-    result_ = std::move(r);
+    std::lock_guard lock(slot_->mu);
+    slot_->result = std::move(r);
 }
 
-void DnsLookup::deliver(Resolved r) {
+void DnsLookup::Slot::deliver(Resolved r) {
     {
-        std::lock_guard lock(mu_);
-        if (result_) return;
-        result_ = std::move(r);
+        std::lock_guard lock(mu);
+        if (result) return;
+        result = std::move(r);
     }
-    asio::post(wake_.get_executor(), [self = shared_from_this()] { self->wake_.cancel(); });
+    // Only the lookup's own loop touches its timer (and may hold the last reference to it).
+    // A caller that is gone needs no wake-up.
+    if (owner.expired()) return;
+    asio::post(ex, [w = owner] {
+        if (auto self = w.lock()) self->wake_.cancel();
+    });
 }
 
 // --- Resolver: the c-ares side, all on the resolver thread -----------------------------
@@ -134,7 +142,7 @@ struct Resolver::Impl {
         Clock::time_point expires;
     };
     struct Query {
-        std::vector<std::weak_ptr<DnsLookup>> waiters;  // a waiter that gave up is gone
+        std::vector<std::weak_ptr<DnsLookup::Slot>> waiters;  // a waiter that gave up is gone
     };
     struct Arg {  // what an answer callback needs
         Impl* self;
@@ -292,7 +300,7 @@ struct Resolver::Impl {
     }
 
     // On the resolver thread: join the query for `name`, or start one.
-    void begin(const std::string& name, std::shared_ptr<DnsLookup> lookup) {
+    void begin(const std::string& name, std::shared_ptr<DnsLookup::Slot> lookup) {
         auto it = queries.find(name);
         if (it != queries.end()) {
             if (it->second.waiters.size() >= opts.maxWaiters) {
@@ -368,6 +376,7 @@ Resolver::~Resolver() = default;
 std::shared_ptr<DnsLookup> Resolver::start(asio::any_io_executor ex, std::string host) {
     // Callers pass the URL's host: IPv6 literals come without brackets.
     auto lookup = std::make_shared<DnsLookup>(std::move(ex), host);
+    lookup->slot_->owner = lookup;
     error_code ec;
     auto literal = asio::ip::make_address(host, ec);
     if (!ec) {
@@ -398,8 +407,8 @@ std::shared_ptr<DnsLookup> Resolver::start(asio::any_io_executor ex, std::string
         lookup->preset(std::move(*hit));
         return lookup;
     }
-    asio::post(impl_->io, [impl = impl_.get(), name = std::move(name), lookup] {
-        impl->begin(name, lookup);
+    asio::post(impl_->io, [impl = impl_.get(), name = std::move(name), slot = lookup->slot_] {
+        impl->begin(name, slot);
     });
     return lookup;
 }

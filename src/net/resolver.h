@@ -81,13 +81,20 @@ public:
 
 private:
     friend class Resolver;
-    void deliver(Resolved r);  // any thread
-    void preset(Resolved r);   // before anyone waits
+    /// What the resolver thread holds: no asio object, so releasing the last reference there
+    /// (a caller that gave up, its loop possibly gone) destroys nothing of the caller's loop.
+    struct Slot {
+        std::mutex mu;
+        std::optional<Resolved> result;
+        bool cancelled = false;
+        boost::asio::any_io_executor ex;
+        std::weak_ptr<DnsLookup> owner;
+        void deliver(Resolved r);  // any thread
+    };
+    void preset(Resolved r);  // before anyone waits
     std::string host_;
     boost::asio::steady_timer wake_;  // the wait sleeps on it; deliver() cancels it
-    std::mutex mu_;
-    std::optional<Resolved> result_;
-    bool cancelled_ = false;
+    std::shared_ptr<Slot> slot_ = std::make_shared<Slot>();
 };
 
 class Resolver {

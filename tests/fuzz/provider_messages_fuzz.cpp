@@ -101,6 +101,8 @@ void exerciseGoogle(const json::object& config, std::string_view message) {
     if (auto* t = config.if_contains("tools"); t && t->is_array()) req.tools = t->get_array();
     checkSent(google::buildRequestBody(s, req, {{"call_1", "c2ln"}}));
     (void)google::toSchema(json::value(config));
+}
+
 // The Anthropic stream: every callback's payload is bounded, a tool call's arguments are
 // what the stream said (or "{}"), nothing follows the terminal callback, and the request
 // built from any conversation is alternating JSON starting with the user.
