@@ -26,10 +26,12 @@ const REPLY = "Sure, I can help with that. What day works best for you?";
 export const providers = [
     { provider: "openai", keyEnv: "OPENAI_API_KEY",
       fake: ["tests/fakes/openai-fake.mjs", "startOpenAIFake", (delay) => ({ fallback: REPLY, delayMs: delay })] },
-    // { provider: "anthropic", keyEnv: "ANTHROPIC_API_KEY",
-    //   fake: ["tests/integration/voice/fake-anthropic.mjs", "startAnthropicFake", (delay) => ({ ... })] },
-    // { provider: "google", keyEnv: "GOOGLE_API_KEY",
-    //   fake: ["tests/integration/voice/fake-google.mjs", "startGoogleFake", (delay) => ({ ... })] },
+    { provider: "anthropic", keyEnv: "ANTHROPIC_API_KEY", model: "claude-sonnet-4-5",
+      fake: ["tests/integration/voice/fake-anthropic.mjs", "startAnthropicFake",
+             (delay) => ({ reply: () => ({ text: REPLY }), eventDelayMs: 0, delayMs: delay })] },
+    { provider: "google", keyEnv: "GOOGLE_API_KEY", model: "gemini-2.5-flash",
+      fake: ["tests/integration/voice/fake-google.mjs", "startGoogleFake",
+             (delay) => ({ key: "bench-key", reply: () => ({ text: REPLY }), chunkDelayMs: 0, firstDelayMs: delay })] },
 ];
 
 function args() {
@@ -73,7 +75,7 @@ function runDriver(a, entry, url, run, certFile) {
         const env = { ...process.env, SSL_CERT_FILE: certFile, [entry.keyEnv]: "bench-key" };
         const argv = ["--provider", entry.provider, "--url", url, "--mode", run.mode, "--calls", String(run.calls),
                       "--turns", String(run.turns), "--spread-ms", String(run.spread), "--gap-ms", "300",
-                      "--settle-ms", "300"];
+                      "--settle-ms", "300", ...(entry.model ? ["--model", entry.model] : [])];
         const p = spawn(a.driver, argv, { env, stdio: ["ignore", "pipe", "inherit"] });
         let out = "";
         p.stdout.on("data", (d) => (out += d));

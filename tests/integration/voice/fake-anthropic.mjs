@@ -69,7 +69,9 @@ function invalid(body) {
     return null;
 }
 
-export async function startAnthropicFake({ key, reply = () => ({ text: "Okay." }), eventDelayMs = 5 } = {}) {
+// delayMs: the model's think time before message_start (bench/llm). Each request records
+// receivedNs and firstTextNs (CLOCK_MONOTONIC, as bench/llm compares with its client).
+export async function startAnthropicFake({ key, reply = () => ({ text: "Okay." }), eventDelayMs = 5, delayMs = 0 } = {}) {
     const requests = [];
     const sockets = new Set();
 
@@ -90,7 +92,8 @@ export async function startAnthropicFake({ key, reply = () => ({ text: "Okay." }
             } catch {
                 return refuse(res, 400, "There was an issue with your request body: invalid JSON");
             }
-            requests.push({ path: req.url, headers: req.headers, body, at: Date.now() });
+            const record = { path: req.url, headers: req.headers, body, at: Date.now(), receivedNs: process.hrtime.bigint() };
+            requests.push(record);
             const n = requests.length;
             if (req.method !== "POST" || req.url !== "/v1/messages") return refuse(res, 404, "Not found");
             if (!req.headers["x-api-key"] || (key && req.headers["x-api-key"] !== key))
@@ -104,6 +107,7 @@ export async function startAnthropicFake({ key, reply = () => ({ text: "Okay." }
             if (r.status) return refuse(res, r.status, r.message ?? (r.status === 429
                 ? "Number of request tokens has exceeded your per-minute rate limit" : "Error"));
 
+            if (delayMs) await sleep(delayMs);
             res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache",
                                  "request-id": id("req") });
             const send = async (event, data) => {
@@ -120,6 +124,7 @@ export async function startAnthropicFake({ key, reply = () => ({ text: "Okay." }
                 await send("ping", { type: "ping" });
                 const words = r.text.match(/\S+\s*/g) ?? [];
                 for (let i = 0; i < words.length; i += 3) {
+                    record.firstTextNs ??= process.hrtime.bigint();
                     await send("content_block_delta", { type: "content_block_delta", index,
                                                         delta: { type: "text_delta", text: words.slice(i, i + 3).join("") } });
                     outputTokens += 3;
@@ -159,6 +164,7 @@ export async function startAnthropicFake({ key, reply = () => ({ text: "Okay." }
     return {
         url: `http://127.0.0.1:${port}`,
         port,
+        server,
         requests,
         close: () => new Promise((resolve) => {
             for (const s of sockets) s.destroy();

@@ -106,7 +106,10 @@ function validate(body, model, issued) {
     return null;
 }
 
-export async function startGoogleFake({ key = "AIza-test-key", reply = () => ({ text: "Okay." }), chunkDelayMs = 20 } = {}) {
+// firstDelayMs: before the first chunk (default chunkDelayMs; bench/llm sets the model's think
+// time). Each request records receivedNs and firstTextNs (CLOCK_MONOTONIC, for bench/llm).
+export async function startGoogleFake({ key = "AIza-test-key", reply = () => ({ text: "Okay." }), chunkDelayMs = 20,
+                                        firstDelayMs = chunkDelayMs } = {}) {
     const requests = [];
     const scripted = [];
     const issued = new Set();  // thought signatures handed out
@@ -120,7 +123,7 @@ export async function startGoogleFake({ key = "AIza-test-key", reply = () => ({ 
         req.on("end", async () => {
             const url = new URL(req.url, "http://x");
             const rec = { method: req.method, url: req.url, path: url.pathname, query: Object.fromEntries(url.searchParams),
-                          headers: req.headers, body: null, status: 0 };
+                          headers: req.headers, body: null, status: 0, receivedNs: process.hrtime.bigint() };
             requests.push(rec);
             const send = (status, json) => {
                 rec.status = status;
@@ -196,9 +199,11 @@ export async function startGoogleFake({ key = "AIza-test-key", reply = () => ({ 
                 res.end(JSON.stringify(events));
                 return;
             }
-            for (const e of events) {
-                await new Promise((r) => setTimeout(r, chunkDelayMs));
+            for (const [i, e] of events.entries()) {
+                const wait = i === 0 ? firstDelayMs : chunkDelayMs;
+                if (wait) await new Promise((r) => setTimeout(r, wait));
                 if (res.destroyed) return;
+                if (e.candidates?.[0]?.content?.parts?.some((p) => p.text)) rec.firstTextNs ??= process.hrtime.bigint();
                 res.write(`data: ${JSON.stringify(e)}\r\n\r\n`);
             }
             res.end();
@@ -209,6 +214,7 @@ export async function startGoogleFake({ key = "AIza-test-key", reply = () => ({ 
     return {
         url: `http://127.0.0.1:${port}`,
         port,
+        server,
         requests,
         issued,
         script: (step) => scripted.push(step),
