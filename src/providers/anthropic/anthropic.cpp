@@ -15,6 +15,7 @@
 #include "net/pool.h"
 #include "providers/credentials.h"
 #include "providers/endpoints.h"
+#include "providers/llm_turn.h"
 #include "providers/first_token.h"
 #include "providers/openai/sse.h"
 #include "providers/streaming.h"
@@ -72,32 +73,11 @@ struct ThinkingStore {
     }
 };
 
-struct TurnState {
-    LlmCallbacks cb;     // the pipeline's
+struct TurnState : LlmTurnState {
     LlmCallbacks relay;  // what the decoder calls: the terminal ones end the turn first
     std::function<void()> beforeDone;
-    std::shared_ptr<net::CancelToken> token = std::make_shared<net::CancelToken>();
-    bool stopped = false;  // cancelled, or the terminal callback was delivered
-    void stop() {
-        stopped = true;
-        token->cancel();
-    }
 };
-
-class Turn final : public LlmTurn {
-public:
-    explicit Turn(std::shared_ptr<TurnState> s) : state_(std::move(s)) {}
-    void cancel() override { state_->stop(); }
-
-private:
-    std::shared_ptr<TurnState> state_;
-};
-
-void fail(TurnState& s, ProviderError e) {
-    if (s.stopped) return;
-    s.stopped = true;
-    if (s.cb.onError) s.cb.onError(e);
-}
+using Turn = LlmTurnHandle<TurnState>;
 
 void wire(TurnState* s) {
     s->relay.onText = [s](const std::string& d) {

@@ -14,6 +14,7 @@
 #include "net/pool.h"
 #include "providers/credentials.h"
 #include "providers/endpoints.h"
+#include "providers/llm_turn.h"
 #include "providers/first_token.h"
 #include "providers/openai/sse.h"
 #include "providers/streaming.h"
@@ -48,36 +49,14 @@ Settings resolveSettings(const json::object& config, const Context& ctx) {
 
 namespace {
 
-struct TurnState {
-    LlmCallbacks cb;
-    std::shared_ptr<net::CancelToken> token = std::make_shared<net::CancelToken>();
-    bool stopped = false;  // cancelled, or the terminal callback was delivered
-    void stop() {
-        stopped = true;
-        token->cancel();
-    }
-};
-
-class Turn final : public LlmTurn {
-public:
-    explicit Turn(std::shared_ptr<TurnState> s) : state_(std::move(s)) {}
-    void cancel() override { state_->stop(); }
-
-private:
-    std::shared_ptr<TurnState> state_;
-};
+using TurnState = LlmTurnState;
+using Turn = LlmTurnHandle<TurnState>;
 
 ProviderError failure(FailureCause cause, std::string message) {
     ProviderError e;
     e.cause = cause;
     e.message = std::move(message);
     return e;
-}
-
-void fail(TurnState& s, ProviderError e) {
-    if (s.stopped) return;
-    s.stopped = true;
-    if (s.cb.onError) s.cb.onError(e);
 }
 
 // What the session remembers between turns: the ids it gave out and the thought signatures

@@ -13,6 +13,7 @@
 #include "net/pool.h"
 #include "providers/credentials.h"
 #include "providers/endpoints.h"
+#include "providers/llm_turn.h"
 #include "providers/first_token.h"
 #include "providers/openai/openai.h"
 #include "providers/openai/sse.h"
@@ -351,30 +352,8 @@ void ChatStreamDecoder::flushToolCalls() {
 
 namespace {
 
-struct TurnState {
-    LlmCallbacks cb;
-    std::shared_ptr<net::CancelToken> token = std::make_shared<net::CancelToken>();
-    bool stopped = false;  // cancelled, or the terminal callback was delivered
-    void stop() {
-        stopped = true;
-        token->cancel();
-    }
-};
-
-class Turn final : public LlmTurn {
-public:
-    explicit Turn(std::shared_ptr<TurnState> s) : state_(std::move(s)) {}
-    void cancel() override { state_->stop(); }
-
-private:
-    std::shared_ptr<TurnState> state_;
-};
-
-void fail(TurnState& s, ProviderError e) {
-    if (s.stopped) return;
-    s.stopped = true;
-    if (s.cb.onError) s.cb.onError(e);
-}
+using TurnState = LlmTurnState;
+using Turn = LlmTurnHandle<TurnState>;
 
 // The bytes of a non-SSE 2xx body kept in case it is a plain JSON completion.
 constexpr size_t kMaxPlainBody = 1024 * 1024;
