@@ -5,6 +5,11 @@
 //
 //   llm_bench --provider openai --url https://127.0.0.1:PORT/v1 --calls 200 --turns 3
 //             --mode warm|cold [--loops 2] [--settle-ms 300] [--spread-ms 1000] [--gap-ms 300]
+//   llm_bench --provider anthropic --fake native --delay-ms 20 [--cert c.pem --key k.pem] ...
+//
+// --fake native: instead of --url, a fake in this process (native_fake.h) that stamps each
+// request at the socket and answers exactly --delay-ms later, so "TTFT - fake's own time" is
+// Voxa plus two loopback hops, with no other runtime's wake-ups in it.
 //
 // A call opens its session (which warms a connection: net::warm), waits settle + a random
 // part of spread (the greeting), then takes `turns` turns `gap` apart. mode=cold keeps no
@@ -35,6 +40,7 @@
 #include <vector>
 
 #include "common/metrics.h"
+#include "native_fake.h"
 #include "net/egress.h"
 #include "net/pool.h"
 #include "net/read_time.h"
@@ -60,6 +66,9 @@ struct Args {
     int settleMs = 300;
     int spreadMs = 0;
     int gapMs = 300;
+    std::string fake;  // "native": start bench::NativeFake instead of using --url
+    double delayMs = 20;
+    std::string cert, key;
 };
 
 Args parse(int argc, char** argv) {
@@ -76,9 +85,13 @@ Args parse(int argc, char** argv) {
         else if (k == "--settle-ms") a.settleMs = std::stoi(v);
         else if (k == "--spread-ms") a.spreadMs = std::stoi(v);
         else if (k == "--gap-ms") a.gapMs = std::stoi(v);
+        else if (k == "--fake") a.fake = v;
+        else if (k == "--delay-ms") a.delayMs = std::stod(v);
+        else if (k == "--cert") a.cert = v;
+        else if (k == "--key") a.key = v;
         else throw std::invalid_argument("unknown option " + k);
     }
-    if (a.url.empty()) throw std::invalid_argument("--url is required");
+    if (a.url.empty() && a.fake != "native") throw std::invalid_argument("--url or --fake native is required");
     if (a.mode != "warm" && a.mode != "cold") throw std::invalid_argument("--mode warm|cold");
     return a;
 }
@@ -182,6 +195,18 @@ double metric(const std::string& text, const std::string& series) {
 int main(int argc, char** argv) try {
     Args a = parse(argc, argv);
     if (!providers::Registry::instance().llm(a.provider)) throw std::invalid_argument("no model provider " + a.provider);
+    std::unique_ptr<bench::NativeFake> fake;
+    if (a.fake == "native") {
+        fake = std::make_unique<bench::NativeFake>(bench::NativeFakeOptions{
+            .provider = a.provider,
+            .delay = std::chrono::microseconds(static_cast<int64_t>(a.delayMs * 1000)),
+            .certFile = a.cert,
+            .keyFile = a.key});
+        fake->start();
+        a.url = fake->url();
+        // The driver trusts the fake's certificate as run.mjs's TLS front is trusted.
+        if (!a.cert.empty()) setenv("SSL_CERT_FILE", a.cert.c_str(), 1);
+    }
     providers::setOperatorUrls({{a.provider, a.url}});  // as `voxa serve --provider-url`
     if (const char* var = providers::keyEnvVar(a.provider); var && !std::getenv(var)) setenv(var, "bench-key", 1);
     if (a.mode == "cold") {
@@ -231,6 +256,21 @@ int main(int argc, char** argv) try {
                               {"tlsResumed", metric(text, "voxa_http_pool_tls_handshakes_total{resumed=\"true\"}")},
                               {"tlsFull", metric(text, "voxa_http_pool_tls_handshakes_total{resumed=\"false\"}")}}},
     };
+    if (fake) {
+        // The fake's own time per request (last byte read -> first event written), and with
+        // one call each turn's TTFT minus it: what Voxa and the two loopback hops took.
+        std::vector<double> own = fake->ownTimesMs();
+        out["fakeOwnMs"] = json::object{{"p50", quantile(own, 0.5)}, {"p99", quantile(own, 0.99)}};
+        if (a.calls == 1 && own.size() == results.ttftMs.size()) {
+            std::vector<double> d;
+            for (size_t i = 0; i < own.size(); ++i) d.push_back(results.ttftMs[i] - own[i]);
+            out["overFakeMs"] = json::object{{"p50", quantile(d, 0.5)}, {"p90", quantile(d, 0.9)},
+                                             {"p99", quantile(d, 0.99)}, {"max", quantile(d, 1.0)}};
+        }
+        out["fake"] = "native";
+        out["delayMs"] = a.delayMs;
+        out["tls"] = !a.cert.empty();
+    }
     std::cout << json::serialize(out) << std::endl;
     return 0;
 } catch (const std::exception& e) {
