@@ -234,6 +234,10 @@ test("dashboard: register, template, edit, talk, call logs, insights, invite a v
         await page.locator(tid("volume-in")).waitFor();
         await page.locator(tid("volume-out")).waitFor();
         await page.locator(tid("mute")).waitFor();
+        // The SDK's visualizer in the panel: both voices' bars move during the call.
+        const vizPeaks = { input: 0, output: 0 };
+        const vizTimer = setInterval(() => void page.locator(tid("talk-visualizer")).evaluate((c) => [Number(c.dataset.input || 0), Number(c.dataset.output || 0)])
+            .then(([i, o]) => { vizPeaks.input = Math.max(vizPeaks.input, i); vizPeaks.output = Math.max(vizPeaks.output, o); }, () => {}), 100);
         const lines = () => page.evaluate(() => [...document.querySelectorAll('[data-testid="transcript-line"]')]
             .map((e) => ({ role: e.getAttribute("data-role"), text: (e.textContent || "").trim() })));
         const userLine = await L.waitUntil(async () => {
@@ -251,6 +255,9 @@ test("dashboard: register, template, edit, talk, call logs, insights, invite a v
             return d.loudSamples - loudAtUser > 16000 * 0.5 ? d : null;
         }, 15000, "the reply to be played (0.5 s of loud samples after the user's turn)");
         assert.ok(played.samplesPlayed > 0 && played.playedRms > 0.005, `played audio has energy: ${JSON.stringify(played)}`);
+        clearInterval(vizTimer);
+        L.note(`talk visualizer peaks ${JSON.stringify(vizPeaks)}`);
+        assert.ok(vizPeaks.input > 0.05 && vizPeaks.output > 0.05, `the visualizer showed both voices: ${JSON.stringify(vizPeaks)}`);
         await shot(page, "talk", { fullPage: false }); // the panel is fixed to the viewport
         // Mute and unmute.
         await page.click(tid("mute"));

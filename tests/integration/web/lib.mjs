@@ -141,11 +141,11 @@ export async function screenshot(page, name, { fullPage = true } = {}) {
     return file;
 }
 
-/** The web-call library bundled by esbuild as an IIFE exposing window.VoxaWebCall. */
+/** The SDK's web-call engine (web/sdk/src/webcall.ts) bundled by esbuild as an IIFE exposing window.VoxaWebCall. */
 export async function bundleWebcall() {
     const esbuild = await import("esbuild");
     const r = await esbuild.build({
-        entryPoints: [join(ROOT, "web/src/lib/webcall/index.ts")],
+        entryPoints: [join(ROOT, "web/sdk/src/webcall.ts")],
         bundle: true,
         write: false,
         format: "iife",
@@ -158,7 +158,7 @@ export async function bundleWebcall() {
 
 /**
  * A page server of the test's own (for the library alone, without the dashboard): serves
- * `/` (the given HTML), `/webcall.js` (the bundle), `/webcall/*.js` (web/public/webcall) and
+ * `/` (the given HTML), `/webcall.js` (the bundle), `/sdk/*-worklet.js` (web/sdk/src/worklets) and
  * forwards `POST /call/web` to `target` (a Voxa), so the library runs with baseUrl = this
  * origin exactly as it does when Voxa serves the dashboard. Returns {url, close, forwarded}.
  */
@@ -179,9 +179,9 @@ export async function pageServer({ html, bundle, target }) {
                 res.writeHead(200, { "Content-Type": "text/javascript" });
                 return res.end(bundle);
             }
-            const m = /^\/webcall\/([a-z-]+\.js)$/.exec(url.pathname);
+            const m = /^\/sdk\/([a-z-]+-worklet\.js)$/.exec(url.pathname);
             if (req.method === "GET" && m) {
-                const file = join(ROOT, "web/public/webcall", m[1]);
+                const file = join(ROOT, "web/sdk/src/worklets", m[1]);
                 if (!existsSync(file)) {
                     res.writeHead(404);
                     return res.end();

@@ -1,4 +1,4 @@
-// The browser web-call library (web/src/lib/webcall) on its own, without the dashboard:
+// The browser SDK's web-call engine (web/sdk/src/webcall.ts) on its own, without the dashboard:
 // bundled by esbuild into a bare page served by the test (which forwards POST /call/web to
 // the Voxa under test), run in headless Chromium with a fake microphone speaking a flite
 // sentence. Checks the jitter-buffer worklet by itself, a whole call (the server hears the
@@ -74,7 +74,7 @@ test("playback worklet: prebuffer, underrun, 2 s cap, flush", async (t) => {
         const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
         const ctx = new AudioContext({ sampleRate: 16000 });
         await ctx.resume();
-        await ctx.audioWorklet.addModule("/webcall/playback-worklet.js");
+        await ctx.audioWorklet.addModule("/sdk/playback-worklet.js");
         const node = new AudioWorkletNode(ctx, "voxa-playback", { numberOfInputs: 0, numberOfOutputs: 1, outputChannelCount: [1] });
         node.connect(ctx.destination);
         let last = null;

@@ -3,7 +3,7 @@
 import * as React from 'react';
 import Link from 'next/link';
 import { Mic, MicOff, PhoneOff, Phone, X, ExternalLink } from 'lucide-react';
-import type { WebCall, WebCallEvent, WebCallStatus } from '@/lib/webcall';
+import type Vapi from '@sdk/index';
 import { Button } from './ui/button';
 import { Badge } from './ui/badge';
 import { Alert } from './ui/alert';
@@ -51,6 +51,38 @@ function Speaking({ who, active }: { who: string; active: boolean }) {
   );
 }
 
+type WebCallStatus = 'connecting' | 'live' | 'ended' | 'error';
+
+/** Live input and output levels from the SDK's visualizer (web/sdk/src/visualizer.ts). */
+function LevelVisualizer({ vapi, live }: { vapi: Vapi | null; live: boolean }) {
+  const ref = React.useRef<HTMLCanvasElement>(null);
+  React.useEffect(() => {
+    if (!vapi || !ref.current) return;
+    let viz: { start(): void; stop(): void } | null = null;
+    let cancelled = false;
+    void import('@sdk/visualizer').then(({ Visualizer }) => {
+      if (cancelled || !ref.current) return;
+      const css = getComputedStyle(ref.current);
+      viz = new Visualizer(ref.current, vapi, { outputColor: css.color, inputColor: css.borderTopColor });
+      if (live) viz.start();
+      else viz.stop();
+    });
+    return () => {
+      cancelled = true;
+      viz?.stop();
+    };
+  }, [vapi, live]);
+  return (
+    <canvas
+      ref={ref}
+      data-testid="talk-visualizer"
+      role="img"
+      aria-label="Live voice levels: the assistant above the line, your microphone below"
+      className="h-14 w-full border-muted-foreground/50 text-primary"
+    />
+  );
+}
+
 const statusVariant: Record<WebCallStatus, 'default' | 'secondary' | 'destructive' | 'warning'> = {
   connecting: 'warning',
   live: 'default',
@@ -58,7 +90,7 @@ const statusVariant: Record<WebCallStatus, 'default' | 'secondary' | 'destructiv
   error: 'destructive',
 };
 
-/** A live web call with an assistant, using the web-call library (lib/webcall). */
+/** A live web call with an assistant, through the browser SDK (web/sdk: the API of @vapi-ai/web). */
 export function TalkPanel({ assistantId, onClose, stale }: { assistantId: string; onClose: () => void; stale?: boolean }) {
   const [status, setStatus] = React.useState<WebCallStatus | null>(null);
   const [error, setError] = React.useState<string | null>(null);
@@ -68,40 +100,54 @@ export function TalkPanel({ assistantId, onClose, stale }: { assistantId: string
   const [speaking, setSpeaking] = React.useState({ user: false, assistant: false });
   const [levels, setLevels] = React.useState({ input: 0, output: 0 });
   const [muted, setMuted] = React.useState(false);
-  const callRef = React.useRef<WebCall | null>(null);
+  const [vapi, setVapi] = React.useState<Vapi | null>(null);
+  const vapiRef = React.useRef<Vapi | null>(null);
   const scrollRef = React.useRef<HTMLDivElement>(null);
   const startedRef = React.useRef(false);
 
-  const onEvent = React.useCallback((e: WebCallEvent) => {
-    switch (e.type) {
-      case 'status':
-        setStatus(e.status);
-        if (e.callId) setCallId(e.callId);
-        if (e.error) setError(e.error);
-        if (e.status === 'ended' || e.status === 'error') {
-          setSpeaking({ user: false, assistant: false });
-          setLevels({ input: 0, output: 0 });
-          setPartial(null);
-        }
-        break;
-      case 'transcript':
-        if (e.transcriptType === 'final') {
-          setLines((l) => [...l, { role: e.role, text: e.transcript }]);
-          setPartial((p) => (p && p.role === e.role ? null : p));
-        } else {
-          setPartial({ role: e.role, text: e.transcript });
-        }
-        break;
-      case 'speech':
-        setSpeaking((s) => ({ ...s, [e.role]: e.status === 'started' }));
-        break;
-      case 'level':
-        setLevels({ input: e.input, output: e.output });
-        break;
-      default:
-        break;
+  // The server's messages, as @vapi-ai/web hands them to `message` listeners.
+  const onMessage = React.useCallback((m: any) => {
+    if (!m || typeof m !== 'object') return;
+    const role = m.role === 'user' || m.role === 'assistant' ? (m.role as Line['role']) : null;
+    if (m.type === 'transcript' && role) {
+      const text = String(m.transcript ?? '');
+      if (m.transcriptType === 'final') {
+        setLines((l) => [...l, { role, text }]);
+        setPartial((p) => (p && p.role === role ? null : p));
+      } else {
+        setPartial({ role, text });
+      }
+    } else if (m.type === 'speech-update' && role && (m.status === 'started' || m.status === 'stopped')) {
+      setSpeaking((s) => ({ ...s, [role]: m.status === 'started' }));
     }
   }, []);
+
+  // One SDK instance for the panel's life (the dashboard's session cookie: no key).
+  const ensureVapi = React.useCallback(async (): Promise<Vapi> => {
+    if (vapiRef.current) return vapiRef.current;
+    const { default: VapiClass } = await import('@sdk/index');
+    const v = new VapiClass('', window.location.origin);
+    v.on('call-start', () => setStatus('live'));
+    v.on('call-end', () => {
+      setStatus((s) => (s === 'error' ? s : 'ended'));
+      setSpeaking({ user: false, assistant: false });
+      setLevels({ input: 0, output: 0 });
+      setPartial(null);
+    });
+    v.on('error', (e: any) => {
+      setStatus('error');
+      setError(e?.error?.message || e?.message || 'The call failed');
+    });
+    v.on('message', onMessage);
+    let input = 0;
+    v.on('local-volume-level', (l: number) => {
+      input = l;
+    });
+    v.on('volume-level', (l: number) => setLevels({ input, output: l }));
+    vapiRef.current = v;
+    setVapi(v);
+    return v;
+  }, [onMessage]);
 
   const start = React.useCallback(async () => {
     setError(null);
@@ -111,15 +157,16 @@ export function TalkPanel({ assistantId, onClose, stale }: { assistantId: string
     setMuted(false);
     setStatus('connecting');
     try {
-      const { startWebCall } = await import('@/lib/webcall');
-      const call = await startWebCall({ assistantId, onEvent });
-      callRef.current = call;
-      if (call.id) setCallId(call.id);
+      const v = await ensureVapi();
+      v.setMuted(false);
+      const call = await v.start(assistantId);
+      if (call && typeof call.id === 'string') setCallId(call.id);
+      else setStatus((s) => (s === 'connecting' ? 'error' : s));
     } catch (e) {
       setStatus('error');
       setError((e as Error)?.message || 'The call could not be started');
     }
-  }, [assistantId, onEvent]);
+  }, [assistantId, ensureVapi]);
 
   React.useEffect(() => {
     if (startedRef.current) return;
@@ -129,7 +176,8 @@ export function TalkPanel({ assistantId, onClose, stale }: { assistantId: string
 
   React.useEffect(
     () => () => {
-      void callRef.current?.hangUp().catch(() => {});
+      const v = vapiRef.current;
+      if (v) void v.stop().finally(() => v.removeAllListeners());
     },
     [],
   );
@@ -141,7 +189,7 @@ export function TalkPanel({ assistantId, onClose, stale }: { assistantId: string
   const active = status === 'connecting' || status === 'live';
   const hangUp = async () => {
     try {
-      await callRef.current?.hangUp();
+      await vapiRef.current?.stop();
     } catch (e) {
       setError((e as Error).message);
     }
@@ -185,6 +233,7 @@ export function TalkPanel({ assistantId, onClose, stale }: { assistantId: string
           <Speaking who="User" active={speaking.user} />
           <Speaking who="Assistant" active={speaking.assistant} />
         </div>
+        <LevelVisualizer vapi={vapi} live={status === 'live'} />
         <div className="flex flex-col gap-1.5">
           <LevelBar label="Mic" value={levels.input} testId="volume-in" />
           <LevelBar label="Assistant" value={levels.output} testId="volume-out" />
@@ -230,7 +279,7 @@ export function TalkPanel({ assistantId, onClose, stale }: { assistantId: string
               disabled={status !== 'live'}
               onClick={() => {
                 const next = !muted;
-                callRef.current?.setMuted(next);
+                vapiRef.current?.setMuted(next);
                 setMuted(next);
               }}
             >

@@ -5,7 +5,7 @@
 // thread as a transferred ArrayBuffer, with the frame's RMS (0..1):
 //   port.postMessage({ pcm: ArrayBuffer(640), rms: number }, [pcm])
 // Nothing is resampled: the call carries audio at the context's rate.
-// Loaded by web/src/lib/webcall/index.ts with audioWorklet.addModule('/webcall/capture-worklet.js').
+// Loaded by web/sdk/src/webcall.ts with audioWorklet.addModule('<baseUrl>/sdk/capture-worklet.js').
 'use strict';
 
 class VoxaCapture extends AudioWorkletProcessor {

@@ -1,12 +1,14 @@
 // Voxa web calls from the browser: microphone -> Voxa's WebSocket transport -> speaker.
+// The engine under the SDK's Vapi class (index.ts) and the dashboard's Talk panel.
 //
 //   const call = await startWebCall({ assistantId, onEvent: (e) => ... });
-//   call.setMuted(true); await call.hangUp();
+//   call.setMuted(true); call.send({ type: 'say', message: 'Hi' }); await call.hangUp();
 //
 // Steps: getUserMedia (a denied or absent microphone rejects before any call exists), then
 // POST <baseUrl>/call/web with the vapi.websocket transport (s16le at the AudioContext's
-// rate), then the returned transport.websocketCallUrl. Audio runs in an AudioContext at
-// 16 kHz (`sampleRate`) with two AudioWorklets served from /webcall/ (web/public/webcall/):
+// rate), then the returned webCallUrl (a WebSocket URL with the call's one-time token).
+// Audio runs in an AudioContext at 16 kHz (`sampleRate`) with two AudioWorklets served
+// from <baseUrl>/sdk/ (this package's src/worklets/, copied there by the build):
 // capture-worklet.js posts 20 ms frames of s16le that are sent as binary messages;
 // playback-worklet.js is a jitter buffer (starts at 100 ms buffered, silence + re-buffer on
 // underrun, capped at 2 s, flushed at once on barge-in). No resampling in the page, no
@@ -31,16 +33,29 @@ export interface WebCallOptions {
   assistantId?: string;
   assistant?: object;
   assistantOverrides?: object;
+  squadId?: string;
+  squad?: object;
+  workflowId?: string; // refused by Voxa (workflows are retired), passed on for its message
+  workflow?: object;
+  workflowOverrides?: object;
   publicKey?: string; // Authorization: Bearer <publicKey>; else same-origin cookie credentials
   baseUrl?: string; // default window.location.origin
   sampleRate?: number; // preferred audio rate, one of SERVER_RATES (default 16000)
+  workletBaseUrl?: string; // where capture-worklet.js and playback-worklet.js are (default <baseUrl>/sdk/)
   onEvent: (e: WebCallEvent) => void;
 }
 
 export interface WebCall {
   readonly id: string;
   readonly muted: boolean;
+  /** The POST /call/web answer (the call record plus webCallUrl). */
+  readonly record: Record<string, any>;
+  /** The latest levels (0..1): the microphone's last 20 ms frame, the speaker's last ~48 ms. */
+  readonly inputLevel: number;
+  readonly outputLevel: number;
   setMuted(m: boolean): void;
+  /** A JSON message to the server (say, add-message, control, end-call); false if not live. */
+  send(message: object): boolean;
   hangUp(): Promise<void>;
 }
 
@@ -153,6 +168,8 @@ export async function startWebCall(opts: WebCallOptions): Promise<WebCall> {
   let muted = false;
   let inputLevel = 0; // max RMS of the frames since the last level event
   let outputLevel = 0;
+  let liveIn = 0; // the latest frame's level (for visualizers)
+  let liveOut = 0;
   let carry: number | null = null; // odd trailing byte of a binary message
   let callId = '';
 
@@ -170,6 +187,8 @@ export async function startWebCall(opts: WebCallOptions): Promise<WebCall> {
   };
 
   const teardown = async () => {
+    liveIn = 0;
+    liveOut = 0;
     if (levelTimer !== null) clearInterval(levelTimer);
     levelTimer = null;
     capture?.port.postMessage({ type: 'stop' });
@@ -242,8 +261,9 @@ export async function startWebCall(opts: WebCallOptions): Promise<WebCall> {
       throw new Error(`the audio device runs at ${ctx.sampleRate} Hz, which calls do not support`);
     dbg.sampleRate = ctx.sampleRate;
     await resumed;
-    await ctx.audioWorklet.addModule(new URL('/webcall/capture-worklet.js', baseUrl + '/').toString());
-    await ctx.audioWorklet.addModule(new URL('/webcall/playback-worklet.js', baseUrl + '/').toString());
+    const worklets = (opts.workletBaseUrl || baseUrl + '/sdk/').replace(/\/*$/, '/');
+    await ctx.audioWorklet.addModule(worklets + 'capture-worklet.js');
+    await ctx.audioWorklet.addModule(worklets + 'playback-worklet.js');
     capture = new AudioWorkletNode(ctx, 'voxa-capture', {
       numberOfInputs: 1, numberOfOutputs: 1, outputChannelCount: [1],
       processorOptions: { frameSamples: ctx.sampleRate / 50 },
@@ -269,9 +289,14 @@ export async function startWebCall(opts: WebCallOptions): Promise<WebCall> {
   if (opts.assistantId) body.assistantId = opts.assistantId;
   else if (opts.assistant) body.assistant = opts.assistant;
   if (opts.assistantOverrides) body.assistantOverrides = opts.assistantOverrides;
+  if (opts.squadId) body.squadId = opts.squadId;
+  else if (opts.squad) body.squad = opts.squad;
+  if (opts.workflowId) body.workflowId = opts.workflowId;
+  else if (opts.workflow) body.workflow = opts.workflow;
+  if (opts.workflowOverrides) body.workflowOverrides = opts.workflowOverrides;
   const headers: Record<string, string> = { 'Content-Type': 'application/json' };
   if (opts.publicKey) headers.Authorization = `Bearer ${opts.publicKey}`;
-  let call: { id?: string; transport?: { websocketCallUrl?: string } };
+  let call: { id?: string; webCallUrl?: string; transport?: { websocketCallUrl?: string } };
   try {
     const res = await fetch(`${baseUrl}/call/web`, {
       method: 'POST',
@@ -291,8 +316,8 @@ export async function startWebCall(opts: WebCallOptions): Promise<WebCall> {
   } catch (err) {
     return fail(new Error(`The server could not be reached: ${err instanceof Error ? err.message : String(err)}`));
   }
-  const url = call.transport?.websocketCallUrl;
-  if (!call.id || !url) return fail(new Error('The server did not return a websocketCallUrl for the call'));
+  const url = call.webCallUrl || call.transport?.websocketCallUrl;
+  if (!call.id || !url) return fail(new Error('The server did not return a webCallUrl for the call'));
   callId = call.id;
   dbg.callId = callId;
 
@@ -383,11 +408,13 @@ export async function startWebCall(opts: WebCallOptions): Promise<WebCall> {
     socket.send(muted ? zeros : d.pcm);
     dbg.framesSent++;
     const level = muted ? 0 : Math.min(1, d.rms);
+    liveIn = level;
     if (level > inputLevel) inputLevel = level;
   };
   playback.port.onmessage = (ev: MessageEvent) => {
     const s = ev.data as PlaybackStats;
     if (!s || s.type !== 'stats') return;
+    liveOut = s.level;
     if (s.level > outputLevel) outputLevel = s.level;
     dbg.samplesPlayed = s.samplesPlayed;
     dbg.loudSamples = s.loudSamples;
@@ -446,6 +473,20 @@ export async function startWebCall(opts: WebCallOptions): Promise<WebCall> {
     },
     get muted() {
       return muted;
+    },
+    get record() {
+      return call as Record<string, any>;
+    },
+    get inputLevel() {
+      return liveIn;
+    },
+    get outputLevel() {
+      return liveOut;
+    },
+    send(message: object) {
+      if (socket.readyState !== WebSocket.OPEN) return false;
+      socket.send(JSON.stringify(message));
+      return true;
     },
     setMuted(m: boolean) {
       muted = !!m;
