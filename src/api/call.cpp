@@ -4,6 +4,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "api/errors.h"
@@ -33,6 +34,43 @@ Awaitable createCall(RequestContext& rc) {
     guardCredentialRefs(rc.principal, nullptr, body);  // inline assistants, squads, overrides
     try {
         auto call = co_await calls(rc).create(rc.orgId(), std::move(body));
+        co_return jsonResponse(201, call);
+    } catch (const call::CallError& e) {
+        ApiError err(e.status, e.messages.front());
+        for (auto& kv : e.extra) err.withField(kv.key(), kv.value());
+        throw err;
+    }
+}
+
+// POST /call/web, the browser's way in (a public key may use it, from any origin): Vapi's
+// CreateWebCallDTO, plus Voxa's `transport` to pick the audio format of the WebSocket the
+// browser joins. Nothing else: no phoneNumberId or customer, so a key that every embedding
+// website shows cannot dial out. The answer is the call with `webCallUrl`, what
+// @vapi-ai/web joins: here the call's WebSocket URL, whose one-time token (192 bits) is the
+// only thing that grants it; it works once and only until the join timeout ends the call.
+Awaitable createWebCall(RequestContext& rc) {
+    static constexpr std::string_view kAllowed[] = {
+        "assistantId", "assistant", "assistantOverrides", "assistantVersion", "squadId", "squad",
+        "squadOverrides", "workflowId", "workflow", "workflowOverrides",
+        "roomDeleteOnUserLeaveEnabled", "transport"};
+    json::object body = rc.jsonBody();
+    dropNulls(body);
+    std::vector<std::string> errors;
+    for (auto& kv : body) {
+        std::string_view k(kv.key().data(), kv.key().size());
+        if (std::find(std::begin(kAllowed), std::end(kAllowed), k) == std::end(kAllowed))
+            errors.push_back("property " + std::string(k) + " should not exist");
+    }
+    if (auto* r = body.if_contains("roomDeleteOnUserLeaveEnabled"); r && !r->is_bool())
+        errors.push_back("roomDeleteOnUserLeaveEnabled must be a boolean value");
+    if (!errors.empty()) throw ApiError::badRequest(std::move(errors));
+    body.erase("roomDeleteOnUserLeaveEnabled");  // a Daily room's setting: a socket has no room
+    validateOrThrow("CreateCallDTO", body);
+    guardCredentialRefs(rc.principal, nullptr, body);
+    try {
+        auto call = co_await calls(rc).createWeb(rc.orgId(), std::move(body));
+        if (auto* t = call.if_contains("transport"); t && t->is_object())
+            if (auto* u = t->as_object().if_contains("websocketCallUrl")) call["webCallUrl"] = *u;
         co_return jsonResponse(201, call);
     } catch (const call::CallError& e) {
         ApiError err(e.status, e.messages.front());
@@ -113,7 +151,7 @@ Awaitable recording(RequestContext& rc, const char* kind) {
 
 void registerCalls(Router& router) {
     router.add("POST", "/call", createCall);
-    router.add("POST", "/call/web", createCall, Access::Public);
+    router.add("POST", "/call/web", createWebCall, Access::Public);
     registerCrud(router, {.kind = "call",
                           .path = "/call",
                           .label = "Call",

@@ -1,6 +1,7 @@
 // The dashboard's static files (web/out, a Next.js export) for GETs that match no API route:
 // "/x/" serves x/index.html, "/x" a file or x.html, a directory without the slash redirects.
-// Hashed assets under /_next/static are cached for good; everything else is revalidated.
+// Hashed assets under /_next/static are cached for good, the browser SDK under /sdk/ for 10
+// minutes; everything else is revalidated.
 // scripts/web-build.sh writes a gzip copy beside each text file (x.js.gz); clients that
 // accept gzip get that copy.
 //
@@ -188,9 +189,15 @@ asio::awaitable<std::optional<net::HttpResponse>> serveWebFile(RequestContext& r
     res.filePath = found.file;
     if (found.gzip) res.headers.push_back({"Content-Encoding", "gzip"});
     res.headers.push_back({"Vary", "Accept-Encoding"});
+    // The browser SDK (/sdk/voxa-web.js, widget.js, the worklets) is loaded by other
+    // websites under fixed names: cached a short while (an upgrade reaches them within
+    // 10 minutes), CORS for every origin (net/cors.h; module scripts and worklets need it)
+    // and no Cross-Origin-Resource-Policy block for pages that require one.
+    bool sdk = path.starts_with("/sdk/");
     res.headers.push_back({"Cache-Control", path.starts_with("/_next/static/")
                                                 ? "public, max-age=31536000, immutable"
-                                                : "no-cache"});
+                                                : sdk ? "public, max-age=600" : "no-cache"});
+    if (sdk) res.headers.push_back({"Cross-Origin-Resource-Policy", "cross-origin"});
     if (res.contentType.starts_with("text/html")) {
         res.headers.push_back({"Content-Security-Policy", contentSecurityPolicy(rc.ctx.settings, found.scripts)});
         res.headers.push_back({"X-Frame-Options", "DENY"});

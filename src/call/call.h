@@ -144,6 +144,9 @@ public:
     /// (not stored). Throws CallError, also over the org's concurrencyLimit (400, Vapi's
     /// "Over Concurrency Limit" with subscriptionLimits.concurrencyBlocked true).
     boost::asio::awaitable<boost::json::object> create(std::string orgId, boost::json::object body);
+    /// POST /call/web: the same for a browser (type "webCall", never a phone call; the body
+    /// was checked against CreateWebCallDTO by the API).
+    boost::asio::awaitable<boost::json::object> createWeb(std::string orgId, boost::json::object body);
 
     /// An inbound phone call, answered by a telephony transport (twilio/).
     struct Inbound {
@@ -246,7 +249,8 @@ private:
     /// `limits` (optional) receives Vapi's subscriptionLimits for the POST /call answer.
     boost::asio::awaitable<boost::json::object> createCall(std::string orgId, boost::json::object body,
                                                            Inbound* inbound,
-                                                           boost::json::object* limits = nullptr);
+                                                           boost::json::object* limits = nullptr,
+                                                           const char* type = nullptr);
     boost::asio::awaitable<boost::json::object> placeOutbound(std::string orgId, boost::json::object body);
     /// A concurrency slot for one more call of the org; throws CallError at its limit.
     boost::asio::awaitable<std::shared_ptr<void>> acquireSlot(std::string orgId, boost::json::object* limits);

@@ -308,6 +308,13 @@ asio::awaitable<json::object> CallManager::create(std::string orgId, json::objec
     co_return call;
 }
 
+asio::awaitable<json::object> CallManager::createWeb(std::string orgId, json::object body) {
+    json::object limits;
+    json::object call = co_await createCall(std::move(orgId), std::move(body), nullptr, &limits, "webCall");
+    call["subscriptionLimits"] = std::move(limits);
+    co_return call;
+}
+
 // An outbound phone call over Twilio: the call is created (waiting for its stream), then
 // Twilio's REST API is asked to dial the customer with TwiML that connects the answered
 // call to our Media Stream endpoint.
@@ -422,7 +429,8 @@ asio::awaitable<std::shared_ptr<void>> CallManager::acquireSlot(std::string orgI
 }
 
 asio::awaitable<json::object> CallManager::createCall(std::string orgId, json::object body,
-                                                      Inbound* inbound, json::object* limits) {
+                                                      Inbound* inbound, json::object* limits,
+                                                      const char* type) {
     if (draining_) throw CallError(503, "The server is shutting down; try again on another server.");
     int sources = 0;
     for (auto* k : {"assistantId", "assistant", "squadId", "squad", "workflowId", "workflow"})
@@ -505,7 +513,7 @@ asio::awaitable<json::object> CallManager::createCall(std::string orgId, json::o
     std::string now = isoNow();
     call["id"] = id;
     call["orgId"] = orgId;
-    call["type"] = !inbound ? "vapi.websocketCall" : inbound->outbound ? "outboundPhoneCall" : "inboundPhoneCall";
+    call["type"] = type ? type : !inbound ? "vapi.websocketCall" : inbound->outbound ? "outboundPhoneCall" : "inboundPhoneCall";
     call["status"] = inbound && !inbound->outbound ? "ringing" : "queued";
     for (auto* k : {"assistantId", "assistant", "assistantOverrides", "squadId", "squad", "name",
                     "metadata", "customer", "customerId"})

@@ -111,6 +111,13 @@ CorsPolicy::Grant CorsPolicy::grant(std::string_view origin) const {
     return {};
 }
 
+CorsPolicy::Grant CorsPolicy::grant(std::string_view origin, std::string_view path) const {
+    Grant g = grant(origin);
+    if (g.allowOrigin.empty() && !origin.empty() && (path == "/call/web" || path.starts_with("/sdk/")))
+        g.allowOrigin = "*";
+    return g;
+}
+
 bool CorsPolicy::ownOrigin(std::string_view origin, std::string_view host) const {
     if (host.empty()) return false;
     auto o = originOf(origin);

@@ -3,6 +3,7 @@
 //   net::CorsPolicy cors("*", "https://voxa.example.com");   // --cors-origins, --public-url
 //   cors.grant("https://voxa.example.com")   // {"https://voxa.example.com", credentials=true}
 //   cors.grant("https://shop.example")       // {"*", credentials=false}: bearer keys only
+//   cors.grant("https://shop.example", "/sdk/voxa-web.js")  // {"*", false} whatever is configured
 //   cors.trustedSource(req)                  // may this browser request use the cookie?
 //
 // Credentialed CORS (the cookie, Access-Control-Allow-Credentials) is for the public URL's
@@ -34,6 +35,10 @@ public:
         bool credentials = false;  // Access-Control-Allow-Credentials: true
     };
     Grant grant(std::string_view origin) const;
+    /// The same for a request to `path`: the browser SDK's files (/sdk/...) and POST /call/web
+    /// are for every website that embeds an assistant, so they get "*" (never the cookie)
+    /// whatever --cors-origins lists.
+    Grant grant(std::string_view origin, std::string_view path) const;
 
     /// The origin may send the cookie (public URL's origin or a configured one).
     bool credentialed(std::string_view origin) const;

@@ -112,7 +112,7 @@ void applyCommonHeaders(http::response_header<>& h, const HttpRequest& req,
     if (vary.empty()) h.set(http::field::vary, "Origin");
     else if (vary.find("Origin") == vary.npos)
         h.set(http::field::vary, std::string(vary.data(), vary.size()) + ", Origin");
-    auto grant = opts.cors.grant(origin);
+    auto grant = opts.cors.grant(origin, req.path);
     if (grant.allowOrigin.empty()) return;
     h.set(http::field::access_control_allow_origin, grant.allowOrigin);
     if (grant.credentials) h.set(http::field::access_control_allow_credentials, "true");

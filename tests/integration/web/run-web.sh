@@ -75,6 +75,7 @@ org="$(voxa_create_org "$data_dir" "web-tests")" || exit 1
 voxa_org_limit "$org" 1000 || exit 1
 
 export VOXA_BASE_URL="$base"
+export VOXA_BIN="$bin" VOXA_WEB_DIR="$web_out"  # for tests that start a Voxa of their own (sdk.test.mjs)
 export VOXA_KEY="$(json_field "$org" privateKey)" || exit 1
 export VOXA_PUBLIC_KEY="$(json_field "$org" publicKey)" || exit 1
 export VOXA_ARTIFACTS="$artifacts"
