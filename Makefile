@@ -34,4 +34,4 @@ web:
 	@scripts/web-build.sh
 
 clean:
-	rm -rf $(BUILD) build-asan build-fuzz web/out web/.next
+	rm -rf $(BUILD) build-asan build-fuzz web/out web/.next web/sdk/dist
