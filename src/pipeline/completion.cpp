@@ -251,16 +251,18 @@ Global& global() {
 void preloadCompletionModel() {
     Global& g = global();
     if (g.started.exchange(true)) return;
-    std::thread([&g] {
+    // The thread holds its own reference to the logger: a process that exits while the LM
+    // is still loading may have torn down spdlog's registry by the time it logs.
+    std::thread([&g, log = spdlog::default_logger()] {
         auto t0 = std::chrono::steady_clock::now();
         std::shared_ptr<const completion::LmCompletionModel> m;
         try {
             m = completion::load(completion::kDefaultLmPath);
         } catch (const std::exception& e) {
-            spdlog::warn("completion model: {}", e.what());
+            log->warn("completion model: {}", e.what());
         }
         if (!m) {
-            spdlog::warn("completion model: {} is missing or unreadable; smart endpointing "
+            log->warn("completion model: {} is missing or unreadable; smart endpointing "
                          "falls back to the pause alone",
                          completion::kDefaultLmPath);
             return;
@@ -268,7 +270,7 @@ void preloadCompletionModel() {
         auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::steady_clock::now() - t0)
                       .count();
-        spdlog::info("completion model: loaded {} in {} ms", completion::kDefaultLmPath, ms);
+        log->info("completion model: loaded {} in {} ms", completion::kDefaultLmPath, ms);
         g.model.store(new std::shared_ptr<const CompletionModel>(std::move(m)),
                       std::memory_order_release);
     }).detach();
