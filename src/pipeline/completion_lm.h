@@ -29,6 +29,8 @@ bool isTrailingWord(std::string_view word);
 struct Features {
     int words = 0;              // words found (at most 2 are used)
     double endLogProb = 0;      // log10 P(</s> | last two words), <s> when the turn is shorter
+    bool afterTo = false;       // "... to <word>" (an infinitive; the word not a trailing one)
+    double objectLogProb = 0;   // when afterTo: log10 P(next word starts an object | h)
     int order = 0;              // n-gram order that gave endLogProb (3 = a real trigram)
     bool unknownLast = false;   // the last word is not in the LM's vocabulary
     bool trailingWord = false;  // the last word is one a cut-off turn typically ends on
