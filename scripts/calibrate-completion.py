@@ -12,7 +12,7 @@ Fits on the lines whose index is not divisible by 3 (with 5-fold cross-validatio
 them), reports accuracy on those that are (the held-out set), for sets of features (names
 as in load(); COMBOS="end+list end+list+dig" picks some, L2=0.001 the penalty) and for the
 trailing-word list alone. A second argument naming a set prints its held-out misses.
-No numpy: plain gradient descent with a small L2 penalty (the set is ~170 lines).
+No numpy: plain gradient descent with a small L2 penalty (the set is ~210 lines).
 """
 import math
 import os
