@@ -3,7 +3,7 @@
 #
 #   scripts/fuzz.sh [seconds] [targets]   (default 60 s each, FUZZ_JOBS at a time; targets: "json_dto sse ws_inbound
 #                                          twilio_stream jwt static_path multipart
-#                                          provider_messages";
+#                                          provider_messages wait_function";
 #                                          FUZZ_BUILD_DIR overrides build-fuzz/)
 #
 # json_dto: request-body validation. sse: the OpenAI stream (SSE) parser, whose seeds are
@@ -18,7 +18,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-60}
-targets=${2:-json_dto sse ws_inbound twilio_stream jwt static_path multipart provider_messages}
+targets=${2:-json_dto sse ws_inbound twilio_stream jwt static_path multipart provider_messages wait_function}
 out=${FUZZ_BUILD_DIR:-$root/build-fuzz}
 cxx=${CXX_FUZZ:-clang++}
 mkdir -p "$out/obj"
@@ -193,6 +193,20 @@ build_multipart() {
     run_fuzzer multipart 16384
 }
 
+# Vapi's waitFunction (pipeline/wait_function.cpp): a bounded mathjs subset.
+build_wait_function() {
+    compile_link wait_function "" "$root/src/pipeline/wait_function.cpp" \
+        "$root/tests/fuzz/wait_function_fuzz.cpp"
+    local d i=0; d=$(seeds_dir wait_function)
+    for seed in '20 + 500 * sqrt(x) + 2500 * x^3' '70 + 4000 * x' '200 + 8000 * x' \
+                '4000 * (1 - cos(pi * x))' '-2^-x^2 / (e - PI)' 'max(1, min(x, 2.5e3), abs(-x))' \
+                'log(x, 10) + exp(sin(x)) + pow(x, .5)' '((((x))))' '1..2' 'sqrt(1, 2)'; do
+        printf '%s' "$seed" > "$d/seed-$i"
+        i=$((i + 1))
+    done
+    run_fuzzer wait_function 2048 -dict="$root/tests/fuzz/wait_function.dict"
+}
+
 for target in $targets; do
     case "$target" in
         json_dto) build_json_dto ;;
@@ -203,6 +217,7 @@ for target in $targets; do
         static_path) build_static_path ;;
         multipart) build_multipart ;;
         provider_messages) build_provider_messages ;;
+        wait_function) build_wait_function ;;
         *) echo "fuzz: unknown target $target" >&2; exit 2 ;;
     esac
 done

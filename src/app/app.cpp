@@ -36,6 +36,7 @@
 #include "providers/endpoints.h"
 #include "net/resolver.h"
 #include "net/server.h"
+#include "pipeline/completion.h"
 #include "store/sealed_store.h"
 #include "store/store.h"
 
@@ -216,6 +217,9 @@ int serve(const ServeConfig& cfg) {
     }
     auth::Auth auth(*store);
     (void)api::Schemas::instance();  // load the validators before the first request
+    // Smart endpointing's language model (~0.1 s, ~34 MB) loads on its own thread; turns
+    // that end before it is ready fall back to the pause alone.
+    pipeline::preloadCompletionModel();
 
     std::string nodeId;
     try {
