@@ -3,6 +3,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/json.hpp>
@@ -21,6 +22,7 @@
 #include "api/api.h"
 #include "api/schema.h"
 #include "app/secret_keys.h"
+#include "audio/silero.h"
 #include "auth/accounts.h"
 #include "auth/auth.h"
 #include "auth/mailer.h"
@@ -261,6 +263,13 @@ int serve(const ServeConfig& cfg) {
             db.join();
         }
     } joinPools{dbPool, compute, hashPool};
+    // The VAD model loads on a worker, off the event loops; a call that starts before it is
+    // ready gets the WebRTC VAD (audio/silero.h). One log line says which detector calls get.
+    boost::asio::post(compute, [vad = audio::VadOptions{.engine = cfg.vad,
+                                                        .files = {.onnxruntime = cfg.onnxruntimePath,
+                                                                  .model = cfg.sileroModelPath}}] {
+        audio::loadVoiceDetector(vad);
+    });
     // Server messages: the durable outbox, delivered from a loop of its own.
     auto outboxWork = boost::asio::make_work_guard(outboxLoop);
     std::thread outboxThread([&outboxLoop] { outboxLoop.run(); });
