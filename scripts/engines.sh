@@ -36,5 +36,8 @@ npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 for f in "${files[@]}"; do
   [[ -f $f ]] || { echo "engines: $f is missing after npm ci" >&2; exit 1; }
 done
+# onnxruntime-node carries the runtime of every platform (~180 MB that is not linux/x64's).
+find node_modules/onnxruntime-node/bin/napi-v6 -mindepth 2 -maxdepth 2 -type d \
+  ! -path '*/linux/x64' -exec rm -rf {} +
 echo "$lock_hash" > "$stamp"
 echo "engines: installed ($(du -sh node_modules | cut -f1) in engines/node_modules)"
