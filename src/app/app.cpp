@@ -3,13 +3,14 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <filesystem>
@@ -263,11 +264,14 @@ int serve(const ServeConfig& cfg) {
             db.join();
         }
     } joinPools{dbPool, compute, hashPool};
-    // The VAD model loads on a worker, off the event loops; a call that starts before it is
-    // ready gets the WebRTC VAD (audio/silero.h). One log line says which detector calls get.
-    boost::asio::post(compute, [vad = audio::VadOptions{.engine = cfg.vad,
-                                                        .files = {.onnxruntime = cfg.onnxruntimePath,
-                                                                  .model = cfg.sileroModelPath}}] {
+    // The VAD model loads on a thread of its own at low priority, off the event loops and out
+    // of the compute pool (whose speech engines the first calls need at once); a call that
+    // starts before it is ready gets the WebRTC VAD (audio/silero.h). One log line says which
+    // detector calls get. Joined on every way out of serve().
+    std::jthread vadLoader([vad = audio::VadOptions{.engine = cfg.vad,
+                                                    .files = {.onnxruntime = cfg.onnxruntimePath,
+                                                              .model = cfg.sileroModelPath}}] {
+        ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10);
         audio::loadVoiceDetector(vad);
     });
     // Server messages: the durable outbox, delivered from a loop of its own.
