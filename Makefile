@@ -5,7 +5,7 @@ LISTEN     ?= 127.0.0.1:8080
 DATA_DIR   ?= data
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps build web run test bench clean
+.PHONY: all deps build web engines run test bench clean
 
 all: build
 
@@ -19,15 +19,22 @@ build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) --target voxa -j $(JOBS)
 	@scripts/web-build.sh
 
-run: build
+# ONNX Runtime and the Silero VAD model from npm (engines/package-lock.json); without them the
+# server uses the WebRTC VAD.
+engines:
+	@scripts/engines.sh
+
+run: build engines
 	$(BUILD)/voxa serve --listen $(LISTEN) --data-dir $(DATA_DIR) --web-dir web/out
 
 test:
 	@scripts/deps.sh build test
+	@scripts/engines.sh
 	@scripts/test.sh
 
 bench:
 	@scripts/deps.sh build test bench
+	@scripts/engines.sh
 	@bench/run.sh
 
 web:

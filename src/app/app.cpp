@@ -8,7 +8,9 @@
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <filesystem>
@@ -21,6 +23,7 @@
 #include "api/api.h"
 #include "api/schema.h"
 #include "app/secret_keys.h"
+#include "audio/silero.h"
 #include "auth/accounts.h"
 #include "auth/auth.h"
 #include "auth/mailer.h"
@@ -265,6 +268,16 @@ int serve(const ServeConfig& cfg) {
             db.join();
         }
     } joinPools{dbPool, compute, hashPool};
+    // The VAD model loads on a thread of its own at low priority, off the event loops and out
+    // of the compute pool (whose speech engines the first calls need at once); a call that
+    // starts before it is ready gets the WebRTC VAD (audio/silero.h). One log line says which
+    // detector calls get. Joined on every way out of serve().
+    std::jthread vadLoader([vad = audio::VadOptions{.engine = cfg.vad,
+                                                    .files = {.onnxruntime = cfg.onnxruntimePath,
+                                                              .model = cfg.sileroModelPath}}] {
+        ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10);
+        audio::loadVoiceDetector(vad);
+    });
     // Server messages: the durable outbox, delivered from a loop of its own.
     auto outboxWork = boost::asio::make_work_guard(outboxLoop);
     std::thread outboxThread([&outboxLoop] { outboxLoop.run(); });

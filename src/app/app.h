@@ -48,6 +48,11 @@ struct ServeConfig {
     std::string egressAllow;
     /// DNS servers for outbound URLs, "IP[:PORT],..." (empty: /etc/resolv.conf).
     std::string dnsServers;
+    /// Voice activity detection (audio/silero.h): "silero" (the default; the WebRTC VAD while
+    /// it loads and when its files are missing) or "webrtc"; empty paths = engines/ defaults.
+    std::string vad = "silero";
+    std::string onnxruntimePath;  // libonnxruntime.so.1 (ONNX Runtime 1.24)
+    std::string sileroModelPath;  // silero_vad.onnx (v5)
     std::string logLevel = "info";
     std::string webDir;  // the dashboard; empty = <source>/web/out when it exists
     std::string smtpUrl;

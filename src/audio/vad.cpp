@@ -42,13 +42,15 @@ bool WebRtcVad::isSpeech(std::span<const int16_t> frame) {
     if (!validFrame(rate_, frame.size()))
         throw std::invalid_argument("vad: frame of " + std::to_string(frame.size()) +
                                     " samples is not 10/20/30 ms at " + std::to_string(rate_));
-    return WebRtcVad_Process(inst_.get(), rate_, frame.data(), frame.size()) == 1;
+    last_ = WebRtcVad_Process(inst_.get(), rate_, frame.data(), frame.size()) == 1;
+    return last_;
 }
 
 void WebRtcVad::reset() {
     // Init restores the default mode, so the chosen one is applied again.
     if (WebRtcVad_Init(inst_.get()) != 0 || WebRtcVad_set_mode(inst_.get(), mode_) != 0)
         throw std::runtime_error("vad: init failed");
+    last_ = false;
 }
 
 void WebRtcVad::setMode(int mode) {

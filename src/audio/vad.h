@@ -1,5 +1,6 @@
-// Frame-level voice activity detection. VoiceDetector is the seam for other detectors
-// (Silero later); WebRtcVad is the default: free, ~2 us per 10 ms, no model files.
+// Frame-level voice activity detection. VoiceDetector is the seam; WebRtcVad is always
+// there (free, ~2 us per 10 ms, no model files); SileroVad (silero.h) is what calls get when
+// its files are installed, through makeVoiceDetector() there.
 //
 //   std::unique_ptr<voxa::audio::VoiceDetector> vad =
 //       std::make_unique<voxa::audio::WebRtcVad>(/*mode=*/2);
@@ -21,6 +22,9 @@ public:
     virtual bool isSpeech(std::span<const int16_t> frame) = 0;
     /// Forgets adaptive state (noise floor etc.), as if a new stream started.
     virtual void reset() = 0;
+    /// How likely the latest audio is speech, 0..1, for callers that want hysteresis (e.g.
+    /// start above 0.5, stop below 0.35). A detector that only decides answers 0 or 1.
+    virtual float probability() const = 0;
 };
 
 /// Google's GMM VAD from libwebrtc-audio-processing 0.3. It decides per frame, with no
@@ -40,6 +44,7 @@ public:
     /// std::invalid_argument (a caller bug, not a property of the audio).
     bool isSpeech(std::span<const int16_t> frame) override;
     void reset() override;
+    float probability() const override { return last_ ? 1.0f : 0.0f; }
 
     void setMode(int mode);
     int mode() const { return mode_; }
@@ -54,6 +59,7 @@ private:
     std::unique_ptr<WebRtcVadInst, Free> inst_;
     int mode_;
     int rate_;
+    bool last_ = false;
 };
 
 }  // namespace voxa::audio

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "audio/silero.h"
 #include "audio/vad.h"
 #include "common/json_fields.h"
 #include "pipeline/ended_reason.h"
@@ -217,7 +218,7 @@ std::optional<std::string> Pipeline::start() {
     if (!llmP) return endedReason(Failed::Model, llmName) + ": unsupported model provider " + llmName;
 
     std::weak_ptr<bool> alive = im.alive;
-    im.vad = std::make_unique<VadStage>(im.shared, std::make_unique<audio::WebRtcVad>(im.shared.settings.vadMode));
+    im.vad = std::make_unique<VadStage>(im.shared, audio::makeVoiceDetector(im.shared.settings.vadMode));
     im.turn = std::make_unique<TurnStage>(im.shared);
     im.sentence = std::make_unique<SentenceStage>(im.shared);
     im.output = std::make_unique<OutputStage>(im.shared);

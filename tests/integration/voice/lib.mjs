@@ -645,6 +645,7 @@ export async function ownVoxa(t, env = {}) {
         const v = await startVoxa(bin, dataDir, port, env);
         own.proc = v.proc;
         own.base = v.base;
+        own.stderr = v.stderr;  // its last 4000 characters of log
         return own;
     };
     own.api = async (method, path, body) => {
