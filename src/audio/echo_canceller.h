@@ -17,9 +17,12 @@
 // the echo under the filter (tested: 36-40 dB instead of 12-25 dB). After a pause of the
 // caller's audio, reference piled up is dropped so the pairing comes back to the present.
 //
-// Costs (measured, tests/unit/audio/echo_canceller_test.cpp): ~360 KB per instance; ~80 us
-// of CPU per 20 ms frame while processing, so the pipeline runs it only around assistant
-// speech (pipeline/echo_stage.h). Single-threaded: one call's loop.
+// Until the guard finds an echo path, caller chunks quieter than -60 dBFS skip the APM on
+// both sides together: a line without echo (headset, most VoIP) costs next to nothing.
+//
+// Costs (measured, tests/unit/audio/echo_canceller_test.cpp): ~350 KB per instance; ~80-100
+// us of CPU per 20 ms frame on a line with echo, a few us on a quiet one; the pipeline runs
+// it only around assistant speech (pipeline/echo_stage.h). Single-threaded: one call's loop.
 #pragma once
 #include <memory>
 #include <optional>

@@ -40,6 +40,8 @@ public:
     void add(double refEnergy, double inEnergy, double outEnergy);
     /// The chunks added since the last call, as one judgement (false if none were added).
     Verdict judge();
+    /// Whether an echo path was found (the line has echo).
+    bool pathKnown() const { return lag_ >= 0; }
     /// Forgets the envelopes (not the path estimate): the played audio stopped for a while.
     void clearHistory();
 
