@@ -50,26 +50,29 @@ struct EchoCanceller::Impl {
     }
 };
 
-EchoCanceller::EchoCanceller(Options o) : impl_(std::make_unique<Impl>()) {
+EchoCanceller::EchoCanceller(Options o) : impl_(std::make_unique<Impl>()) { impl_->metrics = o.metrics; }
+
+// The APM (~350 KB) is made when the caller's line first carries sound while the assistant
+// plays: a call on a quiet line (no echo, the caller listening) never pays for it.
+static std::unique_ptr<webrtc::AudioProcessing> makeApm(bool metrics) {
     webrtc::Config cfg;
     cfg.Set<webrtc::ExtendedFilter>(new webrtc::ExtendedFilter(true));
     cfg.Set<webrtc::DelayAgnostic>(new webrtc::DelayAgnostic(true));
-    impl_->apm.reset(webrtc::AudioProcessing::Create(cfg));
-    if (!impl_->apm) throw std::runtime_error("echo canceller: AudioProcessing::Create failed");
-    auto& apm = *impl_->apm;
+    std::unique_ptr<webrtc::AudioProcessing> apm(webrtc::AudioProcessing::Create(cfg));
+    if (!apm) throw std::runtime_error("echo canceller: AudioProcessing::Create failed");
     using AP = webrtc::AudioProcessing;
-    if (apm.Initialize(kRate, kRate, kRate, AP::kMono, AP::kMono, AP::kMono) != AP::kNoError)
+    if (apm->Initialize(kRate, kRate, kRate, AP::kMono, AP::kMono, AP::kMono) != AP::kNoError)
         throw std::runtime_error("echo canceller: Initialize failed");
-    auto* ec = apm.echo_cancellation();
+    auto* ec = apm->echo_cancellation();
     ec->enable_drift_compensation(false);
     // Low: the least non-linear suppression. Moderate and high also took 3-8 dB more of a
     // caller talking over the echo (double talk), and the linear filter already leaves the
     // echo of a phone line ~35 dB down; what it misses the guard judges.
     ec->set_suppression_level(webrtc::EchoCancellation::kLowSuppression);
-    ec->enable_metrics(o.metrics);
-    ec->enable_delay_logging(o.metrics);
+    ec->enable_metrics(metrics);
+    ec->enable_delay_logging(metrics);
     if (ec->Enable(true) != AP::kNoError) throw std::runtime_error("echo canceller: Enable failed");
-    impl_->metrics = o.metrics;
+    return apm;
 }
 
 EchoCanceller::~EchoCanceller() = default;
@@ -104,6 +107,7 @@ EchoCanceller::Result EchoCanceller::processNear(std::span<int16_t> pcm) {
         const double inE = energy(chunk);
         double outE = inE;
         if (inE >= kQuietEnergy || im.guard.pathKnown()) {
+            if (!im.apm) im.apm = makeApm(im.metrics);
             im.frame(im.far, ref.data());
             im.apm->ProcessReverseStream(&im.far);
             im.frame(im.near, chunk.data());
@@ -150,7 +154,7 @@ void EchoCanceller::pause() {
 }
 
 std::optional<EchoCanceller::Metrics> EchoCanceller::metrics() const {
-    if (!impl_->metrics) return std::nullopt;
+    if (!impl_->metrics || !impl_->apm) return std::nullopt;
     auto* ec = impl_->apm->echo_cancellation();
     webrtc::EchoCancellation::Metrics m;
     Metrics out;

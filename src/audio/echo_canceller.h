@@ -20,7 +20,8 @@
 // Until the guard finds an echo path, caller chunks quieter than -60 dBFS skip the APM on
 // both sides together: a line without echo (headset, most VoIP) costs next to nothing.
 //
-// Costs (measured, tests/unit/audio/echo_canceller_test.cpp): ~350 KB per instance; ~80-100
+// Costs (measured, tests/unit/audio/echo_canceller_test.cpp): ~350 KB per instance, made at
+// the first caller chunk that goes through the APM (a few KB before); ~80-100
 // us of CPU per 20 ms frame on a line with echo, a few us on a quiet one; the pipeline runs
 // it only around assistant speech (pipeline/echo_stage.h). Single-threaded: one call's loop.
 #pragma once

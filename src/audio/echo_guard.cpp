@@ -13,6 +13,8 @@ constexpr double kStillMatching = 0.6;  // correlation that keeps judging chunks
 constexpr double kMarginDb = 6;         // a chunk louder than the predicted echo by more is voice
 constexpr double kRemovedDb = 10;       // the canceller took out this much: it was echo
 constexpr double kGainStepDb = 3;       // an echo path louder by more is another path
+constexpr double kMaxGainDb = -3;       // echo comes back weaker than it was played (a phone
+                                        // hybrid loses >= 6 dB; G.168)
 
 double toDb(double energy) { return std::max(kFloorDb, 10 * std::log10(energy + 1)); }
 }  // namespace
@@ -85,6 +87,11 @@ void EchoGuard::estimatePath() {
     for (int b = 0; b < kWindowChunks; ++b)
         if (refDb(b + bestLag) >= top - 20) sum += inDb(b) - refDb(b + bestLag), ++n;
     const double gain = n ? sum / n : 0;
+    // An "echo" as loud as what was played is the caller whose voice happened to match.
+    if (gain > kMaxGainDb) {
+        candidateRuns_ = 0;
+        return;
+    }
     // Same path: same delay (+-20 ms), not suddenly louder (a caller's voice that happens to
     // match would make the path look as loud as the caller).
     if (lag_ < 0 || (std::abs(bestLag - lag_) <= 2 && gain <= gainDb_ + kGainStepDb)) {

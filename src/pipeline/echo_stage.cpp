@@ -52,9 +52,10 @@ void EchoStage::process(Frame f) {
     carry_.insert(carry_.end(), f.pcm.begin(), f.pcm.end());
     size_t off = 0;
     for (; carry_.size() - off >= kFrame; off += kFrame) {
-        Frame piece{.kind = FrameKind::InputAudio,
-                    .pcm = audio::Samples(carry_.begin() + static_cast<std::ptrdiff_t>(off),
-                                          carry_.begin() + static_cast<std::ptrdiff_t>(off + kFrame))};
+        Frame piece;
+        piece.kind = FrameKind::InputAudio;
+        piece.pcm.assign(carry_.begin() + static_cast<std::ptrdiff_t>(off),
+                         carry_.begin() + static_cast<std::ptrdiff_t>(off + kFrame));
         s_.state.inputEcho = running_ && aec_->processNear(piece.pcm).echo;
         push(std::move(piece));
     }
