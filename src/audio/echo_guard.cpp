@@ -69,14 +69,14 @@ void EchoGuard::estimatePath() {
         candidateRuns_ = 0;
         return;
     }
-    if (lag_ >= 0) {
-        double removed = 0;
-        for (int b = 0; b < kWindowChunks; ++b) removed += in_[(pos_ + kHistory - 1 - b) % kHistory] -
-                                                           out_[(pos_ + kHistory - 1 - b) % kHistory];
-        if (removed / kWindowChunks < kRemovedDb) {  // not echo alone: keep the path
-            candidateRuns_ = 0;
-            return;
-        }
+    // Only over echo alone: the canceller (a linear filter on what was played) took most of
+    // the window out. A caller's voice can match the envelope by chance, never the filter.
+    double removed = 0;
+    for (int b = 0; b < kWindowChunks; ++b)
+        removed += in_[(pos_ + kHistory - 1 - b) % kHistory] - out_[(pos_ + kHistory - 1 - b) % kHistory];
+    if (removed / kWindowChunks < kRemovedDb) {
+        candidateRuns_ = 0;
+        return;
     }
     // The path's level: echo minus played, over the louder played chunks (the quiet ones
     // sit on the caller's noise floor and would make the echo look louder than it is).
@@ -94,14 +94,13 @@ void EchoGuard::estimatePath() {
     }
     // Same path: same delay (+-20 ms), not suddenly louder (a caller's voice that happens to
     // match would make the path look as loud as the caller).
-    if (lag_ < 0 || (std::abs(bestLag - lag_) <= 2 && gain <= gainDb_ + kGainStepDb)) {
-        gainDb_ = lag_ < 0 ? gain : 0.7 * gainDb_ + 0.3 * gain;
-        lag_ = lag_ < 0 ? bestLag : lag_;
+    if (lag_ >= 0 && std::abs(bestLag - lag_) <= 2 && gain <= gainDb_ + kGainStepDb) {
+        gainDb_ = 0.7 * gainDb_ + 0.3 * gain;
         candidateRuns_ = 0;
         return;
     }
-    // Another path: believed once it has held for kSwitchRuns judgements in a row (the
-    // path changed: a transfer, another handset), not on one chance match.
+    // A first or another path (a transfer, another handset): believed once it has held for
+    // kSwitchRuns judgements in a row, not on a chance match.
     if (candidateRuns_ > 0 && std::abs(bestLag - candidate_) <= 1) ++candidateRuns_;
     else candidate_ = bestLag, candidateRuns_ = 1;
     if (candidateRuns_ >= kSwitchRuns) {

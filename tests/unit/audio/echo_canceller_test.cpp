@@ -173,6 +173,27 @@ TEST(EchoCanceller, CallerAloneIsNeverEcho) {
     EXPECT_NEAR(frameDb(out), frameDb(std::span<const int16_t>(s.data(), out.size())), 1.0);
 }
 
+TEST(EchoCanceller, CallerOverTheAssistantOnALineWithoutEchoIsNeverEcho) {
+    // No echo path at all (a headset): the caller talks over the assistant again and again.
+    // Two speech envelopes match at some lag now and then; that must not make a path.
+    Line l = line(60);
+    const Samples hiss = whiteNoise(l.played.size(), 10, 8);
+    int talking = 0, echo = 0;
+    for (size_t at : {size_t(kRate), size_t(4 * kRate), size_t(7 * kRate), size_t(10 * kRate)}) {
+        l.mic = hiss;
+        l.nearOnly.assign(l.played.size(), 0);
+        for (size_t i = 0; i < nearSpeech().size() && at + i < l.mic.size(); ++i)
+            l.mic[at + i] = l.nearOnly[at + i] = nearSpeech()[i];
+        EchoCanceller aec;
+        const Processed r = process(aec, l);
+        for (size_t k = 0; k < r.results.size(); ++k)
+            if (rms(std::span<const int16_t>(l.nearOnly.data() + k * kF, kF)) >= 300) ++talking, echo += r.results[k].echo;
+    }
+    std::printf("[echo] no echo on the line: %d/%d caller frames judged echo\n", echo, talking);
+    ASSERT_GT(talking, 200);
+    EXPECT_EQ(echo, 0);
+}
+
 TEST(EchoCanceller, CostPerFrameAndMemory) {
     const Line l = line(60);
     Samples out = l.mic;
