@@ -5,6 +5,7 @@
 #include "audio/silero.h"
 #include "audio/vad.h"
 #include "common/json_fields.h"
+#include "pipeline/echo_stage.h"
 #include "pipeline/ended_reason.h"
 #include "pipeline/stages.h"
 #include "providers/fallback.h"
@@ -79,11 +80,13 @@ class OutputTap : public Observer {
 public:
     Observer* to = nullptr;
     SttStage* stt = nullptr;
+    EchoStage* echo = nullptr;  // the reference for echo cancellation
     bool played = false;  // a frame went out in this tick
     void onFrame(const Frame& f) override { to->onFrame(f); }
     void onOutputFrame(std::span<const int16_t> pcm, bool silence) override {
         played = true;
         to->onOutputFrame(pcm, silence);
+        if (echo) echo->onPlayed(pcm, silence);
         if (stt) stt->onAssistantAudio(silence ? std::span<const int16_t>(kQuietFrame) : pcm);
     }
     void onOutputReady() override { to->onOutputReady(); }
@@ -94,6 +97,7 @@ struct Pipeline::Impl {
     PipelineConfig cfg;
     OutputTap tap;
     Shared shared;
+    std::unique_ptr<EchoStage> echo;
     std::unique_ptr<VadStage> vad;
     std::unique_ptr<SttStage> stt;
     std::unique_ptr<TurnStage> turn;
@@ -218,6 +222,7 @@ std::optional<std::string> Pipeline::start() {
     if (!llmP) return endedReason(Failed::Model, llmName) + ": unsupported model provider " + llmName;
 
     std::weak_ptr<bool> alive = im.alive;
+    im.echo = std::make_unique<EchoStage>(im.shared);
     im.vad = std::make_unique<VadStage>(im.shared, audio::makeVoiceDetector(im.shared.settings.vadMode));
     im.turn = std::make_unique<TurnStage>(im.shared);
     im.sentence = std::make_unique<SentenceStage>(im.shared);
@@ -287,6 +292,8 @@ std::optional<std::string> Pipeline::start() {
                                                             im.cfg.providerCtx, std::move(lopt)));
 
     im.tap.stt = im.stt.get();
+    im.tap.echo = im.echo.get();
+    im.echo->setNext(im.vad.get());
     im.vad->setNext(im.stt.get());
     im.stt->setNext(im.turn.get());
     im.turn->setNext(im.llm.get());
@@ -298,8 +305,8 @@ std::optional<std::string> Pipeline::start() {
 }
 
 void Pipeline::pushAudio(std::span<const int16_t> pcm) {
-    if (!impl_->vad) return;
-    impl_->vad->process(Frame{.kind = FrameKind::InputAudio, .pcm = audio::Samples(pcm.begin(), pcm.end())});
+    if (!impl_->echo) return;
+    impl_->echo->process(Frame{.kind = FrameKind::InputAudio, .pcm = audio::Samples(pcm.begin(), pcm.end())});
     // Barge-in is decided on the frame that completes voiceSeconds, not at the next tick.
     if (impl_->turn) impl_->turn->checkBargeIn();
 }
@@ -325,6 +332,7 @@ void Pipeline::tick() {
     if (im.output) im.output->tick();
     // The assistant is quiet: its channel goes on with silence.
     if (!im.tap.played && im.stt) im.stt->onAssistantAudio(kQuietFrame);
+    if (!im.tap.played && im.echo) im.echo->onPlayed(kQuietFrame, true);
 }
 
 void Pipeline::addMessage(json::object message) {

@@ -4,8 +4,9 @@
 //   p.pushAudio(pcm16k);                            // from the transport, 20 ms at a time
 //   p.tick();                                       // every 20 ms: paces one frame out
 //
-//   transport in -> VadStage -> SttStage -> TurnStage -> LlmStage -> SentenceStage
-//                -> TtsStage -> OutputStage -> observer (session: transcript, messages, out)
+//   transport in -> EchoStage -> VadStage -> SttStage -> TurnStage -> LlmStage
+//                -> SentenceStage -> TtsStage -> OutputStage -> observer (session: transcript,
+//                   messages, out); every frame played -> EchoStage (the echo's reference)
 //
 // Audio inside is audio::kRate mono s16; transports convert at the edges. Control frames
 // (Interruption, EndOfTurn, Speak) travel the same chain, so barge-in is just a frame that
@@ -111,6 +112,9 @@ struct State {
     bool interruptible = true;     // a Speak injected now may be interrupted (set around inject)
     bool playingInterruptible = true;  // the utterance playing now may be (output sets it)
     int64_t nowMs = 0;             // call clock (ms since start), advanced by tick()
+    /// EchoStage's verdict on the 20 ms caller frame being passed down now: it is only the
+    /// assistant's own voice coming back (echo_stage.h). VadStage does not count it as voice.
+    bool inputEcho = false;
     uint64_t nextUtterance = 1;
     /// The transcriber and voice serving now (Vapi's provider names): the primary, or the
     /// fallbackPlan entry that took over (providers/fallback.h). The record names them per turn.

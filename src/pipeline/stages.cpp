@@ -118,7 +118,9 @@ void VadStage::analyze(std::span<const int16_t> frame) {
     double level = std::sqrt(energy / double(frame.size()));
     // Below -50 dBFS nothing counts as voice (see below), so the VAD is not even asked:
     // most of a call is the caller listening, and that was a tenth of a call's CPU.
-    bool voiced = level >= kMinVoiceLevel && vad_ && vad_->isSpeech(frame);
+    // The assistant's own voice coming back (EchoStage's verdict on this frame) is not the
+    // caller's.
+    bool voiced = !s_.state.inputEcho && level >= kMinVoiceLevel && vad_ && vad_->isSpeech(frame);
     recent_.push_back(voiced);
     if (recent_.size() > 5) recent_.pop_front();
     if (!s_.state.userSpeaking) {

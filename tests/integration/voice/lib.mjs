@@ -292,6 +292,7 @@ export class CallClient {
         this.pumping = false;
         this.continuous = false;
         this.sentFrames = 0;
+        this.outgoing = null;   // (frame bytes) => frame bytes to send instead, per 20 ms frame
         ws.binaryType = "arraybuffer";
         ws.addEventListener("message", (ev) => {
             const t = now();
@@ -466,6 +467,8 @@ export class CallClient {
                 } else {
                     frame = silent;
                 }
+                // A line that changes what is sent (echo.test.mjs: the echo of what was heard).
+                if (this.outgoing) frame = this.outgoing(frame);
                 if (this.ws.readyState === WebSocket.OPEN) this.ws.send(frame);
                 this.sentFrames++;
                 n++;
