@@ -292,6 +292,7 @@ export class CallClient {
         this.pumping = false;
         this.continuous = false;
         this.sentFrames = 0;
+        this.idleFrame = null;  // () => Buffer | null: what to send instead of silence
         ws.binaryType = "arraybuffer";
         ws.addEventListener("message", (ev) => {
             const t = now();
@@ -464,7 +465,7 @@ export class CallClient {
                     frame = item.bytes.subarray(offset, offset + this.frameBytes);
                     offset += this.frameBytes;
                 } else {
-                    frame = silent;
+                    frame = this.idleFrame?.() ?? silent;  // e.g. an echo of what was received
                 }
                 if (this.ws.readyState === WebSocket.OPEN) this.ws.send(frame);
                 this.sentFrames++;
