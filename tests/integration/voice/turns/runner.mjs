@@ -166,8 +166,14 @@ async function completeTurn(client, loud, state, snd, kind) {
     const { startedAt } = await play(client, snd.pcm);
     const endAt = startedAt + snd.offsetMs;
     const got = await client.waitFor(() => firstLoudAfter(loud, endAt), 12000, "a reply").catch(() => null);
-    const req = state.requests.slice(nReq).find((r) => r.t > startedAt);
-    return { kind, label: snd.text, toRequestMs: req ? req.t - endAt : null, toAudioMs: got ? got - endAt : null };
+    // the request that was answered: the last one before the reply sounded (a speculative
+    // request asked before the end of speech counts, negative)
+    const reqs = state.requests.slice(nReq).filter((r) => r.t > startedAt && (!got || r.t < got));
+    const req = reqs.at(-1);
+    // the LiveKit bridge says how long its (after-the-fact) recognition took
+    const stt = client.messages.filter((m) => m.msg.type === "bench-stt" && m.t > startedAt && (!got || m.t < got)).at(-1);
+    return { kind, label: snd.text, toRequestMs: req ? req.t - endAt : null, toAudioMs: got ? got - endAt : null,
+             ...(stt ? { sttMs: Math.round(stt.msg.ms) } : {}) };
 }
 
 async function talkover(client, loud, state, ev) {
@@ -324,6 +330,7 @@ export function summarize(results) {
         turnToAudioP50: pct(turns.map((r) => r.toAudioMs), 50),
         turnToAudioP95: pct(turns.map((r) => r.toAudioMs), 95),
         turnsUnanswered: rate(turns, (r) => r.toAudioMs === null),
+        sttP50: pct(turns.map((r) => r.sttMs), 50),
         errors: results.filter((r) => r.kind === "error" || r.skipped).map((r) => `${r.plan}/${r.label}: ${r.skipped ?? "error"}`),
     };
 }
@@ -350,6 +357,7 @@ export function table(columns) {
         ["End of turn -> model request p50 / p95 (ms)", (s) => `${ms(s.turnToRequestP50)} / ${ms(s.turnToRequestP95)}`],
         ["End of turn -> first audio p50 / p95 (ms)", (s) => `${ms(s.turnToAudioP50)} / ${ms(s.turnToAudioP95)}`],
         ["Turns not answered", (s) => pc(s.turnsUnanswered)],
+        ["Recognition after end of speech p50 (ms; LiveKit's non-streaming STT only)", (s) => ms(s.sttP50)],
     ];
     const names = Object.keys(columns);
     const lines = [`| | ${names.join(" | ")} |`, `|---|${names.map(() => "---").join("|")}|`];
