@@ -15,7 +15,7 @@
 //
 // Measures (per event):
 //   talkover/echo  interrupted = a user-interrupted message, or a model request, in the
-//                  window [event start, event end + 2.5 s], or the assistant silent for the
+//                  window [event start, event end + 4 s], or the assistant silent for the
 //                  last second of that window (cut and never resumed). heldMs = the longest
 //                  silence of the reply inside the window (>= 500 ms) when it resumed: a hold,
 //                  reported, not counted.
@@ -38,7 +38,9 @@ import { FRAME_BYTES, LONG, SHORT, gain } from "./corpus.mjs";
 const now = () => performance.now();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const SOUNDING = 300;
-const OBSERVE_MS = 2500;
+// 4 s: LiveKit resumes a false interruption 2 s after the caller stops (falseInterruptionTimeout)
+// plus its VAD's 550 ms of silence; a shorter window would count its holds as cuts.
+const OBSERVE_MS = 4000;
 const STOP_GAP_MS = 600;
 const HELD_MS = 500;          // the reply's own pauses between sentences reach ~400 ms
 
