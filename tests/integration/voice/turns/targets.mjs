@@ -1,6 +1,6 @@
 // The turn-taking targets (issue #14), in one place: turn-taking.test.mjs fails when a number
 // is worse than these; bench/turns prints the numbers against them. With the small corpus of
-// make test (16 events that must not interrupt, 3 pauses) a rate target under 1/16 means
+// make test (12 events that must not interrupt, 3 pauses) a rate target under 1/12 means
 // "none at all". VOXA_TURNS_TARGETS='{"falseInterruption":0.2}' overrides single entries.
 export const TARGETS = {
     falseInterruption: 0.03,   // backchannels, noise, coughs, knocks, echo together
