@@ -10,3 +10,4 @@ build/bench/outbox_bench 20000 2000
 bench/voice/run.sh
 bench/providers/run.sh
 bench/llm/run.sh
+bench/turns/run.sh

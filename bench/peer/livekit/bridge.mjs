@@ -14,9 +14,25 @@
 //        [--tts-ttfb-ms 100] [--tts-ms-per-word 300] [--vad-stop-ms 350]
 //        [--interrupt-min-ms 200] [--max-endpointing-ms 3000]
 //        [--vad-share ort|load] [--log-level warn]
+//        [--turn-defaults] [--llm-url URL] [--stt fake|pocketsphinx] [--tts sine|flite]
+//        [--tts-voice kal16]
 // Prints exactly one line "listening <port>" on stdout once ready.
+//
+// For the turn-taking bench (bench/turns): --turn-defaults keeps LiveKit's own defaults for
+// turn handling (Silero minSilenceDuration 550 ms, endpointing minDelay 500 / maxDelay 3000,
+// interruption minDuration 500 with resumeFalseInterruption after 2 s on an output that can
+// pause, preemptive generation on); --llm-url streams chat completions from an
+// OpenAI-compatible server (the call's ?call=ID goes in the body as call.id, as Voxa's
+// custom-llm sends it); --stt pocketsphinx recognizes each VAD segment with
+// pocketsphinx_continuous (the en-us model Voxa's embedded transcriber uses); --tts flite
+// speaks with the flite voice --tts-voice (Voxa's embedded voice).
 
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ReadableStream } from 'node:stream/web';
@@ -57,6 +73,12 @@ const { values: argv } = parseArgs({
     // load: one silero.VAD.load() per process shared by every call (leaks, see README)
     'vad-share': { type: 'string', default: 'ort' },
     'log-level': { type: 'string', default: 'warn' },
+    'turn-defaults': { type: 'boolean', default: false },
+    'llm-url': { type: 'string', default: '' },
+    stt: { type: 'string', default: 'fake' },
+    tts: { type: 'string', default: 'sine' },
+    'tts-voice': { type: 'string', default: 'kal16' },
+    'ps-recognizer': { type: 'string', default: '' },
   },
   strict: true,
 });
@@ -84,7 +106,14 @@ const OPT = {
   maxEndpointingMs: num('max-endpointing-ms'),
   vadShare: argv['vad-share'],
   logLevel: argv['log-level'],
+  turnDefaults: argv['turn-defaults'],
+  llmUrl: argv['llm-url'].replace(/\/+$/, ''),
+  stt: argv.stt,
+  tts: argv.tts,
+  ttsVoice: argv['tts-voice'],
+  psRecognizer: argv['ps-recognizer'],
 };
+if (OPT.turnDefaults && !process.argv.includes('--vad-stop-ms')) OPT.vadStopMs = 550; // the plugin's default
 if (OPT.vadShare !== 'ort' && OPT.vadShare !== 'load') {
   process.stderr.write(`bad --vad-share: ${OPT.vadShare}\n`);
   process.exit(2);
@@ -236,6 +265,225 @@ class FakeTTS extends tts.TTS {
   }
 }
 
+// ------------------------------------- turn-taking bench: real words, a model over HTTP
+
+const run = promisify(execFile);
+const PS_MODEL = '/usr/share/pocketsphinx/model/en-us';
+
+async function withTmp(fn) {
+  const dir = await mkdtemp(join(tmpdir(), 'voxa-bridge-'));
+  try {
+    return await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * --ps-recognizer PATH (ps-recognizer.c): two decoders that stay loaded; a segment goes to the
+ * one with the shorter queue. Without it, pocketsphinx_continuous runs per segment (loading
+ * the model every time: seconds on a busy machine).
+ */
+class PsPool {
+  #procs = [];
+
+  constructor(path, n = 2) {
+    for (let i = 0; i < n; i++) {
+      const proc = spawn(path, [], { stdio: ['pipe', 'pipe', 'inherit'] });
+      const p = { proc, waiting: [], buf: '' };
+      proc.stdout.setEncoding('utf8');
+      proc.stdout.on('data', (d) => {
+        p.buf += d;
+        let nl;
+        while ((nl = p.buf.indexOf('\n')) >= 0) {
+          const line = p.buf.slice(0, nl);
+          p.buf = p.buf.slice(nl + 1);
+          p.waiting.shift()?.(line);
+        }
+      });
+      proc.on('exit', (code) => {
+        process.stderr.write(`ps-recognizer exited (${code})\n`);
+        for (const w of p.waiting.splice(0)) w('');
+      });
+      this.#procs.push(p);
+    }
+  }
+
+  recognize(pcm) {
+    const p = this.#procs.reduce((a, b) => (b.waiting.length < a.waiting.length ? b : a));
+    return new Promise((resolve) => {
+      p.waiting.push(resolve);
+      const len = Buffer.alloc(4);
+      len.writeUInt32LE(pcm.length);
+      p.proc.stdin.write(Buffer.concat([len, pcm]));
+    });
+  }
+
+  close() {
+    for (const p of this.#procs) p.proc.kill('SIGTERM');
+  }
+}
+let psPool = null;
+
+/** Non-streaming STT: pocketsphinx (Voxa's embedded engine and model) per VAD segment. */
+class PocketsphinxSTT extends stt.STT {
+  label = 'voxa-bench.PocketsphinxSTT';
+
+  constructor(onTime) {
+    super({ streaming: false, interimResults: false });
+    this.onTime = onTime;   // (ms) => void: how long the segment took to recognize
+  }
+
+  async _recognize(frames, abortSignal) {
+    const list = Array.isArray(frames) ? frames : [frames];
+    const pcm = Buffer.concat(list.map((f) => Buffer.from(f.data.buffer, f.data.byteOffset, f.data.byteLength)));
+    const rate = list[0]?.sampleRate ?? SAMPLE_RATE;
+    const t0 = performance.now();
+    if (OPT.psRecognizer && rate === SAMPLE_RATE) {
+      psPool ??= new PsPool(OPT.psRecognizer);
+      const text = (await psPool.recognize(pcm)).trim().toLowerCase();
+      this.onTime?.(performance.now() - t0);
+      trace(`stt.recognize ${(performance.now() - t0).toFixed(0)} ms ${JSON.stringify(text)}`);
+      return {
+        type: stt.SpeechEventType.FINAL_TRANSCRIPT,
+        requestId: 'pocketsphinx',
+        alternatives: [{ language: 'en', text, startTime: 0, endTime: 0, confidence: text ? 1 : 0 }],
+      };
+    }
+    const text = await withTmp(async (dir) => {
+      const raw = join(dir, 'in.raw');
+      const wav = join(dir, 'in.wav');
+      await writeFile(raw, pcm);
+      await run('sox', ['-t', 'raw', '-r', String(rate), '-c', '1', '-e', 'signed', '-b', '16', raw,
+                        '-r', '16000', '-c', '1', '-b', '16', '-e', 'signed', wav], { signal: abortSignal });
+      const { stdout } = await run('pocketsphinx_continuous', ['-infile', wav, '-hmm', `${PS_MODEL}/en-us`,
+        '-lm', `${PS_MODEL}/en-us.lm.bin`, '-dict', `${PS_MODEL}/cmudict-en-us.dict`, '-logfn', '/dev/null'],
+      { maxBuffer: 1 << 20, signal: abortSignal });
+      return stdout.replace(/\s+/g, ' ').trim().toLowerCase();
+    });
+    trace(`stt.recognize ${(performance.now() - t0).toFixed(0)} ms ${JSON.stringify(text)}`);
+    return {
+      type: stt.SpeechEventType.FINAL_TRANSCRIPT,
+      requestId: 'pocketsphinx',
+      alternatives: [{ language: 'en', text, startTime: 0, endTime: 0, confidence: text ? 1 : 0 }],
+    };
+  }
+
+  stream() {
+    throw new Error('PocketsphinxSTT is not streaming; AgentSession wraps it in stt.StreamAdapter');
+  }
+}
+
+/** Chat completions streamed from an OpenAI-compatible server (--llm-url). */
+class HttpLLMStream extends llm.LLMStream {
+  label = 'voxa-bench.HttpLLMStream';
+
+  constructor(owner, opts) {
+    super(owner, opts);
+    this.owner = owner;
+  }
+
+  async run() {
+    const signal = this.abortController.signal;
+    const messages = [];
+    for (const item of this.chatCtx.items) {
+      if (item.type !== 'message' || !['system', 'developer', 'user', 'assistant'].includes(item.role)) continue;
+      messages.push({ role: item.role === 'developer' ? 'system' : item.role, content: item.textContent ?? '' });
+    }
+    const id = `http-llm-${Date.now()}`;
+    try {
+      const res = await fetch(`${OPT.llmUrl}/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'turns', stream: true, messages, call: { id: this.owner.callId } }),
+        signal,
+      });
+      const decoder = new TextDecoder();
+      let buf = '';
+      for await (const chunk of res.body) {
+        buf += decoder.decode(chunk, { stream: true });
+        let nl;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl).trim();
+          buf = buf.slice(nl + 1);
+          if (!line.startsWith('data:')) continue;
+          const data = line.slice(5).trim();
+          if (data === '[DONE]') return;
+          const delta = JSON.parse(data).choices?.[0]?.delta?.content;
+          if (delta) this.queue.put({ id, delta: { role: 'assistant', content: delta } });
+        }
+      }
+    } catch (e) {
+      if (signal.aborted) return;
+      throw e;
+    }
+  }
+}
+
+class HttpLLM extends llm.LLM {
+  constructor(callId) {
+    super();
+    this.callId = callId;
+  }
+
+  label() {
+    return 'voxa-bench.HttpLLM';
+  }
+
+  chat({ chatCtx, toolCtx, connOptions = DEFAULT_API_CONNECT_OPTIONS }) {
+    trace('llm.chat called');
+    return new HttpLLMStream(this, { chatCtx, toolCtx, connOptions });
+  }
+}
+
+/** flite CLI per sentence (Voxa's embedded voice is flite too). */
+class FliteChunkedStream extends tts.ChunkedStream {
+  label = 'voxa-bench.FliteChunkedStream';
+
+  async run() {
+    const signal = this.abortSignal;
+    const requestId = `flite-${Date.now()}`;
+    let pcm;
+    try {
+      pcm = await withTmp(async (dir) => {
+        const wav = join(dir, 'o.wav');
+        const raw = join(dir, 'o.raw');
+        await run('flite', ['-voice', OPT.ttsVoice, '-t', this.inputText, '-o', wav], { signal });
+        await run('sox', [wav, '-t', 'raw', '-r', String(SAMPLE_RATE), '-e', 'signed', '-b', '16', '-c', '1', raw], { signal });
+        return readFile(raw);
+      });
+    } catch (e) {
+      if (signal.aborted) return;
+      throw e;
+    }
+    const total = pcm.length >> 1;
+    const chunk = SAMPLE_RATE / 10;
+    for (let off = 0; off < total && !signal.aborted; off += chunk) {
+      const n = Math.min(chunk, total - off);
+      const data = new Int16Array(n);
+      new Uint8Array(data.buffer).set(pcm.subarray(off * 2, (off + n) * 2));
+      this.queue.put({ requestId, segmentId: requestId, frame: new AudioFrame(data, SAMPLE_RATE, 1, n), final: off + n >= total });
+    }
+  }
+}
+
+class FliteTTS extends tts.TTS {
+  label = 'voxa-bench.FliteTTS';
+
+  constructor() {
+    super(SAMPLE_RATE, 1, { streaming: false });
+  }
+
+  synthesize(text, connOptions, abortSignal) {
+    trace(`tts.synthesize ${JSON.stringify(text)}`);
+    return new FliteChunkedStream(text, this, connOptions, abortSignal);
+  }
+
+  stream() {
+    throw new Error('FliteTTS is not streaming; AgentSession wraps it in tts.StreamAdapter');
+  }
+}
+
 // ---------------------------------------------------------------- audio I/O
 
 /** Session audio input fed by the WebSocket's binary messages. */
@@ -318,9 +566,29 @@ class WsAudioOutput extends voice.AudioOutput {
   // stats
   framesSent = 0;
 
-  constructor(send) {
-    super(SAMPLE_RATE, undefined, { pause: false });
+  #paused = false;
+
+  constructor(send, { pause = false } = {}) {
+    super(SAMPLE_RATE, undefined, { pause });
     this.#send = send;
+  }
+
+  // --turn-defaults: LiveKit pauses the audio on a possible interruption and resumes it when
+  // no words came (resumeFalseInterruption); the clock stops and keeps what is queued.
+  pause() {
+    super.pause?.();
+    this.#paused = true;
+    if (this.#timer !== null) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
+  }
+
+  resume() {
+    super.resume?.();
+    this.#paused = false;
+    if (this.#pending() === 0 && this.#segOpen && this.#segFlushed) this.#finish(false);
+    else this.#kick();
   }
 
   async captureFrame(frame) {
@@ -383,7 +651,7 @@ class WsAudioOutput extends voice.AudioOutput {
   }
 
   #kick() {
-    if (this.#timer !== null || this.#pending() === 0 || this.#closed) return;
+    if (this.#timer !== null || this.#pending() === 0 || this.#closed || this.#paused) return;
     // start (or restart after an underrun) the clock: first frame now
     this.#nextDue = performance.now();
     this.#tick();
@@ -391,7 +659,7 @@ class WsAudioOutput extends voice.AudioOutput {
 
   #tick = () => {
     this.#timer = null;
-    if (this.#closed) return;
+    if (this.#closed || this.#paused) return;
     const now = performance.now();
     // send every frame that is due (catch up after a late timer, never ahead)
     while (this.#pending() > 0 && this.#nextDue <= now + 1) {
@@ -453,6 +721,7 @@ class WsAudioOutput extends voice.AudioOutput {
     this.#queue = [];
     this.#qHead = 0;
     this.#partialLen = 0;
+    this.#paused = false;
     if (this.#segOpen) {
       super.flush();
       this.#finish(true);
@@ -527,7 +796,7 @@ function vadForSession() {
 let activeSessions = 0;
 let totalSessions = 0;
 
-async function runCall(ws) {
+async function runCall(ws, callId) {
   activeSessions++;
   totalSessions++;
   const sendJson = (obj) => {
@@ -536,16 +805,20 @@ async function runCall(ws) {
   const input = new WsAudioInput();
   const output = new WsAudioOutput((buf) => {
     if (ws.readyState === ws.OPEN) ws.send(buf, { binary: true });
-  });
+  }, { pause: OPT.turnDefaults });
 
   const session = new voice.AgentSession({
     vad: vadForSession(),
-    stt: new FakeSTT(),
-    llm: new FakeLLM(),
-    tts: new FakeTTS(),
+    // (the recognition time goes to the client as {"type":"bench-stt","ms"}: bench/turns
+    // reports it, since this STT decodes after the end of speech and Voxa's while it is spoken)
+    stt: OPT.stt === 'pocketsphinx' ? new PocketsphinxSTT((ms) => sendJson({ type: 'bench-stt', ms })) : new FakeSTT(),
+    llm: OPT.llmUrl ? new HttpLLM(callId) : new FakeLLM(),
+    tts: OPT.tts === 'flite' ? new FliteTTS() : new FakeTTS(),
     aecWarmupDuration: null,
     userAwayTimeout: null,
-    turnHandling: {
+    // LiveKit's defaults, with VAD interruptions (the adaptive detector is off outside
+    // LiveKit Cloud / dev mode anyway)
+    turnHandling: OPT.turnDefaults ? { interruption: { mode: 'vad' } } : {
       turnDetection: 'vad',
       endpointing: { mode: 'fixed', minDelay: 0, maxDelay: OPT.maxEndpointingMs },
       interruption: {
@@ -628,11 +901,13 @@ async function runCall(ws) {
 // ---------------------------------------------------------------- server
 
 await loadVad();
+if (OPT.stt === 'pocketsphinx' && OPT.psRecognizer) psPool = new PsPool(OPT.psRecognizer);
 
 const wss = new WebSocketServer({ host: '127.0.0.1', port: OPT.port, perMessageDeflate: false });
 wss.on('connection', (ws, req) => {
   req.socket.setNoDelay(true);
-  void runCall(ws);
+  const callId = new URL(req.url ?? '/', 'ws://x').searchParams.get('call') ?? `bridge-${totalSessions + 1}`;
+  void runCall(ws, callId);
 });
 wss.on('listening', () => {
   process.stdout.write(`listening ${wss.address().port}\n`);
@@ -650,6 +925,7 @@ if (process.env.VOXA_BRIDGE_STATS) {
 }
 
 const shutdown = () => {
+  psPool?.close();
   for (const c of wss.clients) c.terminate();
   wss.close(() => process.exit(0));
   setTimeout(() => process.exit(0), 2000).unref();

@@ -293,6 +293,7 @@ export class CallClient {
         this.continuous = false;
         this.sentFrames = 0;
         this.outgoing = null;   // (frame bytes) => frame bytes to send instead, per 20 ms frame
+        this.idleFrame = null;  // () => Buffer | null: what to send instead of silence
         ws.binaryType = "arraybuffer";
         ws.addEventListener("message", (ev) => {
             const t = now();
@@ -465,7 +466,7 @@ export class CallClient {
                     frame = item.bytes.subarray(offset, offset + this.frameBytes);
                     offset += this.frameBytes;
                 } else {
-                    frame = silent;
+                    frame = this.idleFrame?.() ?? silent;  // e.g. an echo of what was received
                 }
                 // A line that changes what is sent (echo.test.mjs: the echo of what was heard).
                 if (this.outgoing) frame = this.outgoing(frame);
