@@ -10,6 +10,7 @@
 // (that is what the provider does). 8 kHz files are upsampled with Voxa's resampler, as the
 // transports do. One decoder per variant, its cepstral mean reset per utterance (a caller's
 // first utterance: the hardest case). Prints a markdown table.
+// --carry-cmn: one caller per set (the cepstral mean carries over, as within a call).
 // --max N: the first N utterances of each set and condition.
 // Tuning: --cutoff HZ --floor LOG --offset LOG (see providers/local/narrowband.h).
 #include <pocketsphinx.h>
@@ -97,6 +98,7 @@ int main(int argc, char** argv) {
     NarrowbandTuning tuning;
     bool verbose = false;
     int maxPerSet = 1 << 30;  // utterances per (set, condition)
+    bool carryCmn = false;    // keep the cepstral mean across a set's utterances, as a call does
     for (int i = 2; i < argc; ++i) {
         std::string a = argv[i];
         auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
@@ -107,6 +109,7 @@ int main(int argc, char** argv) {
         else if (a == "--floor") tuning.floorLog = std::stod(next());
         else if (a == "--offset") tuning.offsetLog = std::stod(next());
         else if (a == "--max") maxPerSet = std::stoi(next());
+        else if (a == "--carry-cmn") carryCmn = true;
         else if (a == "-v") verbose = true;
     }
     std::vector<Item> items;
@@ -141,6 +144,7 @@ int main(int argc, char** argv) {
             return 2;
         }
         NarrowbandFrontEnd nb(ps, fill, tuning);
+        std::string lastGroup;
         if (!nb.ok()) {
             std::fprintf(stderr, "narrowband front end failed\n");
             return 1;
@@ -160,7 +164,9 @@ int main(int argc, char** argv) {
             padded.insert(padded.end(), pcm.begin(), pcm.end());
             padded.resize(padded.size() + audio::kRate * 3 / 10, 0);
 
-            cmn_live_set(ps_get_feat(ps)->cmn_struct, cmnInit.data());
+            std::string group = it.set + "/" + it.condition + "/" + v;
+            if (!carryCmn || group != lastGroup) cmn_live_set(ps_get_feat(ps)->cmn_struct, cmnInit.data());
+            lastGroup = group;
             auto t0 = std::chrono::steady_clock::now();
             bool useFe = narrow ? !raw : v == "fe";
             ps_start_utt(ps);

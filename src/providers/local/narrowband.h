@@ -7,7 +7,7 @@
 //   nb.endUtt();                   // flushes the last frame; then ps_end_utt as usual
 //
 // Why: the model's 25 mel filters reach 6.8 kHz. Upsampled 8 kHz audio has nothing above
-// ~3.9 kHz, so the top six filters see (almost) zero power, log() of which is a huge negative
+// ~3.9 kHz, so the top seven filters see (almost) zero power, log() of which is a huge negative
 // number that the cepstra (a cosine transform over all 25 bands) spread over every
 // coefficient: ~90 % word errors. This front end computes the model's own log-mel spectrum
 // (sphinxbase's fe with the decoder's parameters, as log spectra), fills the empty bands,
