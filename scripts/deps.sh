@@ -13,7 +13,7 @@ BUILD_PKGS=(
   libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us libespeak-ng-dev flite1-dev
   nodejs npm
 )
-TEST_PKGS=(postgresql-15 sqlite3 curl clang libclang-rt-14-dev libspandsp-dev pocketsphinx flite sox chromium)
+TEST_PKGS=(postgresql-15 sqlite3 curl clang libclang-rt-14-dev libspandsp-dev pocketsphinx pocketsphinx-testdata flite sox chromium)
 BENCH_PKGS=(wrk nginx-light)
 
 # --list SET: prints that set's packages, one per line, and installs nothing (check-deps.sh).

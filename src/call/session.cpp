@@ -64,6 +64,17 @@ std::string lower(std::string s) {
     return s;
 }
 
+/// The caller line's native rate: phone calls (Twilio media streams) are 8 kHz mu-law; a
+/// WebSocket call says its rate in transport.audioFormat.
+int callerLineRate(const json::object& record) {
+    if (!str(record, "phoneCallProvider").empty()) return 8000;
+    if (auto* t = record.if_contains("transport"); t && t->is_object())
+        if (auto* af = t->as_object().if_contains("audioFormat"); af && af->is_object())
+            if (auto* r = af->as_object().if_contains("sampleRate"); r && r->is_number())
+                return static_cast<int>(r->to_number<double>());
+    return audio::kRate;
+}
+
 }  // namespace
 
 void applyVariables(json::value& v, const json::object& vars) {
@@ -134,6 +145,7 @@ providers::Context CallSession::providerContext() const {
     pctx.compute = &mgr_.compute();
     pctx.stopping = &mgr_.stopping();
     pctx.callId = id_;
+    pctx.callerRate = callerLineRate(record_);
     pctx.credentials = serverCtx_.providers;
     // custom-voice posts to the customer's server as the webhooks do (body and headers).
     std::weak_ptr<const CallSession> weak = weak_from_this();

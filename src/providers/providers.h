@@ -67,6 +67,10 @@ struct Context {
     boost::asio::any_io_executor executor;   // the call's event loop
     boost::asio::thread_pool* compute = nullptr;  // CPU-heavy work (inference)
     std::string callId;
+    /// The caller line's native sample rate (Hz): 8000 on phone lines (Twilio media streams,
+    /// 8 kHz WebSocket calls), whose audio reaches providers upsampled to audio::kRate with
+    /// nothing above 4 kHz. The embedded recognizer compensates for it (local/narrowband.h).
+    int callerRate = audio::kRate;
     /// Credentials resolved for this call by Vapi provider name ("deepgram", "openai", ...):
     /// see providers/credentials.h for where they come from. Never logged.
     std::map<std::string, ProviderCredential> credentials;

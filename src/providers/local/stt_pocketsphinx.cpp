@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "common/metrics.h"
+#include "providers/local/narrowband.h"
 
 namespace voxa::providers::local {
 
@@ -59,6 +60,11 @@ void sphinxLog(void*, err_lvl_t lvl, const char* fmt, ...) {
 struct Profile {
     bool fast = false;
     std::string key() const { return fast ? "en-us/fast" : "en-us"; }
+};
+
+/// What a session does with its audio beyond the pool's profile.
+struct Listening {
+    NarrowbandFill fill = NarrowbandFill::None;  // phone lines: see narrowband.h
 };
 
 /// A decoder plus what the pool must know to hand it to the next session cleanly.
@@ -227,8 +233,8 @@ struct Outbox {
 /// Compute-side state; every member below `queue` is touched only on the strand.
 class Core : public std::enable_shared_from_this<Core> {
 public:
-    Core(asio::thread_pool& pool, std::shared_ptr<Outbox> ob, Profile p)
-        : strand_(asio::make_strand(pool.get_executor())), ob_(std::move(ob)), profile_(p) {}
+    Core(asio::thread_pool& pool, std::shared_ptr<Outbox> ob, Profile p, Listening l)
+        : strand_(asio::make_strand(pool.get_executor())), ob_(std::move(ob)), profile_(p), listening_(l) {}
 
     void start() {
         // Warm: a decoder is checked out now (loading the model if the pool has none idle)
@@ -264,7 +270,10 @@ public:
         }
         // Give the decoder back from the strand, so an in-flight decode finishes first and
         // the executor never waits on ps_end_utt.
-        asio::post(strand_, [self = shared_from_this()] { self->decoder_.reset(); });
+        asio::post(strand_, [self = shared_from_this()] {
+            self->frontEnd_.reset();
+            self->decoder_.reset();
+        });
     }
 
 private:
@@ -316,6 +325,10 @@ private:
         }
         busyReported_ = false;
         decoder_->setCmn(cmn_);  // this caller's line, as adapted over earlier utterances
+        if (listening_.fill != NarrowbandFill::None) {
+            frontEnd_ = std::make_unique<NarrowbandFrontEnd>(decoder_->ps, listening_.fill);
+            if (!frontEnd_->ok()) frontEnd_.reset();  // the model's own front end, uncompensated
+        }
         return true;
     }
 
@@ -348,10 +361,12 @@ private:
         if (!decoder_->inUtt) {
             if (ps_start_utt(ps) < 0) return;
             decoder_->inUtt = true;
+            if (frontEnd_) frontEnd_->startUtt();
             lastPartial_.clear();
             lastPartialAt_ = Clock::now();
         }
-        ps_process_raw(ps, pcm.data(), pcm.size(), FALSE, FALSE);
+        if (frontEnd_) frontEnd_->process(pcm);
+        else ps_process_raw(ps, pcm.data(), pcm.size(), FALSE, FALSE);
         auto now = Clock::now();
         if (now - lastPartialAt_ < kPartialInterval) return;
         lastPartialAt_ = now;
@@ -374,12 +389,14 @@ private:
         Transcript t{"", true, 0};
         if (decoder_ && decoder_->inUtt && !closed_) {
             ps_decoder_t* ps = decoder_->ps;
+            if (frontEnd_) frontEnd_->endUtt();
             ps_end_utt(ps);
             decoder_->inUtt = false;
             if (const char* hyp = ps_get_hyp(ps, nullptr); hyp) t.text = hyp;
             if (!t.text.empty()) t.confidence = profile_.fast ? 0.5 : confidence(ps, t.text);
             // Keep this caller's cepstral mean, and give the decoder back until they speak.
             decoder_->getCmn(cmn_);
+            frontEnd_.reset();
             decoder_.reset();
         }
         lastPartial_.clear();
@@ -389,6 +406,7 @@ private:
     asio::strand<asio::thread_pool::executor_type> strand_;
     std::shared_ptr<Outbox> ob_;
     Profile profile_;
+    Listening listening_;
     std::atomic<bool> closed_{false};
 
     std::mutex mu_;
@@ -398,6 +416,7 @@ private:
     bool draining_ = false;
 
     DecoderPool::Lease decoder_{nullptr, DecoderPool::Releaser{}};  // while in an utterance
+    std::unique_ptr<NarrowbandFrontEnd> frontEnd_;  // with decoder_, on phone lines
     std::vector<mfcc_t> cmn_;  // this caller's live cepstral mean between utterances
     bool failed_ = false;
     bool busyReported_ = false;  // a full pool was reported; silent until a lease succeeds
@@ -411,7 +430,7 @@ std::string lower(std::string s) {
 }
 
 /// Validates the config; returns an error message or "".
-std::string parseConfig(const json::object& cfg, Profile& p) {
+std::string parseConfig(const json::object& cfg, int callerRate, Profile& p, Listening& l) {
     if (auto* v = cfg.if_contains("language"); v && !v->is_null()) {
         auto lang = v->is_string() ? lower(std::string(v->get_string())) : std::string("?");
         if (lang != "en" && lang != "en-us")
@@ -424,6 +443,14 @@ std::string parseConfig(const json::object& cfg, Profile& p) {
             return "local STT model must be \"en-us\", got " + json::serialize(*v);
     }
     if (auto* v = cfg.if_contains("fast"); v && v->is_bool()) p.fast = v->get_bool();
+    // Narrowband compensation: on by default on 8 kHz lines, where it helps (bench/stt).
+    l.fill = callerRate <= 8000 ? NarrowbandFill::Relative : NarrowbandFill::None;
+    if (auto* v = cfg.if_contains("narrowband"); v && !v->is_null()) {
+        std::string m = v->is_string() ? lower(std::string(v->get_string())) : std::string("?");
+        if (m != "auto" && !parseNarrowbandFill(m, l.fill))
+            return "local STT narrowband must be \"auto\", \"relative\", \"floor\" or \"none\", got " +
+                   json::serialize(*v);
+    }
     return "";
 }
 
@@ -432,13 +459,14 @@ public:
     PocketsphinxSession(const json::object& cfg, const Context& ctx, SttCallbacks cb)
         : ob_(std::make_shared<Outbox>(Outbox{ctx.executor, std::move(cb), true})) {
         Profile p;
-        auto err = parseConfig(cfg, p);
+        Listening l;
+        auto err = parseConfig(cfg, ctx.callerRate, p, l);
         if (err.empty() && !ctx.compute) err = "local STT needs a compute pool";
         if (!err.empty()) {
             Outbox::error(ob_, std::move(err));
             return;
         }
-        core_ = std::make_shared<Core>(*ctx.compute, ob_, p);
+        core_ = std::make_shared<Core>(*ctx.compute, ob_, p, l);
         core_->start();  // warm (or lease) a decoder while the call is still greeting
     }
     ~PocketsphinxSession() override { close(); }

@@ -1,12 +1,16 @@
 // STT `local`: CMU pocketsphinx 0.8 (generic en-US 3-gram LM), streaming, fully offline.
 //
 // Transcriber config (the assistant's `transcriber` object):
-//   {"provider":"local", "language":"en-US", "model":"en-us", "fast":false}
+//   {"provider":"local", "language":"en-US", "model":"en-us", "fast":false, "narrowband":"auto"}
 //   language  "en" / "en-US" (case-insensitive) or absent; anything else -> onError.
 //   model     "en-us" (default; also "default"); anything else -> onError.
 //   fast      true adds `-fwdflat no -bestpath no`: final ~35 ms after finalize() instead of
 //             ~200-350 ms, at 2-3x the word error rate on synthetic speech (see
 //             /work/shared/notes/local-engines.md §1). Default false: accuracy first.
+//   narrowband "auto" (default): "relative" when ctx.callerRate <= 8000 (phone lines), else
+//             "none"; "relative" / "floor" / "none" force a fill (providers/local/narrowband.h:
+//             the decoder is then fed cepstra from its own front end with the empty 4-6.8 kHz
+//             mel bands refilled). Anything else -> onError.
 //
 // Decoders take 0.1-0.9 s to load and ~100 MB each, so a process-wide pool keeps warm ones:
 // a session checks one out when it opens (warming starts at once, on ctx.compute) and gives
