@@ -127,7 +127,7 @@ bool contains(const Words& ws, const Words& phrase) {
 
 }  // namespace
 
-Heard Heard::of(const Settings& set, std::string_view text, double confidence, bool partial) {
+Heard Heard::of(const Settings& set, std::string_view text, double confidence, bool partial, int64_t voicedMs) {
     // Below this a recognizer's guess is noise: pocketsphinx gives 0.002-0.09 for coughs,
     // "uh-huh" and "mm-hmm", and 0.14-0.76 for the words of real barge-ins (flite voices).
     constexpr double kMinConfidence = 0.1;
@@ -140,6 +140,13 @@ Heard Heard::of(const Settings& set, std::string_view text, double confidence, b
     bool anyWord = std::any_of(ws.begin(), ws.end(), [](auto& w) { return !isFiller(w); });
     h.acknowledgement = anyWord && ws.size() <= kMaxAcknowledgementWords && acknowledgementsFrom(ws, 0, acks, partial);
     if (confidence > 0 && confidence < kMinConfidence) return h;
+    // More words than the voice could carry: a recognizer that has not yet adapted to the
+    // line hears a 0.5 s "mm-hmm" as "and and made ten man" (confidence 0.18). People say
+    // at most ~4 words a second; two more for the edges.
+    if (voicedMs > 0) {
+        auto said = std::count_if(ws.begin(), ws.end(), [](auto& w) { return !isFiller(w); });
+        if (static_cast<double>(said) > 2 + 4.0 * static_cast<double>(voicedMs) / 1000) return h;
+    }
     for (auto& p : set.interruptionPhrases)
         if (contains(ws, tokens(p))) h.interruptionPhrase = true;
     int words = 0;
@@ -348,13 +355,14 @@ void TurnStage::process(Frame f) {
                 std::string stable;
                 for (size_t i = 0; i < n; ++i) stable += (i ? " " : "") + words[i];
                 lastPartial_ = std::move(words);
-                if (overBot && Heard::of(set, stable, 0, true).interrupts(set.numWords, true)) confirm();
+                if (overBot && Heard::of(set, stable, 0, true, st.userVoicedMs).interrupts(set.numWords, true)) confirm();
                 break;
             }
             lastPartial_.clear();
             awaitingFinal_ = false;
             if (st.botSpeaking) {
-                Heard heard = Heard::of(set, text, f.confidence);
+                // userVoicedMs: the voice of the utterance this final ends (VadStage).
+                Heard heard = Heard::of(set, text, f.confidence, false, st.userVoicedMs);
                 if (overBot && heard.interrupts(set.numWords)) {
                     confirm();  // and the words are the caller's turn (below)
                 } else {

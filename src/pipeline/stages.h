@@ -30,10 +30,14 @@ struct Heard {
     bool acknowledgement = false;     // only acknowledgementPhrases (fillers between them)
     bool interruptionPhrase = false;  // has an interruptionPhrases entry (whole words)
     /// Real words: 0 for fillers ("hmm", single letters), a lone function word ("if",
-    /// "the") and a guess below 0.1 confidence; those are how recognizers hear coughs.
+    /// "the"), a guess below 0.1 confidence or with more words than the voice could carry;
+    /// those are how recognizers hear coughs and backchannels.
     int words = 0;
     /// `confidence` 0: not given. `partial`: the text may still grow ("i" of "i see").
-    static Heard of(const Settings& set, std::string_view text, double confidence = 0, bool partial = false);
+    /// `voicedMs` (0: unknown): the caller's voice behind it; more words than that could
+    /// carry are a guess too.
+    static Heard of(const Settings& set, std::string_view text, double confidence = 0, bool partial = false,
+                    int64_t voicedMs = 0);
     /// Whether this stops the assistant (Vapi: acknowledgements never do, interruption
     /// phrases always do, else numWords words; numWords 0: any word the voice came with).
     bool interrupts(int numWords, bool partial = false) const;

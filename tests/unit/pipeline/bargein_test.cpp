@@ -269,6 +269,7 @@ INSTANTIATE_TEST_SUITE_P(
                       NotAnInterruption{"i have", 0.070}, NotAnInterruption{"if", 0.685},
                       NotAnInterruption{"a", 0.17}, NotAnInterruption{"oh", 0.006},
                       NotAnInterruption{"yeah ok", 0.32, {{320, "yeah"}, {520, "yeah up"}}},
+                      NotAnInterruption{"and and made ten man", 0.181, {{320, "and"}, {520, "an an"}}},
                       NotAnInterruption{""}));
 
 TEST_F(BargeIn, AcknowledgementListFromThePlan) {
@@ -426,6 +427,10 @@ TEST(Heard, WeighsWordsAsVapiDoes) {
     EXPECT_FALSE(stops("no", 0.05));
     EXPECT_TRUE(stops("the head", 0.5));
     EXPECT_TRUE(stops("what", 0.2));
+    // Five words from half a second of voice: pocketsphinx's first "mm-hmm" of a call.
+    EXPECT_FALSE(Heard::of(d, "and and made ten man", 0.18, false, 500).interrupts(0));
+    EXPECT_TRUE(Heard::of(d, "and and made ten man", 0.18, false, 1500).interrupts(0));
+    EXPECT_TRUE(Heard::of(d, "wait i need to change my appointment", 0.7, false, 1800).interrupts(0));
     // numWords counts real words; fillers are none.
     EXPECT_FALSE(stops("uh could you", 0, 3));
     EXPECT_TRUE(stops("could you please", 0, 3));
