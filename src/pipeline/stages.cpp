@@ -355,7 +355,11 @@ void TurnStage::process(Frame f) {
                 std::string stable;
                 for (size_t i = 0; i < n; ++i) stable += (i ? " " : "") + words[i];
                 lastPartial_ = std::move(words);
-                if (overBot && Heard::of(set, stable, 0, true, st.userVoicedMs).interrupts(set.numWords, true)) confirm();
+                // Words without an interruption phrase wait for as much voice as a backchannel
+                // never has: a cold recognizer's first "mm-hmm" settles on "and and made ten".
+                Heard heard = Heard::of(set, stable, 0, true, st.userVoicedMs);
+                bool enoughVoice = heard.interruptionPhrase || st.userVoicedMs >= kPartialWordsVoicedMs;
+                if (overBot && enoughVoice && heard.interrupts(set.numWords, true)) confirm();
                 break;
             }
             lastPartial_.clear();

@@ -105,6 +105,9 @@ public:
     /// long (pocketsphinx takes 0.2-0.4 s, a loaded machine more) lets the assistant resume.
     static constexpr int64_t kFinalWaitMs = 1000;
     static constexpr int64_t kMaxHoldMs = 5000;  // a hold never lasts longer than this
+    /// Words in partials (no interruption phrase) confirm only after this much voice: more
+    /// than a backchannel has, so those are left to the final.
+    static constexpr int64_t kPartialWordsVoicedMs = 1000;
 
 private:
     void schedule(int64_t atMs);

@@ -161,9 +161,9 @@ TEST_F(BargeIn, NumWordsWaitsForEnoughAgreedWords) {
     botTellsStory(400);
     // The STT hears the 300 ms pre-roll at once, then 20 ms per frame.
     world.stt.push_back({.final = "Could you say that again?",
-                         .partials = {{320, "Could"}, {520, "Could you"}, {720, "Could you say"},
-                                      {920, "Could you say that"}}});
-    speak(1100);
+                         .partials = {{320, "Could"}, {720, "Could you"}, {1120, "Could you say"},
+                                      {1420, "Could you say that"}}});
+    speak(1600);
     ASSERT_NE(rec.first(K::Hold), nullptr);  // the voice holds it whatever numWords says
     auto intrs = rec.of(K::Interruption);
     ASSERT_EQ(intrs.size(), 1u);
@@ -173,6 +173,8 @@ TEST_F(BargeIn, NumWordsWaitsForEnoughAgreedWords) {
     ASSERT_EQ(partials.size(), 4u);
     EXPECT_LT(partials[2].ms, intrs[0].ms);  // "could you" agreed on: two words, keep holding
     EXPECT_EQ(intrs[0].ms, partials[3].ms);  // "could you say" agreed on: three
+    // (after kPartialWordsVoicedMs of voice: words in partials never stop it sooner)
+    EXPECT_GE(p->state().userVoicedMs, TurnStage::kPartialWordsVoicedMs);
     EXPECT_EQ(outputs(rec.first(K::Hold)->ms + 1), 0);
 }
 
