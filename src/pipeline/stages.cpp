@@ -139,12 +139,14 @@ Heard Heard::of(const Settings& set, std::string_view text, double confidence, b
     constexpr size_t kMaxAcknowledgementWords = 12;
     bool anyWord = std::any_of(ws.begin(), ws.end(), [](auto& w) { return !isFiller(w); });
     h.acknowledgement = anyWord && ws.size() <= kMaxAcknowledgementWords && acknowledgementsFrom(ws, 0, acks, partial);
-    if (confidence > 0 && confidence < kMinConfidence) return h;
+    auto said = std::count_if(ws.begin(), ws.end(), [](auto& w) { return !isFiller(w); });
+    // (Only short guesses: real speech on an 8 kHz line comes back as several words at
+    // 0.07, "when i'm around and read" for "wait a moment please".)
+    if (confidence > 0 && confidence < kMinConfidence && said <= 2) return h;
     // More words than the voice could carry: a recognizer that has not yet adapted to the
     // line hears a 0.5 s "mm-hmm" as "and and made ten man" (confidence 0.18). People say
     // at most ~4 words a second; two more for the edges.
     if (voicedMs > 0) {
-        auto said = std::count_if(ws.begin(), ws.end(), [](auto& w) { return !isFiller(w); });
         if (static_cast<double>(said) > 2 + 4.0 * static_cast<double>(voicedMs) / 1000) return h;
     }
     for (auto& p : set.interruptionPhrases)

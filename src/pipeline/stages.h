@@ -30,7 +30,8 @@ struct Heard {
     bool acknowledgement = false;     // only acknowledgementPhrases (fillers between them)
     bool interruptionPhrase = false;  // has an interruptionPhrases entry (whole words)
     /// Real words: 0 for fillers ("hmm", single letters), a lone function word ("if",
-    /// "the"), a guess below 0.1 confidence or with more words than the voice could carry;
+    /// "the"), a one- or two-word guess below 0.1 confidence, more words than the voice
+    /// could carry;
     /// those are how recognizers hear coughs and backchannels.
     int words = 0;
     /// `confidence` 0: not given. `partial`: the text may still grow ("i" of "i see").

@@ -429,6 +429,7 @@ TEST(Heard, WeighsWordsAsVapiDoes) {
     EXPECT_FALSE(stops("no", 0.05));
     EXPECT_TRUE(stops("the head", 0.5));
     EXPECT_TRUE(stops("what", 0.2));
+    EXPECT_TRUE(stops("when i'm around and read", 0.074));  // "wait a moment please" at 8 kHz
     // Five words from half a second of voice: pocketsphinx's first "mm-hmm" of a call.
     EXPECT_FALSE(Heard::of(d, "and and made ten man", 0.18, false, 500).interrupts(0));
     EXPECT_TRUE(Heard::of(d, "and and made ten man", 0.18, false, 1500).interrupts(0));
