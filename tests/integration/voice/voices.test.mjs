@@ -152,7 +152,7 @@ for (const [name, V] of Object.entries(VOICES)) {
         const speech = await L.synth("Excuse me, I have a question about my card");
         const talkFrom = L.now();
         const sent = client.streamPcm(speech);
-        await client.waitForMessage({ type: "user-interrupted" }, 8000);
+        const interrupted = await client.waitForMessage({ type: "user-interrupted" }, 8000);
         await sent;
         // The audio stops (is held) with the caller's voice; the interruption follows the words.
         const stopAt = L.audioStopAfter(client, talkFrom, 200);
