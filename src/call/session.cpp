@@ -694,8 +694,20 @@ void CallSession::onFrame(const pipeline::Frame& f) {
             // the reply goes on in the same message.
             if (!(pipeline_ && pipeline_->state().responding)) flushBotTurn();
             botStartSec_ = -1;
-            send("speech-update", json::object{{"status", "stopped"}, {"role", "assistant"}, {"turn", turn_}});
+            // Held, then interrupted: the caller was told it stopped at the hold.
+            if (!std::exchange(botHeld_, false))
+                send("speech-update", json::object{{"status", "stopped"}, {"role", "assistant"}, {"turn", turn_}});
             ++turn_;
+            break;
+        case FrameKind::Hold:
+            // The caller may be barging in: the assistant's audio stops where it is, to play
+            // on (Resume) unless their words interrupt it (user-interrupted). The same turn.
+            botHeld_ = true;
+            send("speech-update", json::object{{"status", "stopped"}, {"role", "assistant"}, {"turn", turn_}});
+            break;
+        case FrameKind::Resume:
+            botHeld_ = false;
+            send("speech-update", json::object{{"status", "started"}, {"role", "assistant"}, {"turn", turn_}});
             break;
         default: break;
     }

@@ -193,6 +193,7 @@ private:
     std::string botText_;          // the current bot message (one reply) as spoken
     double botMsgStartSec_ = -1;   // when that message started playing
     double botStartSec_ = -1;      // when the assistant started talking (speech-update)
+    bool botHeld_ = false;         // held for a possible barge-in (speech-update stopped sent)
     std::set<uint64_t> replyStarts_;  // utterances that open a new bot message
     int turn_ = 0;
     std::set<uint64_t> endAfter_;  // utterances whose playback ends the call

@@ -25,6 +25,8 @@ const char* toString(FrameKind k) {
         case FrameKind::Transcript: return "Transcript";
         case FrameKind::UserTurn: return "UserTurn";
         case FrameKind::Interruption: return "Interruption";
+        case FrameKind::Hold: return "Hold";
+        case FrameKind::Resume: return "Resume";
         case FrameKind::Speak: return "Speak";
         case FrameKind::LlmText: return "LlmText";
         case FrameKind::LlmToolCall: return "LlmToolCall";
@@ -40,11 +42,13 @@ const char* toString(FrameKind k) {
     return "?";
 }
 
-static std::vector<std::string> strings(const json::object& o, const char* key) {
+// A list of strings if `key` holds one (an empty list stays empty), else `fallback`.
+static std::vector<std::string> strings(const json::object& o, const char* key, std::vector<std::string> fallback) {
+    auto* v = o.if_contains(key);
+    if (!v || !v->is_array()) return fallback;
     std::vector<std::string> out;
-    if (auto* v = o.if_contains(key); v && v->is_array())
-        for (auto& e : v->as_array())
-            if (e.is_string()) out.emplace_back(e.as_string());
+    for (auto& e : v->as_array())
+        if (e.is_string()) out.emplace_back(e.as_string());
     return out;
 }
 
@@ -62,8 +66,8 @@ Settings settingsFrom(const json::object& a) {
         s.numWords = static_cast<int>(num(*p, "numWords", s.numWords));
         s.voiceSeconds = num(*p, "voiceSeconds", s.voiceSeconds);
         s.backoffSeconds = num(*p, "backoffSeconds", s.backoffSeconds);
-        s.interruptionPhrases = strings(*p, "interruptionPhrases");
-        s.acknowledgementPhrases = strings(*p, "acknowledgementPhrases");
+        s.interruptionPhrases = strings(*p, "interruptionPhrases", std::move(s.interruptionPhrases));
+        s.acknowledgementPhrases = strings(*p, "acknowledgementPhrases", std::move(s.acknowledgementPhrases));
     }
     if (auto* v = a.if_contains("firstMessageInterruptionsEnabled"); v && v->is_bool())
         s.firstMessageInterruptionsEnabled = v->as_bool();

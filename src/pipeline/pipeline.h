@@ -44,6 +44,9 @@ enum class FrameKind {
     Transcript,            // text + isFinal: from STT
     UserTurn,              // text: endpointed user turn, the LLM should answer
     Interruption,          // barge-in: drop queued audio, cancel LLM/TTS
+    Hold,                  // the caller may be barging in: pause the output where it is
+                           // (TurnStage -> OutputStage, which passes it on only if it held)
+    Resume,                // it was not an interruption: play on from where it was held
     Speak,                 // text: say this verbatim (first message, say, end-call message);
                            // with pcm: play that audio instead (DTMF tones)
     LlmText,               // text: a streamed delta of the assistant's reply
@@ -65,6 +68,7 @@ struct Frame {
     audio::Samples pcm;
     std::string text;
     bool isFinal = false;
+    double confidence = 0;      // Transcript: the transcriber's, 0-1 (0: not given)
     uint64_t utterance = 0;
     bool endCallAfter = false;  // Speak: hang up once spoken
     providers::ToolCall toolCall;
@@ -89,12 +93,17 @@ struct Settings {
     double onNoPunctuationSeconds = 1.5;
     double onNumberSeconds = 0.4;
     bool transcriberPunctuates = true;  // false for pocketsphinx: finals end sentences
-    // stopSpeakingPlan
+    // stopSpeakingPlan (Vapi's defaults; an explicit list, even empty, replaces them)
     int numWords = 0;
     double voiceSeconds = 0.2;
     double backoffSeconds = 1.0;
-    std::vector<std::string> interruptionPhrases;
-    std::vector<std::string> acknowledgementPhrases;
+    std::vector<std::string> interruptionPhrases{
+        "stop", "shut", "up", "enough", "quiet", "silence", "but", "dont", "not", "no",
+        "hold", "wait", "cut", "pause", "nope", "nah", "nevermind", "never", "bad", "actually"};
+    std::vector<std::string> acknowledgementPhrases{
+        "i understand", "i see", "i got it", "i hear you", "im listening", "im with you", "right",
+        "okay", "ok", "sure", "alright", "got it", "understood", "yeah", "yes", "uh-huh", "mm-hmm",
+        "gotcha", "mhmm", "ah", "yeah okay", "yeah sure"};
     // VAD
     int vadMode = 2;
     double vadStopSeconds = 0.35;  // silence that ends a user utterance
@@ -111,6 +120,9 @@ struct State {
     bool responding = false;       // an LLM/TTS turn is in flight
     bool interruptible = true;     // a Speak injected now may be interrupted (set around inject)
     bool playingInterruptible = true;  // the utterance playing now may be (output sets it)
+    /// When the caller last interrupted the assistant (TurnStage): the output starts no new
+    /// utterance before backoffSeconds after it (stopSpeakingPlan.backoffSeconds).
+    int64_t userInterruptedAtMs = -1;
     int64_t nowMs = 0;             // call clock (ms since start), advanced by tick()
     /// EchoStage's verdict on the 20 ms caller frame being passed down now: it is only the
     /// assistant's own voice coming back (echo_stage.h). VadStage does not count it as voice.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <set>
 
 #include "audio/vad.h"
 #include "common/metrics.h"
@@ -36,36 +37,140 @@ int countWords(std::string_view s) {
     return n;
 }
 
-// Lower-case words separated by single spaces: "Uh-huh." and "uh huh" compare equal.
-std::string normalized(std::string_view s) {
-    std::string out;
+// ---- What the caller said over the assistant (stopSpeakingPlan) -------------------------
+//
+// Transcribers hear backchannels, coughs and noise as odd words: pocketsphinx makes "mm-hmm"
+// "n m h and m" and "uh-huh" "i have" (both at a confidence of 0.05-0.07), a cough "if", "a"
+// or "oh", a burst of pink noise "if" (measured on flite voices and sox noise). So a caller's
+// words only count as words when they are not fillers, not a lone function word, and not a
+// low-confidence guess.
+
+using Words = std::vector<std::string>;
+
+// Lower-case words without apostrophes ("Don't" -> "dont", as in Vapi's lists); hyphens and
+// punctuation split words ("uh-huh" -> "uh huh"); "[noise]" and "<sil>" tags are dropped.
+Words tokens(std::string_view s) {
+    Words out;
+    std::string w;
+    char skipUntil = 0;
+    auto flush = [&] {
+        if (!w.empty()) out.push_back(std::exchange(w, {}));
+    };
     for (char c : s) {
-        if (std::isalnum(static_cast<unsigned char>(c)) || c == '\'')
-            out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-        else if (!out.empty() && out.back() != ' ')
-            out.push_back(' ');
+        if (skipUntil) {
+            if (c == skipUntil) skipUntil = 0;
+            continue;
+        }
+        if (c == '[' || c == '<') {
+            flush();
+            skipUntil = c == '[' ? ']' : '>';
+        } else if (std::isalnum(static_cast<unsigned char>(c))) {
+            w.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+        } else if (c != '\'') {
+            flush();
+        }
     }
-    if (!out.empty() && out.back() == ' ') out.pop_back();
+    flush();
+    // "all right" is how recognizers spell Vapi's "alright".
+    for (size_t i = 0; i + 1 < out.size(); ++i)
+        if (out[i] == "all" && out[i + 1] == "right") {
+            out[i] = "alright";
+            out.erase(out.begin() + static_cast<std::ptrdiff_t>(i) + 1);
+        }
     return out;
 }
 
-bool isAcknowledgement(const Settings& set, std::string_view text) {
-    std::string t = normalized(text);
-    if (t.empty()) return false;
-    for (auto& p : set.acknowledgementPhrases)
-        if (t == normalized(p)) return true;
-    return false;
+// Hesitations and non-words: never words of their own, and skipped between acknowledgements.
+bool isFiller(const std::string& w) {
+    static const std::set<std::string, std::less<>> kFillers{
+        "uh", "um", "umm", "uhm", "hm", "hmm", "hmmm", "mm", "mmm", "mhm", "mhmm", "huh", "oh", "eh", "er", "erm", "ooh"};
+    bool letter = w.size() == 1 && std::isalpha(static_cast<unsigned char>(w[0])) && w != "i";
+    return letter || kFillers.count(w) > 0;
 }
 
-// stopSpeakingPlan.interruptionPhrases: these interrupt at once, whatever numWords says.
-bool hasInterruptionPhrase(const Settings& set, std::string_view text) {
-    std::string t = " " + normalized(text) + " ";
-    for (auto& p : set.interruptionPhrases) {
-        std::string n = normalized(p);
-        if (!n.empty() && t.find(" " + n + " ") != std::string::npos) return true;
+// Function words that, alone, are a recognizer's guess at a sound rather than a message.
+bool isFunctionWord(const std::string& w) {
+    static const std::set<std::string, std::less<>> kWords{
+        "i",  "a",  "an", "the", "and", "or",   "if",   "of", "in",  "on",  "at",  "to",  "by",
+        "for", "it", "its", "is", "that", "this", "as", "so", "he",  "she", "we",  "they", "you",
+        "me", "my", "his", "her", "be", "do",   "was",  "are", "with", "from", "them", "us", "have"};
+    return kWords.count(w) > 0;
+}
+
+// An acknowledgement phrase as matched: its fillers ("mm-hmm") are skipped anyway.
+Words phraseWords(const std::string& p) {
+    Words out;
+    for (auto& w : tokens(p))
+        if (!isFiller(w)) out.push_back(w);
+    return out;
+}
+
+// Do ws[from..] consist of acknowledgement phrases one after another (fillers between)?
+// `prefixOk`: the last one may be cut short (a partial still growing: "i" of "i see").
+bool acknowledgementsFrom(const Words& ws, size_t from, const std::vector<Words>& acks, bool prefixOk) {
+    while (from < ws.size() && isFiller(ws[from])) ++from;
+    if (from == ws.size()) return true;
+    for (auto& a : acks) {
+        if (a.empty()) continue;
+        size_t n = 0;
+        while (n < a.size() && from + n < ws.size() && ws[from + n] == a[n]) ++n;
+        if (n == a.size() && acknowledgementsFrom(ws, from + n, acks, prefixOk)) return true;
+        if (prefixOk && n > 0 && from + n == ws.size()) return true;
     }
     return false;
 }
+
+bool contains(const Words& ws, const Words& phrase) {
+    if (phrase.empty() || phrase.size() > ws.size()) return false;
+    return std::search(ws.begin(), ws.end(), phrase.begin(), phrase.end()) != ws.end();
+}
+
+}  // namespace
+
+Heard Heard::of(const Settings& set, std::string_view text, double confidence, bool partial, int64_t voicedMs) {
+    // Below this a recognizer's guess is noise: pocketsphinx gives 0.002-0.09 for coughs,
+    // "uh-huh" and "mm-hmm", and 0.14-0.76 for the words of real barge-ins (flite voices).
+    constexpr double kMinConfidence = 0.1;
+    Heard h;
+    Words ws = tokens(text);
+    std::vector<Words> acks;
+    for (auto& p : set.acknowledgementPhrases) acks.push_back(phraseWords(p));
+    // Backchannels are short; the bound also keeps the matching (a search) small.
+    constexpr size_t kMaxAcknowledgementWords = 12;
+    bool anyWord = std::any_of(ws.begin(), ws.end(), [](auto& w) { return !isFiller(w); });
+    h.acknowledgement = anyWord && ws.size() <= kMaxAcknowledgementWords && acknowledgementsFrom(ws, 0, acks, partial);
+    auto said = std::count_if(ws.begin(), ws.end(), [](auto& w) { return !isFiller(w); });
+    // (Only short guesses: real speech on an 8 kHz line comes back as several words at
+    // 0.07, "when i'm around and read" for "wait a moment please".)
+    if (confidence > 0 && confidence < kMinConfidence && said <= 2) return h;
+    // More words than the voice could carry: a recognizer that has not yet adapted to the
+    // line hears a 0.5 s "mm-hmm" as "and and made ten man" (confidence 0.18). People say
+    // at most ~4 words a second; two more for the edges.
+    if (voicedMs > 0) {
+        if (static_cast<double>(said) > 2 + 4.0 * static_cast<double>(voicedMs) / 1000) return h;
+    }
+    for (auto& p : set.interruptionPhrases)
+        if (contains(ws, tokens(p))) h.interruptionPhrase = true;
+    int words = 0;
+    bool content = false;
+    for (auto& w : ws) {
+        if (isFiller(w)) continue;
+        ++words;
+        content = content || !isFunctionWord(w);
+    }
+    h.words = content ? words : 0;
+    return h;
+}
+
+bool Heard::interrupts(int numWords, bool partial) const {
+    if (acknowledgement) return false;  // "never interrupt the assistant, even if numWords is met"
+    if (interruptionPhrase) return true;
+    // numWords 0: words decide together with the voice. A partial is still a guess, so it
+    // takes two words that two partials agree on; a final takes one.
+    return words >= std::max(numWords, partial ? 2 : 1);
+}
+
+namespace {
 
 // Playback length of an utterance still being synthesized, from its text (~15 chars/s),
 // so the part heard at a barge-in is not measured against only the audio received so far.
@@ -196,7 +301,8 @@ void SttStage::trimPreroll() {
 }
 
 void SttStage::onTranscript(const providers::Transcript& t) {
-    push(Frame{.kind = FrameKind::Transcript, .text = t.text, .isFinal = t.isFinal, .readAt = net::readTime()});
+    push(Frame{.kind = FrameKind::Transcript, .text = t.text, .isFinal = t.isFinal, .confidence = t.confidence,
+               .readAt = net::readTime()});
 }
 
 // ---- TurnStage --------------------------------------------------------------------------
@@ -208,9 +314,23 @@ void TurnStage::schedule(int64_t atMs) {
 
 void TurnStage::interrupt() {
     interruptedThisTurn_ = true;
-    lastInterruptMs_ = s_.state.nowMs;
+    holding_ = false;
+    s_.state.userInterruptedAtMs = s_.state.nowMs;
     push(Frame{.kind = FrameKind::Interruption});
 }
+
+void TurnStage::hold() {
+    holding_ = heldThisSpeech_ = true;
+    heldAtMs_ = s_.state.nowMs;
+    push(Frame{.kind = FrameKind::Hold});
+}
+
+void TurnStage::resume() {
+    holding_ = false;
+    push(Frame{.kind = FrameKind::Resume});
+}
+
+void TurnStage::confirm() { interrupt(); }
 
 void TurnStage::process(Frame f) {
     auto& st = s_.state;
@@ -219,6 +339,7 @@ void TurnStage::process(Frame f) {
         case FrameKind::UserStartedSpeaking:
             turnAtMs_ = -1;  // the user goes on: not the end of the turn yet
             speechStartedAtMs_ = st.nowMs;
+            heldThisSpeech_ = false;
             break;
         case FrameKind::UserStoppedSpeaking:
             userStoppedAtMs_ = st.nowMs;
@@ -227,20 +348,38 @@ void TurnStage::process(Frame f) {
             break;
         case FrameKind::Transcript: {
             std::string text = f.text;
-            if (st.botSpeaking && st.playingInterruptible && hasInterruptionPhrase(set, text)) {
-                interrupt();
-                if (!f.isFinal) break;
-            }
+            // Words over interruptible assistant audio (held or still playing) may stop it.
+            bool overBot = st.botSpeaking && st.playingInterruptible;
             if (!f.isFinal) {
-                // numWords > 0: interrupt only once enough words are recognised.
-                if (st.botSpeaking && st.playingInterruptible && set.numWords > 0 &&
-                    countWords(text) >= set.numWords && !isAcknowledgement(set, text))
-                    interrupt();
+                // A partial is a guess that changes (pocketsphinx: "way", then "wait"): only
+                // the words two partials in a row agree on count.
+                auto words = tokens(text);
+                size_t n = 0;
+                while (n < words.size() && n < lastPartial_.size() && words[n] == lastPartial_[n]) ++n;
+                std::string stable;
+                for (size_t i = 0; i < n; ++i) stable += (i ? " " : "") + words[i];
+                lastPartial_ = std::move(words);
+                // Words without an interruption phrase wait for as much voice as a backchannel
+                // never has: a cold recognizer's first "mm-hmm" settles on "and and made ten".
+                Heard heard = Heard::of(set, stable, 0, true, st.userVoicedMs);
+                bool enoughVoice = heard.interruptionPhrase || st.userVoicedMs >= kPartialWordsVoicedMs;
+                if (overBot && enoughVoice && heard.interrupts(set.numWords, true)) confirm();
                 break;
             }
+            lastPartial_.clear();
             awaitingFinal_ = false;
-            // "uh-huh" while the bot talks: keep going
-            if (st.botSpeaking && isAcknowledgement(set, text)) break;
+            if (st.botSpeaking) {
+                // userVoicedMs: the voice of the utterance this final ends (VadStage).
+                Heard heard = Heard::of(set, text, f.confidence, false, st.userVoicedMs);
+                if (overBot && heard.interrupts(set.numWords)) {
+                    confirm();  // and the words are the caller's turn (below)
+                } else {
+                    if (holding_) resume();
+                    // "uh-huh", a cough, noise while the bot talks: it goes on, and the
+                    // sound is no turn of the caller's.
+                    if (heard.acknowledgement || heard.words == 0) break;
+                }
+            }
             finalReadAt_ = f.readAt;  // the turn, when it ends here, is answered from this one
             if (!text.empty()) {
                 if (!pending_.empty()) pending_ += ' ';
@@ -279,14 +418,29 @@ void TurnStage::process(Frame f) {
 
 void TurnStage::checkBargeIn() {
     auto& st = s_.state;
-    // Barge-in by voice (numWords == 0): the user has talked over the bot long enough. What
-    // counts is voiced audio, not time since onset: the VAD's hangover after a short noise
-    // burst (userSpeaking stays true for vadStopSeconds) must not add up to voiceSeconds.
+    auto& set = s_.settings;
+    if (holding_) {
+        if (!st.botSpeaking) {  // cut meanwhile (a `say` that interrupts, the call ending)
+            holding_ = false;
+            return;
+        }
+        if (st.userSpeaking && st.userVoicedMs >= kConfirmVoicedMs) {
+            // Talking on over the assistant is taking the floor, words or not yet. With
+            // numWords > 0 only words may stop it: it talks on, as it would have.
+            if (set.numWords == 0) confirm();
+            else resume();
+            return;
+        }
+        bool finalLate = !st.userSpeaking && userStoppedAtMs_ >= heldAtMs_ && st.nowMs - userStoppedAtMs_ >= kFinalWaitMs;
+        if (finalLate || st.nowMs - heldAtMs_ >= kMaxHoldMs) resume();
+        return;
+    }
+    // The user has talked over the bot long enough (voiceSeconds): hold it. What counts is
+    // voiced audio, not time since onset: the VAD's hangover after a short noise burst
+    // (userSpeaking stays true for vadStopSeconds) must not add up to voiceSeconds.
     if (st.botSpeaking && st.playingInterruptible && st.userSpeaking && speechStartedAtMs_ >= 0 &&
-        s_.settings.numWords == 0 &&
-        st.userVoicedMs >= static_cast<int64_t>(s_.settings.voiceSeconds * 1000) &&
-        st.nowMs - lastInterruptMs_ >= static_cast<int64_t>(s_.settings.backoffSeconds * 1000))
-        interrupt();
+        !heldThisSpeech_ && st.userVoicedMs >= static_cast<int64_t>(set.voiceSeconds * 1000))
+        hold();
 }
 
 void TurnStage::tick() {
@@ -545,6 +699,15 @@ void OutputStage::process(Frame f) {
         case FrameKind::UtteranceDone:
             if (auto* u = find(f.utterance)) u->synthesized = true;
             break;
+        case FrameKind::Hold:
+            // Paused where it is; nothing playing: nothing to hold (and nothing to report).
+            if (!speaking_ || held_) return;
+            held_ = true;
+            break;
+        case FrameKind::Resume:
+            if (!held_) return;
+            held_ = false;
+            break;
         case FrameKind::Interruption: {
             // Drop everything queued at once; report what the caller actually heard.
             for (auto& u : utterances_) {
@@ -569,6 +732,7 @@ void OutputStage::process(Frame f) {
                            .utterance = u.id});
             }
             utterances_.clear();
+            held_ = false;
             s_.state.playingInterruptible = true;
             if (speaking_) {
                 speaking_ = false;
@@ -585,6 +749,7 @@ void OutputStage::process(Frame f) {
 }
 
 void OutputStage::tick() {
+    if (held_) return;  // the caller may be barging in: not a sample until decided
     // Finished utterances leave the queue (in order) as they complete.
     while (!utterances_.empty()) {
         auto& u = utterances_.front();
@@ -605,6 +770,13 @@ void OutputStage::tick() {
         return;  // nothing to play now (idle, or TTS behind: an underrun)
     }
     auto& u = utterances_.front();
+    if (!u.started && s_.state.userInterruptedAtMs >= 0 &&
+        s_.state.nowMs < s_.state.userInterruptedAtMs + static_cast<int64_t>(s_.settings.backoffSeconds * 1000)) {
+        // stopSpeakingPlan.backoffSeconds: the assistant starts talking again no sooner
+        // than this after the caller interrupted it. (A wait, not the voice's latency.)
+        u.audioReadAt = {};
+        return;
+    }
     if (!u.started) {
         u.started = true;
         s_.state.playingInterruptible = u.interruptible;

@@ -4,6 +4,8 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "pipeline/pipeline.h"
 
@@ -21,6 +23,25 @@ struct Shared {
     int64_t lastReplyIndex = -1;      // the model's latest reply in `conversation`
     boost::json::array tools;         // OpenAI-format tools
     Observer* observer = nullptr;
+};
+
+/// What the caller said over the assistant, as stopSpeakingPlan weighs it.
+struct Heard {
+    bool acknowledgement = false;     // only acknowledgementPhrases (fillers between them)
+    bool interruptionPhrase = false;  // has an interruptionPhrases entry (whole words)
+    /// Real words: 0 for fillers ("hmm", single letters), a lone function word ("if",
+    /// "the"), a one- or two-word guess below 0.1 confidence, more words than the voice
+    /// could carry;
+    /// those are how recognizers hear coughs and backchannels.
+    int words = 0;
+    /// `confidence` 0: not given. `partial`: the text may still grow ("i" of "i see").
+    /// `voicedMs` (0: unknown): the caller's voice behind it; more words than that could
+    /// carry are a guess too.
+    static Heard of(const Settings& set, std::string_view text, double confidence = 0, bool partial = false,
+                    int64_t voicedMs = 0);
+    /// Whether this stops the assistant (Vapi: acknowledgements never do, interruption
+    /// phrases always do, else numWords words; numWords 0: any word the voice came with).
+    bool interrupts(int numWords, bool partial = false) const;
 };
 
 /// Speech onset/offset from a VoiceDetector on 20 ms frames.
@@ -60,18 +81,42 @@ private:
 };
 
 /// End of turn per startSpeakingPlan, and barge-in per stopSpeakingPlan.
+///
+/// Barge-in is decided in two steps. Once the caller has voiceSeconds of voice over
+/// interruptible assistant audio, the output is held at once (a Hold frame; the very next
+/// tick sends nothing) and the transcriber decides: words that interrupt (Heard) confirm
+/// it (Interruption: the reply is cut to what was heard); an acknowledgement, a cough or
+/// noise (no words) resume it where it stopped (Resume). Without a decision the hold ends:
+/// kConfirmVoicedMs of voice confirms (numWords 0), the final's absence after kFinalWaitMs
+/// or kMaxHoldMs in all resume, so the call is never left silent.
 class TurnStage : public Stage {
 public:
     explicit TurnStage(Shared& s) : s_(s) {}
     void process(Frame f) override;
     void tick() override;
-    /// Barge-in by voice: interrupts once the user has talked over the bot long enough.
+    /// Barge-in by voice: holds the output once the user has talked over the bot long
+    /// enough, and ends a hold nothing decided.
     void checkBargeIn();
+
+    /// Voice over the assistant that confirms a barge-in without words (numWords 0): longer
+    /// than backchannels ("yeah okay", "i understand": 0.5-0.9 s), shorter than the time a
+    /// real barge-in waits for pocketsphinx's words when they come late.
+    static constexpr int64_t kConfirmVoicedMs = 1500;
+    /// After the caller stopped, the final decides; a transcriber that sends none in this
+    /// long (pocketsphinx takes 0.2-0.4 s, a loaded machine more) lets the assistant resume.
+    static constexpr int64_t kFinalWaitMs = 1000;
+    static constexpr int64_t kMaxHoldMs = 5000;  // a hold never lasts longer than this
+    /// Words in partials (no interruption phrase) confirm only after this much voice: more
+    /// than a backchannel has, so those are left to the final.
+    static constexpr int64_t kPartialWordsVoicedMs = 1000;
 
 private:
     void schedule(int64_t atMs);
     void emitTurnIfDue();
     void interrupt();
+    void hold();
+    void resume();
+    void confirm();  // a held (or playing) reply is really interrupted
     Shared& s_;
     std::string pending_;            // final user text not yet sent to the model
     int64_t turnAtMs_ = -1;          // when to emit UserTurn
@@ -79,7 +124,10 @@ private:
     int64_t speechStartedAtMs_ = -1; // for voiceSeconds during bot speech
     bool awaitingFinal_ = false;     // user stopped, final transcript not in yet
     bool interruptedThisTurn_ = false;
-    int64_t lastInterruptMs_ = -1000000;
+    bool holding_ = false;           // the output is held: interruption or not, to be decided
+    bool heldThisSpeech_ = false;    // one hold per stretch of the caller's speech
+    int64_t heldAtMs_ = -1;
+    std::vector<std::string> lastPartial_;  // the previous partial's words (stability)
     std::chrono::steady_clock::time_point finalReadAt_{};  // of the last final in pending_
 };
 
@@ -133,7 +181,8 @@ private:
 };
 
 /// Paces synthesized audio out in real time, one 20 ms frame per tick; knows what has
-/// actually been played, so an interruption can cut the transcript to it.
+/// actually been played, so an interruption can cut the transcript to it. A Hold pauses
+/// it where it is (passed on only if something was playing), a Resume plays on from there.
 class OutputStage : public Stage {
 public:
     explicit OutputStage(Shared& s) : s_(s) {}
@@ -159,6 +208,7 @@ private:
     Shared& s_;
     std::deque<Utterance> utterances_;
     bool speaking_ = false;
+    bool held_ = false;  // Hold: paused mid-utterance, the position kept, until Resume
 };
 
 }  // namespace voxa::pipeline

@@ -50,10 +50,11 @@ test("barge-in: caller speech stops the assistant within voiceSeconds + a few fr
     const msgLatency = interrupted.t - onset;
     L.note(`barge-in: assistant audio stopped ${Math.round(latency)} ms after speech onset ` +
            `(user-interrupted after ${Math.round(msgLatency)} ms; voiceSeconds 0.2)`);
-    // VAD onset needs 60 ms of speech, then voiceSeconds (200 ms) of it; allow ample slack.
+    // VAD onset needs 60 ms of speech, then voiceSeconds (200 ms) of it, and the audio is
+    // held; allow ample slack. The interruption itself waits for the words ("excuse me").
     assert.ok(latency >= 150, `stopped ${latency} ms after onset: too early for voiceSeconds 0.2`);
     assert.ok(latency <= 700, `stopped ${latency} ms after onset (expected ~260-400)`);
-    assert.ok(msgLatency <= 800, `user-interrupted ${msgLatency} ms after onset`);
+    assert.ok(msgLatency <= 3000, `user-interrupted ${msgLatency} ms after onset`);
     // Nothing of the first message after the interruption: the next audio (if any) is the reply.
     const after = client.audio.filter((a) => a.t > stopAt);
     if (after.length) assert.ok(after[0].t - stopAt >= 200, "a real gap after the stop");
@@ -122,4 +123,88 @@ test("noise blip: 150 ms of loud noise during assistant speech does not leave th
               `recorded "${bots[0].message}"`);
     assert.equal(rec.artifact.transcript, `AI: ${bots[0].message}\n`);
     assert.equal(rec.artifact.performanceMetrics.numUserInterrupted, 0);
+});
+
+// With the default plans (no stopSpeakingPlan): a caller's "uh-huh", "okay", "right" while
+// the assistant talks hold its audio for a moment and it plays on from where it stopped;
+// "wait, I need to change my appointment" stops it fast and is answered.
+test("backchannels do not interrupt; a real barge-in does, fast, and is answered", async (t) => {
+    const rate = 16000, format = "pcm_s16le";
+    const GREETING = "Welcome to the city library information line. Our opening hours are nine to five " +
+                     "from Monday to Friday, and on Saturdays we open at ten.";
+    const HOURS = "On weekdays the reading rooms are open from nine in the morning until five in the " +
+                  "evening, and the children's corner closes an hour earlier on Fridays.";
+    const ANSWER = "Of course, which day would suit you better?";
+    const { call, client } = await L.startCall({ rate, format, assistant: L.localAssistant({
+        firstMessage: GREETING,
+        firstMessageInterruptionsEnabled: true,
+        model: { provider: "local", rules: [{ match: ["appointment", "change"], reply: ANSWER }, { reply: HOURS }] },
+    }) });
+    t.after(() => client.close());
+    client.startContinuous();
+    // (flite spells "mm-hmm" out, "em em aitch em em": 1.6 s, not a backchannel; "uh-huh" it says.)
+    const backchannels = await Promise.all(["uh-huh", "okay", "right"].map((w) => L.synth(w, { rate, format })));
+    const ask = await L.synth("tell me about the reading rooms", { rate, format });
+    const bargeIn = await L.synth("wait, I need to change my appointment", { rate, format });
+
+    // 1. Backchannels over the greeting: it is held and resumed, never cut.
+    await client.waitFor((c) => c.audio.length > 0, 5000, "first audio");
+    const greetingFrom = client.audio[0].t;
+    for (const pcm of backchannels) {
+        await L.sleep(1200);
+        await client.streamPcm(pcm);
+    }
+    // The greeting is spoken sentence by sentence; it ends with its last one (or is cut).
+    const botSaid = () => client.ofType("transcript").filter((m) => m.role === "assistant").map((m) => m.transcript);
+    const heard = await client.waitFor((c) => (c.ofType("user-interrupted").length || botSaid().join(" ") === GREETING) &&
+                                              c.messages.at(-1), 25000, "the greeting's end");
+    const botUpdates = () => client.messages.filter((e) => e.msg.type === "speech-update" && e.msg.role === "assistant");
+    const holds = botUpdates().filter((e) => e.t <= heard.t && e.msg.status === "stopped").length;
+    const callerSaid = client.ofType("transcript").filter((m) => m.role === "user" && m.transcriptType === "final").map((m) => m.transcript);
+    L.note(`backchannels: heard as ${JSON.stringify(callerSaid)}; ${holds} hold(s) during the greeting; ` +
+           `user-interrupted ${client.ofType("user-interrupted").length}`);
+    if (client.ofType("user-interrupted").length) L.note(JSON.stringify(client.messages.filter((e) => e.msg.type !== "model-output").map((e) => [Math.round(e.t), e.msg.type, e.msg.role, e.msg.status ?? e.msg.transcript])));
+    assert.equal(client.ofType("user-interrupted").length, 0, "a backchannel interrupted the assistant");
+    assert.equal(botSaid().join(" "), GREETING, "the greeting was played to its end");
+    // Every hold was resumed: speech-update assistant stopped/started in pairs, one turn.
+    const during = botUpdates().filter((e) => e.t <= heard.t).map((e) => e.msg.status);
+    assert.equal(during[0], "started");
+    for (let i = 1; i + 1 < during.length; i += 2) assert.deepEqual(during.slice(i, i + 2), ["stopped", "started"]);
+    // Nothing of it was lost: about as much audio as the greeting takes to say.
+    const greetingMs = ((await L.synth(GREETING, { rate, format })).length / 2 / rate) * 1000;
+    const playedMs = (client.receivedBytes(greetingFrom, heard.t + 200).length / 2 / rate) * 1000;
+    assert.ok(Math.abs(playedMs - greetingMs) < 1000, `played ${Math.round(playedMs)} ms of a ${Math.round(greetingMs)} ms greeting`);
+
+    // 2. A question, a long answer, and a real barge-in during it.
+    await client.waitFor((c) => c.lastAudioAt() < L.now() - 400, 15000, "the greeting's end");
+    await client.streamPcm(ask);
+    const answerStarted = await client.waitForMessage((m) => m.type === "model-output", 10000);
+    await client.waitFor((c) => c.audio.some((a) => a.t > answerStarted.t), 10000, "the answer's audio");
+    await L.sleep(1500);
+    const onsetOffset = L.onsetMs(bargeIn, { rate, format });
+    const sent = client.streamPcm(bargeIn);
+    const startedAt = await client.waitFor(() => client.queue[0]?.startedAt, 2000, "barge-in sent");
+    const onset = startedAt + onsetOffset;
+    const interrupted = await client.waitForMessage({ type: "user-interrupted" }, 8000);
+    await sent;
+    const stopAt = L.audioStopAfter(client, onset, 200);
+    assert.ok(stopAt, "the answer was still playing when the caller spoke");
+    const latency = stopAt - onset;
+    L.note(`real barge-in: audio silent ${Math.round(latency)} ms after speech onset; ` +
+           `user-interrupted after ${Math.round(interrupted.t - onset)} ms`);
+    assert.ok(latency <= 450, `the assistant went on ${Math.round(latency)} ms after the caller started`);
+    const resumed = client.audio.find((a) => a.t > stopAt + 100);
+    if (resumed) assert.ok(resumed.t > interrupted.t, "the interrupted answer did not play on");
+    await client.waitForMessage((m) => m.type === "transcript" && m.role === "assistant" && m.transcript === ANSWER, 10000);
+
+    client.endCall();
+    await client.closedPromise;
+    const rec = await L.waitForEnded(call.id);
+    assert.equal(rec.artifact.performanceMetrics.numUserInterrupted, 1);
+    const users = L.byRole(rec, "user").map((m) => m.message);
+    assert.equal(users.length, 2, `the caller's turns: ${JSON.stringify(users)} (no backchannel among them)`);
+    const bots = L.byRole(rec, "bot").map((m) => m.message);
+    assert.equal(bots[0], GREETING);
+    assert.ok(bots[1].length < HOURS.length && HOURS.startsWith(bots[1]), `the answer cut to "${bots[1]}"`);
+    assert.equal(bots.at(-1), ANSWER);
 });

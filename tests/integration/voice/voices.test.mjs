@@ -150,10 +150,12 @@ for (const [name, V] of Object.entries(VOICES)) {
         await client.waitFor((c) => c.audio.length > 0, 8000, "first audio");
         await L.sleep(1500);
         const speech = await L.synth("Excuse me, I have a question about my card");
+        const talkFrom = L.now();
         const sent = client.streamPcm(speech);
         const interrupted = await client.waitForMessage({ type: "user-interrupted" }, 8000);
         await sent;
-        const stopAt = L.audioStopAfter(client, interrupted.t - 400, 200);
+        // The audio stops (is held) with the caller's voice; the interruption follows the words.
+        const stopAt = L.audioStopAfter(client, talkFrom, 200);
         assert.ok(stopAt, "audio was arriving when the caller talked");
         const sock = fake.accepted()[0];
         if (name === "11labs") {

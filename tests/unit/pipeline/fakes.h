@@ -113,6 +113,7 @@ private:
 struct SttUtterance {
     std::string final;  // "" = a blip that never became words
     std::vector<std::pair<int64_t, std::string>> partials{};  // (ms of audio heard, text)
+    double confidence = 0.9;  // of the final (pocketsphinx: ~0.05 for a cough's guess)
 };
 
 struct LlmReply {
@@ -197,13 +198,16 @@ public:
         if (st_->closed) return;
         ++w_.sttFinalizes;
         std::string text;
+        double confidence = 0.9;
         if (!w_.stt.empty()) {
             text = w_.stt.front().final;
+            confidence = w_.stt.front().confidence;
             w_.stt.pop_front();
         }
         heard_ = 0;
         nextPartial_ = 0;
-        emit(std::move(text), true, w_.sttFinalLatencyMs);
+        if (text.empty()) confidence = 0;
+        emit(std::move(text), true, w_.sttFinalLatencyMs, confidence);
     }
     void close() override {
         st_->closed = true;
@@ -219,12 +223,12 @@ private:
         prov::SttCallbacks cb;
         bool closed = false;
     };
-    void emit(std::string text, bool isFinal, int latencyMs) {
+    void emit(std::string text, bool isFinal, int latencyMs, double confidence = 0.9) {
         w_.sttEmitted.push_back((isFinal ? "F:" : "P:") + text);
         auto st = st_;
-        w_.sched.at(w_.sched.now() + latencyMs, [st, text, isFinal, w = &w_] {
+        w_.sched.at(w_.sched.now() + latencyMs, [st, text, isFinal, confidence, w = &w_] {
             net::ReadScope read(w->readStamp());
-            if (!st->closed) st->cb.onTranscript(prov::Transcript{text, isFinal, 0.9});
+            if (!st->closed) st->cb.onTranscript(prov::Transcript{text, isFinal, confidence});
         });
     }
     FakeWorld& w_;
