@@ -36,6 +36,7 @@
 #include "providers/endpoints.h"
 #include "net/resolver.h"
 #include "net/server.h"
+#include "pipeline/completion.h"
 #include "store/sealed_store.h"
 #include "store/store.h"
 

@@ -37,7 +37,7 @@ public:
         static const std::set<std::string> open = {
             "a", "an", "the", "to", "and", "or", "but", "so", "because", "of", "for", "with", "in",
             "on", "at", "from", "my", "your", "our", "their", "his", "her", "is", "are", "was", "be",
-            "i", "we", "you", "it's", "im", "i'm", "would", "like", "want", "need", "um", "uh", "if",
+            "i", "we", "im", "i'm", "would", "like", "want", "need", "um", "uh", "if",
             "that", "than", "then", "about", "into", "by", "can", "could", "will", "should", "book",
             "make", "get", "have", "number", "name", "this", "some", "any", "as", "when", "where",
             "what", "which", "who", "how", "maybe", "just", "also", "very", "really", "next"};

@@ -1,6 +1,7 @@
 #include "pipeline/stages.h"
 
 #include <boost/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cctype>
@@ -253,16 +254,19 @@ void TurnStage::updateSpeculation() {
     // The caller went on (a voiced frame since it was asked) or the assistant speaks.
     if (!specText_.empty() && (st.lastVoicedMs != specVoicedMs_ || st.botSpeaking)) withdrawSpeculation();
     if (!s_.settings.speculate || st.botSpeaking || st.responding) return;
+    if (pending_.empty() && partial_.empty()) return withdrawSpeculation();
+    // Every tick of a call goes through here: nothing is built until the caller is quiet.
+    if (st.lastVoicedMs < 0 || st.nowMs - st.lastVoicedMs < kSpeculateSilenceMs) return;
     std::string words = candidate();
-    if (words.empty()) return withdrawSpeculation();
-    bool quiet = st.lastVoicedMs >= 0 && st.nowMs - st.lastVoicedMs >= kSpeculateSilenceMs;
-    if (!quiet || words == specText_ || words == unfinished_) return;
+    if (words == specText_ || words == unfinished_) return;
     if (decide(words).seconds > kLikelyCompleteSeconds) {
         unfinished_ = words;  // not asked again every tick
         return withdrawSpeculation();
     }
     specText_ = words;
     specVoicedMs_ = st.lastVoicedMs;
+    spdlog::debug(R"({{"msg":"asking the model ahead","words":{},"sinceVoiceMs":{}}})",
+                  json::serialize(json::value(words)), st.nowMs - st.lastVoicedMs);
     push(Frame{.kind = FrameKind::Speculate, .text = std::move(words)});
 }
 
@@ -329,6 +333,9 @@ void TurnStage::process(Frame f) {
             st.turnLooksComplete = d.seconds <= kLikelyCompleteSeconds;
             int64_t from = d.fromVoice && st.lastVoicedMs >= 0 ? st.lastVoicedMs : st.nowMs;
             schedule(from + static_cast<int64_t>(d.seconds * 1000));
+            spdlog::debug(R"({{"msg":"end of turn","words":{},"by":{},"probIncomplete":{:.3f},"waitMs":{},"sinceVoiceMs":{},"turnInMs":{}}})",
+                          json::serialize(json::value(pending_)), static_cast<int>(d.by), d.probIncomplete,
+                          static_cast<int64_t>(d.seconds * 1000), st.nowMs - st.lastVoicedMs, turnAtMs_ - st.nowMs);
             push(std::move(f));
             // The words are final now: ask ahead on them (or on what they became).
             updateSpeculation();

@@ -207,7 +207,7 @@ TEST_F(Speculation, FinishedWordsAskTheModelBeforeTheFinalAndTheAnswerWaitsForTh
 }
 
 TEST_F(Speculation, CallerGoingOnDropsTheAnswerUnseen) {
-    world.stt.push_back({.final = "I want a table", .partials = {{500, "I want a table"}}});
+    world.stt.push_back({.final = "I want a table.", .partials = {{500, "I want a table."}}});
     world.stt.push_back({.final = "for four people."});
     world.llmRules.push_back({"for four", LlmReply{.text = "Sure, for four."}});
     world.llmRules.push_back({"I want a table", LlmReply{.text = "SPECULATIVE which table?", .firstTokenMs = 60}});
@@ -226,13 +226,13 @@ TEST_F(Speculation, CallerGoingOnDropsTheAnswerUnseen) {
     // ...and left nothing: one turn with the whole sentence, one answer spoken and recorded.
     auto turns = rec.of(K::UserTurn);
     ASSERT_EQ(turns.size(), 1u);
-    EXPECT_EQ(turns[0].text, "I want a table for four people.");
+    EXPECT_EQ(turns[0].text, "I want a table. for four people.");
     EXPECT_EQ(rec.count(K::LlmDone), 1);
     for (auto& e : rec.events) EXPECT_EQ(e.text.find("SPECULATIVE"), std::string::npos) << toString(e.kind);
     for (auto& [id, text] : world.ttsSpoken) EXPECT_EQ(text.find("SPECULATIVE"), std::string::npos);
     const auto& conv = p->conversation();
     ASSERT_EQ(conv.size(), 3u);
-    EXPECT_EQ(conv[1].at("content"), "I want a table for four people.");
+    EXPECT_EQ(conv[1].at("content"), "I want a table. for four people.");
     EXPECT_EQ(conv[2].at("content"), "Sure, for four.");
     EXPECT_FALSE(p->state().responding);
 }
