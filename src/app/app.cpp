@@ -197,6 +197,8 @@ int serve(const ServeConfig& cfg) {
         spdlog::info(R"({{"msg":"provider URL","provider":"{}","url":"{}"}})", name, url);
     spdlog::info(R"({{"msg":"egress policy: org-configured URLs may not reach loopback, private, link-local or reserved addresses except the allowed ranges","allow":"{}"}})",
                  net::egressPolicy()->describeAllowList());
+    // The end-of-turn model (pipeline/completion.h) loads while the server starts.
+    pipeline::preloadCompletionModel();
     // Every connection and call holds descriptors: take all the hard limit allows.
     auto fds = net::raiseDescriptorLimit();
     spdlog::info(R"({{"msg":"descriptor limit","soft":{},"hard":{},"softFound":{}}})", fds.now,

@@ -1,12 +1,14 @@
 #include "pipeline/pipeline.h"
 
 #include <boost/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "audio/silero.h"
 #include "audio/vad.h"
 #include "common/json_fields.h"
 #include "pipeline/echo_stage.h"
 #include "pipeline/ended_reason.h"
+#include "pipeline/endpointing.h"
 #include "pipeline/stages.h"
 #include "providers/fallback.h"
 
@@ -38,6 +40,7 @@ const char* toString(FrameKind k) {
         case FrameKind::BotStartedSpeaking: return "BotStartedSpeaking";
         case FrameKind::BotStoppedSpeaking: return "BotStoppedSpeaking";
         case FrameKind::UtteranceSpoken: return "UtteranceSpoken";
+        case FrameKind::Speculate: return "Speculate";
     }
     return "?";
 }
@@ -72,6 +75,9 @@ Settings settingsFrom(const json::object& a) {
     if (auto* v = a.if_contains("firstMessageInterruptionsEnabled"); v && v->is_bool())
         s.firstMessageInterruptionsEnabled = v->as_bool();
     s.transcriberPunctuates = provider(a, "transcriber", "local") != "local";
+    std::vector<std::string> warnings;
+    s.endpointing = endpointingPlanFrom(obj(a, "startSpeakingPlan"), s.transcriberPunctuates, &warnings);
+    for (auto& w : warnings) spdlog::warn(R"({{"msg":"startSpeakingPlan: {}"}})", w);
     return s;
 }
 

@@ -37,6 +37,8 @@
 
 namespace voxa::pipeline {
 
+struct EndpointingPlan;  // pipeline/endpointing.h
+
 enum class FrameKind {
     InputAudio,            // pcm: caller audio
     UserStartedSpeaking,   // VAD: speech onset (after voiceSeconds)
@@ -59,6 +61,8 @@ enum class FrameKind {
     BotStartedSpeaking,    // utterance: first frame of an utterance left
     BotStoppedSpeaking,    // the output queue ran dry
     UtteranceSpoken,       // utterance + text: an utterance was fully played
+    Speculate,             // text: the turn will likely end with these words, ask the model
+                           // now and hold its answer (TurnStage -> LlmStage; "" withdraws)
 };
 
 const char* toString(FrameKind k);
@@ -93,6 +97,12 @@ struct Settings {
     double onNoPunctuationSeconds = 1.5;
     double onNumberSeconds = 0.4;
     bool transcriberPunctuates = true;  // false for pocketsphinx: finals end sentences
+    /// smartEndpointingPlan / smartEndpointingEnabled / customEndpointingRules, compiled
+    /// (pipeline/endpointing.h; null: the defaults).
+    std::shared_ptr<const EndpointingPlan> endpointing;
+    /// Ask the model ahead on words that look like a finished turn, answer held until the
+    /// turn ends (Voxa's own; always on, a switch for tests and benches).
+    bool speculate = true;
     // stopSpeakingPlan (Vapi's defaults; an explicit list, even empty, replaces them)
     int numWords = 0;
     double voiceSeconds = 0.2;
@@ -117,6 +127,10 @@ struct State {
     bool botSpeaking = false;      // output is playing assistant audio
     bool userSpeaking = false;     // VAD says the user is talking
     int64_t userVoicedMs = 0;      // voiced audio since the user started speaking (voiceSeconds)
+    int64_t lastVoicedMs = -1;     // call clock at the caller's last voiced frame (VadStage)
+    /// The caller's words so far look like a finished turn (TurnStage): the VAD ends the
+    /// utterance after a shorter silence, so the final comes sooner.
+    bool turnLooksComplete = false;
     bool responding = false;       // an LLM/TTS turn is in flight
     bool interruptible = true;     // a Speak injected now may be interrupted (set around inject)
     bool playingInterruptible = true;  // the utterance playing now may be (output sets it)

@@ -1,6 +1,7 @@
 #include "pipeline/stages.h"
 
 #include <boost/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cctype>
@@ -23,6 +24,12 @@ namespace {
 constexpr int kFrame = audio::kFrameSamples;
 constexpr int kPrerollSamples = audio::kRate * 300 / 1000;  // audio kept before speech onset
 constexpr double kMinVoiceLevel = 100;  // RMS (-50 dBFS): quieter frames are not voice
+// End of turn (docs/turn-taking.md). Words that look finished (their wait at most
+// kLikelyCompleteSeconds) end the VAD's utterance after kCompleteStopSeconds of silence
+// instead of vadStopSeconds, and are sent to the model ahead after kSpeculateSilenceMs.
+constexpr double kLikelyCompleteSeconds = 0.8;
+constexpr double kCompleteStopSeconds = 0.2;
+constexpr int64_t kSpeculateSilenceMs = 120;
 
 int msToFrames(double seconds) { return std::max(1, static_cast<int>(seconds * 1000 / audio::kFrameMs + 0.5)); }
 
@@ -234,6 +241,7 @@ void VadStage::analyze(std::span<const int16_t> frame) {
         if (n >= 3) {
             s_.state.userSpeaking = true;
             s_.state.userVoicedMs = int64_t{n} * audio::kFrameMs;
+            s_.state.lastVoicedMs = s_.state.nowMs;
             peakLevel_ = level;
             silentFrames_ = 0;
             push(Frame{.kind = FrameKind::UserStartedSpeaking});
@@ -246,9 +254,15 @@ void VadStage::analyze(std::span<const int16_t> frame) {
         // turn is not held back ~120 ms after the caller has stopped.
         peakLevel_ = std::max(peakLevel_, level);
         bool voice = voiced && level >= std::max(kMinVoiceLevel, peakLevel_ * 0.05);
-        if (voice) s_.state.userVoicedMs += audio::kFrameMs;
+        if (voice) {
+            s_.state.userVoicedMs += audio::kFrameMs;
+            s_.state.lastVoicedMs = s_.state.nowMs;
+        }
         silentFrames_ = voice ? 0 : silentFrames_ + 1;
-        if (silentFrames_ >= msToFrames(s_.settings.vadStopSeconds)) {
+        // Words that already look like a finished turn: stop (and so finalize) sooner.
+        double stop = s_.settings.vadStopSeconds;
+        if (s_.state.turnLooksComplete) stop = std::min(stop, kCompleteStopSeconds);
+        if (silentFrames_ >= msToFrames(stop)) {
             s_.state.userSpeaking = false;
             push(Frame{.kind = FrameKind::UserStoppedSpeaking});
         }
@@ -308,8 +322,60 @@ void SttStage::onTranscript(const providers::Transcript& t) {
 // ---- TurnStage --------------------------------------------------------------------------
 
 void TurnStage::schedule(int64_t atMs) {
-    int64_t minAt = userStoppedAtMs_ + static_cast<int64_t>(s_.settings.waitSeconds * 1000);
-    turnAtMs_ = std::max(atMs, minAt);
+    // waitSeconds (Vapi: the least the assistant waits before speaking) counts from the
+    // caller's last voiced frame, not from the VAD's stop that comes after it.
+    int64_t from = s_.state.lastVoicedMs >= 0 ? s_.state.lastVoicedMs : userStoppedAtMs_;
+    int64_t minAt = from + static_cast<int64_t>(s_.settings.waitSeconds * 1000);
+    turnAtMs_ = std::max({atMs, minAt, s_.state.nowMs});
+}
+
+std::string TurnStage::candidate() const {
+    if (partial_.empty()) return pending_;
+    if (pending_.empty()) return partial_;
+    return pending_ + ' ' + partial_;
+}
+
+EndpointDecision TurnStage::decide(const std::string& words) const {
+    // customEndpointingRules of type assistant look at what the assistant said last.
+    std::string_view assistantLast;
+    for (size_t i = s_.conversation.size(); i-- > 0;) {
+        auto* m = s_.conversation[i].if_object();
+        if (!m || !m->contains("role") || m->at("role") != "assistant") continue;
+        if (auto* c = m->if_contains("content"); c && c->is_string()) assistantLast = c->as_string();
+        break;
+    }
+    return decideEndpoint(s_.settings, words, assistantLast);
+}
+
+void TurnStage::withdrawSpeculation() {
+    if (specText_.empty()) return;
+    specText_.clear();
+    push(Frame{.kind = FrameKind::Speculate});
+}
+
+// Overlaps the endpointing wait with the model: once the caller has been quiet for
+// kSpeculateSilenceMs on words that look finished, the model is asked on them; LlmStage
+// holds the answer until the turn ends on the same words, and drops it when the caller
+// goes on (any voiced frame after) or the words change.
+void TurnStage::updateSpeculation() {
+    auto& st = s_.state;
+    // The caller went on (a voiced frame since it was asked) or the assistant speaks.
+    if (!specText_.empty() && (st.lastVoicedMs != specVoicedMs_ || st.botSpeaking)) withdrawSpeculation();
+    if (!s_.settings.speculate || st.botSpeaking || st.responding) return;
+    if (pending_.empty() && partial_.empty()) return withdrawSpeculation();
+    // Every tick of a call goes through here: nothing is built until the caller is quiet.
+    if (st.lastVoicedMs < 0 || st.nowMs - st.lastVoicedMs < kSpeculateSilenceMs) return;
+    std::string words = candidate();
+    if (words == specText_ || words == unfinished_) return;
+    if (decide(words).seconds > kLikelyCompleteSeconds) {
+        unfinished_ = words;  // not asked again every tick
+        return withdrawSpeculation();
+    }
+    specText_ = words;
+    specVoicedMs_ = st.lastVoicedMs;
+    spdlog::debug(R"({{"msg":"asking the model ahead","words":{},"sinceVoiceMs":{}}})",
+                  json::serialize(json::value(words)), st.nowMs - st.lastVoicedMs);
+    push(Frame{.kind = FrameKind::Speculate, .text = std::move(words)});
 }
 
 void TurnStage::interrupt() {
@@ -340,7 +406,9 @@ void TurnStage::process(Frame f) {
             turnAtMs_ = -1;  // the user goes on: not the end of the turn yet
             speechStartedAtMs_ = st.nowMs;
             heldThisSpeech_ = false;
-            break;
+            push(std::move(f));
+            withdrawSpeculation();
+            return;
         case FrameKind::UserStoppedSpeaking:
             userStoppedAtMs_ = st.nowMs;
             speechStartedAtMs_ = -1;
@@ -364,10 +432,13 @@ void TurnStage::process(Frame f) {
                 Heard heard = Heard::of(set, stable, 0, true, st.userVoicedMs);
                 bool enoughVoice = heard.interruptionPhrase || st.userVoicedMs >= kPartialWordsVoicedMs;
                 if (overBot && enoughVoice && heard.interrupts(set.numWords, true)) confirm();
+                partial_ = text;
+                st.turnLooksComplete = !st.botSpeaking && decide(candidate()).seconds <= kLikelyCompleteSeconds;
                 break;
             }
             lastPartial_.clear();
             awaitingFinal_ = false;
+            partial_.clear();
             if (st.botSpeaking) {
                 // userVoicedMs: the voice of the utterance this final ends (VadStage).
                 Heard heard = Heard::of(set, text, f.confidence, false, st.userVoicedMs);
@@ -397,16 +468,18 @@ void TurnStage::process(Frame f) {
                 }
                 break;
             }
-            // Transcribers that punctuate tell us whether the sentence ended. A final
-            // from one that doesn't (pocketsphinx) only comes after VAD silence, so it is
-            // treated like punctuation.
-            char last = pending_.back();
-            double wait = set.onNoPunctuationSeconds;
-            if (last == '.' || last == '?' || last == '!') wait = set.onPunctuationSeconds;
-            else if (std::isdigit(static_cast<unsigned char>(last))) wait = set.onNumberSeconds;
-            else if (!set.transcriberPunctuates) wait = set.onPunctuationSeconds;
-            schedule(st.nowMs + static_cast<int64_t>(wait * 1000));
+            // customEndpointingRules, else the completion model with the pause and the
+            // punctuation, else transcriptionEndpointingPlan (pipeline/endpointing.h).
+            auto d = decide(pending_);
+            st.turnLooksComplete = d.seconds <= kLikelyCompleteSeconds;
+            int64_t from = d.fromVoice && st.lastVoicedMs >= 0 ? st.lastVoicedMs : st.nowMs;
+            schedule(from + static_cast<int64_t>(d.seconds * 1000));
+            spdlog::debug(R"({{"msg":"end of turn","words":{},"by":{},"probIncomplete":{:.3f},"waitMs":{},"sinceVoiceMs":{},"turnInMs":{}}})",
+                          json::serialize(json::value(pending_)), static_cast<int>(d.by), d.probIncomplete,
+                          static_cast<int64_t>(d.seconds * 1000), st.nowMs - st.lastVoicedMs, turnAtMs_ - st.nowMs);
             push(std::move(f));
+            // The words are final now: ask ahead on them (or on what they became).
+            updateSpeculation();
             // A zero wait (e.g. onPunctuationSeconds 0) answers now, not at the next tick.
             emitTurnIfDue();
             return;
@@ -445,6 +518,7 @@ void TurnStage::checkBargeIn() {
 
 void TurnStage::tick() {
     checkBargeIn();
+    updateSpeculation();
     emitTurnIfDue();
 }
 
@@ -455,6 +529,9 @@ void TurnStage::emitTurnIfDue() {
         interruptedThisTurn_ = false;
         std::string text = std::move(pending_);
         pending_.clear();
+        partial_.clear();
+        specText_.clear();  // LlmStage releases the held answer if it was asked on `text`
+        st.turnLooksComplete = false;
         push(Frame{.kind = FrameKind::UserTurn, .text = std::move(text), .readAt = std::exchange(finalReadAt_, {})});
     }
 }
@@ -472,12 +549,40 @@ void LlmStage::cancel() {
     s_.state.responding = false;
     reply_.clear();
     toolCalls_.clear();
+    holding_ = false;
+    specWords_.clear();
+    specFailed_ = false;
+    held_.clear();
+}
+
+void LlmStage::finish(const providers::Usage& usage) {
+    json::object msg{{"role", "assistant"}, {"content", reply_}};
+    if (!toolCalls_.empty()) msg["tool_calls"] = toolCalls_;
+    if (!reply_.empty() || !toolCalls_.empty()) {
+        s_.conversation.push_back(std::move(msg));
+        s_.lastReplyIndex = static_cast<int64_t>(s_.conversation.size()) - 1;
+    }
+    reply_.clear();
+    toolCalls_.clear();
+    s_.state.responding = false;
+    push(Frame{.kind = FrameKind::LlmDone, .usage = usage});
+}
+
+void LlmStage::deliver(Frame f) {
+    if (holding_) return held_.push_back(std::move(f));
+    if (f.kind == FrameKind::LlmDone) return finish(f.usage);
+    if (f.kind == FrameKind::LlmError) s_.state.responding = false;
+    push(std::move(f));
 }
 
 void LlmStage::respond() {
     if (!llm_) return;
     cancel();
     s_.state.responding = true;
+    request();
+}
+
+void LlmStage::request() {
     providers::LlmRequest req;
     req.messages = s_.conversation;
     req.tools = s_.tools;
@@ -491,31 +596,26 @@ void LlmStage::respond() {
     cb.onText = [this, current](const std::string& delta) {
         if (!current()) return;
         reply_ += delta;
-        push(Frame{.kind = FrameKind::LlmText, .text = delta});
+        deliver(Frame{.kind = FrameKind::LlmText, .text = delta});
     };
     cb.onToolCall = [this, current](const providers::ToolCall& call) {
         if (!current()) return;
         json::object fn{{"name", call.name}, {"arguments", call.arguments}};
         toolCalls_.push_back(json::object{{"id", call.id}, {"type", "function"}, {"function", fn}});
-        push(Frame{.kind = FrameKind::LlmToolCall, .toolCall = call});
+        deliver(Frame{.kind = FrameKind::LlmToolCall, .toolCall = call});
     };
     cb.onDone = [this, current](const providers::Usage& usage) {
         if (!current()) return;
-        json::object msg{{"role", "assistant"}, {"content", reply_}};
-        if (!toolCalls_.empty()) msg["tool_calls"] = toolCalls_;
-        if (!reply_.empty() || !toolCalls_.empty()) {
-            s_.conversation.push_back(std::move(msg));
-            s_.lastReplyIndex = static_cast<int64_t>(s_.conversation.size()) - 1;
-        }
-        reply_.clear();
-        toolCalls_.clear();
         turn_.reset();
-        s_.state.responding = false;
-        push(Frame{.kind = FrameKind::LlmDone, .usage = usage});
+        deliver(Frame{.kind = FrameKind::LlmDone, .usage = usage});
     };
     cb.onError = [this, current](const providers::ProviderError& e) {
         if (!current()) return;
         turn_.reset();
+        if (holding_) {
+            specFailed_ = true;  // the turn, when it ends, asks again (and fails in the open)
+            return;
+        }
         s_.state.responding = false;
         push(Frame{.kind = FrameKind::LlmError, .text = e.message,
                    .endedReason = modelEndedReason(s_.state.model, e)});
@@ -523,14 +623,53 @@ void LlmStage::respond() {
     turn_ = llm_->complete(std::move(req), std::move(cb));
 }
 
+void LlmStage::speculate(const std::string& words) {
+    if (!llm_) return;
+    // The request is the conversation plus the words as the caller's message; the
+    // conversation itself is untouched until the turn ends on those words.
+    cancel();
+    holding_ = true;  // before the request: a provider may call back inside complete()
+    specWords_ = words;
+    specContext_ = s_.conversation.size();
+    s_.conversation.push_back(json::object{{"role", "user"}, {"content", words}});
+    request();
+    s_.conversation.erase(s_.conversation.end() - 1);
+}
+
+void LlmStage::release() {
+    holding_ = false;
+    specWords_.clear();
+    s_.state.responding = true;
+    auto frames = std::move(held_);
+    held_.clear();
+    bool done = false;
+    for (auto& f : frames) {
+        done = done || f.kind == FrameKind::LlmDone;
+        deliver(std::move(f));
+    }
+    if (!done && !turn_) s_.state.responding = false;
+}
+
 void LlmStage::process(Frame f) {
     switch (f.kind) {
-        case FrameKind::UserTurn:
+        case FrameKind::Speculate:
+            if (f.text.empty()) {
+                if (holding_) cancel();  // the caller went on: the answer is dropped unseen
+            } else if (!s_.state.responding) {
+                speculate(f.text);
+            }
+            return;  // TurnStage -> LlmStage only
+        case FrameKind::UserTurn: {
+            // A turn the model was asked on ahead, in the same context: its answer goes on.
+            bool asked = holding_ && !specFailed_ && s_.conversation.size() == specContext_ &&
+                         tokens(specWords_) == tokens(f.text);
             if (!f.text.empty())
                 s_.conversation.push_back(json::object{{"role", "user"}, {"content", f.text}});
             push(std::move(f));
-            respond();
+            if (asked) release();
+            else respond();
             return;
+        }
         case FrameKind::Interruption:
             // What the model had said so far is recorded from what was actually played
             // (UtteranceSpoken), so the partial reply is dropped here.

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pipeline/endpointing.h"
 #include "pipeline/pipeline.h"
 
 namespace voxa::audio {
@@ -117,7 +118,17 @@ private:
     void hold();
     void resume();
     void confirm();  // a held (or playing) reply is really interrupted
+    // End of turn (pipeline/endpointing.h): the words so far, the wait they call for, and
+    // the speculative model request on words that look finished.
+    std::string candidate() const;  // pending_ + the partial after it
+    EndpointDecision decide(const std::string& words) const;
+    void updateSpeculation();
+    void withdrawSpeculation();
     Shared& s_;
+    std::string partial_;            // the latest partial after the last final
+    std::string specText_;           // words the model was asked ahead on ("" none)
+    int64_t specVoicedMs_ = -1;      // State::lastVoicedMs when it was asked
+    std::string unfinished_;         // words last found unfinished (not asked again)
     std::string pending_;            // final user text not yet sent to the model
     int64_t turnAtMs_ = -1;          // when to emit UserTurn
     int64_t userStoppedAtMs_ = -1;
@@ -141,7 +152,19 @@ public:
     void cancel();
 
 private:
+    /// Asks the model on `words` as the caller's next message, its answer held (not sent
+    /// on, not in the conversation) until a UserTurn with the same words releases it.
+    void speculate(const std::string& words);
+    void release();
+    void request();  // the completion itself (respond() without the cancel)
+    void deliver(Frame f);  // a model frame: on now, or held while speculating
+    void finish(const providers::Usage& usage);
     Shared& s_;
+    bool holding_ = false;            // the turn in flight is a speculation
+    std::string specWords_;
+    size_t specContext_ = 0;          // conversation size it was asked on
+    bool specFailed_ = false;
+    std::vector<Frame> held_;
     std::unique_ptr<providers::LlmSession> llm_;
     std::shared_ptr<providers::LlmTurn> turn_;
     std::shared_ptr<int> generation_ = std::make_shared<int>(0);

@@ -34,7 +34,7 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr const char* kModelDir = "/usr/share/pocketsphinx/model/en-us";
-constexpr auto kPartialInterval = std::chrono::milliseconds(200);
+constexpr auto kPartialInterval = std::chrono::milliseconds(100);
 // A call's audio waiting for the recognizer: beyond this the compute pool is so far behind
 // that the oldest audio is dropped (callers feed at most real time, call/session.cpp).
 constexpr size_t kMaxQueuedSamples = 10 * 16000;

@@ -17,7 +17,8 @@
 // it back at its first final; after that it leases one per utterance (first audio to final),
 // restoring the caller's live cepstral mean, so a call that is listening holds none. Idle
 // decoders stay warm (up to the live cap). Decoding runs serially per session on a strand over ctx.compute; results
-// are posted to ctx.executor. Partials: when the hypothesis changed, at most one per 200 ms.
+// are posted to ctx.executor. Partials: when the hypothesis changed, at most one per 100 ms (fresh
+// partials let the pipeline ask the model ahead on the finished words, docs/turn-taking.md).
 // Finals: lower-case words as pocketsphinx gives them; confidence = per-word geometric mean
 // of the best path's posterior (ps_get_prob ^ (1/words), 0-1; ~0.4-0.6 on clean synthetic
 // speech); with `fast` there is no lattice, so it is a fixed 0.5. Empty final: 0.

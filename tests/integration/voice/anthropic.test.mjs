@@ -109,7 +109,10 @@ test("a voice call on anthropic: two tool calls through the server URL, their re
     const before = fake.requests.length;
     const asked = (await client.streamPcm(await L.synth(ASK))).endedAt;
     // The answer: voiced audio after the question, then quiet.
-    await waitFor(() => fake.requests.length >= before + 2, 15000, "the model's second request (with the tool results)");
+    // Requests asked ahead on a partial (docs/turn-taking.md) may come first: the two that
+    // matter are the last two, the question answered and the tool results.
+    await waitFor(() => fake.requests.slice(before).some((r) => JSON.stringify(r.body.messages).includes("tool_result")),
+                  15000, "the model's second request (with the tool results)");
     await waitFor(() => voiced().filter((x) => x > asked).length >= 40 && L.now() - voiced().at(-1) > 900, 20000, "the answer");
     const v = voiced().filter((x) => x > asked);
     const heard = await L.transcribe(client.receivedPcm(v[0] - 1, v.at(-1) + 1), 16000);
@@ -127,7 +130,7 @@ test("a voice call on anthropic: two tool calls through the server URL, their re
                      { item: "tulips", quantity: 12, note: "a longer argument, streamed in pieces" });
 
     // What Voxa sent: Anthropic's shape.
-    const [first, second] = fake.requests.slice(before, before + 2);
+    const [first, second] = fake.requests.slice(before).slice(-2);
     assert.equal(first.headers["x-api-key"], KEY, "the org's anthropic credential");
     assert.equal(first.headers["anthropic-version"], "2023-06-01");
     assert.equal(first.headers.authorization, undefined);

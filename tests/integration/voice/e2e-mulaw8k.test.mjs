@@ -61,9 +61,11 @@ test("8 kHz mu-law: caller speech -> custom-llm -> voice, audio in mu-law both w
     const finalUser = client.ofType("transcript").find((m) => m.role === "user" && m.transcriptType === "final");
     assert.ok(finalUser && finalUser.transcript.length > 0, "the server transcribed the 8 kHz caller");
     L.note(`mulaw8k: caller heard by the server as "${finalUser.transcript}"`);
-    assert.equal(fake.requests.length, 1);
-    assert.equal(fake.requests[0].body.stream, true);
-    assert.equal(fake.requests[0].body.messages.at(-1).content, finalUser.transcript);
+    // Requests asked ahead on a partial (docs/turn-taking.md) may come first; the answered
+    // one is the last.
+    assert.ok(fake.requests.length >= 1);
+    assert.equal(fake.requests.at(-1).body.stream, true);
+    assert.equal(fake.requests.at(-1).body.messages.at(-1).content, finalUser.transcript);
 
     client.endCall();
     await client.closedPromise;

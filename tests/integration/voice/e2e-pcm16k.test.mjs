@@ -67,8 +67,10 @@ test("16 kHz PCM: caller speech -> transcript -> custom-llm -> voice -> record",
     L.note(`e2e16k: caller heard by the server as "${finalUser.msg.transcript}"`);
 
     // What the model got.
-    assert.equal(fake.requests.length, 1, "one completion request");
-    const req = fake.requests[0];
+    // Requests asked ahead on a partial (docs/turn-taking.md) may come first, cancelled when
+    // the final differed; the one answered is the last.
+    assert.ok(fake.requests.length >= 1, "a completion request");
+    const req = fake.requests.at(-1);
     assert.equal(req.path, "/v1/chat/completions");
     assert.equal(req.body.stream, true);
     assert.equal(req.body.model, "dental-1");

@@ -172,8 +172,10 @@ for (const [sttName, ttsName] of PAIRS) {
             const asked = await caller.say(ASK);
             await assertSaid(caller, await heardAfter(caller, asked, "the reply"), REPLY,
                              ["order", "tulips", "arrive", "friday"], `${label} reply`);
-            assert.equal(llm.requests.length, 1, "one model request");
-            const req = llm.requests[0];
+            // Requests asked ahead on a partial (docs/turn-taking.md) may come first; the
+            // answered one is the last.
+            assert.ok(llm.requests.length >= 1, "a model request");
+            const req = llm.requests.at(-1);
             assert.equal(req.headers.authorization, "Bearer llm-org-key", "the org's openai credential");
             assert.equal(req.body.model, "gpt-4o-mini");
             const userSaid = req.body.messages.filter((m) => m.role === "user").at(-1).content;
@@ -185,9 +187,12 @@ for (const [sttName, ttsName] of PAIRS) {
             const askedLong = await caller.say(ASK_LONG);
             await waitFor(() => caller.voiced().filter((t) => t > askedLong).length >= 75, 20000, "1.5 s of the long reply");
             assert.ok(!V.cancelled(tts), "nothing cancelled before the barge-in");
-            await caller.say(BARGE);
+            const beforeBarge = llm.requests.length;
+            const barged = await caller.say(BARGE);
             await waitFor(() => V.cancelled(tts), 5000, `${ttsName} to see the cancel`);
-            await waitFor(() => llm.requests.length >= 3, 15000, "the model to answer the barge-in");
+            await waitFor(() => llm.requests.length > beforeBarge, 15000, "the model to answer the barge-in");
+            // A request may be one asked ahead on a partial: the turn is over when its answer plays.
+            await waitFor(() => caller.voiced().filter((t) => t > barged).length >= 25, 20000, "the answer to the barge-in");
 
             caller.end();
             const rec = await L.ownEnded(own, caller.callId, 20000);

@@ -115,7 +115,8 @@ TEST_F(PipelineTest, LlmErrorReachesTheObserverAndTheCallGoesOn) {
     EXPECT_EQ(err->text, "openai: 429 rate limited");
     // The model's provider and the status name the endedReason the call would end with.
     EXPECT_EQ(err->endedReason, "pipeline-error-vapi-429-exceeded-quota");
-    EXPECT_EQ(err->ms, rec.first(K::UserTurn)->ms + 200);
+    // Asked ahead on the final (pipeline/endpointing.h), so the error comes 200 ms after it.
+    EXPECT_EQ(err->ms, rec.first(K::Transcript)->ms + 200);
     EXPECT_FALSE(p->state().responding);
     EXPECT_EQ(rec.count(K::TtsText), 0);
     EXPECT_EQ(p->conversation().size(), 2u);  // system + user, no empty assistant message
@@ -198,7 +199,8 @@ TEST_F(FrameSizes, Reference320) {
     // Voice ends at 1200 ms; 18 silent frames (vadStopSeconds 0.35) later the utterance
     // ends: the WebRTC VAD's own hangover frames are not counted as voice.
     EXPECT_EQ(t.stopped, 1540);
-    EXPECT_EQ(t.turn, 1940);
+    // waitSeconds (0.4) from the last voiced frame (1180); the final is in at 1560.
+    EXPECT_EQ(t.turn, 1580);
     // Pre-roll (all 240 ms before the onset; it keeps up to 300) + onset (240) up to the
     // frame that ended the utterance (1540).
     EXPECT_EQ(t.sttSamples, size_t(240 * 16 + (1540 - 240) * 16));
@@ -213,7 +215,7 @@ TEST_P(OddFrameSizes, DriveTheVadLike20msFrames) {
     const int64_t slack = (static_cast<int64_t>(GetParam()) / audio::kFrameSamples + 1) * 20;
     EXPECT_NEAR(t.started, 240, slack);
     EXPECT_NEAR(t.stopped, 1540, slack);
-    EXPECT_NEAR(t.turn, 1940, slack);
+    EXPECT_NEAR(t.turn, 1580, slack);
     EXPECT_EQ(rec.count(K::UserStartedSpeaking), 1);
     EXPECT_EQ(rec.count(K::UserStoppedSpeaking), 1);
     EXPECT_EQ(rec.first(K::UserTurn)->text, "Hello there.");

@@ -57,8 +57,10 @@ TEST_F(PipelineTest, FullTurn) {
     EXPECT_TRUE(final->isFinal);
     EXPECT_EQ(final->text, "I'd like to book a table.");
     EXPECT_EQ(final->ms, stopped->ms + 20);  // finalize() -> final on the next loop turn
-    // Punctuated final: onPunctuationSeconds (0.1) < waitSeconds (0.4) floor from the stop.
-    EXPECT_EQ(turn->ms, stopped->ms + 400);
+    // Finished words (smart endpointing, docs/turn-taking.md): waitSeconds (0.4) from the
+    // last voiced frame (pushed at speechEnd - 20) is the floor, and the final is in by then.
+    EXPECT_EQ(turn->ms, speechEnd - 20 + 400);
+    EXPECT_GE(turn->ms, final->ms);
     EXPECT_EQ(turn->text, "I'd like to book a table.");
     EXPECT_EQ(rec.count(K::UserTurn), 1);
 
@@ -66,7 +68,9 @@ TEST_F(PipelineTest, FullTurn) {
     std::string streamed;
     for (auto& e : rec.of(K::LlmText)) streamed += e.text;
     EXPECT_EQ(streamed, "Sure thing. For how many people?");
-    EXPECT_EQ(rec.of(K::LlmText).front().ms, turn->ms + 200);  // scripted first-token latency
+    // Asked ahead on the final (no partials here), held until the turn: scripted first-token
+    // latency from the final.
+    EXPECT_EQ(rec.of(K::LlmText).front().ms, final->ms + 200);
     auto tts = rec.of(K::TtsText);
     ASSERT_EQ(tts.size(), 2u);
     EXPECT_EQ(tts[0].text, "Sure thing.");
@@ -181,26 +185,28 @@ TEST_F(PipelineTest, ZeroWaitsAnswerWithoutWaitingForATick) {
     EXPECT_LE(rec.readyMs.front(), botStart->ms);
 }
 
-TEST_F(PipelineTest, WaitSecondsIsAFloorFromTheUsersStop) {
+TEST_F(PipelineTest, WaitSecondsIsAFloorFromTheLastVoicedFrame) {
     plan("startSpeakingPlan") = json::object{
         {"waitSeconds", 0.8},
         {"transcriptionEndpointingPlan", json::object{{"onPunctuationSeconds", 0.1}}}};
     world.stt.push_back({.final = "Hello there."});
     start();
     speak(600);
+    const int64_t lastVoiced = now() - 20;
     ASSERT_TRUE(runUntilKind(K::UserTurn, 1, 3000));
     auto* stopped = rec.first(K::UserStoppedSpeaking);
     auto* final = rec.first(K::Transcript);
     auto* turn = rec.first(K::UserTurn);
     ASSERT_TRUE(stopped && final && turn);
     EXPECT_EQ(final->ms, stopped->ms + 20);
-    EXPECT_EQ(turn->ms, stopped->ms + 800);  // not final + 100
+    EXPECT_EQ(turn->ms, lastVoiced + 800);  // not final + 100, not the VAD's stop + 800
 }
 
 TEST_F(PipelineTest, SlowFinalIsNotPenalisedTwiceByWaitSeconds) {
-    // The floor counts from the stop: a final arriving 600 ms late waits only the
-    // punctuation time, not waitSeconds on top.
-    plan("startSpeakingPlan") = json::object{{"waitSeconds", 0.4}};
+    // The floor counts from the last voiced frame: a final arriving 600 ms late waits only
+    // the punctuation time, not waitSeconds on top.
+    plan("startSpeakingPlan") = json::object{
+        {"waitSeconds", 0.4}, {"transcriptionEndpointingPlan", json::object{{"onPunctuationSeconds", 0.1}}}};
     world.sttFinalLatencyMs = 600;
     world.stt.push_back({.final = "Hello there."});
     start();
