@@ -6,6 +6,7 @@
 // 34 MB of RSS for en-us.lm.bin. It cannot be shared with the local transcriber's decoders:
 // a decoder reweights the model in place (ngram_model_apply_weights) and scores through the
 // same unlocked backoff cache, from the compute pool's threads.
+#include <algorithm>
 #include "pipeline/completion.h"
 
 #include <sphinxbase/err.h>
@@ -204,6 +205,16 @@ Features LmCompletionModel::features(std::string_view text) const {
     while (digits < words.size() && isDigitWord(words[words.size() - 1 - digits])) ++digits;
     f.shortDigits = digits == 2 || digits == 3;
     f.afterTo = words.size() >= 2 && words[words.size() - 2] == "to" && !f.trailingWord;
+    // "can you tell me", "could you show us": the LM sees "tell me </s>" often enough (as in
+    // "tell me.") to call it finished, but a caller who stops there is looking for the rest.
+    if (words.size() >= 2) {
+        static constexpr std::string_view kVerbs[] = {"tell", "show", "give", "send", "remind", "teach", "bring", "let"};
+        static constexpr std::string_view kPronouns[] = {"me", "us", "him", "her", "them"};
+        const std::string& v = words[words.size() - 2];
+        const std::string& o = words.back();
+        f.needsObject = std::find(std::begin(kVerbs), std::end(kVerbs), v) != std::end(kVerbs) &&
+                        std::find(std::begin(kPronouns), std::end(kPronouns), o) != std::end(kPronouns);
+    }
     if (words.size() > 2) {
         words.erase(words.begin(), words.end() - 2);
         atStart = false;
@@ -250,7 +261,9 @@ double LmCompletionModel::calibrated(const Features& f) {
     if (f.trailingWord) z += kTrailing;
     if (f.shortDigits) z += kDigitsMid;
     if (f.afterTo) z += kAfterTo + kObject * (f.objectLogProb - f.endLogProb);
-    return 1.0 / (1.0 + std::exp(-z));
+    double p = 1.0 / (1.0 + std::exp(-z));
+    // Not a fitted feature (too rare in the labelled set to fit): a floor.
+    return f.needsObject ? std::max(p, 0.9) : p;
 }
 
 double LmCompletionModel::probIncomplete(std::string_view words) const {

@@ -35,6 +35,7 @@ struct Features {
     bool unknownLast = false;   // the last word is not in the LM's vocabulary
     bool trailingWord = false;  // the last word is one a cut-off turn typically ends on
     bool shortDigits = false;   // ends in 2-3 spoken digits: a number read out, mid-sequence
+    bool needsObject = false;   // "tell me", "show us", "give me": a verb whose object is still to come
 };
 
 class LmCompletionModel : public CompletionModel {

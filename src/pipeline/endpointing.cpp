@@ -9,6 +9,11 @@
 
 namespace voxa::pipeline {
 
+const WaitFunction& voxaWaitFunction() {
+    static const WaitFunction f = *WaitFunction::parse("20 + 600 * sqrt(x) + 4000 * x^3");
+    return f;
+}
+
 namespace json = boost::json;
 
 namespace {
@@ -86,12 +91,16 @@ std::shared_ptr<const EndpointingPlan> endpointingPlanFrom(const json::object* s
     if (!sp) return plan;
     if (auto* v = sp->if_contains("smartEndpointingEnabled")) {  // deprecated, still honoured
         if (v->is_bool()) plan->smart = v->as_bool() ? EndpointingPlan::Smart::Vapi : EndpointingPlan::Smart::Off;
-        else if (v->is_string() && v->as_string() == "livekit") plan->smart = EndpointingPlan::Smart::Livekit;
+        else if (v->is_string() && v->as_string() == "livekit") {
+            plan->smart = EndpointingPlan::Smart::Livekit;
+            plan->waitFunction = WaitFunction::vapiDefault();
+        }
     }
     if (auto* se = objectAt(*sp, "smartEndpointingPlan")) {
         std::string provider = stringAt(*se, "provider");
         if (provider == "livekit") {
             plan->smart = EndpointingPlan::Smart::Livekit;
+            plan->waitFunction = WaitFunction::vapiDefault();  // the spec's livekit default
             if (auto* wf = se->if_contains("waitFunction"); wf && wf->is_string()) {
                 std::string err;
                 if (auto f = WaitFunction::parse(wf->as_string(), &err)) plan->waitFunction = std::move(*f);

@@ -34,10 +34,16 @@ struct EndpointingRule {
     double timeoutSeconds = 0;
 };
 
+/// The wait for Voxa's own smart endpointing (provider "vapi", or no plan):
+/// 20 + 600 * sqrt(x) + 4000 * x^3 ms. Steeper than LiveKit's default (which is tuned to
+/// LiveKit's own, sharper model): the LM's x for unfinished words sits at 0.6-0.75, and those
+/// must outwait a 1.2 s pause (1.44-2.2 s here), while finished ones (x < 0.1) wait < 0.2 s.
+const WaitFunction& voxaWaitFunction();
+
 struct EndpointingPlan {
     enum class Smart { Off, Vapi, Livekit };
     Smart smart = Smart::Vapi;
-    WaitFunction waitFunction = WaitFunction::vapiDefault();
+    WaitFunction waitFunction = voxaWaitFunction();
     std::vector<EndpointingRule> rules;
 };
 

@@ -5,6 +5,8 @@ extern "C" {
 }
 
 #include <algorithm>
+#include <span>
+#include <vector>
 #include <map>
 #include <mutex>
 
@@ -81,16 +83,46 @@ cst_voice* fliteVoice(const std::string& name) {
     return voices.get(name);
 }
 
+// flite opens every utterance with a pause segment: ~220 ms of near-silence (RMS < 50)
+// before the first sound. Sent as is, it is latency the caller hears as nothing; it is
+// dropped down to kLeadKeepMs before the first sample at or above kOnsetLevel (-38 dBFS).
+constexpr int kOnsetLevel = 400;
+constexpr int kLeadKeepMs = 100;
+
 struct StreamCtx {
     const PcmSink* sink;
     bool called = false;
     bool stopped = false;
+    bool sounding = false;           // the first sound has been sent
+    std::vector<int16_t> lead;       // samples before it (bounded: the last kLeadKeepMs)
+    int rate = 0;
+
+    bool send(std::span<const int16_t> pcm, int sampleRate) {
+        if (!sounding) {
+            rate = sampleRate;
+            auto it = std::find_if(pcm.begin(), pcm.end(), [](int16_t v) { return v >= kOnsetLevel || v <= -kOnsetLevel; });
+            lead.insert(lead.end(), pcm.begin(), it);
+            size_t keep = size_t(sampleRate) * kLeadKeepMs / 1000;
+            if (lead.size() > keep) lead.erase(lead.begin(), lead.end() - static_cast<std::ptrdiff_t>(keep));
+            if (it == pcm.end()) return true;
+            sounding = true;
+            lead.insert(lead.end(), it, pcm.end());
+            bool ok = (*sink)(std::span<const int16_t>(lead), sampleRate);
+            lead = {};
+            return ok;
+        }
+        return (*sink)(pcm, sampleRate);
+    }
+    /// An utterance that never rose above the onset level still gets its (short) audio.
+    void finish() {
+        if (!sounding && !lead.empty() && !stopped) (*sink)(std::span<const int16_t>(lead), rate);
+    }
 };
 
 int onFliteAudio(const cst_wave* w, int start, int size, int last, cst_audio_streaming_info* asi) {
     auto* c = static_cast<StreamCtx*>(asi->userdata);
     c->called = true;
-    if (size > 0 && !(*c->sink)({w->samples + start, size_t(size)}, w->sample_rate)) {
+    if (size > 0 && !c->send({w->samples + start, size_t(size)}, w->sample_rate)) {
         c->stopped = true;
         return CST_AUDIO_STREAM_STOP;
     }
@@ -121,8 +153,9 @@ std::string synthesize(cst_voice* voice, float stretch, const std::string& text,
     } else if (done && !sc.called) {
         // A voice without streaming support: hand over the whole wave at once.
         if (cst_wave* w = utt_wave(u); w && w->num_samples > 0)
-            sink({w->samples, size_t(w->num_samples)}, w->sample_rate);
+            sc.send({w->samples, size_t(w->num_samples)}, w->sample_rate);
     }
+    if (done) sc.finish();
     delete_utterance(u);
     return err;
 }
