@@ -11,9 +11,24 @@ export const TARGETS = {
     turnToAudioP50Ms: 600,     // caller's last voiced sample -> first assistant audio
 };
 
-export function targets() {
+// What turn-taking.test.mjs holds make test to. It runs the small corpus (12 events that must
+// not interrupt, 3 pauses, 3 barge-ins) under ASan on a loaded CI machine, so one slip in 12
+// is sampling, not a regression, and latencies carry the sanitizer. Today's binary before #14
+// was far outside all of these (11/12 false interruptions, 1-2/3 premature, request p50
+// 1.2 s, first audio p50 1.4-1.5 s); the targets above are for the full corpus on an
+// idle machine (bench/turns/run.sh, bench/RESULTS.md).
+export const CI_BOUNDS = {
+    falseInterruption: 0.1,    // at most 1 of 12
+    premature: 0.02,           // none
+    bargeStopP95Ms: 600,
+    bargeSilent: 0,
+    turnToRequestP50Ms: 300,
+    turnToAudioP50Ms: 800,
+};
+
+export function targets(base = TARGETS) {
     const extra = process.env.VOXA_TURNS_TARGETS;
-    return extra ? { ...TARGETS, ...JSON.parse(extra) } : { ...TARGETS };
+    return extra ? { ...base, ...JSON.parse(extra) } : { ...base };
 }
 
 /** The targets a summary (runner.mjs summarize) misses, as readable lines. */
