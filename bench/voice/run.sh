@@ -17,7 +17,8 @@
 # Long calls (#16): LONG_NS calls of LONG_SECONDS each (default 200 of 600 s, pinned as
 # above), the server's RSS per active call printed every LONG_SAMPLE_SECONDS: a call's memory
 # must not grow with its length (recordings are streamed to disk). VOXA_BIN runs another
-# server binary (e.g. an older build, to compare); NO_BUILD=1 skips building voxa and loadgen.
+# server binary (e.g. an older build, to compare); NO_BUILD=1 skips building voxa and loadgen;
+# LONG_ARGS adds loadgen options (LONG_ARGS=--no-recording: what a call costs without one).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
@@ -98,7 +99,7 @@ fi
 for n in $WHOLE_NS; do run_voxa "$n" "voxa (2 cores, generator on them too)" 0; done
 for n in $LONG_NS; do
   run_voxa "$n" "voxa, ${LONG_SECONDS} s calls (1 core)" 1 --call-seconds "$LONG_SECONDS" \
-    --sample-seconds "$LONG_SAMPLE_SECONDS"
+    --sample-seconds "$LONG_SAMPLE_SECONDS" ${LONG_ARGS:-}
 done
 # Real engines: overhead is not meaningful here (no configured delays), turn latency is.
 for n in $LOCAL_NS; do
