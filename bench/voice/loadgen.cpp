@@ -20,6 +20,11 @@
 // lateness is the jitter, and a frame later than --underrun-ms is an underrun (a client
 // with that much buffer would have run dry). Barge-in: talk-over onset sent -> the last
 // assistant frame received. CPU and RSS are read from /proc/<pid> of the server.
+//
+// Long calls (--call-seconds S): each call repeats the script, 5 s of line noise between
+// rounds, until it is S seconds old, and the server's RSS per active call is sampled every
+// --sample-seconds (printed to stderr as it goes, and as "rssTimeline" in the JSON): what a
+// call costs in memory as it gets longer.
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -68,6 +73,8 @@ struct Config {
     double talkOverAfterMs = 1000;
     bool verbose = false;
     bool recording = true;  // artifactPlan.recordingEnabled (Vapi's default: on)
+    double callSeconds = 0;    // > 0: repeat the script until the call is this old
+    double sampleSeconds = 30; // RSS timeline step (long calls)
     std::string reply = "Sure, I can help with that. What day works best for you?";
     std::string transcript = "I would like to book an appointment.";
 };
@@ -103,6 +110,7 @@ struct Metrics {
 
 struct Shared {
     const Config& cfg;
+    std::atomic<int>* active;            // calls connected and not done (the RSS timeline)
     std::vector<std::string> utterance;  // 20 ms frames, as bytes
     std::vector<std::string> silence;    // the line between utterances: -70 dBFS noise
     double expectedMs = 0;               // vad wait + configured delays
@@ -118,6 +126,8 @@ public:
         ws_ = std::move(ws);
         phase_ = Phase::Idle;
         at_ = firstTurnAt;
+        endAt_ = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(sh_.cfg.callSeconds * 1000));
+        ++*sh_.active;
     }
     bool finished() const { return phase_ == Phase::Done; }
     std::shared_ptr<net::WsConnection> ws() const { return ws_; }
@@ -210,9 +220,17 @@ private:
     }
     void nextTurn(Clock::time_point now) {
         ++turn_;
+        if (turn_ >= 3 && sh_.cfg.callSeconds > 0 && now < endAt_) {  // a long call: again
+            turn_ = 0;
+            talkedOver_ = false;
+            phase_ = Phase::Pause;
+            at_ = now + std::chrono::seconds(5);
+            return;
+        }
         if (turn_ >= 3) {
             phase_ = Phase::Done;
             ++m_.callsDone;
+            --*sh_.active;
             ws_->close();
             return;
         }
@@ -220,7 +238,10 @@ private:
         at_ = now + std::chrono::milliseconds(600);
     }
     void fail() {
-        if (phase_ != Phase::Done) ++m_.callsFailed;
+        if (phase_ != Phase::Done) {
+            ++m_.callsFailed;
+            --*sh_.active;
+        }
         phase_ = Phase::Done;
     }
 
@@ -229,7 +250,7 @@ private:
     int index_;
     std::shared_ptr<net::WsConnection> ws_;
     Phase phase_ = Phase::Connecting;
-    Clock::time_point at_, deadline_, lastVoicedSent_, onsetSent_, runStart_, lastFrame_;
+    Clock::time_point at_, deadline_, lastVoicedSent_, onsetSent_, runStart_, lastFrame_, endAt_;
     size_t uttPos_ = 0, silencePos_ = 0;
     bool speaking_ = false, talkedOver_ = false, bargeInPending_ = false;
     int turn_ = 0;
@@ -328,7 +349,7 @@ private:
                                         {{"onPunctuationSeconds", 0}, {"onNoPunctuationSeconds", 0},
                                          {"onNumberSeconds", 0}}}}},
                 {"stopSpeakingPlan", {{"voiceSeconds", 0.2}, {"backoffSeconds", 1}}},
-                {"maxDurationSeconds", 600},
+                {"maxDurationSeconds", std::max(600.0, c.callSeconds + 120)},
                 {"artifactPlan", {{"recordingEnabled", c.recording}}}};
         }
         json::object body{{"assistant", assistant},
@@ -358,6 +379,10 @@ private:
             t.expires_at(next);
             co_await t.async_wait(asio::use_awaitable);
             auto now = Clock::now();
+            // Starved (a busy machine) for more than 100 ms: resume from now instead of
+            // catching up in a burst, which the server's real-time gate would drop, and
+            // which over a long call ends it (audio faster than real time).
+            if (now - next > std::chrono::milliseconds(100)) next = now;
             size_t slot = step++ % 20;
             bool all = failed + connected == static_cast<int>(calls_.size());
             for (size_t i = slot; i < calls_.size(); i += 20) {
@@ -500,6 +525,8 @@ int main(int argc, char** argv) {
         else if (a == "--verbose") c.verbose = true;
         else if (a == "--no-recording") c.recording = false;
         else if (a == "--transcript") c.transcript = val();
+        else if (a == "--call-seconds") c.callSeconds = std::stod(val());
+        else if (a == "--sample-seconds") c.sampleSeconds = std::stod(val());
         else {
             std::cerr << "unknown option " << a << "\n";
             return 2;
@@ -510,7 +537,8 @@ int main(int argc, char** argv) {
         return 2;
     }
     if (c.label.empty()) c.label = c.target;
-    Shared sh{c, loadUtterance(c.utterance), {}};
+    std::atomic<int> active{0};
+    Shared sh{c, &active, loadUtterance(c.utterance), {}};
     // A phone line is never digitally silent: uniform noise of RMS ~10 (-70 dBFS).
     std::mt19937 noise(7);
     for (int k = 0; k < 50; ++k) {
@@ -545,12 +573,25 @@ int main(int argc, char** argv) {
     ProcSample turnsStart = sampleProc(c.pid);
     auto turnsStartAt = Clock::now();
     double selfTurnsStart = selfCpuSec();
+    json::array timeline;  // [seconds since the turns began, active calls, RSS MB, (RSS - base) per active call MB]
+    auto nextSample = turnsStartAt;
     for (;;) {
         bool done = true;
         for (auto& w : workers) done = done && w->allDone;
         if (done) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(250));
-        peakRss = std::max(peakRss, sampleProc(c.pid).rssMb);
+        ProcSample now = sampleProc(c.pid);
+        peakRss = std::max(peakRss, now.rssMb);
+        if (c.callSeconds > 0 && Clock::now() >= nextSample) {
+            nextSample += std::chrono::milliseconds(static_cast<int64_t>(c.sampleSeconds * 1000));
+            int n = active.load();
+            double t = msSince(turnsStartAt, Clock::now()) / 1000.0;
+            double perCall = n > 0 ? (now.rssMb - base.rssMb) / n : 0.0;
+            timeline.push_back(json::array{std::round(t), n, std::round(now.rssMb * 10) / 10,
+                                           std::round(perCall * 1000) / 1000});
+            std::cerr << "  t=" << std::round(t) << " s: " << n << " calls, RSS " << now.rssMb << " MB, "
+                      << perCall << " MB per call\n";
+        }
     }
     ProcSample end = sampleProc(c.pid);
     double wall = msSince(turnsStartAt, Clock::now()) / 1000.0;
@@ -591,6 +632,8 @@ int main(int argc, char** argv) {
                     {"idleRssPerCallMb", idleCalls > 0 ? (idle.rssMb - base.rssMb) / idleCalls : 0.0},
                     {"cpuPercent", wall > 0 ? 100.0 * (end.cpuSec - turnsStart.cpuSec) / wall : 0.0}}},
         {"loadgenCpuPercent", wall > 0 ? 100.0 * selfCpu / wall : 0.0},
+        {"callSeconds", c.callSeconds},
+        {"rssTimeline", timeline},
         {"wallSeconds", wall}};
     std::string out = json::serialize(r);
     if (!c.jsonOut.empty()) std::ofstream(c.jsonOut) << out << "\n";

@@ -13,19 +13,27 @@
 # LiveKit bridge is one Node process) and the load generator to CPU 0, so the generator's
 # own cost (a third of the total at 1,000 calls) does not count against either. WHOLE_NS
 # adds points with nothing pinned and Voxa on both cores, generator included.
+#
+# Long calls (#16): LONG_NS calls of LONG_SECONDS each (default 200 of 600 s, pinned as
+# above), the server's RSS per active call printed every LONG_SAMPLE_SECONDS: a call's memory
+# must not grow with its length (recordings are streamed to disk). VOXA_BIN runs another
+# server binary (e.g. an older build, to compare); NO_BUILD=1 skips building voxa and loadgen;
+# LONG_ARGS adds loadgen options (LONG_ARGS=--no-recording: what a call costs without one).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 VOXA_NS="${VOXA_NS-1 10 100 300 600 800}"
 LK_NS="${LK_NS-1 10 25 50}"
 WHOLE_NS="${WHOLE_NS-1000}"
+LONG_NS="${LONG_NS-200}" LONG_SECONDS="${LONG_SECONDS:-600}" LONG_SAMPLE_SECONDS="${LONG_SAMPLE_SECONDS:-60}"
+VOXA_BIN="${VOXA_BIN:-build/voxa}"
 LOCAL_NS="${LOCAL_NS-1 10}"  # the embedded engines (pocketsphinx, scripted model, flite)
 SERVER_CPU="${SERVER_CPU:-1}" GEN_CPU="${GEN_CPU:-0}"
 OUT="${OUT:-$root/build/bench/voice-results.jsonl}"
 STT_MS="${STT_MS:-100}" LLM_MS="${LLM_MS:-200}" GAP_MS="${GAP_MS:-10}" TTS_MS="${TTS_MS:-100}"
 delays=(--stt-ms "$STT_MS" --llm-ms "$LLM_MS" --gap-ms "$GAP_MS" --tts-ms "$TTS_MS")
 
-cmake --build build --target voxa loadgen >/dev/null
+[[ -n "${NO_BUILD:-}" ]] || cmake --build build --target voxa loadgen >/dev/null
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/voxa-bench.XXXXXX")"
 pid=""
 cleanup() {
@@ -40,6 +48,7 @@ wait_port() { for _ in $(seq 1 200); do (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/n
 flite -t "I would like to book an appointment" -o "$tmp/utt8.wav"
 sox "$tmp/utt8.wav" -r 16000 -c 1 -b 16 "$tmp/utt.wav"
 : >"$OUT"
+: >"${OUT%.jsonl}.server.log"
 
 run_voxa() {  # n label pin(0|1) [loadgen args...]
   local n="$1" label="$2" pin="$3" port key srv=() gen=()
@@ -49,12 +58,12 @@ run_voxa() {  # n label pin(0|1) [loadgen args...]
   rm -rf "$tmp/data" && mkdir -p "$tmp/data"
   local threads=()
   [[ "$pin" == 1 ]] && threads=(--threads 1)
-  "${srv[@]}" build/voxa serve "${threads[@]}" --listen "127.0.0.1:$port" --data-dir "$tmp/data" \
+  "${srv[@]}" "$VOXA_BIN" serve "${threads[@]}" --listen "127.0.0.1:$port" --data-dir "$tmp/data" \
     --log-level warn >"$tmp/voxa.log" 2>&1 &
   pid=$!
   wait_port "$port"
   local org
-  org="$(build/voxa admin create-org --data-dir "$tmp/data" --name bench | grep -m1 '^{')"
+  org="$("$VOXA_BIN" admin create-org --data-dir "$tmp/data" --name bench | grep -m1 '^{')"
   key="$(node -e 'console.log(JSON.parse(process.argv[1]).privateKey)' "$org")"
   # More calls at once than Vapi's default concurrencyLimit of 10.
   curl -fsS -o /dev/null -X PATCH "http://127.0.0.1:$port/org/$(node -e 'console.log(JSON.parse(process.argv[1]).orgId)' "$org")" \
@@ -65,6 +74,7 @@ run_voxa() {  # n label pin(0|1) [loadgen args...]
     --key "$key" --calls "$n" --utterance "$tmp/utt.wav" --pid "$pid" --vad-wait-ms 360 \
     "${delays[@]}" "$@" >>"$OUT" || true
   kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+  { echo "== $label: $n calls"; cat "$tmp/voxa.log"; } >>"${OUT%.jsonl}.server.log"  # warnings, errors
 }
 for n in $VOXA_NS; do run_voxa "$n" "voxa (1 core)" 1; done
 
@@ -87,6 +97,10 @@ if [[ -n "$LK_NS" && -f "$lk/package-lock.json" ]]; then
   done
 fi
 for n in $WHOLE_NS; do run_voxa "$n" "voxa (2 cores, generator on them too)" 0; done
+for n in $LONG_NS; do
+  run_voxa "$n" "voxa, ${LONG_SECONDS} s calls (1 core)" 1 --call-seconds "$LONG_SECONDS" \
+    --sample-seconds "$LONG_SAMPLE_SECONDS" ${LONG_ARGS:-}
+done
 # Real engines: overhead is not meaningful here (no configured delays), turn latency is.
 for n in $LOCAL_NS; do
   run_voxa "$n" "voxa, embedded engines (2 cores)" 0 --assistant bench/voice/local-assistant.json \

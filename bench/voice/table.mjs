@@ -14,7 +14,14 @@ for (const r of rows) {
   const s = r.server;
   console.log(`| ${r.label} | ${r.calls} | ${f(r.overheadMs.p50)} / ${f(r.overheadMs.p95)} / ${f(r.overheadMs.p99)} | ${f(r.turnMs.p50, 0)} | ${f(r.bargeInMs.p50, 0)} / ${f(r.bargeInMs.p99, 0)} | ${f(r.jitterMs.p99)} | ${r.underruns} | ${f(s.cpuPercent, 0)} | ${f(s.cpuPercent / r.calls, 3)} | ${f(s.idleRssPerCallMb, 2)} | ${f(s.peakRssMb, 0)} | ${passes(r) ? 'yes' : 'no'} |`);
 }
-const labels = [...new Set(rows.map((r) => r.label))];
+// Long calls: the server's RSS per active call as the calls get older (MB).
+for (const r of rows.filter((r) => r.callSeconds > 0 && r.rssTimeline?.length)) {
+  console.log(`\n${r.label}, ${r.calls} calls: RSS per active call over time (base ${f(r.server.baseRssMb, 0)} MB)`);
+  console.log('| s | active calls | RSS MB | per call MB |');
+  console.log('|---|---|---|---|');
+  for (const [t, n, rss, per] of r.rssTimeline) console.log(`| ${t} | ${n} | ${f(rss, 0)} | ${f(per, 3)} |`);
+}
+const labels = [...new Set(rows.filter((r) => !(r.callSeconds > 0)).map((r) => r.label))];
 const best = {};
 for (const l of labels) {
   const ok = rows.filter((r) => r.label === l && passes(r)).map((r) => r.calls);

@@ -9,13 +9,15 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <deque>
+#include <utility>
 #include <stdexcept>
 
 namespace voxa::audio {
 namespace {
 
-constexpr int64_t kChunkShift = 14;
-constexpr int64_t kChunkSamples = int64_t{1} << kChunkShift;  // ~1 s at 16 kHz, 32 KiB
+constexpr int64_t kChunkShift = 12;
+constexpr int64_t kChunkSamples = int64_t{1} << kChunkShift;  // 256 ms at 16 kHz, 8 KiB
 constexpr int64_t kChunkMask = kChunkSamples - 1;
 
 // Owns an SNDFILE* opened for writing; closing flushes the header with the final length.
@@ -53,20 +55,22 @@ private:
 
 }  // namespace
 
-// A sparse array of fixed-size chunks: growth never moves recorded audio (no huge realloc),
-// and chunks nobody wrote to stay unallocated and read as silence.
+// A window of fixed-size chunks over the track's timeline: chunk `first + i` is chunks[i].
+// Growth never moves recorded audio, chunks nobody wrote to stay unallocated and read as
+// silence, and release() frees what was taken.
 struct CallRecorder::Track {
-    std::vector<std::unique_ptr<int16_t[]>> chunks;
+    std::deque<std::unique_ptr<int16_t[]>> chunks;
+    int64_t first = 0;  // chunk index of chunks[0]
     int64_t end = 0;
 
+    // `at` is at or after the window's start (CallRecorder::add routes earlier writes).
     void write(int64_t at, std::span<const int16_t> pcm) {
-        const int64_t last = at + static_cast<int64_t>(pcm.size());
-        const auto needChunks = static_cast<size_t>((last + kChunkSamples - 1) >> kChunkShift);
-        if (chunks.size() < needChunks) chunks.resize(needChunks);
         size_t done = 0;
         while (done < pcm.size()) {
             const int64_t pos = at + static_cast<int64_t>(done);
-            auto& chunk = chunks[static_cast<size_t>(pos >> kChunkShift)];
+            const auto i = static_cast<size_t>((pos >> kChunkShift) - first);
+            if (chunks.size() <= i) chunks.resize(i + 1);
+            auto& chunk = chunks[i];
             if (!chunk) chunk = std::make_unique<int16_t[]>(kChunkSamples);  // zeroed
             const int64_t offset = pos & kChunkMask;
             const size_t n =
@@ -74,36 +78,49 @@ struct CallRecorder::Track {
             std::memcpy(chunk.get() + offset, pcm.data() + done, n * sizeof(int16_t));
             done += n;
         }
-        end = std::max(end, last);
+        end = std::max(end, at + static_cast<int64_t>(pcm.size()));
     }
 
     void read(int64_t from, std::span<int16_t> out) const {
         size_t done = 0;
-        if (from < 0) {  // before the call started: silence
-            done = std::min(out.size(), static_cast<size_t>(-from));
-            std::fill_n(out.begin(), done, int16_t{0});
-        }
         while (done < out.size()) {
             const int64_t pos = from + static_cast<int64_t>(done);
             const int64_t offset = pos & kChunkMask;
             const size_t n =
                 std::min(out.size() - done, static_cast<size_t>(kChunkSamples - offset));
-            const auto index = static_cast<size_t>(pos >> kChunkShift);
-            if (index < chunks.size() && chunks[index])
-                std::memcpy(out.data() + done, chunks[index].get() + offset, n * sizeof(int16_t));
+            const int64_t i = (pos >> kChunkShift) - first;
+            if (pos >= 0 && i >= 0 && i < static_cast<int64_t>(chunks.size()) && chunks[static_cast<size_t>(i)])
+                std::memcpy(out.data() + done, chunks[static_cast<size_t>(i)].get() + offset,
+                            n * sizeof(int16_t));
             else
                 std::fill_n(out.begin() + static_cast<ptrdiff_t>(done), n, int16_t{0});
             done += n;
         }
     }
 
+    // Frees the chunks wholly before `upTo`.
+    void release(int64_t upTo) {
+        const int64_t keepFrom = upTo >> kChunkShift;
+        while (first < keepFrom && !chunks.empty()) {
+            chunks.pop_front();
+            ++first;
+        }
+        first = std::max(first, keepFrom);
+    }
+
     size_t bytes() const {
-        size_t b = chunks.capacity() * sizeof(chunks[0]);
+        size_t b = chunks.size() * sizeof(chunks[0]);
         for (const auto& c : chunks)
             if (c) b += kChunkSamples * sizeof(int16_t);
         return b;
     }
 };
+
+size_t RecordingBatch::bytes() const {
+    size_t b = frames.size() * sizeof(int16_t);
+    for (const auto& l : late) b += l.pcm.size() * sizeof(int16_t);
+    return b;
+}
 
 CallRecorder::CallRecorder(int sampleRate, double maxSeconds)
     : rate_(sampleRate),
@@ -117,28 +134,43 @@ CallRecorder::~CallRecorder() = default;
 CallRecorder::CallRecorder(CallRecorder&&) noexcept = default;
 CallRecorder& CallRecorder::operator=(CallRecorder&&) noexcept = default;
 
-void CallRecorder::add(Track& t, int64_t at, std::span<const int16_t> pcm) {
+void CallRecorder::add(Track& t, int channel, int64_t at, std::span<const int16_t> pcm) {
     const int64_t n = static_cast<int64_t>(pcm.size());
     if (at >= maxSamples_) {  // also keeps at + n from overflowing
         dropped_ += n;
         return;
     }
     // Clip to [0, maxSamples_); whatever falls outside is counted, not stored.
-    const int64_t begin = std::clamp<int64_t>(at, 0, maxSamples_);
+    int64_t begin = std::clamp<int64_t>(at, 0, maxSamples_);
     const int64_t end = std::clamp<int64_t>(at + n, 0, maxSamples_);
     if (end <= begin) {
         dropped_ += n;
         return;
     }
     dropped_ += n - (end - begin);
-    t.write(begin, pcm.subspan(static_cast<size_t>(begin - at), static_cast<size_t>(end - begin)));
+    pcm = pcm.subspan(static_cast<size_t>(begin - at), static_cast<size_t>(end - begin));
+    if (begin < taken_) {  // over frames a batch carried already: patched in the files
+        const int64_t lateEnd = std::min(end, taken_);
+        auto part = pcm.first(static_cast<size_t>(lateEnd - begin));
+        if (lateSamples_ + lateEnd - begin > kMaxLateSamples) {
+            dropped_ += lateEnd - begin;
+        } else {
+            late_.push_back({.at = begin, .channel = channel, .pcm = {part.begin(), part.end()}});
+            lateSamples_ += lateEnd - begin;
+        }
+        t.end = std::max(t.end, lateEnd);
+        pcm = pcm.subspan(part.size());
+        begin = lateEnd;
+        if (pcm.empty()) return;
+    }
+    t.write(begin, pcm);
 }
 
 void CallRecorder::addCustomer(int64_t atSample, std::span<const int16_t> pcm) {
-    add(*customer_, atSample, pcm);
+    add(*customer_, 0, atSample, pcm);
 }
 void CallRecorder::addAssistant(int64_t atSample, std::span<const int16_t> pcm) {
-    add(*assistant_, atSample, pcm);
+    add(*assistant_, 1, atSample, pcm);
 }
 
 int64_t CallRecorder::customerEnd() const { return customer_->end; }
@@ -148,60 +180,33 @@ double CallRecorder::durationSeconds() const {
     return static_cast<double>(lengthSamples()) / rate_;
 }
 
-void CallRecorder::readCustomer(int64_t from, std::span<int16_t> out) const {
-    customer_->read(from, out);
-}
-void CallRecorder::readAssistant(int64_t from, std::span<int16_t> out) const {
-    assistant_->read(from, out);
+size_t CallRecorder::memoryBytes() const {
+    size_t b = customer_->bytes() + assistant_->bytes() + late_.capacity() * sizeof(late_[0]);
+    for (const auto& l : late_) b += l.pcm.capacity() * sizeof(int16_t);
+    return b;
 }
 
-size_t CallRecorder::memoryBytes() const { return customer_->bytes() + assistant_->bytes(); }
-
-void CallRecorder::writeStereoWav(const std::string& path) const {
-    WavWriter wav(path, rate_, 2);
-    std::vector<int16_t> left(kChunkSamples), right(kChunkSamples), frames(2 * kChunkSamples);
-    const int64_t total = lengthSamples();
-    for (int64_t pos = 0; pos < total; pos += kChunkSamples) {
-        const auto n = static_cast<size_t>(std::min(kChunkSamples, total - pos));
-        customer_->read(pos, std::span(left).first(n));
-        assistant_->read(pos, std::span(right).first(n));
+RecordingBatch CallRecorder::take(int64_t upTo) {
+    RecordingBatch b;
+    b.from = taken_;
+    upTo = std::min(upTo, lengthSamples());  // never beyond what was written: the files end there
+    if (upTo > taken_) {
+        const auto n = static_cast<size_t>(upTo - taken_);
+        std::vector<int16_t> left(n), right(n);
+        customer_->read(taken_, left);
+        assistant_->read(taken_, right);
+        b.frames.resize(2 * n);
         for (size_t i = 0; i < n; ++i) {
-            frames[2 * i] = left[i];
-            frames[2 * i + 1] = right[i];
+            b.frames[2 * i] = left[i];
+            b.frames[2 * i + 1] = right[i];
         }
-        wav.write(frames.data(), static_cast<sf_count_t>(n));
+        taken_ = upTo;
+        customer_->release(taken_);
+        assistant_->release(taken_);
     }
-    wav.close();
-}
-
-void CallRecorder::writeMonoWav(const std::string& path) const {
-    WavWriter wav(path, rate_, 1);
-    std::vector<int16_t> a(kChunkSamples), b(kChunkSamples);
-    const int64_t total = lengthSamples();
-    for (int64_t pos = 0; pos < total; pos += kChunkSamples) {
-        const auto n = static_cast<size_t>(std::min(kChunkSamples, total - pos));
-        customer_->read(pos, std::span(a).first(n));
-        assistant_->read(pos, std::span(b).first(n));
-        for (size_t i = 0; i < n; ++i)
-            a[i] = static_cast<int16_t>(std::clamp(int{a[i]} + int{b[i]}, -32768, 32767));
-        wav.write(a.data(), static_cast<sf_count_t>(n));
-    }
-    wav.close();
-}
-
-std::vector<int16_t> CallRecorder::takeStereo(int64_t upTo) {
-    upTo = std::min(upTo, maxSamples_);
-    if (upTo <= taken_) return {};
-    const auto n = static_cast<size_t>(upTo - taken_);
-    std::vector<int16_t> left(n), right(n), out(2 * n);
-    customer_->read(taken_, left);
-    assistant_->read(taken_, right);
-    for (size_t i = 0; i < n; ++i) {
-        out[2 * i] = left[i];
-        out[2 * i + 1] = right[i];
-    }
-    taken_ = upTo;
-    return out;
+    b.late = std::exchange(late_, {});
+    lateSamples_ = 0;
+    return b;
 }
 
 // ---- WAV files written while they grow -------------------------------------------------
@@ -221,28 +226,19 @@ void put16(unsigned char* p, uint16_t v) {
 // Closes the descriptor on every way out.
 struct Fd {
     int fd;
+    explicit Fd(int f) : fd(f) {}
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
     ~Fd() {
         if (fd >= 0) ::close(fd);
     }
 };
 
-void writeAll(int fd, const void* data, size_t n, const std::string& path) {
-    auto* p = static_cast<const char*>(data);
-    while (n > 0) {
-        ssize_t w = ::write(fd, p, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) throw std::runtime_error("recorder: cannot write " + path + ": " + std::strerror(errno));
-        p += w;
-        n -= static_cast<size_t>(w);
-    }
-}
-
-}  // namespace
-
-void beginStreamedWav(const std::string& path, int rate, int channels) {
-    unsigned char h[kWavHeader] = {};
+// The 44-byte header libsndfile writes for 16-bit PCM WAV (same bytes), for `frames` frames.
+void wavHeader(unsigned char (&h)[kWavHeader], int rate, int channels, int64_t frames) {
+    const auto data = static_cast<uint32_t>(frames * channels * 2);
     std::memcpy(h, "RIFF", 4);
-    put32(h + 4, 36);  // sizes say "empty" until finishStreamedWav()
+    put32(h + 4, 36 + data);
     std::memcpy(h + 8, "WAVEfmt ", 8);
     put32(h + 16, 16);
     put16(h + 20, 1);  // PCM
@@ -252,17 +248,91 @@ void beginStreamedWav(const std::string& path, int rate, int channels) {
     put16(h + 32, static_cast<uint16_t>(channels * 2));
     put16(h + 34, 16);
     std::memcpy(h + 36, "data", 4);
-    put32(h + 40, 0);
-    Fd f{::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)};
-    if (f.fd < 0) throw std::runtime_error("recorder: cannot create " + path + ": " + std::strerror(errno));
-    writeAll(f.fd, h, sizeof h, path);
+    put32(h + 40, data);
 }
 
-void appendStreamedWav(const std::string& path, std::span<const int16_t> interleaved) {
-    if (interleaved.empty()) return;
-    Fd f{::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC)};
-    if (f.fd < 0) throw std::runtime_error("recorder: cannot open " + path + ": " + std::strerror(errno));
-    writeAll(f.fd, interleaved.data(), interleaved.size_bytes(), path);
+void pwriteAll(int fd, const void* data, size_t n, off_t at, const std::string& path) {
+    auto* p = static_cast<const char*>(data);
+    while (n > 0) {
+        ssize_t w = ::pwrite(fd, p, n, at);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) throw std::runtime_error("recorder: cannot write " + path + ": " + std::strerror(errno));
+        p += w;
+        at += w;
+        n -= static_cast<size_t>(w);
+    }
+}
+
+// Reads what the file has of [at, at + n); the rest (beyond its end) stays as it was.
+void preadSome(int fd, void* data, size_t n, off_t at, const std::string& path) {
+    auto* p = static_cast<char*>(data);
+    while (n > 0) {
+        ssize_t r = ::pread(fd, p, n, at);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) throw std::runtime_error("recorder: cannot read " + path + ": " + std::strerror(errno));
+        if (r == 0) return;
+        p += r;
+        at += r;
+        n -= static_cast<size_t>(r);
+    }
+}
+
+Fd openRw(const std::string& path, int flags = 0) {
+    int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC | flags, 0600);
+    if (fd < 0) throw std::runtime_error("recorder: cannot open " + path + ": " + std::strerror(errno));
+    return Fd{fd};
+}
+
+int16_t mix(int16_t a, int16_t b) { return static_cast<int16_t>(std::clamp(int{a} + int{b}, -32768, 32767)); }
+
+}  // namespace
+
+RecordingFiles::RecordingFiles(std::string stereoPath, std::string monoPath, int rate)
+    : stereo_(std::move(stereoPath)), mono_(std::move(monoPath)), rate_(rate) {}
+
+void RecordingFiles::create() {
+    unsigned char h[kWavHeader];
+    for (int channels : {2, 1}) {
+        const std::string& path = channels == 2 ? stereo_ : mono_;
+        Fd f = openRw(path, O_CREAT | O_TRUNC);
+        wavHeader(h, rate_, channels, 0);
+        pwriteAll(f.fd, h, sizeof h, 0, path);
+    }
+    frames_ = 0;
+}
+
+void RecordingFiles::write(const RecordingBatch& b) {
+    if (b.empty()) return;
+    Fd s = openRw(stereo_), m = openRw(mono_);
+    std::vector<int16_t> mono;
+    const auto monoOf = [&mono](std::span<const int16_t> frames) {
+        mono.resize(frames.size() / 2);
+        for (size_t i = 0; i < mono.size(); ++i) mono[i] = mix(frames[2 * i], frames[2 * i + 1]);
+    };
+    if (!b.frames.empty()) {
+        pwriteAll(s.fd, b.frames.data(), b.frames.size() * 2, static_cast<off_t>(kWavHeader + b.from * 4), stereo_);
+        monoOf(b.frames);
+        pwriteAll(m.fd, mono.data(), mono.size() * 2, static_cast<off_t>(kWavHeader + b.from * 2), mono_);
+        frames_ = std::max(frames_, b.from + b.frameCount());
+    }
+    // Late writes: read the stereo frames back, replace one side, write both files again.
+    std::vector<int16_t> frames;
+    for (const auto& l : b.late) {
+        const size_t n = l.pcm.size();
+        frames.assign(2 * n, 0);
+        preadSome(s.fd, frames.data(), frames.size() * 2, static_cast<off_t>(kWavHeader + l.at * 4), stereo_);
+        for (size_t i = 0; i < n; ++i) frames[2 * i + static_cast<size_t>(l.channel)] = l.pcm[i];
+        pwriteAll(s.fd, frames.data(), frames.size() * 2, static_cast<off_t>(kWavHeader + l.at * 4), stereo_);
+        monoOf(frames);
+        pwriteAll(m.fd, mono.data(), mono.size() * 2, static_cast<off_t>(kWavHeader + l.at * 2), mono_);
+        frames_ = std::max(frames_, l.at + static_cast<int64_t>(n));
+    }
+    // The sizes last: a header never counts data that is not there.
+    unsigned char h[kWavHeader];
+    wavHeader(h, rate_, 2, frames_);
+    pwriteAll(s.fd, h, sizeof h, 0, stereo_);
+    wavHeader(h, rate_, 1, frames_);
+    pwriteAll(m.fd, h, sizeof h, 0, mono_);
 }
 
 bool finishStreamedWav(const std::string& path, int64_t* frames) {

@@ -53,8 +53,10 @@ CallManager::RepairStats CallManager::repairAtStart() {
             auto startedMs = parseIsoMs(str(record, "startedAt"));
             double duration = 0;
             if (str(record, "status") != "ended") {
-                // What was recorded is kept: the streamed stereo file gets its real length in
-                // its header, and the mono mix is made from it.
+                // What was recorded is kept: the streamed files get their real length in their
+                // headers (data written after the last header update counts, a cut frame does
+                // not), and the mono mix is made again from the stereo file unless it holds
+                // the same frames.
                 auto stereo = recordingPath(org, id, "stereo");
                 auto mono = recordingPath(org, id, "mono");
                 int64_t frames = 0;
@@ -62,7 +64,14 @@ CallManager::RepairStats CallManager::repairAtStart() {
                 try {
                     recorded = startedMs && audio::finishStreamedWav(stereo, &frames);
                     if (recorded) {
-                        audio::stereoToMonoWav(stereo, mono);
+                        int64_t monoFrames = -1;
+                        bool monoOk = false;
+                        try {
+                            monoOk = audio::finishStreamedWav(mono, &monoFrames) && monoFrames == frames;
+                        } catch (const std::exception&) {
+                            monoOk = false;
+                        }
+                        if (!monoOk) audio::stereoToMonoWav(stereo, mono);
                         ++stats.recordings;
                     }
                 } catch (const std::exception& e) {

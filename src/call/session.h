@@ -119,10 +119,12 @@ private:
     /// After end(): writes the recordings and the record, runs the analysis, stores the
     /// end-of-call-report, drops the call's lease (session_end.cpp).
     boost::asio::awaitable<void> finish(std::string reason);
-    /// The stereo recording is also appended to its file as the call goes (a crash keeps
-    /// all but the last second or two): created at start, fed about once a second.
+    /// The recordings are written to their files as the call goes (memory stays flat, a
+    /// crash keeps all but the last second or two): created at start, fed about once a
+    /// second, completed by finish() (session_end.cpp).
     void beginStreamedRecording();
     void spillRecording();
+    boost::asio::awaitable<bool> finishRecording();
     /// analysisPlan: summary, structured data, success evaluation (call/analysis.h).
     boost::asio::awaitable<boost::json::object> analyze(std::string reason);
 
@@ -186,7 +188,8 @@ private:
     std::vector<boost::json::object> early_;
     static constexpr size_t kMaxEarlyMessages = 32;
     std::chrono::steady_clock::time_point nextSpill_{};
-    std::shared_ptr<std::atomic<bool>> streamFailed_;  // the streamed file is unusable: stop feeding it
+    struct RecordingStream;
+    std::shared_ptr<RecordingStream> stream_;  // the recording's files, shared with the pool's jobs
 
     // transcript and messages
     boost::json::array messages_;

@@ -1,6 +1,6 @@
 // The end of a call: its recordings, its final record, the post-call analysis, the
-// end-of-call-report and the call's lease (call/lease.h); and the stereo recording streamed
-// to its file while the call runs, so that a crash keeps it.
+// end-of-call-report and the call's lease (call/lease.h); and the recordings streamed to
+// their files while the call runs, so that memory stays flat and a crash keeps them.
 #include <boost/asio/post.hpp>
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
@@ -22,43 +22,97 @@ namespace json = boost::json;
 
 namespace {
 double round3(double v) { return std::round(v * 1000) / 1000; }
+
+// A batch is what was settled this long ago (both sides are written near "now"; a write to
+// older frames still reaches the files, as a late write), about once a second.
+constexpr auto kSpillEvery = std::chrono::seconds(1);
+constexpr auto kSettled = std::chrono::milliseconds(500);
+// A disk this far behind (the call's previous batch still unwritten) costs audio, not
+// memory: the oldest is dropped and the files keep silence in its place.
+constexpr int64_t kMaxBehindSamples = 10 * audio::kRate;
 }  // namespace
 
+// Lives as long as the session or a job on the recordings pool that writes its files. The
+// pool has one thread: the jobs of a call run in the order they were posted.
+struct CallSession::RecordingStream {
+    audio::RecordingFiles files;
+    std::atomic<bool> created{false};   // the files exist: the record may link them
+    std::atomic<bool> failed{false};    // a write failed: stop (what was written stays valid)
+    std::atomic<bool> busy{false};      // a batch is queued or being written
+    bool warnedBehind = false;          // (the call's loop only)
+
+    explicit RecordingStream(audio::RecordingFiles f) : files(std::move(f)) {}
+};
+
 void CallSession::beginStreamedRecording() {
-    streamFailed_ = std::make_shared<std::atomic<bool>>(false);
-    nextSpill_ = start_ + std::chrono::seconds(2);
-    asio::post(mgr_.recordingsPool(), [path = mgr_.recordingPath(orgId_, id_, "stereo"),
-                                       failed = streamFailed_, id = id_] {
+    stream_ = std::make_shared<RecordingStream>(
+        audio::RecordingFiles(mgr_.recordingPath(orgId_, id_, "stereo"),
+                              mgr_.recordingPath(orgId_, id_, "mono"), audio::kRate));
+    nextSpill_ = start_ + kSpillEvery;
+    asio::post(mgr_.recordingsPool(), [stream = stream_, id = id_] {
         try {
-            std::filesystem::create_directories(std::filesystem::path(path).parent_path());
-            audio::beginStreamedWav(path, audio::kRate, 2);
+            std::filesystem::create_directories(std::filesystem::path(stream->files.stereoPath()).parent_path());
+            stream->files.create();
+            stream->created = true;
         } catch (const std::exception& e) {
-            *failed = true;
-            spdlog::error("call {}: cannot stream the recording: {}", id, e.what());
+            stream->failed = true;
+            spdlog::error("call {}: cannot write the recording: {}", id, e.what());
         }
     });
 }
 
 void CallSession::spillRecording() {
-    // About once a second (on the call's clock tick): what is a second old is settled (both
-    // sides are written near "now"), copied here and appended off the loop. The recordings
-    // pool has one thread, so appends keep their order and precede the final write.
+    // On the call's clock tick: what is settled is handed to the pool (one batch per call in
+    // flight at most), so the recorder holds a second or two of audio whatever the length.
     auto now = std::chrono::steady_clock::now();
-    if (!streamFailed_ || *streamFailed_ || now < nextSpill_) return;
-    nextSpill_ = now + std::chrono::seconds(1);
-    auto settledMs = std::chrono::duration_cast<std::chrono::milliseconds>(now - start_).count() - 1000;
-    auto pcm = recorder_.takeStereo(settledMs * audio::kRate / 1000);
-    if (pcm.empty()) return;
-    asio::post(mgr_.recordingsPool(), [path = mgr_.recordingPath(orgId_, id_, "stereo"),
-                                       pcm = std::move(pcm), failed = streamFailed_, id = id_] {
-        if (*failed) return;
-        try {
-            audio::appendStreamedWav(path, pcm);
-        } catch (const std::exception& e) {
-            *failed = true;
-            spdlog::error("call {}: cannot stream the recording: {}", id, e.what());
+    if (!stream_ || now < nextSpill_) return;
+    nextSpill_ = now + kSpillEvery;
+    auto settledMs = std::chrono::duration_cast<std::chrono::milliseconds>(now - start_ - kSettled).count();
+    const int64_t settled = settledMs * audio::kRate / 1000;
+    if (stream_->failed) {  // nowhere to write: keep no audio either
+        recorder_.take(settled);
+        return;
+    }
+    if (stream_->busy) {
+        if (settled - recorder_.takenSamples() <= kMaxBehindSamples) return;  // next time
+        auto lost = recorder_.take(settled - kMaxBehindSamples / 2);
+        if (!std::exchange(stream_->warnedBehind, true))
+            spdlog::warn(R"({{"msg":"recording behind the disk: audio dropped","callId":"{}","seconds":{:.1f}}})",
+                         id_, static_cast<double>(lost.frameCount()) / audio::kRate);
+        return;
+    }
+    auto batch = recorder_.take(settled);
+    if (batch.empty()) return;
+    stream_->busy = true;
+    asio::post(mgr_.recordingsPool(), [stream = stream_, batch = std::move(batch), id = id_] {
+        if (!stream->failed) {
+            try {
+                stream->files.write(batch);
+            } catch (const std::exception& e) {
+                stream->failed = true;
+                spdlog::error("call {}: cannot write the recording: {}", id, e.what());
+            }
         }
+        stream->busy = false;
     });
+}
+
+asio::awaitable<bool> CallSession::finishRecording() {
+    // The rest of the audio, after the batches already queued (same pool, in order); the
+    // files' headers are final once it is written. True if the files exist.
+    auto stream = stream_;
+    auto batch = recorder_.takeAll();
+    try {
+        // Captures by reference only (cpp-stack.md, g++ 12 pitfall 3).
+        co_await offload(mgr_.recordingsPool(), [&] {
+            if (stream->created && !stream->failed) stream->files.write(batch);
+            return true;
+        });
+    } catch (const std::exception& e) {
+        stream->failed = true;
+        spdlog::error("call {}: cannot write the recording: {}", id_, e.what());
+    }
+    co_return stream->created.load();
 }
 
 asio::awaitable<json::object> CallSession::analyze(std::string reason) {
@@ -79,7 +133,11 @@ asio::awaitable<void> CallSession::finish(std::string reason) {
     artifact["messages"] = messages_;
     artifact["messagesOpenAIFormatted"] = pipeline_ ? json::value(pipeline_->conversation()) : json::value(json::array{});
     artifact["transcript"] = transcriptText(messages_);
-    if (recording_ && started_) addRecordingUrls(artifact, mgr_.baseUrl(), id_);
+    // The recordings' last audio is written off the event loop (file I/O); the record links
+    // them if their files exist.
+    bool recorded = false;
+    if (recording_ && started_ && stream_) recorded = co_await finishRecording();
+    if (recorded) addRecordingUrls(artifact, mgr_.baseUrl(), id_);
     // performanceMetrics
     json::array turns;
     TurnLatency sum;
@@ -130,23 +188,6 @@ asio::awaitable<void> CallSession::finish(std::string reason) {
     r["costs"] = cost.items;
     r["analysis"] = json::object{};
 
-    // Recordings are written off the event loop (file I/O), then the record. The whole
-    // stereo file replaces the one streamed during the call (same pool, after its appends).
-    if (recording_ && started_) {
-        auto stereoPath = mgr_.recordingPath(orgId_, id_, "stereo");
-        auto monoPath = mgr_.recordingPath(orgId_, id_, "mono");
-        auto& rec = recorder_;
-        try {
-            co_await offload(mgr_.recordingsPool(), [&] {
-                std::filesystem::create_directories(std::filesystem::path(stereoPath).parent_path());
-                rec.writeStereoWav(stereoPath);
-                rec.writeMonoWav(monoPath);
-                return true;
-            });
-        } catch (const std::exception& e) {
-            spdlog::error("call {}: cannot write recordings: {}", id_, e.what());
-        }
-    }
     co_await mgr_.saveRecord(orgId_, id_, record_);
     pipeline_.reset();
     mgr_.finished(id_);
