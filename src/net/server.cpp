@@ -444,9 +444,12 @@ asio::awaitable<void> acceptLoop(tcp::acceptor& acceptor, SessionContext ctx) {
             continue;
         }
         if (failures) {
-            auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - episodeStart);
-            spdlog::info(R"({{"msg":"accepting connections again","failedAccepts":{},"seconds":{:.1f}}})",
-                         failures, secs.count());
+            // Integer milliseconds: formatting a double here (possibly still at the descriptor
+            // limit) made UBSan's vptr check, which needs a pipe, report a false error and exit.
+            auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                            episodeStart);
+            spdlog::info(R"({{"msg":"accepting connections again","failedAccepts":{},"ms":{}}})", failures,
+                         static_cast<long long>(ms.count()));
             failures = 0;
             backoff = kFirstBackoff;
         }

@@ -326,4 +326,14 @@ std::shared_ptr<const CompletionModel> completionModel() {
     return p ? *p : nullptr;
 }
 
+std::shared_ptr<const CompletionModel> awaitCompletionModel(std::chrono::milliseconds timeout) {
+    preloadCompletionModel();
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        if (auto m = completionModel()) return m;
+        if (std::chrono::steady_clock::now() >= deadline) return nullptr;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+}
+
 }  // namespace voxa::pipeline

@@ -1,5 +1,6 @@
 // src/pipeline/completion.h
 #pragma once
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,6 +22,9 @@ public:
 void preloadCompletionModel();
 /// The process-wide model, or nullptr while loading or when the LM files are missing.
 std::shared_ptr<const CompletionModel> completionModel();
+/// Starts the load if needed and waits up to `timeout` for it (tests and one-shot tools;
+/// never on a loop). nullptr when the LM files are missing or the load is slower.
+std::shared_ptr<const CompletionModel> awaitCompletionModel(std::chrono::milliseconds timeout);
 
 /// Vapi's LivekitSmartEndpointingPlan.waitFunction: milliseconds to wait before answering,
 /// given x = probIncomplete. A bounded subset of mathjs: numbers, x, pi, e, + - * / ^,

@@ -7,7 +7,14 @@
 #
 # Env: VOXA_BIN (default <repo>/build/voxa), VOXA_VOICE_TEST_ARGS (extra `node --test` args,
 # e.g. "--test-name-pattern=barge"), VOXA_VOICE_FILES (test files, default all of
-# tests/integration/voice/*.test.mjs), VOXA_KEEP_TMP=1 to keep the temp dir.
+# tests/integration/voice/*.test.mjs), VOXA_VOICE_SET (see below), VOXA_KEEP_TMP=1 to keep
+# the temp dir.
+#
+# VOXA_VOICE_SET=timing runs only the files that measure conversation timing (turn-taking
+# corpus, barge-in and echo latency, endpointing, VAD, narrowband word errors): ctest runs
+# them on the release build, alone (voice_timing), since ASan's slowdown on 2 cores makes
+# their numbers meaningless. VOXA_VOICE_SET=functional runs every other file (voice_e2e,
+# under ASan). Unset: all files.
 # Needs node >= 20.10 (WebSocket behind --experimental-websocket), curl, flite, sox and
 # pocketsphinx_continuous (scripts/deps.sh test). Works from any directory. Exits with the
 # test status.
@@ -60,8 +67,23 @@ fi
 export VOXA_SCHEMA_LOG_DIR="$tmp/schema-log"
 mkdir -p "$VOXA_SCHEMA_LOG_DIR"
 
-log "running the suite"
+timing_files=(turn-taking barge-in echo endpointing vad twilio-narrowband)
 cd "$root"
+if [[ -z "${VOXA_VOICE_FILES:-}" && -n "${VOXA_VOICE_SET:-}" ]]; then
+  files=()
+  for f in tests/integration/voice/*.test.mjs; do
+    name=$(basename "$f" .test.mjs)
+    timing=0
+    for t in "${timing_files[@]}"; do [[ $name == "$t" ]] && timing=1; done
+    case "$VOXA_VOICE_SET" in
+      timing) ((timing)) && files+=("$f") ;;
+      functional) ((timing)) || files+=("$f") ;;
+      *) log "VOXA_VOICE_SET must be timing or functional"; exit 1 ;;
+    esac
+  done
+  VOXA_VOICE_FILES="${files[*]}"
+fi
+log "running the suite"
 # Files at once: each has its own Voxa and fakes (several run pocketsphinx); under ASan on
 # 2 cores, 4 at once left the fakes' recognizers seconds late (a missed final, a reply that
 # did not start within 20 s). VOXA_VOICE_CONCURRENCY overrides.

@@ -69,7 +69,10 @@ NarrowbandFrontEnd::NarrowbandFrontEnd(ps_decoder_t* ps, NarrowbandFill fill, Na
     if (nfilt_ <= 0 || ncep_ <= 0 || ncep_ > nfilt_ || !transform || std::string(transform) != "dct") return;
     cmd_ln_t* cfg = frontEndConfig(ps);
     if (!cfg) return;
-    fe_ = fe_init_auto_r(cfg);  // takes the config
+    // sphinxbase 5prealpha's fe_init_auto_r retains the config (its header says it claims
+    // it); drop ours so fe_free releases the last reference.
+    fe_ = fe_init_auto_r(cfg);
+    cmd_ln_free_r(cfg);
     if (!fe_) return;
     if (fe_get_output_size(fe_) != nfilt_) {
         fe_free(fe_);

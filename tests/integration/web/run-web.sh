@@ -49,7 +49,10 @@ if [[ ! -f "$web_out/index.html" ]]; then
   [[ -f "$web_out/index.html" ]] || { log "scripts/web-build.sh did not produce web/out/index.html"; exit 1; }
 fi
 
-if ! "$bin" serve --help 2>/dev/null | grep -q -- '--web-dir'; then
+# The help is read whole first: `grep -q` would stop reading at the match and, under
+# pipefail, the writer's SIGPIPE would fail the test.
+serve_help=$("$bin" serve --help 2>/dev/null || true)
+if ! grep -q -- '--web-dir' <<<"$serve_help"; then
   log "$bin serve has no --web-dir option: this binary cannot serve the dashboard"
   exit 1
 fi

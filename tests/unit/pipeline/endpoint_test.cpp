@@ -1,11 +1,10 @@
 // End of turn (pipeline/endpointing.h): the decision on the words so far, Vapi's plans mapped
 // onto it, and the speculative model request that is held until the turn ends.
-#include <chrono>
-#include <thread>
 #include <gtest/gtest.h>
 
 #include <chrono>
 
+#include "pipeline/completion.h"
 #include "pipeline/endpointing.h"
 #include "unit/pipeline/harness.h"
 
@@ -25,6 +24,7 @@ Settings settingsWith(json::object startSpeakingPlan, const char* transcriber = 
 // ---- Decisions on the words ------------------------------------------------------------
 
 TEST(EndpointDecision, UnfinishedWordsWaitLongerThanFinishedOnes) {
+    ASSERT_TRUE(awaitCompletionModel(std::chrono::seconds(60)));
     Settings s = settingsWith({});  // defaults, embedded transcriber (no punctuation)
     ASSERT_FALSE(s.transcriberPunctuates);
     for (const char* open : {"i would like to book an appointment for", "i went there and",
@@ -42,6 +42,7 @@ TEST(EndpointDecision, UnfinishedWordsWaitLongerThanFinishedOnes) {
 }
 
 TEST(EndpointDecision, PunctuationFromTheTranscriberCounts) {
+    ASSERT_TRUE(awaitCompletionModel(std::chrono::seconds(60)));
     Settings s = settingsWith({}, "deepgram");
     ASSERT_TRUE(s.transcriberPunctuates);
     double stop = decideEndpoint(s, "Book it for Tuesday.", "").seconds;
@@ -68,11 +69,7 @@ TEST(EndpointDecision, PunctuationFromTheTranscriberCounts) {
 
 TEST(EndpointDecision, LivekitWaitFunctionIsUsed) {
     Settings s = settingsWith({{"smartEndpointingPlan", json::object{{"provider", "livekit"}, {"waitFunction", "70 + 4000 * x"}}}});
-    preloadCompletionModel();
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (!completionModel() && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    auto model = completionModel();
+    auto model = awaitCompletionModel(std::chrono::seconds(60));
     ASSERT_TRUE(model);
     for (const char* words : {"i would like to book an appointment for", "book it for tuesday"}) {
         auto d = decideEndpoint(s, words, "");
@@ -96,6 +93,7 @@ TEST(EndpointDecision, LivekitWaitFunctionIsUsed) {
 }
 
 TEST(EndpointDecision, CustomRulesComeFirstInOrder) {
+    ASSERT_TRUE(awaitCompletionModel(std::chrono::seconds(60)));
     json::array rules{
         json::object{{"type", "assistant"}, {"regex", "phone number"},
                      {"regexOptions", json::array{json::object{{"type", "ignore-case"}, {"enabled", true}}}},

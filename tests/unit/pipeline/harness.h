@@ -8,8 +8,10 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <chrono>
 #include <cstdio>
 
+#include "pipeline/completion.h"
 #include "unit/pipeline/fakes.h"
 
 namespace voxa::pipeline::test {
@@ -33,6 +35,12 @@ protected:
     std::unique_ptr<Pipeline> p;
     json::object assistant = baseAssistant();
     int64_t voiceCursor = 0;  // sample index into the caller's voice signal
+
+    // Smart endpointing reads the process-wide completion model; serve loads it at start,
+    // so the tests decide with it loaded too (a slow load would otherwise change timings).
+    void SetUp() override {
+        ASSERT_TRUE(awaitCompletionModel(std::chrono::seconds(60))) << "completion model did not load";
+    }
 
     void TearDown() override {
         if (!HasFailure()) return;
