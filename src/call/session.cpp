@@ -656,7 +656,11 @@ void CallSession::onFrame(const pipeline::Frame& f) {
                     double vadHold = pipeline_->settings().vadStopSeconds * 1000;
                     t.transcriberMs = finalMs_ >= 0 ? double(finalMs_ - userStoppedMs_) + vadHold : 0;
                     t.endpointingMs = finalMs_ >= 0 ? double(turnMs_ - finalMs_) : double(turnMs_ - userStoppedMs_);
-                    t.modelMs = firstTextMs_ >= 0 ? double(firstTextMs_ - turnMs_) : 0;
+                    // The model's own time (asked -> first token): with a request asked
+                    // ahead of the turn, more than the wait it left after the turn.
+                    int64_t modelOwn = pipeline_->state().modelLatencyMs;
+                    t.modelMs = modelOwn >= 0 ? double(modelOwn)
+                                : firstTextMs_ >= 0 ? double(firstTextMs_ - turnMs_) : 0;
                     t.voiceMs = firstTtsMs_ >= 0 ? double(nowMs - firstTtsMs_) : 0;
                     t.turnMs = double(nowMs - userStoppedMs_) + vadHold;
                     latencies_.push_back(t);

@@ -128,6 +128,9 @@ struct State {
     bool userSpeaking = false;     // VAD says the user is talking
     int64_t userVoicedMs = 0;      // voiced audio since the user started speaking (voiceSeconds)
     int64_t lastVoicedMs = -1;     // call clock at the caller's last voiced frame (VadStage)
+    /// The model's own latency for the latest request: asked -> first token (LlmStage), -1
+    /// until it answers. A request asked ahead of the turn still counts from its asking.
+    int64_t modelLatencyMs = -1;
     /// The caller's words so far look like a finished turn (TurnStage): the VAD ends the
     /// utterance after a shorter silence, so the final comes sooner.
     bool turnLooksComplete = false;

@@ -599,8 +599,10 @@ void LlmStage::request() {
         return g && *g == gen;
     };
     providers::LlmCallbacks cb;
-    cb.onText = [this, current](const std::string& delta) {
+    s_.state.modelLatencyMs = -1;
+    cb.onText = [this, current, askedAt = s_.state.nowMs](const std::string& delta) {
         if (!current()) return;
+        if (s_.state.modelLatencyMs < 0) s_.state.modelLatencyMs = s_.state.nowMs - askedAt;
         reply_ += delta;
         deliver(Frame{.kind = FrameKind::LlmText, .text = delta});
     };

@@ -22,7 +22,10 @@ const REPLY = "Your order of tulips will arrive on Friday.";
 const ASK_LONG = "What are your opening hours";
 const LONG = "We are open from nine to five from Monday to Friday. On Saturdays we open at ten and close " +
              "at two in the afternoon, and on Sundays the whole garden center is closed for the day.";
-const BARGE = "Excuse me, one more question";
+// Long enough (~2.5 s) that talking on takes the floor (TurnStage::kConfirmVoicedMs) even
+// when a slow recognizer's words come late: the hold is confirmed, and the voice provider
+// told, while the long reply is still being synthesized.
+const BARGE = "Excuse me, I have one more question about my order of tulips";
 const AFTER = "Sure, go ahead.";
 
 // Transcribers: a fake, the Vapi config, and how to tell it heard the call.
