@@ -167,7 +167,9 @@ void NarrowbandFrontEnd::emit(int nframes) {
         fill(specRows_[size_t(f)]);
         cepstra(specRows_[size_t(f)], cepRows_[size_t(f)]);
     }
-    if (nframes > 0) ps_process_cep(ps_, cepRows_.data(), nframes, FALSE, FALSE);
+    // Two frames per call, as 20 ms of audio gives (see kSearchPieceFrames in narrowband.h).
+    for (int f = 0; f < nframes; f += kSearchPieceFrames)
+        ps_process_cep(ps_, cepRows_.data() + f, std::min(kSearchPieceFrames, nframes - f), FALSE, FALSE);
 }
 
 void NarrowbandFrontEnd::startUtt() {

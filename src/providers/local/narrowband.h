@@ -43,6 +43,13 @@ struct NarrowbandTuning {
     double offsetLog = -1.0;  // Relative: log offset on top of the model's spectral shape
 };
 
+/// Frames handed to pocketsphinx per call. Its search runs -pl_window (5) frames behind the
+/// acoustic model's ring of 12 frames; without fwdflat (the "fast" profile) that ring does
+/// not grow, and a longer call refills it over frames the search still needs ("Frame N
+/// outside queue", then an assertion that aborts the process). 20 ms of audio is 2 frames.
+inline constexpr int kSearchPieceFrames = 2;
+inline constexpr size_t kSearchPieceSamples = 320;
+
 class NarrowbandFrontEnd {
 public:
     /// Reads the decoder's front-end parameters (sample rate, filters, noise removal, VAD).

@@ -365,8 +365,14 @@ private:
             lastPartial_.clear();
             lastPartialAt_ = Clock::now();
         }
-        if (frontEnd_) frontEnd_->process(pcm);
-        else ps_process_raw(ps, pcm.data(), pcm.size(), FALSE, FALSE);
+        if (frontEnd_) {
+            frontEnd_->process(pcm);
+        } else {
+            // 20 ms at a time: audio that queued up behind a busy pool arrives coalesced,
+            // and one long call overruns the search's ring of frames (narrowband.h).
+            for (size_t at = 0; at < pcm.size(); at += kSearchPieceSamples)
+                ps_process_raw(ps, pcm.data() + at, std::min(kSearchPieceSamples, pcm.size() - at), FALSE, FALSE);
+        }
         auto now = Clock::now();
         if (now - lastPartialAt_ < kPartialInterval) return;
         lastPartialAt_ = now;

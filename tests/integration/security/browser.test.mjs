@@ -329,6 +329,11 @@ test("security headers: the dashboard has CSP, frame and referrer policies and r
                         "/phone-numbers/", "/keys/", "/members/", "/settings/"]) {
         await page.goto(v.base + path, { waitUntil: "load" });
         await page.waitForLoadState("networkidle", { timeout: 5000 }).catch(() => {});
+        // Under ASan on a busy machine the session check may outlast the network going idle.
+        await page.waitForFunction(() => {
+            const t = document.body.innerText.trim();
+            return t.length > 20 && !t.includes("Loading your session");
+        }, null, { timeout: 20000 }).catch(() => {});
         const text = await page.evaluate(() => document.body.innerText.trim());
         assert.ok(text.length > 20, `${path} rendered nothing: ${JSON.stringify(text)}`);
         assert.equal(new URL(page.url()).pathname, path, `${path} sent us to ${page.url()} (not signed in?)`);

@@ -285,7 +285,7 @@ test("barge-in: user-interrupted flushes the playback buffer at once", async (t)
     assert.ok(!started.error, started.error);
     const events = () => b.page.evaluate(() => window.__events);
     const interrupted = await L.waitUntil(async () => (await events()).find((e) => e.type === "message" &&
-        e.message.type === "user-interrupted"), 25000, "user-interrupted");
+        e.message.type === "user-interrupted"), 45000, "user-interrupted");
     const d = await L.waitUntil(async () => { const x = await b.page.evaluate(() => ({ ...window.__voxaWebCall })); return x.flushes >= 1 ? x : null; },
                                 2000, "the flush");
     L.note(`barge-in: flushed ${d.flushedSamples} samples, played ${d.samplesPlayed} of ${d.bytesReceived / 2} received, buffered ${d.bufferedMs} ms`);
