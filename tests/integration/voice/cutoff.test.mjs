@@ -29,7 +29,10 @@ function transportLog(client) {
 test("websocket barge-ins: every reply after a cut starts quiet (mu-law 8 kHz, PCM 24 kHz)", async (t) => {
     const formats = [{ format: "mulaw", rate: 8000, times: 6 }, { format: "pcm_s16le", rate: 24000, times: 5 }];
     const firsts = await Promise.all(formats.map(async ({ format, rate, times }) => {
-        const speech = await L.synth("wait a moment please", { rate, format });
+        // Long enough (~2 s) that talking on takes the floor (TurnStage::kConfirmVoicedMs)
+        // whatever an 8 kHz recognizer makes of the words: this test is about what the caller
+        // hears after the cut, turn-taking.test.mjs about deciding it.
+        const speech = await L.synth("wait a moment please, I have another question", { rate, format });
         const { call, client } = await L.startCall({ rate, format, assistant: talkativeAssistant() });
         t.after(() => client.close());
         const log = transportLog(client);

@@ -280,12 +280,14 @@ test("barge-in: user-interrupted flushes the playback buffer at once", async (t)
         "You can come in on Monday, Tuesday, Wednesday, Thursday or Friday, and on Saturday until noon. " +
         "Please bring your insurance card and arrive ten minutes early so that we can get you checked in.";
     // The sentence repeats every 5 s: the second time it cuts into the long reply.
-    const { a, b } = await openCall(t, { name: "webcall-bargein", rules: [], fallback: LONG, trailS: 1 });
+    // A rule without criteria: LONG for every turn ("rules: []" would give the built-in
+    // greeting for "hello ...", short enough to end before the sentence comes again).
+    const { a, b } = await openCall(t, { name: "webcall-bargein", rules: [{ reply: LONG }], fallback: LONG, trailS: 1 });
     const started = await b.page.evaluate((o) => window.runCall(o), { assistantId: a.json.id, publicKey: L.PUBLIC_KEY });
     assert.ok(!started.error, started.error);
     const events = () => b.page.evaluate(() => window.__events);
     const interrupted = await L.waitUntil(async () => (await events()).find((e) => e.type === "message" &&
-        e.message.type === "user-interrupted"), 45000, "user-interrupted");
+        e.message.type === "user-interrupted"), 25000, "user-interrupted");
     const d = await L.waitUntil(async () => { const x = await b.page.evaluate(() => ({ ...window.__voxaWebCall })); return x.flushes >= 1 ? x : null; },
                                 2000, "the flush");
     L.note(`barge-in: flushed ${d.flushedSamples} samples, played ${d.samplesPlayed} of ${d.bytesReceived / 2} received, buffered ${d.bufferedMs} ms`);
