@@ -182,7 +182,8 @@ public:
     /// call (customer-ended-call, as the stream's stop would). Anything else is ignored.
     boost::asio::awaitable<void> twilioStatus(std::string callId, std::string status, std::string callSid);
 
-    /// Whether attach() would accept this transport (checked before the WebSocket upgrade).
+    /// Whether attach() would accept this transport, checked before the WebSocket upgrade;
+    /// a yes claims the call for this request (Pending::claimed): one upgrade per call.
     bool canAttach(const std::string& callId, const std::string& token,
                    const std::string& bearerOrgId);
     /// monitorPlan of a call that is waiting for its transport or in progress on this node,

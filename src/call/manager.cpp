@@ -747,9 +747,13 @@ bool CallManager::canAttach(const std::string& callId, const std::string& token,
                             const std::string& bearerOrgId) {
     std::lock_guard lock(gPendingMu);
     auto it = pending().find(callId);
-    if (it == pending().end() || it->second.taken) return false;
-    return (!token.empty() && constantTimeEquals(token, it->second.token)) ||
-           (!bearerOrgId.empty() && bearerOrgId == it->second.orgId);
+    if (it == pending().end() || it->second.taken || it->second.claimed) return false;
+    bool ok = (!token.empty() && constantTimeEquals(token, it->second.token)) ||
+              (!bearerOrgId.empty() && bearerOrgId == it->second.orgId);
+    // One upgrade per call: a second request that arrives before the first one's attach
+    // has marked the call taken gets 404 too (not a 101 and then an error).
+    if (ok) it->second.claimed = true;
+    return ok;
 }
 
 namespace {

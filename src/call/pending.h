@@ -15,6 +15,9 @@ struct Pending {
     std::string orgId;
     CallSetup setup;  // resolved: overrides and variables applied
     bool taken = false;  // a transport is attaching (one connection per call)
+    /// An upgrade request passed CallManager::canAttach: later requests are
+    /// refused before their upgrade, even while the first one's attach is still on its way.
+    bool claimed = false;
     /// Generation of the join deadline: restarting it (Twilio answered an outbound call)
     /// leaves the older timers without effect.
     unsigned bound = 0;

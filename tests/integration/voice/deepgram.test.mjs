@@ -32,7 +32,9 @@ async function speak(client, text) {
 }
 
 test("deepgram: the caller is heard through Deepgram's live API and answered; the org's key beats the env's", async (t) => {
-    const dg = await startDeepgramFake({ key: "dg-org-key" });
+    // An interim after every 0.5 s of audio: the utterance is ~2 s, and under ASan an interim
+    // recognition started at 1 s could still be running when Voxa's Finalize came.
+    const dg = await startDeepgramFake({ key: "dg-org-key", interimEveryMs: 500 });
     t.after(() => dg.close());
     const own = await L.ownVoxa(t, { VOXA_PROVIDER_URLS: `deepgram=${dg.url}`, DEEPGRAM_API_KEY: "dg-env-key" });
     const cred = await own.api("POST", "/credential", { provider: "deepgram", apiKey: "dg-org-key", name: "dg" });
