@@ -155,6 +155,17 @@ Heard Heard::of(const Settings& set, std::string_view text, double confidence, b
     // 2 of 12 in the turn-taking corpus. A short phone barge-in without an interruption
     // phrase is confirmed by 1.5 s of voice instead, or resumed.)
     if (confidence > 0 && confidence < kMinConfidence && said <= 2) return h;
+    // As short as a backchannel and a few words the recognizer itself doubts: that is how
+    // pocketsphinx hears "okay", "uh-huh" and "mm-hmm" when it hears them wrong ("but he he"
+    // 0.13, "the heat" 0.10, "i'm not" 0.12, three words at 0.19 for a 0.76 s "mm-hmm"),
+    // while the short words it hears right come at 0.28-0.76 ("okay", "right", "i see",
+    // "wait"). Such a final stops nothing; a caller who goes on is confirmed by the partials
+    // after kPartialWordsVoicedMs, or by kConfirmVoicedMs of voice.
+    constexpr double kShortMinConfidence = 0.25;
+    constexpr int64_t kShortVoicedMs = 1000;
+    if (confidence > 0 && confidence < kShortMinConfidence && voicedMs > 0 && voicedMs < kShortVoicedMs &&
+        said <= 3)
+        return h;
     // More words than the voice could carry: a recognizer that has not yet adapted to the
     // line hears a 0.5 s "mm-hmm" as "and and made ten man" (confidence 0.18). People say
     // at most ~4 words a second; two more for the edges.
@@ -436,7 +447,11 @@ void TurnStage::process(Frame f) {
                 // never has: a cold recognizer's first "mm-hmm" settles on "and and made ten".
                 Heard heard = Heard::of(set, stable, 0, true, st.userVoicedMs);
                 bool enoughVoice = heard.interruptionPhrase || st.userVoicedMs >= kPartialWordsVoicedMs;
-                if (overBot && enoughVoice && heard.interrupts(set.numWords, true)) confirm();
+                if (overBot && enoughVoice && heard.interrupts(set.numWords, true)) {
+                    spdlog::debug(R"({{"msg":"barge-in by partial","text":{},"voicedMs":{}}})",
+                                  json::serialize(json::value(stable)), st.userVoicedMs);
+                    confirm();
+                }
                 partial_ = text;
                 st.turnLooksComplete = !st.botSpeaking && decide(candidate()).seconds <= kLikelyCompleteSeconds;
                 break;
@@ -447,7 +462,9 @@ void TurnStage::process(Frame f) {
             if (st.botSpeaking) {
                 // userVoicedMs: the voice of the utterance this final ends (VadStage).
                 Heard heard = Heard::of(set, text, f.confidence, false, st.userVoicedMs);
-                spdlog::debug(R"({{"msg":"barge-in final","voicedMs":{},"confidence":{:.3f},"words":{}}})", st.userVoicedMs, f.confidence, heard.words);
+                spdlog::debug(R"({{"msg":"barge-in final","text":{},"voicedMs":{},"confidence":{:.3f},"words":{},"ack":{},"phrase":{}}})",
+                              json::serialize(json::value(text)), st.userVoicedMs, f.confidence, heard.words,
+                              heard.acknowledgement, heard.interruptionPhrase);
                 if (overBot && heard.interrupts(set.numWords)) {
                     confirm();  // and the words are the caller's turn (below)
                 } else {
@@ -506,8 +523,12 @@ void TurnStage::checkBargeIn() {
         if (st.userSpeaking && st.userVoicedMs >= kConfirmVoicedMs) {
             // Talking on over the assistant is taking the floor, words or not yet. With
             // numWords > 0 only words may stop it: it talks on, as it would have.
-            if (set.numWords == 0) confirm();
-            else resume();
+            if (set.numWords == 0) {
+                spdlog::debug(R"({{"msg":"barge-in by voice","voicedMs":{}}})", st.userVoicedMs);
+                confirm();
+            } else {
+                resume();
+            }
             return;
         }
         bool finalLate = !st.userSpeaking && userStoppedAtMs_ >= heldAtMs_ && st.nowMs - userStoppedAtMs_ >= kFinalWaitMs;

@@ -430,6 +430,14 @@ TEST(Heard, WeighsWordsAsVapiDoes) {
     EXPECT_TRUE(stops("the head", 0.5));
     EXPECT_TRUE(stops("what", 0.2));
     EXPECT_TRUE(stops("when i'm around and read", 0.074));  // "wait a moment please" at 8 kHz
+    // Backchannels misheard as a few doubtful words: nothing, when the voice was short.
+    for (auto [text, conf, ms] : {std::tuple{"but he he", 0.134, 400}, {"the heat", 0.103, 440},
+                                  {"i'm not", 0.119, 240}, {"the king is", 0.189, 760}})
+        EXPECT_FALSE(Heard::of(d, text, conf, false, ms).interrupts(0)) << text;
+    EXPECT_TRUE(Heard::of(d, "but he he", 0.134, false, 1200).interrupts(0));  // long: words
+    EXPECT_TRUE(Heard::of(d, "wait", 0.3, false, 400).interrupts(0));
+    EXPECT_TRUE(Heard::of(d, "hello there", 0.35, false, 600).interrupts(0));
+    EXPECT_TRUE(Heard::of(d, "say the price again", 0.2, false, 900).interrupts(0));  // 4 words
     // Five words from half a second of voice: pocketsphinx's first "mm-hmm" of a call.
     EXPECT_FALSE(Heard::of(d, "and and made ten man", 0.18, false, 500).interrupts(0));
     EXPECT_TRUE(Heard::of(d, "and and made ten man", 0.18, false, 1500).interrupts(0));
