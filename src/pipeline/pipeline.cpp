@@ -29,6 +29,8 @@ const char* toString(FrameKind k) {
         case FrameKind::Interruption: return "Interruption";
         case FrameKind::Hold: return "Hold";
         case FrameKind::Resume: return "Resume";
+        case FrameKind::Duck: return "Duck";
+        case FrameKind::Unduck: return "Unduck";
         case FrameKind::Speak: return "Speak";
         case FrameKind::LlmText: return "LlmText";
         case FrameKind::LlmToolCall: return "LlmToolCall";

@@ -41,7 +41,7 @@ struct EndpointingPlan;  // pipeline/endpointing.h
 
 enum class FrameKind {
     InputAudio,            // pcm: caller audio
-    UserStartedSpeaking,   // VAD: speech onset (after voiceSeconds)
+    UserStartedSpeaking,   // VAD: speech onset (60 ms of voice)
     UserStoppedSpeaking,   // VAD: silence after speech
     Transcript,            // text + isFinal: from STT
     UserTurn,              // text: endpointed user turn, the LLM should answer
@@ -49,6 +49,10 @@ enum class FrameKind {
     Hold,                  // the caller may be barging in: pause the output where it is
                            // (TurnStage -> OutputStage, which passes it on only if it held)
     Resume,                // it was not an interruption: play on from where it was held
+    Duck,                  // the VAD hears the caller over the assistant: silent at once, the
+                           // position kept, until voiceSeconds holds it (TurnStage ->
+                           // OutputStage; not reported, not passed on)
+    Unduck,                // the sound ended before voiceSeconds (a click, a cough): play on
     Speak,                 // text: say this verbatim (first message, say, end-call message);
                            // with pcm: play that audio instead (DTMF tones)
     LlmText,               // text: a streamed delta of the assistant's reply

@@ -163,8 +163,10 @@ Heard Heard::of(const Settings& set, std::string_view text, double confidence, b
     // after kPartialWordsVoicedMs, or by kConfirmVoicedMs of voice.
     constexpr double kShortMinConfidence = 0.25;
     constexpr int64_t kShortVoicedMs = 1000;
+    // (Three tokens, fillers and single letters included: a phone caller's "wait a moment
+    // please" comes back right at 0.08-0.12 from 0.9 s of 8 kHz voice.)
     if (confidence > 0 && confidence < kShortMinConfidence && voicedMs > 0 && voicedMs < kShortVoicedMs &&
-        said <= 3)
+        ws.size() <= 3)
         return h;
     // More words than the voice could carry: a recognizer that has not yet adapted to the
     // line hears a 0.5 s "mm-hmm" as "and and made ten man" (confidence 0.18). People say
@@ -396,19 +398,25 @@ void TurnStage::updateSpeculation() {
 
 void TurnStage::interrupt() {
     interruptedThisTurn_ = true;
-    holding_ = false;
+    holding_ = ducking_ = false;
     s_.state.userInterruptedAtMs = s_.state.nowMs;
     push(Frame{.kind = FrameKind::Interruption});
 }
 
+void TurnStage::duck() {
+    ducking_ = true;
+    push(Frame{.kind = FrameKind::Duck});
+}
+
 void TurnStage::hold() {
+    ducking_ = false;
     holding_ = heldThisSpeech_ = true;
     heldAtMs_ = s_.state.nowMs;
     push(Frame{.kind = FrameKind::Hold});
 }
 
 void TurnStage::resume() {
-    holding_ = false;
+    holding_ = ducking_ = false;
     push(Frame{.kind = FrameKind::Resume});
 }
 
@@ -423,6 +431,9 @@ void TurnStage::process(Frame f) {
             speechStartedAtMs_ = st.nowMs;
             heldThisSpeech_ = false;
             push(std::move(f));
+            // Silent within a frame of the onset; voiceSeconds of voice then holds it (and
+            // the words decide), a shorter sound plays it on from where it was.
+            if (st.botSpeaking && st.playingInterruptible && !holding_) duck();
             withdrawSpeculation();
             return;
         case FrameKind::UserStoppedSpeaking:
@@ -539,8 +550,14 @@ void TurnStage::checkBargeIn() {
     // voiced audio, not time since onset: the VAD's hangover after a short noise burst
     // (userSpeaking stays true for vadStopSeconds) must not add up to voiceSeconds.
     if (st.botSpeaking && st.playingInterruptible && st.userSpeaking && speechStartedAtMs_ >= 0 &&
-        !heldThisSpeech_ && st.userVoicedMs >= static_cast<int64_t>(set.voiceSeconds * 1000))
+        !heldThisSpeech_ && st.userVoicedMs >= static_cast<int64_t>(set.voiceSeconds * 1000)) {
         hold();
+        return;
+    }
+    if (ducking_ && (!st.botSpeaking || !st.userSpeaking || st.nowMs - st.lastVoicedMs >= kUnduckSilenceMs)) {
+        ducking_ = false;
+        push(Frame{.kind = FrameKind::Unduck});
+    }
 }
 
 void TurnStage::tick() {
@@ -873,9 +890,16 @@ void OutputStage::process(Frame f) {
             held_ = true;
             break;
         case FrameKind::Resume:
+            duckedAtMs_ = -1;
             if (!held_) return;
             held_ = false;
             break;
+        case FrameKind::Duck:
+            if (speaking_ && !held_) duckedAtMs_ = s_.state.nowMs;
+            return;
+        case FrameKind::Unduck:
+            duckedAtMs_ = -1;
+            return;
         case FrameKind::Interruption: {
             // Drop everything queued at once; report what the caller actually heard.
             for (auto& u : utterances_) {
@@ -901,6 +925,7 @@ void OutputStage::process(Frame f) {
             }
             utterances_.clear();
             held_ = false;
+            duckedAtMs_ = -1;
             s_.state.playingInterruptible = true;
             if (speaking_) {
                 speaking_ = false;
@@ -918,6 +943,10 @@ void OutputStage::process(Frame f) {
 
 void OutputStage::tick() {
     if (held_) return;  // the caller may be barging in: not a sample until decided
+    if (duckedAtMs_ >= 0) {
+        if (s_.state.nowMs - duckedAtMs_ < kMaxDuckMs) return;
+        duckedAtMs_ = -1;
+    }
     // Finished utterances leave the queue (in order) as they complete.
     while (!utterances_.empty()) {
         auto& u = utterances_.front();

@@ -83,7 +83,9 @@ private:
 
 /// End of turn per startSpeakingPlan, and barge-in per stopSpeakingPlan.
 ///
-/// Barge-in is decided in two steps. Once the caller has voiceSeconds of voice over
+/// Barge-in is decided in two steps, after a duck: at the VAD's onset over interruptible
+/// assistant audio the output goes silent within a frame (Duck), and plays on from where it
+/// was if the sound ends short of voiceSeconds (Unduck: a click, a cough). Once the caller has voiceSeconds of voice over
 /// interruptible assistant audio, the output is held at once (a Hold frame; the very next
 /// tick sends nothing) and the transcriber decides: words that interrupt (Heard) confirm
 /// it (Interruption: the reply is cut to what was heard); an acknowledgement, a cough or
@@ -110,11 +112,14 @@ public:
     /// Words in partials (no interruption phrase) confirm only after this much voice: more
     /// than a backchannel has, so those are left to the final.
     static constexpr int64_t kPartialWordsVoicedMs = 1000;
+    /// A duck ends when the voice has stopped this long short of voiceSeconds.
+    static constexpr int64_t kUnduckSilenceMs = 100;
 
 private:
     void schedule(int64_t atMs);
     void emitTurnIfDue();
     void interrupt();
+    void duck();
     void hold();
     void resume();
     void confirm();  // a held (or playing) reply is really interrupted
@@ -125,6 +130,7 @@ private:
     void updateSpeculation();
     void withdrawSpeculation();
     Shared& s_;
+    bool ducking_ = false;           // Duck sent, neither Hold nor Unduck since
     std::string partial_;            // the latest partial after the last final
     std::string specText_;           // words the model was asked ahead on ("" none)
     int64_t specVoicedMs_ = -1;      // State::lastVoicedMs when it was asked
@@ -232,6 +238,9 @@ private:
     std::deque<Utterance> utterances_;
     bool speaking_ = false;
     bool held_ = false;  // Hold: paused mid-utterance, the position kept, until Resume
+    int64_t duckedAtMs_ = -1;  // Duck: paused the same way, until Unduck, Hold or kMaxDuckMs
+    /// A duck outlives neither its sound nor this (voiceSeconds then holds it, or it ends).
+    static constexpr int64_t kMaxDuckMs = 1000;
 };
 
 }  // namespace voxa::pipeline

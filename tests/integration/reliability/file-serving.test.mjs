@@ -110,7 +110,9 @@ test("a 500 MB cold recording is read off the event loop while calls keep their 
 
     // Which threads read the file: the event loop (named voxa-loop-0) must not be one.
     const deltas = [...after].map(([tid, a]) => ({ tid, name: a.name, read: a.rchar - (before.get(tid)?.rchar ?? 0) }));
-    const readers = deltas.filter((d) => d.read > SIZE / 2);
+    // The file pool's two threads take the chunks in turn: each may read about half.
+    const readers = deltas.filter((d) => d.read > SIZE / 10);
+    const readersTotal = readers.reduce((n, d) => n + d.read, 0);
     const loopReads = deltas.filter((d) => d.name.startsWith("voxa-loop")).reduce((n, d) => n + d.read, 0);
     // Pacing: the largest gap between audio frames of any caller, and frames per second.
     const pacing = (from, to) => {
@@ -131,7 +133,7 @@ test("a 500 MB cold recording is read off the event loop while calls keep their 
                  `(quiet window before: ${quiet.rate.toFixed(1)} frames/s, largest gap ${quiet.maxGap.toFixed(0)} ms)`);
     assert.ok(maxGap < 500, `a call's audio stalled ${maxGap.toFixed(0)} ms during the download`);
     assert.ok(rate > 42, `calls received ${rate.toFixed(1)} frames/s during the download, not ~50`);
-    assert.ok(readers.length >= 1, "some thread read the file");
+    assert.ok(readers.length >= 1 && readersTotal >= SIZE, `threads read ${readersTotal} of the file's ${SIZE} bytes`);
     assert.ok(readers.every((r) => !r.name.startsWith("voxa-loop")) && deltas.some((d) => d.name.startsWith("voxa-loop")),
               `the file was read on the event loop: ${JSON.stringify(readers)}`);
     assert.ok(loopReads < 64 * 1024 * 1024, `the event loop read ${(loopReads / 1e6).toFixed(0)} MB`);

@@ -64,13 +64,16 @@ TEST_F(BargeIn, VoiceHoldsWithinOneFrameAndWordsInterrupt) {
     speak(200);
     auto* hold = rec.first(K::Hold);
     ASSERT_NE(hold, nullptr);
-    // Onset at the 3rd voiced frame, then voiceSeconds (0.2 s) of voiced audio in all: the
-    // hold comes with the 10th frame, as it arrives (before that step's tick, so at call
-    // time 180 ms after the first), and the output stops at once.
+    // Onset at the 3rd voiced frame: the output is silent from there (a duck, unreported).
+    auto onset = rec.of(K::UserStartedSpeaking).back();
+    EXPECT_EQ(onset.ms - talkFrom, 40);
+    EXPECT_EQ(rec.outputMs.back(), onset.ms);  // the last frame left in the tick before
+    EXPECT_EQ(outputs(onset.ms + 1), 0);
+    EXPECT_EQ(outputs(botFrom, onset.ms), (onset.ms - botFrom) / 20);  // no underrun before
+    // Then voiceSeconds (0.2 s) of voiced audio in all: the hold (reported) comes with the
+    // 10th frame, as it arrives (before that step's tick, so at call time 180 ms after the
+    // first).
     EXPECT_EQ(hold->ms - talkFrom, 180);
-    EXPECT_EQ(rec.outputMs.back(), hold->ms);  // the last frame left in the tick before
-    EXPECT_EQ(outputs(hold->ms + 1), 0);
-    EXPECT_EQ(outputs(botFrom, hold->ms), (hold->ms - botFrom) / 20);  // no underrun before
     EXPECT_TRUE(p->state().botSpeaking);  // held, not stopped
     const int64_t heldAt = hold->ms;
     speak(600);
@@ -154,6 +157,23 @@ TEST_F(BargeIn, ShortClickDoesNotEvenHold) {
     EXPECT_EQ(rec.count(K::Interruption), 0);
     EXPECT_EQ(rec.count(K::UserTurn), 1);
     EXPECT_TRUE(p->state().botSpeaking);
+}
+
+TEST_F(BargeIn, ShortClickDucksAndPlaysOnWhereItWas) {
+    botTellsStory(400);
+    world.stt.push_back({.final = ""});
+    const int64_t talkFrom = now();
+    speak(100);  // 5 voiced frames: an onset, far from voiceSeconds
+    quiet(1000);
+    // Silent from the onset (the 3rd frame) until the voice has been gone kUnduckSilenceMs,
+    // then on from the same sample; nothing reported, nothing decided.
+    int64_t gap = largestGap(talkFrom, talkFrom + 1000);
+    EXPECT_GE(gap, 100);
+    EXPECT_LE(gap, 220);
+    for (auto k : {K::Hold, K::Resume, K::Interruption}) EXPECT_EQ(rec.count(k), 0) << toString(k);
+    runToBotStopped(1, 20000);
+    EXPECT_EQ(static_cast<int64_t>(rec.outputMs.size()), audioFrames(spokenTexts()));
+    expectAtMostOneFramePerTick();
 }
 
 TEST_F(BargeIn, NumWordsWaitsForEnoughAgreedWords) {
@@ -272,6 +292,7 @@ INSTANTIATE_TEST_SUITE_P(
                       NotAnInterruption{"a", 0.17}, NotAnInterruption{"oh", 0.006},
                       NotAnInterruption{"yeah ok", 0.32, {{320, "yeah"}, {520, "yeah up"}}},
                       NotAnInterruption{"and and made ten man", 0.181, {{320, "and"}, {520, "an an"}}},
+                      NotAnInterruption{"but he he", 0.134}, NotAnInterruption{"the heat", 0.103},
                       NotAnInterruption{""}));
 
 TEST_F(BargeIn, AcknowledgementListFromThePlan) {
@@ -436,6 +457,7 @@ TEST(Heard, WeighsWordsAsVapiDoes) {
         EXPECT_FALSE(Heard::of(d, text, conf, false, ms).interrupts(0)) << text;
     EXPECT_TRUE(Heard::of(d, "but he he", 0.134, false, 1200).interrupts(0));  // long: words
     EXPECT_TRUE(Heard::of(d, "wait", 0.3, false, 400).interrupts(0));
+    EXPECT_TRUE(Heard::of(d, "wait a moment please", 0.082, false, 900).interrupts(0));  // 8 kHz
     EXPECT_TRUE(Heard::of(d, "hello there", 0.35, false, 600).interrupts(0));
     EXPECT_TRUE(Heard::of(d, "say the price again", 0.2, false, 900).interrupts(0));  // 4 words
     // Five words from half a second of voice: pocketsphinx's first "mm-hmm" of a call.
