@@ -530,6 +530,19 @@ json::object CallSession::botMetadata() const {
     return json::object{{"voice", st.voice}, {"model", std::move(model)}};
 }
 
+void CallSession::addUserMessage(const std::string& text) {
+    double startSec = userStartSec_ < 0 ? secondsFromStart() : userStartSec_;
+    addMessage(json::object{{"role", "user"},
+                            {"message", text},
+                            {"time", startEpochMs_ + static_cast<int64_t>(startSec * 1000)},
+                            {"endTime", epochMs()},
+                            {"secondsFromStart", round3(startSec)},
+                            {"duration", static_cast<int64_t>((secondsFromStart() - startSec) * 1000)},
+                            // Which transcriber heard this turn (a fallback may have taken over).
+                            {"metadata", json::object{{"transcriber", pipeline_->state().transcriber}}}});
+    userStartSec_ = -1;
+}
+
 void CallSession::flushBotTurn() {
     if (botText_.empty()) {
         botMsgStartSec_ = -1;
@@ -575,22 +588,11 @@ void CallSession::onFrame(const pipeline::Frame& f) {
                                             {"transcriptType", f.isFinal ? "final" : "partial"},
                                             {"transcript", f.text}});
             break;
-        case FrameKind::UserTurn: {
+        case FrameKind::UserTurn:
             turnMs_ = nowMs;
             awaitingReplyMs_ = nowMs;
-            if (f.text.empty()) break;
-            double startSec = userStartSec_ < 0 ? secondsFromStart() : userStartSec_;
-            addMessage(json::object{{"role", "user"},
-                                    {"message", f.text},
-                                    {"time", startEpochMs_ + static_cast<int64_t>(startSec * 1000)},
-                                    {"endTime", epochMs()},
-                                    {"secondsFromStart", round3(startSec)},
-                                    {"duration", static_cast<int64_t>((secondsFromStart() - startSec) * 1000)},
-                                    // Which transcriber heard this turn (a fallback may have taken over).
-                                    {"metadata", json::object{{"transcriber", pipeline_->state().transcriber}}}});
-            userStartSec_ = -1;
+            if (!f.text.empty()) addUserMessage(f.text);
             break;
-        }
         case FrameKind::LlmText:
             if (firstTextMs_ < 0) firstTextMs_ = nowMs;
             send("model-output", json::object{{"output", f.text}});
@@ -804,7 +806,13 @@ void CallSession::end(const std::string& why) {
         pipeline_->interrupt();
     }
     ended_ = true;
+    // Final words no turn took yet (the caller hung up while the end of their turn was
+    // still being decided, or over a greeting): said, so recorded, in the order said.
+    std::string unanswered = pipeline_ ? pipeline_->unansweredWords() : std::string();
+    bool userFirst = !unanswered.empty() && userStartSec_ >= 0 && botMsgStartSec_ >= 0 && userStartSec_ < botMsgStartSec_;
+    if (userFirst) addUserMessage(unanswered);
     flushBotTurn();
+    if (!unanswered.empty() && !userFirst) addUserMessage(unanswered);
     send("status-update", json::object{{"status", "ended"}, {"endedReason", reason}});
     if (pipeline_) pipeline_->stop();
     if (sink_) sink_->close();

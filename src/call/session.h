@@ -81,6 +81,7 @@ private:
     int64_t epochNowMs() const;
     void addMessage(boost::json::object m);
     void flushBotTurn();
+    void addUserMessage(const std::string& text);  // a caller's turn, into the record
     boost::json::object botMetadata() const;  // bot message metadata: the voice and model serving
     void recordModelLog(boost::json::object failure);  // the turn's Provider log (GET /logs)
     /// Says `text`; returns its utterance id.

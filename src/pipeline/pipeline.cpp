@@ -347,6 +347,10 @@ void Pipeline::tick() {
     if (!im.tap.played && im.echo) im.echo->onPlayed(kQuietFrame, true);
 }
 
+std::string Pipeline::unansweredWords() const {
+    return impl_->turn ? impl_->turn->pendingWords() : std::string();
+}
+
 void Pipeline::addMessage(json::object message) {
     auto& sh = impl_->shared;
     bool assistant = message.contains("role") && message.at("role") == "assistant";

@@ -214,6 +214,8 @@ public:
     void advanceClockTo(int64_t ms);
     /// Adds a message to the model's context (add-message, tool results).
     void addMessage(boost::json::object message);
+    /// Final words of the caller that no UserTurn has taken yet ("" none).
+    std::string unansweredWords() const;
     /// After a barge-in: the model's context keeps only what the caller heard of the reply
     /// (replacing the finished reply, or adding the heard part of a cancelled one).
     void recordInterruptedReply(const std::string& heard);

@@ -100,6 +100,7 @@ public:
     /// Barge-in by voice: holds the output once the user has talked over the bot long
     /// enough, and ends a hold nothing decided.
     void checkBargeIn();
+    const std::string& pendingWords() const { return pending_; }  // finals no turn took yet
 
     /// Voice over the assistant that confirms a barge-in without words (numWords 0): longer
     /// than backchannels ("yeah okay", "i understand": 0.5-0.9 s), shorter than the time a

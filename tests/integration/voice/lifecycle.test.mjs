@@ -20,6 +20,38 @@ describe("call lifecycle", { concurrency: 3 }, () => {
         assert.ok(rec.startedAt && rec.endedAt);
     });
 
+    test("a caller who hangs up while the end of their turn is still open: the record keeps their words", async (t) => {
+        // The turn waits 3 s after these words (no punctuation from pocketsphinx, smart
+        // endpointing off): the caller hangs up as soon as the final transcript arrives.
+        const speech = await L.synth("i would like to book an appointment for tuesday morning");
+        const { call, client } = await L.startCall({ assistant: L.localAssistant({
+            firstMessage: "Hi.",
+            startSpeakingPlan: { smartEndpointingEnabled: false, waitSeconds: 3,
+                                 transcriptionEndpointingPlan: { onPunctuationSeconds: 3, onNoPunctuationSeconds: 3, onNumberSeconds: 3 } },
+        }) });
+        t.after(() => client.close());
+        client.startContinuous();
+        await client.waitForMessage({ type: "status-update", status: "in-progress" }, 5000);
+        await client.waitFor((c) => c.audio.length > 0, 5000, "the greeting");
+        await L.sleep(1500);
+        client.streamPcm(speech);
+        const { msg: final } = await client.waitForMessage((m) => m.type === "transcript" && m.role === "user" &&
+            m.transcriptType === "final" && m.transcript.split(" ").length >= 3, 15000).catch((e) => {
+            L.note(`lifecycle: ${JSON.stringify(client.ofType("transcript").map((m) => [m.role, m.transcriptType, m.transcript]))}`);
+            throw e;
+        });
+        client.endCall();
+        assert.equal(client.ofType("model-output").length, 0, "the turn was still open at the hang-up");
+        await client.closedPromise;
+        const rec = await L.waitForEnded(call.id, 5000);
+        assert.equal(rec.endedReason, "customer-ended-call");
+        const said = L.byRole(rec, "user");
+        assert.equal(said.length, 1, JSON.stringify(rec.messages));
+        assert.equal(said[0].message, final.transcript);
+        assert.ok(said[0].secondsFromStart > 1, "when it was said");
+        assert.ok(rec.artifact.transcript.includes(`User: ${final.transcript}`), rec.artifact.transcript);
+    });
+
     test("client disconnect -> customer-ended-call, record ended within a few seconds", async (t) => {
         const { call, client } = await L.startCall({ assistant: L.localAssistant({ firstMessage: "Hi there, how are you today?" }) });
         client.startContinuous();
