@@ -85,11 +85,11 @@ private:
 ///
 /// Barge-in is decided in two steps, after a duck: at the VAD's onset over interruptible
 /// assistant audio the output goes silent within a frame (Duck), and plays on from where it
-/// was if the sound ends short of voiceSeconds (Unduck: a click, a cough). Once the caller has voiceSeconds of voice over
-/// interruptible assistant audio, the output is held at once (a Hold frame; the very next
-/// tick sends nothing) and the transcriber decides: words that interrupt (Heard) confirm
-/// it (Interruption: the reply is cut to what was heard); an acknowledgement, a cough or
-/// noise (no words) resume it where it stopped (Resume). Without a decision the hold ends:
+/// was if the sound ends short of voiceSeconds (Unduck: a click, a cough). Once the caller
+/// has voiceSeconds of voice over interruptible assistant audio, the output is held at once
+/// (a Hold frame; the very next tick sends nothing) and the transcriber decides: words that
+/// interrupt (Heard) confirm it (Interruption: the reply is cut to what was heard); an
+/// acknowledgement, a cough or noise (no words) resume it where it stopped (Resume). Without a decision the hold ends:
 /// kConfirmVoicedMs of voice confirms (numWords 0), the final's absence after kFinalWaitMs
 /// or kMaxHoldMs in all resume, so the call is never left silent.
 class TurnStage : public Stage {
@@ -239,7 +239,8 @@ private:
     std::deque<Utterance> utterances_;
     bool speaking_ = false;
     bool held_ = false;  // Hold: paused mid-utterance, the position kept, until Resume
-    int64_t duckedAtMs_ = -1;  // Duck: paused the same way, until Unduck, Hold or kMaxDuckMs
+    int64_t duckedAtMs_ = -1;  // Duck: paused the same way, until Unduck, Resume, Interruption
+                               // or kMaxDuckMs (a Hold meanwhile pauses it on its own)
     /// A duck outlives neither its sound nor this (voiceSeconds then holds it, or it ends).
     static constexpr int64_t kMaxDuckMs = 1000;
 };
