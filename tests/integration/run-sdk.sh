@@ -45,6 +45,7 @@ pg_dir=""
 status=1
 
 source "$here/lib.sh"
+source "$here/suite.sh"
 cleanup() {
   voxa_stop
   if [[ -n "$pg_dir" ]]; then
@@ -100,7 +101,7 @@ export VOXA_ORG_B="$(json_field "$org_b" orgId)" || exit 1
 log "running the suite"
 cd "$root"
 # shellcheck disable=SC2086
-node --test --test-reporter=spec --test-concurrency=1 ${VOXA_SDK_TEST_ARGS:-} tests/integration/sdk/*.test.mjs
+run_node_suite node --test --test-reporter=spec --test-concurrency=1 ${VOXA_SDK_TEST_ARGS:-} tests/integration/sdk/*.test.mjs
 status=$?
 voxa_check_alive
 log "suite exit status $status"

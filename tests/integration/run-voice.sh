@@ -45,6 +45,7 @@ server_log="$tmp/voxa.log"
 status=1
 
 source "$here/lib.sh"
+source "$here/suite.sh"
 trap 'voxa_stop; voxa_report; exit "$status"' EXIT
 trap 'exit 130' INT TERM
 
@@ -88,7 +89,7 @@ log "running the suite"
 # 2 cores, 4 at once left the fakes' recognizers seconds late (a missed final, a reply that
 # did not start within 20 s). VOXA_VOICE_CONCURRENCY overrides.
 # shellcheck disable=SC2086
-node --experimental-websocket --test --test-reporter=spec --test-concurrency="${VOXA_VOICE_CONCURRENCY:-2}" \
+run_node_suite node --experimental-websocket --test --test-reporter=spec --test-concurrency="${VOXA_VOICE_CONCURRENCY:-2}" \
   ${VOXA_VOICE_TEST_ARGS:-} ${VOXA_VOICE_FILES:-tests/integration/voice/*.test.mjs}
 status=$?
 voxa_check_alive

@@ -12,6 +12,7 @@
 set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+source "$here/../suite.sh"
 root="$(cd "$here/../../.." && pwd)"
 bin="${VOXA_BIN:-$root/build/voxa}"
 
@@ -32,7 +33,7 @@ else
 fi
 # One file at a time: several tests measure CPU or pacing and need the machine to themselves.
 # shellcheck disable=SC2086
-node --experimental-websocket --test --test-reporter=spec --test-concurrency=1 \
+run_node_suite node --experimental-websocket --test --test-reporter=spec --test-concurrency=1 \
   ${VOXA_RELIABILITY_TEST_ARGS:-} "${files[@]}"
 status=$?
 log "suite exit status $status"

@@ -10,6 +10,7 @@
 set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+source "$here/../suite.sh"
 root="$(cd "$here/../../.." && pwd)"
 bin="${VOXA_BIN:-$root/build/voxa}"
 web_dir="$root/tests/integration/web"
@@ -42,7 +43,7 @@ else
   files=("$here"/*.test.mjs)
 fi
 # shellcheck disable=SC2086
-node --experimental-websocket --test --test-reporter=spec --test-concurrency=2 \
+run_node_suite node --experimental-websocket --test --test-reporter=spec --test-concurrency=2 \
   ${VOXA_SECURITY_TEST_ARGS:-} "${files[@]}"
 status=$?
 log "suite exit status $status"

@@ -64,6 +64,7 @@ server_log="$tmp/voxa.log"
 status=1
 
 source "$here/../lib.sh"
+source "$here/../suite.sh"
 trap 'voxa_stop; voxa_report; exit "$status"' EXIT
 trap 'exit 130' INT TERM
 
@@ -93,7 +94,7 @@ else
 fi
 started=$(date +%s)
 # shellcheck disable=SC2086
-node --test --test-reporter=spec --test-concurrency=1 ${VOXA_WEB_TEST_ARGS:-} "${files[@]}"
+run_node_suite node --test --test-reporter=spec --test-concurrency=1 ${VOXA_WEB_TEST_ARGS:-} "${files[@]}"
 status=$?
 log "suite took $(( $(date +%s) - started )) s"
 voxa_check_alive
