@@ -8,6 +8,7 @@
 // Tools: flite, sox, pocketsphinx_continuous (+ pocketsphinx-en-us), see scripts/deps.sh test.
 import { execFile, spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createWriteStream } from "node:fs";
 import { tmpdir } from "node:os";
 import { createServer } from "node:net";
 import { join } from "node:path";
@@ -616,7 +617,12 @@ export async function startVoxa(bin, dataDir, port, env = {}) {
                              "--egress-allow", "127.0.0.0/8,::1/128"],
                        { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...env } });
     let stderr = "";
-    proc.stderr.on("data", (d) => { stderr = (stderr + d).slice(-4000); });
+    // VOXA_KEEP_TMP=1 (run-voice.sh): the whole log is kept beside the data dir, to read after.
+    const whole = process.env.VOXA_KEEP_TMP === "1" ? createWriteStream(join(dataDir, "..", "voxa.log"), { flags: "a" }) : null;
+    proc.stderr.on("data", (d) => {
+        stderr = (stderr + d).slice(-4000);
+        whole?.write(d);
+    });
     const base = `http://127.0.0.1:${port}`;
     for (let i = 0; i < 200; i++) {
         try {
@@ -659,7 +665,8 @@ export async function ownVoxa(t, env = {}) {
     };
     t.after(async () => {
         own.proc?.kill("SIGKILL");
-        await rm(dir, { recursive: true, force: true });
+        if (process.env.VOXA_KEEP_TMP === "1") note(`own server kept in ${dir}`);
+        else await rm(dir, { recursive: true, force: true });
     });
     return own.restart();
 }
