@@ -256,6 +256,15 @@ TEST(Schemas, LocalProvidersPass) {
                 ElementsAre("voice.speed must not be greater than 4"));
     EXPECT_THAT(check("CreateAssistantDTO", R"({"model": {"provider": "local", "temp": 1}})"),
                 ElementsAre("model.property temp should not exist"));
+    // The local transcriber's documented settings (docs/providers.md) were refused as
+    // unknown properties.
+    EXPECT_THAT(check("CreateAssistantDTO", R"({"transcriber": {"provider": "local", "fast": true,
+                        "narrowband": "relative", "vocabulary": "none", "keywords": ["acme:2"],
+                        "keyterm": ["money back"], "fallbackPlan": {"transcribers": [{"provider": "local",
+                        "narrowband": "none", "vocabulary": "auto", "keywords": ["acme"]}]}}})"),
+                IsEmpty());
+    EXPECT_THAT(check("CreateAssistantDTO", R"({"transcriber": {"provider": "local", "vocabulary": "on"}})"),
+                ElementsAre("transcriber.vocabulary must be one of the following values: auto, none"));
 }
 
 TEST(Schemas, ToolTypesPass) {
