@@ -20,7 +20,9 @@ using Clock = std::chrono::steady_clock;
 struct Loop {
     boost::asio::io_context ioc;
     boost::asio::thread_pool pool{2};
-    Context ctx{ioc.get_executor(), &pool, "test-call", {}};
+    // A wideband (16 kHz) line: `{}` for the fourth field once made callerRate 0, so these
+    // tests ran the phone-line front end (narrowband.h) on wideband speech.
+    Context ctx{ioc.get_executor(), &pool, "test-call"};
 
     ~Loop() {
         pool.join();
