@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # make-set.sh OUT_DIR [MAX_SENTENCES]: builds the recognizer's word-error-rate set at test time
 # and prints its manifest (set, condition, id, wav, reference; tab-separated) to OUT_DIR/manifest.tsv.
-#   sets:        flite-slt, flite-rms, flite-awb (sentences.txt), cards and librivox (the real
-#                recordings in pocketsphinx-testdata)
+#   sets:        flite-slt, flite-rms, flite-awb (sentences.txt), rules-slt, rules-rms,
+#                rules-awb (rules.txt: caller lines for the scripted templates, with their trigger
+#                and template in two more columns), cards and librivox (the real recordings in
+#                pocketsphinx-testdata)
 #   conditions:  16k     the recording at 16 kHz (the wideband reference)
 #                ulaw8k  through 8 kHz mu-law, as a Twilio media stream carries it
 #                alaw8k  through 8 kHz A-law (European phone lines)
@@ -43,6 +45,21 @@ while IFS= read -r line; do
         conditions "flite-$v" "$(printf 's%02d' $n)" "$tmp/s.wav" "$line"
     done
 done <"$here/sentences.txt"
+
+# The scripted templates' caller lines (rules.txt): set rules-VOICE, with the trigger and the
+# template as two more columns (stt_bench --bias-dir bench/stt: the template's vocabulary).
+n=0
+while IFS='|' read -r template line trigger; do
+    [[ -z $template || $template == \#* ]] && continue
+    n=$((n + 1))
+    for v in slt rms awb; do
+        flite -voice "$v" -t "$line" -o "$tmp/s.wav"
+        before=$(wc -l <"$manifest")
+        conditions "rules-$v" "$(printf 'r%02d' $n)" "$tmp/s.wav" "$line"
+        # the three lines just written get the trigger and the template
+        sed -i "$((before + 1)),\$ s/\$/\t$trigger\t$template/" "$manifest"
+    done
+done <"$here/rules.txt"
 
 if [[ -d $data/cards ]]; then
     while read -r ref; do

@@ -10,3 +10,6 @@ dir=$(mktemp -d); trap 'rm -rf "$dir"' EXIT
 bench/stt/make-set.sh "$dir" >/dev/null
 echo "## Embedded recognizer on phone audio ($(date -u +%F), $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg))"
 build/bench/stt_bench "$dir/manifest.tsv" --variants today,floor,relative --max "${STT_BENCH_MAX:-1000}"
+echo
+echo "### The scripted templates' caller lines with their own words favoured (vocabulary.h, weight $(grep -o 'kBiasWeight = [0-9.]*' src/providers/local/vocabulary.h | cut -d' ' -f3))"
+build/bench/stt_bench "$dir/manifest.tsv" --variants relative --sets rules-slt,rules-rms,rules-awb --bias-dir bench/stt --max "${STT_BENCH_MAX:-1000}"

@@ -12,6 +12,9 @@
 // first utterance: the hardest case). Prints a markdown table.
 // --carry-cmn: one caller per set (the cepstral mean carries over, as within a call).
 // --max N: the first N utterances of each set and condition.
+// --bias-dir DIR: the rules sets' lines are decoded with their template's words favoured
+//   (DIR/vocab-TEMPLATE.txt, one rule keyword a line), as a scripted assistant's calls are;
+//   --bias-weight W (default kBiasWeight) their weight against the generic model.
 // Tuning: --cutoff HZ --floor LOG --offset LOG (see providers/local/narrowband.h).
 #include <pocketsphinx.h>
 #include <sphinxbase/cmn.h>
@@ -23,6 +26,7 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <set>
 #include <sstream>
 #include <string>
@@ -30,6 +34,7 @@
 
 #include "audio/audio.h"
 #include "providers/local/narrowband.h"
+#include "providers/local/vocabulary.h"
 
 using namespace voxa;
 using providers::local::NarrowbandFill;
@@ -40,6 +45,7 @@ namespace {
 
 struct Item {
     std::string set, condition, id, path, ref;
+    std::string trigger, tmpl;  // rules sets: the keyword(s) the line must trigger, its template
 };
 
 std::vector<std::string> split(const std::string& s, char sep) {
@@ -81,8 +87,27 @@ ps_decoder_t* makeDecoder() {
     return ps;
 }
 
+/// Does `heard` contain the trigger: "a|b" any of them, "a+b" all of them, each a phrase
+/// whose words must be consecutive (the scripted model's matching, scripted_llm.h).
+bool triggered(const std::vector<std::string>& heard, const std::string& trigger) {
+    auto has = [&](const std::string& phrase) {
+        auto p = words(phrase);
+        if (p.empty() || p.size() > heard.size()) return false;
+        for (size_t i = 0; i + p.size() <= heard.size(); ++i)
+            if (std::equal(p.begin(), p.end(), heard.begin() + long(i))) return true;
+        return false;
+    };
+    for (auto& any : split(trigger, '|')) {
+        bool all = true;
+        for (auto& part : split(any, '+')) all = all && has(part);
+        if (all) return true;
+    }
+    return false;
+}
+
 struct Tally {
     int utts = 0, words = 0, errors = 0;
+    int triggers = 0, triggerHits = 0;
     double audioSec = 0, cpuSec = 0;
 };
 
@@ -99,6 +124,8 @@ int main(int argc, char** argv) {
     bool verbose = false;
     int maxPerSet = 1 << 30;  // utterances per (set, condition)
     bool carryCmn = false;    // keep the cepstral mean across a set's utterances, as a call does
+    float biasWeight = providers::local::kBiasWeight;
+    std::string biasDir;        // rules sets: DIR/vocab-TEMPLATE.txt favoured (vocabulary.h)
     for (int i = 2; i < argc; ++i) {
         std::string a = argv[i];
         auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
@@ -110,6 +137,8 @@ int main(int argc, char** argv) {
         else if (a == "--offset") tuning.offsetLog = std::stod(next());
         else if (a == "--max") maxPerSet = std::stoi(next());
         else if (a == "--carry-cmn") carryCmn = true;
+        else if (a == "--bias-weight") biasWeight = std::stof(next());
+        else if (a == "--bias-dir") biasDir = next();
         else if (a == "-v") verbose = true;
     }
     std::vector<Item> items;
@@ -118,20 +147,41 @@ int main(int argc, char** argv) {
     for (std::string line; std::getline(in, line);) {
         auto f = split(line, '\t');
         if (f.size() < 5) continue;
-        Item it{f[0], f[1], f[2], f[3], f[4]};
+        Item it{f[0], f[1], f[2], f[3], f[4], f.size() > 5 ? f[5] : "", f.size() > 6 ? f[6] : ""};
         if ((sets.empty() || sets.count(it.set)) && (conditions.empty() || conditions.count(it.condition)) &&
             perSet[it.set + "/" + it.condition]++ < maxPerSet)
             items.push_back(it);
     }
 
-    ps_decoder_t* ps = makeDecoder();
-    if (!ps) return 1;
-    std::vector<mfcc_t> cmnInit;
-    {
-        feat_t* f = ps_get_feat(ps);
-        cmnInit.resize(size_t(f->cmn_struct->veclen));
-        cmn_live_get(f->cmn_struct, cmnInit.data());
-    }
+    // One decoder per vocabulary: the generic one, and one per template with --bias-dir.
+    struct Dec {
+        ps_decoder_t* ps = nullptr;
+        std::vector<mfcc_t> cmnInit;
+        std::map<std::string, std::unique_ptr<NarrowbandFrontEnd>> fe;  // per variant
+    };
+    std::map<std::string, Dec> decoders;
+    auto decoderFor = [&](const std::string& tmpl) -> Dec* {
+        auto& d = decoders[tmpl];
+        if (d.ps) return &d;
+        d.ps = makeDecoder();
+        if (!d.ps) return nullptr;
+        if (!tmpl.empty()) {
+            std::vector<std::string> phrases;
+            std::ifstream vf(biasDir + "/vocab-" + tmpl + ".txt");
+            for (std::string l; std::getline(vf, l);)
+                if (!l.empty()) phrases.push_back(l);
+            std::vector<std::string> missing;
+            std::string err;
+            auto bias = providers::local::biasFrom({}, phrases);
+            if (!providers::local::favour(d.ps, bias, biasWeight, missing, err))
+                std::fprintf(stderr, "bias: %s\n", err.c_str());
+            for (auto& m : missing) std::fprintf(stderr, "bias %s: \"%s\" not in the dictionary\n", tmpl.c_str(), m.c_str());
+        }
+        feat_t* f = ps_get_feat(d.ps);
+        d.cmnInit.resize(size_t(f->cmn_struct->veclen));
+        cmn_live_get(f->cmn_struct, d.cmnInit.data());
+        return &d;
+    };
 
     // (set, condition) in manifest order, then variant.
     std::vector<std::pair<std::string, std::string>> order;
@@ -143,13 +193,18 @@ int main(int argc, char** argv) {
             std::fprintf(stderr, "unknown variant %s\n", v.c_str());
             return 2;
         }
-        NarrowbandFrontEnd nb(ps, fill, tuning);
         std::string lastGroup;
-        if (!nb.ok()) {
-            std::fprintf(stderr, "narrowband front end failed\n");
-            return 1;
-        }
         for (auto& it : items) {
+            Dec* d = decoderFor(biasDir.empty() ? "" : it.tmpl);
+            if (!d) return 1;
+            ps_decoder_t* ps = d->ps;
+            auto& nbp = d->fe[v];
+            if (!nbp) nbp = std::make_unique<NarrowbandFrontEnd>(ps, fill, tuning);
+            if (!nbp->ok()) {
+                std::fprintf(stderr, "narrowband front end failed\n");
+                return 1;
+            }
+            auto& nb = *nbp;
             bool narrow = it.condition != "16k";
             if (!narrow && v != variants.front() && v != "fe") continue;  // 16k: `today` once
             audio::Samples pcm;
@@ -165,7 +220,7 @@ int main(int argc, char** argv) {
             padded.resize(padded.size() + audio::kRate * 3 / 10, 0);
 
             std::string group = it.set + "/" + it.condition + "/" + v;
-            if (!carryCmn || group != lastGroup) cmn_live_set(ps_get_feat(ps)->cmn_struct, cmnInit.data());
+            if (!carryCmn || group != lastGroup) cmn_live_set(ps_get_feat(ps)->cmn_struct, d->cmnInit.data());
             lastGroup = group;
             auto t0 = std::chrono::steady_clock::now();
             bool useFe = narrow ? !raw : v == "fe";
@@ -194,19 +249,30 @@ int main(int argc, char** argv) {
             t.errors += e;
             t.audioSec += double(pcm.size()) / audio::kRate;
             t.cpuSec += cpu;
+            if (!it.trigger.empty()) {
+                t.triggers++;
+                t.triggerHits += triggered(words(h), it.trigger) ? 1 : 0;
+            }
             if (verbose) std::fprintf(stderr, "%s %s %s %s: \"%s\" (%d/%zu)\n", variant.c_str(), it.set.c_str(),
                                       it.condition.c_str(), it.id.c_str(), h.c_str(), e, r.size());
         }
     }
-    std::printf("| set | audio | feed | utts | words | WER | RTF |\n|---|---|---|---|---|---|---|\n");
+    std::printf("| set | audio | feed | utts | words | WER | RTF | triggers heard |\n|---|---|---|---|---|---|---|---|\n");
     for (auto& [set, cond] : order)
         for (auto& v : std::vector<std::string>{"today", "fe", "floor", "relative"}) {
             auto k = std::make_tuple(set, cond, v);
             if (!tally.count(k)) continue;
             auto& t = tally[k];
-            std::printf("| %s | %s | %s | %d | %d | %.1f %% | %.2f |\n", set.c_str(), cond.c_str(), v.c_str(), t.utts,
-                        t.words, 100.0 * t.errors / std::max(1, t.words), t.cpuSec / std::max(1e-9, t.audioSec));
+            std::string trig = t.triggers ? std::to_string(t.triggerHits) + "/" + std::to_string(t.triggers) + " (" +
+                                                std::to_string(int(100.0 * t.triggerHits / t.triggers + 0.5)) + " %)"
+                                          : "";
+            std::printf("| %s | %s | %s | %d | %d | %.1f %% | %.2f | %s |\n", set.c_str(), cond.c_str(), v.c_str(), t.utts,
+                        t.words, 100.0 * t.errors / std::max(1, t.words), t.cpuSec / std::max(1e-9, t.audioSec),
+                        trig.c_str());
         }
-    ps_free(ps);
+    for (auto& [k, d] : decoders) {
+        d.fe.clear();
+        if (d.ps) ps_free(d.ps);
+    }
     return 0;
 }

@@ -147,6 +147,20 @@ providers::Context CallSession::providerContext() const {
     pctx.callId = id_;
     pctx.callerRate = callerLineRate(record_);
     pctx.credentials = serverCtx_.providers;
+    // A scripted model's keywords: what its callers are expected to say (local/vocabulary.h).
+    if (auto* m = assistant_.if_contains("model"); m && m->is_object() && str(m->get_object(), "provider") == "local") {
+        if (auto* rules = m->get_object().if_contains("rules"); rules && rules->is_array()) {
+            for (auto& r : rules->get_array()) {
+                if (!r.is_object()) continue;
+                for (const char* k : {"match", "all"}) {
+                    auto* list = r.get_object().if_contains(k);
+                    if (!list || !list->is_array()) continue;
+                    for (auto& e : list->get_array())
+                        if (e.is_string()) pctx.expectedPhrases.emplace_back(e.get_string());
+                }
+            }
+        }
+    }
     // custom-voice posts to the customer's server as the webhooks do (body and headers).
     std::weak_ptr<const CallSession> weak = weak_from_this();
     pctx.serverRequest = [weak](const json::object& server, const std::string& type, json::object fields) {

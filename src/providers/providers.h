@@ -71,6 +71,10 @@ struct Context {
     /// 8 kHz WebSocket calls), whose audio reaches providers upsampled to audio::kRate with
     /// nothing above 4 kHz. The embedded recognizer compensates for it (local/narrowband.h).
     int callerRate = audio::kRate;
+    /// Phrases the assistant expects callers to say: its scripted model's rule keywords
+    /// (model.provider "local"). The embedded recognizer favours their words
+    /// (local/vocabulary.h); other transcribers take `keywords`/`keyterm` from their config.
+    std::vector<std::string> expectedPhrases;
     /// Credentials resolved for this call by Vapi provider name ("deepgram", "openai", ...):
     /// see providers/credentials.h for where they come from. Never logged.
     std::map<std::string, ProviderCredential> credentials;

@@ -24,6 +24,7 @@
 
 #include "common/metrics.h"
 #include "providers/local/narrowband.h"
+#include "providers/local/vocabulary.h"
 
 namespace voxa::providers::local {
 
@@ -59,7 +60,12 @@ void sphinxLog(void*, err_lvl_t lvl, const char* fmt, ...) {
 
 struct Profile {
     bool fast = false;
-    std::string key() const { return fast ? "en-us/fast" : "en-us"; }
+    std::vector<Bias> bias;  // the assistant's words (vocabulary.h); decoders are pooled per set
+    std::string biasName;    // biasKey(bias)
+    std::string key() const {
+        std::string k = fast ? "en-us/fast" : "en-us";
+        return biasName.empty() ? k : k + "/" + biasName;
+    }
 };
 
 /// What a session does with its audio beyond the pool's profile.
@@ -123,13 +129,16 @@ public:
                 ++leased_;
                 return Lease(d, Releaser{key});
             }
-            if (live_ >= maxLive()) {
+            if (live_ >= maxLive() && evictIdleLocked(key)) {
+                // an idle decoder of another vocabulary made room (freed below, unlocked)
+            } else if (live_ >= maxLive()) {
                 busy = true;
                 err = "local STT: too many concurrent speakers (" + std::to_string(live_) + ")";
                 return Lease(nullptr, Releaser{key});
             }
             ++live_;  // reserve the slot while loading outside the lock
         }
+        freeEvicted();
         auto t0 = Clock::now();
         ps_decoder_t* ps = create(p);
         double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
@@ -180,7 +189,42 @@ private:
         if (!cfg) return nullptr;
         ps_decoder_t* ps = ps_init(cfg);
         cmd_ln_free_r(cfg);  // the decoder holds its own reference
+        std::string err;
+        std::vector<std::string> missing;
+        if (ps && !p.bias.empty()) {
+            if (!favour(ps, p.bias, kBiasWeight, missing, err))
+                spdlog::warn(R"({{"msg":"local STT: the assistant's words not favoured: {}"}})", err);
+            if (!missing.empty()) {
+                std::string list;
+                for (auto& w : missing) list += (list.empty() ? "" : ", ") + w;
+                spdlog::info(R"({{"msg":"local STT: words not in the pronunciation dictionary, not favoured","words":"{}"}})", list);
+            }
+        }
         return ps;
+    }
+
+    /// At the live limit, an idle decoder of another vocabulary goes (a call with new words
+    /// must not be refused because other assistants' decoders sit idle). Under mu_.
+    bool evictIdleLocked(const std::string& key) {
+        for (auto& [k, idle] : idle_) {
+            if (k == key || idle.empty()) continue;
+            evicted_.push_back(idle.back());
+            idle.pop_back();
+            --live_;
+            return true;
+        }
+        return false;
+    }
+    void freeEvicted() {
+        std::vector<Decoder*> gone;
+        {
+            std::lock_guard lk(mu_);
+            gone.swap(evicted_);
+        }
+        for (auto* d : gone) {
+            ps_free(d->ps);
+            delete d;
+        }
     }
 
     void release(const std::string& key, Decoder* d) {
@@ -203,6 +247,7 @@ private:
 
     std::mutex mu_;
     std::map<std::string, std::vector<Decoder*>> idle_;
+    std::vector<Decoder*> evicted_;  // taken out of idle_ under mu_, freed outside it
     int live_ = 0;
     int created_ = 0;
     int leased_ = 0;
@@ -436,7 +481,8 @@ std::string lower(std::string s) {
 }
 
 /// Validates the config; returns an error message or "".
-std::string parseConfig(const json::object& cfg, int callerRate, Profile& p, Listening& l) {
+std::string parseConfig(const json::object& cfg, const Context& ctx, Profile& p, Listening& l) {
+    const int callerRate = ctx.callerRate;
     if (auto* v = cfg.if_contains("language"); v && !v->is_null()) {
         auto lang = v->is_string() ? lower(std::string(v->get_string())) : std::string("?");
         if (lang != "en" && lang != "en-us")
@@ -457,6 +503,18 @@ std::string parseConfig(const json::object& cfg, int callerRate, Profile& p, Lis
             return "local STT narrowband must be \"auto\", \"relative\", \"floor\" or \"none\", got " +
                    json::serialize(*v);
     }
+    // The assistant's words (vocabulary.h): keywords, keyterms and a scripted model's rules.
+    bool bias = true;
+    if (auto* v = cfg.if_contains("vocabulary"); v && !v->is_null()) {
+        std::string m = v->is_string() ? lower(std::string(v->get_string())) : std::string("?");
+        if (m != "auto" && m != "none")
+            return "local STT vocabulary must be \"auto\" or \"none\", got " + json::serialize(*v);
+        bias = m == "auto";
+    }
+    if (bias) {
+        p.bias = biasFrom(cfg, ctx.expectedPhrases);
+        p.biasName = biasKey(p.bias);
+    }
     return "";
 }
 
@@ -466,7 +524,7 @@ public:
         : ob_(std::make_shared<Outbox>(Outbox{ctx.executor, std::move(cb), true})) {
         Profile p;
         Listening l;
-        auto err = parseConfig(cfg, ctx.callerRate, p, l);
+        auto err = parseConfig(cfg, ctx, p, l);
         if (err.empty() && !ctx.compute) err = "local STT needs a compute pool";
         if (!err.empty()) {
             Outbox::error(ob_, std::move(err));
