@@ -140,8 +140,10 @@ export async function knock() {
 }
 
 export const BACKCHANNELS = ["mm-hmm", "uh-huh", "okay", "right", "yeah", "I see"];
-// flite says "mm-hmm" as letters; these spellings sound like the backchannel.
-const SAY = { "mm-hmm": "mhm", "uh-huh": "uh huh" };
+// Spellings flite says as the backchannel (check with `flite -t TEXT -ps`): it spells "mm-hmm"
+// and "mhm" as letters ("eh m ey ch eh m", M-H-M), "umhum" is the dictionary's "mhm" (ah m hh
+// ax m); "uh huh" is "uh-huh" (ah hh ah).
+const SAY = { "mm-hmm": "umhum", "uh-huh": "uh huh" };
 export const BARGE_INS = ["Wait, I have a question about my card.", "Actually, can you repeat the Saturday hours?",
                           "Stop, I need to change my booking.", "No, that is not what I asked."];
 export const PAUSED = [["I would like to book", "an appointment for Tuesday."],
