@@ -103,8 +103,9 @@ if [[ ${VOXA_SKIP_ASAN:-0} != 1 ]]; then
   if step build-asan bash -c "$(declare -f configure); ROOT=$ROOT; configure build-asan -DCMAKE_BUILD_TYPE=Debug -DVOXA_SANITIZE=ON -DVOXA_BENCH=OFF && cmake --build build-asan -j $JOBS"; then
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+    export LSAN_OPTIONS=suppressions=$ROOT/tests/lsan.supp   # third-party leaks, each explained there
     ctest_stage asan build-asan -LE plain
-    unset ASAN_OPTIONS UBSAN_OPTIONS
+    unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
   fi
 fi
 
