@@ -34,6 +34,7 @@
 
 #include "audio/audio.h"
 #include "providers/local/narrowband.h"
+#include "providers/local/scripted_llm.h"
 #include "providers/local/vocabulary.h"
 
 using namespace voxa;
@@ -87,19 +88,14 @@ ps_decoder_t* makeDecoder() {
     return ps;
 }
 
-/// Does `heard` contain the trigger: "a|b" any of them, "a+b" all of them, each a phrase
-/// whose words must be consecutive (the scripted model's matching, scripted_llm.h).
-bool triggered(const std::vector<std::string>& heard, const std::string& trigger) {
-    auto has = [&](const std::string& phrase) {
-        auto p = words(phrase);
-        if (p.empty() || p.size() > heard.size()) return false;
-        for (size_t i = 0; i + p.size() <= heard.size(); ++i)
-            if (std::equal(p.begin(), p.end(), heard.begin() + long(i))) return true;
-        return false;
-    };
+/// Does `heard` contain the trigger: "a|b" any of them, "a+b" all of them, each matched as
+/// the scripted model matches a rule keyword (scripted_llm.h).
+bool triggered(const std::string& heard, const std::string& trigger) {
+    auto words = providers::local::scriptedWords(heard);
     for (auto& any : split(trigger, '|')) {
         bool all = true;
-        for (auto& part : split(any, '+')) all = all && has(part);
+        for (auto& part : split(any, '+'))
+            all = all && providers::local::containsScriptedPhrase(words, providers::local::scriptedWords(part));
         if (all) return true;
     }
     return false;
@@ -251,7 +247,7 @@ int main(int argc, char** argv) {
             t.cpuSec += cpu;
             if (!it.trigger.empty()) {
                 t.triggers++;
-                t.triggerHits += triggered(words(h), it.trigger) ? 1 : 0;
+                t.triggerHits += triggered(h, it.trigger) ? 1 : 0;
             }
             if (verbose) std::fprintf(stderr, "%s %s %s %s: \"%s\" (%d/%zu)\n", variant.c_str(), it.set.c_str(),
                                       it.condition.c_str(), it.id.c_str(), h.c_str(), e, r.size());

@@ -15,6 +15,28 @@ namespace voxa::providers::local {
 namespace asio = boost::asio;
 namespace json = boost::json;
 
+std::vector<std::string> scriptedWords(std::string_view text) {
+    std::vector<std::string> out;
+    std::string cur;
+    for (char ch : text) {
+        auto c = static_cast<unsigned char>(ch);
+        // Non-ASCII bytes are kept inside words so UTF-8 text still splits on spaces.
+        if (std::isalnum(c) || ch == '\'' || c >= 0x80) {
+            cur += char(std::tolower(c));
+        } else if (!cur.empty()) {
+            out.push_back(std::move(cur));
+            cur.clear();
+        }
+    }
+    if (!cur.empty()) out.push_back(std::move(cur));
+    return out;
+}
+
+bool containsScriptedPhrase(const std::vector<std::string>& hay, const std::vector<std::string>& phrase) {
+    if (phrase.empty() || phrase.size() > hay.size()) return false;
+    return std::search(hay.begin(), hay.end(), phrase.begin(), phrase.end()) != hay.end();
+}
+
 namespace {
 
 using Words = std::vector<std::string>;
@@ -38,28 +60,6 @@ std::string contentText(const json::value& content) {
         }
     }
     return out;
-}
-
-Words words(const std::string& text) {
-    Words out;
-    std::string cur;
-    for (char ch : text) {
-        auto c = static_cast<unsigned char>(ch);
-        // Non-ASCII bytes are kept inside words so UTF-8 text still splits on spaces.
-        if (std::isalnum(c) || ch == '\'' || c >= 0x80) {
-            cur += char(std::tolower(c));
-        } else if (!cur.empty()) {
-            out.push_back(std::move(cur));
-            cur.clear();
-        }
-    }
-    if (!cur.empty()) out.push_back(std::move(cur));
-    return out;
-}
-
-bool containsPhrase(const Words& hay, const Words& phrase) {
-    if (phrase.empty() || phrase.size() > hay.size()) return false;
-    return std::search(hay.begin(), hay.end(), phrase.begin(), phrase.end()) != hay.end();
 }
 
 std::string trim(const std::string& s) {
@@ -140,7 +140,7 @@ std::vector<Words> keywordList(const json::value* v) {
     std::vector<Words> out;
     auto add = [&](const json::value& k) {
         if (!k.is_string()) return;
-        auto w = words(std::string(k.get_string()));
+        auto w = scriptedWords(k.get_string());
         if (!w.empty()) out.push_back(std::move(w));
     };
     if (v && v->is_array()) {
@@ -153,7 +153,7 @@ std::vector<Words> keywordList(const json::value* v) {
 
 Rule simpleRule(std::initializer_list<const char*> keys, const char* reply) {
     Rule r;
-    for (auto* k : keys) r.any.push_back(words(k));
+    for (auto* k : keys) r.any.push_back(scriptedWords(k));
     r.reply = reply;
     return r;
 }
@@ -207,9 +207,9 @@ Script parseScript(const json::object& cfg) {
 /// Whether `r` fires on `text`; fills the regex groups into `v`.
 bool fires(const Rule& r, const std::string& text, const Words& w, Vars& v) {
     if (!r.any.empty() &&
-        std::none_of(r.any.begin(), r.any.end(), [&](auto& k) { return containsPhrase(w, k); }))
+        std::none_of(r.any.begin(), r.any.end(), [&](auto& k) { return containsScriptedPhrase(w, k); }))
         return false;
-    if (!std::all_of(r.all.begin(), r.all.end(), [&](auto& k) { return containsPhrase(w, k); }))
+    if (!std::all_of(r.all.begin(), r.all.end(), [&](auto& k) { return containsScriptedPhrase(w, k); }))
         return false;
     if (r.regex) {
         std::smatch m;
@@ -245,7 +245,7 @@ Plan plan(const Script& s, const json::array& msgs, int& callCounter) {
     Plan p;
     for (auto& m : msgs) {
         if (auto* c = m.is_object() ? m.get_object().if_contains("content") : nullptr)
-            p.usage.promptTokens += int64_t(words(contentText(*c)).size());
+            p.usage.promptTokens += int64_t(scriptedWords(contentText(*c)).size());
     }
     const json::object* last = nullptr;
     if (!msgs.empty() && msgs.back().is_object()) last = &msgs.back().get_object();
@@ -273,7 +273,7 @@ Plan plan(const Script& s, const json::array& msgs, int& callCounter) {
         } else {
             auto* c = user->if_contains("content");
             v.text = trim(c ? contentText(*c) : "");
-            auto w = words(v.text);
+            auto w = scriptedWords(v.text);
             if (w.empty()) {
                 p.reply = s.emptyReply;
             } else {
@@ -298,7 +298,7 @@ Plan plan(const Script& s, const json::array& msgs, int& callCounter) {
             }
         }
     }
-    p.usage.completionTokens = int64_t(words(p.reply).size());
+    p.usage.completionTokens = int64_t(scriptedWords(p.reply).size());
     return p;
 }
 

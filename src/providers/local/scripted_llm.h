@@ -44,11 +44,21 @@
 // further callbacks of the turn.
 #pragma once
 #include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "providers/providers.h"
 
 namespace voxa::providers::local {
 
 std::shared_ptr<LlmProvider> makeScriptedProvider();
+
+/// How the scripted model reads text: lower-cased words (letters, digits, apostrophes; UTF-8
+/// bytes stay inside words). Rule keywords and the user's text are both split this way.
+std::vector<std::string> scriptedWords(std::string_view text);
+
+/// Does `hay` hold `phrase`'s words one after another (how a rule keyword matches)?
+bool containsScriptedPhrase(const std::vector<std::string>& hay, const std::vector<std::string>& phrase);
 
 }  // namespace voxa::providers::local

@@ -1,16 +1,12 @@
 #include "providers/local/vocabulary.h"
 
 #include <sphinxbase/ngram_model.h>
-
 #include <unistd.h>
-
-#include <cmath>
-#include <cstdio>
 
 #include <boost/json.hpp>
 
 #include <algorithm>
-#include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
@@ -18,28 +14,13 @@
 #include <set>
 #include <string_view>
 
+#include "providers/local/scripted_llm.h"
+
 namespace voxa::providers::local {
 
 namespace {
 
 namespace json = boost::json;
-
-/// Lower-case words of a phrase (letters, digits, apostrophes inside a word).
-std::vector<std::string> wordsOf(std::string_view text) {
-    std::vector<std::string> out;
-    std::string cur;
-    for (char ch : text) {
-        auto c = static_cast<unsigned char>(ch);
-        if (std::isalnum(c) || (ch == '\'' && !cur.empty())) {
-            cur += char(std::tolower(c));
-        } else if (!cur.empty()) {
-            out.push_back(std::move(cur));
-            cur.clear();
-        }
-    }
-    if (!cur.empty()) out.push_back(std::move(cur));
-    return out;
-}
 
 bool worthFavouring(const std::string& w) {
     // Words so common that the generic model already expects them everywhere; favouring
@@ -72,15 +53,15 @@ std::vector<Bias> biasFrom(const json::object& transcriber, const std::vector<st
                 if (end && *end == 0 && n > 0) mult = float(std::min(n, 10.0));
                 s = s.substr(0, colon);
             }
-            for (auto& w : wordsOf(s)) add(w, kBiasBoost * mult);
+            for (auto& w : scriptedWords(s)) add(w, kBiasBoost * mult);
         }
     }
     if (auto* v = transcriber.if_contains("keyterm"); v && v->is_array())
         for (auto& e : v->get_array())
             if (e.is_string())
-                for (auto& w : wordsOf(e.get_string())) add(w, kBiasBoost);
+                for (auto& w : scriptedWords(e.get_string())) add(w, kBiasBoost);
     for (auto& p : phrases)
-        for (auto& w : wordsOf(p)) add(w, kBiasBoost);
+        for (auto& w : scriptedWords(p)) add(w, kBiasBoost);
     std::vector<Bias> out;
     for (auto& [w, b] : boost) out.push_back({w, b});
     return out;
