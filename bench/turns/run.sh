@@ -5,7 +5,7 @@
 #   bench/turns/run.sh                                  # build/voxa, full corpus x3, both
 #   VOXA_BIN=/path/to/voxa REPS=1 TARGETS=voxa bench/turns/run.sh
 #
-# Env: VOXA_BIN (default build/voxa), REPS (3), SIZE (full; small = the make-test corpus), ONLY (plan kinds), TARGETS (voxa,livekit), CONCURRENCY (2 calls
+# Env: VOXA_BIN (default build/voxa), LOG_LEVEL (warn; the server log stays in the printed tmp dir), REPS (3), SIZE (full; small = the make-test corpus), ONLY (plan kinds), TARGETS (voxa,livekit), CONCURRENCY (2 calls
 # at a time), OUT (JSON of every event, default build/bench/turns-results.json). Needs flite,
 # sox, pocketsphinx_continuous, and `npm ci --ignore-scripts` in bench/peer/livekit (done here
 # when node_modules is missing). Not part of make test (turn-taking.test.mjs is).
@@ -39,7 +39,7 @@ source "$root/tests/integration/lib.sh"
 trap 'voxa_stop; voxa_report; exit "$status"' EXIT
 trap 'exit 130' INT TERM
 unset DATABASE_URL
-voxa_start --data-dir "$tmp/data" --log-level warn
+voxa_start --data-dir "$tmp/data" --log-level "${LOG_LEVEL:-warn}"
 org="$(voxa_create_org "$tmp/data" turns)" || exit 1
 voxa_org_limit "$org" 100 || exit 1
 export VOXA_BASE_URL="$base" VOXA_KEY="$(json_field "$org" privateKey)"

@@ -404,11 +404,13 @@ void TurnStage::interrupt() {
 }
 
 void TurnStage::duck() {
+    spdlog::debug(R"({{"msg":"duck","atMs":{}}})", s_.state.nowMs);
     ducking_ = true;
     push(Frame{.kind = FrameKind::Duck});
 }
 
 void TurnStage::hold() {
+    spdlog::debug(R"({{"msg":"hold","atMs":{},"voicedMs":{}}})", s_.state.nowMs, s_.state.userVoicedMs);
     ducking_ = false;
     holding_ = heldThisSpeech_ = true;
     heldAtMs_ = s_.state.nowMs;
@@ -433,6 +435,8 @@ void TurnStage::process(Frame f) {
             push(std::move(f));
             // Silent within a frame of the onset; voiceSeconds of voice then holds it (and
             // the words decide), a shorter sound plays it on from where it was.
+            spdlog::debug(R"({{"msg":"caller onset","atMs":{},"botSpeaking":{},"interruptible":{},"holding":{}}})",
+                          st.nowMs, st.botSpeaking, st.playingInterruptible, holding_);
             if (st.botSpeaking && st.playingInterruptible && !holding_) duck();
             withdrawSpeculation();
             return;
@@ -556,6 +560,7 @@ void TurnStage::checkBargeIn() {
     }
     if (ducking_ && (!st.botSpeaking || !st.userSpeaking || st.nowMs - st.lastVoicedMs >= kUnduckSilenceMs)) {
         ducking_ = false;
+        spdlog::debug(R"({{"msg":"unduck","atMs":{},"voicedMs":{}}})", st.nowMs, st.userVoicedMs);
         push(Frame{.kind = FrameKind::Unduck});
     }
 }

@@ -113,8 +113,11 @@ public:
     /// Words in partials (no interruption phrase) confirm only after this much voice: more
     /// than a backchannel has, so those are left to the final.
     static constexpr int64_t kPartialWordsVoicedMs = 1000;
-    /// A duck ends when the voice has stopped this long short of voiceSeconds.
-    static constexpr int64_t kUnduckSilenceMs = 100;
+    /// A duck ends when the voice has stopped this long short of voiceSeconds. Longer than
+    /// the gaps inside a word: "ac-tually" and "sto-p" fall silent for 100-180 ms at the
+    /// closure (at 100 ms the reply played on for ~180 ms, then the hold cut it again:
+    /// barge-in stops at 220-260 ms in the turn-taking corpus instead of ~30).
+    static constexpr int64_t kUnduckSilenceMs = 200;
 
 private:
     void schedule(int64_t atMs);

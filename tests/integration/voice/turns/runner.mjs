@@ -227,11 +227,15 @@ async function bargeIn(client, loud, state, ev) {
     const onset = startedAt + ev.sound.onsetMs;
     const endAt = startedAt + ev.sound.offsetMs;
     await sleep(Math.max(0, endAt + STOP_GAP_MS + 200 - now()));
-    // last sounding chunk before a silence of STOP_GAP_MS, from the onset on
-    const after = loud.filter((t) => t >= onset);
-    let stop = after.length ? null : onset;
-    for (let i = 0; i < after.length && stop === null; i++)
-        if ((after[i + 1] ?? Infinity) - after[i] >= STOP_GAP_MS) stop = after[i];
+    // last sounding chunk before a silence of STOP_GAP_MS, from the onset on (the onset
+    // itself when nothing sounded after it: a reply that starts within the window is then
+    // not taken for the assistant talking on)
+    let stop = null;
+    let prev = onset;
+    for (const t of [...loud.filter((x) => x >= onset), Infinity]) {
+        if (t - prev >= STOP_GAP_MS) { stop = prev; break; }
+        prev = t;
+    }
     const stopped = stop !== null && stop < endAt + 1000;
     const reply = await client.waitFor(() => firstLoudAfter(loud, Math.max(endAt, stop ?? endAt) + 1), 10000, "a reply")
         .catch(() => null);
