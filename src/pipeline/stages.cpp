@@ -176,6 +176,28 @@ Heard Heard::of(const Settings& set, std::string_view text, double confidence, b
     }
     for (auto& p : set.interruptionPhrases)
         if (contains(ws, tokens(p))) h.interruptionPhrase = true;
+    // A word that opens a sentence and cannot end one ("but", "not", "hold", "actually":
+    // the trigram model gives P(unfinished) >= 0.9, against 0.3-0.6 for "no", "wait",
+    // "stop"), alone or with nothing but function words after it ("but she"), says nothing
+    // yet: the words after it decide. From a short sound it is also how pocketsphinx hears
+    // backchannels: "uh-huh" (AH HH AH) as "but" at 0.42-0.47, "i see" as "but she" at 0.44,
+    // the ones of the turn corpus that stopped the assistant. A caller who stops there is
+    // heard as a backchannel; one who goes on interrupts with the next real word.
+    if (h.interruptionPhrase && voicedMs < kShortVoicedMs) {
+        Words said;
+        for (auto& w : ws)
+            if (!isFiller(w)) said.push_back(w);
+        bool opener = !said.empty() && said.size() <= 3 &&
+                      std::any_of(set.interruptionPhrases.begin(), set.interruptionPhrases.end(),
+                                  [&](auto& p) { return tokens(p) == Words{said[0]}; }) &&
+                      std::all_of(said.begin() + 1, said.end(), isFunctionWord);
+        auto model = opener ? completionModel() : nullptr;
+        if (model) {
+            std::string words;
+            for (auto& w : said) words += (words.empty() ? "" : " ") + w;
+            if (model->probIncomplete(words) >= kOpenerIncomplete) return Heard{};
+        }
+    }
     int words = 0;
     bool content = false;
     for (auto& w : ws) {

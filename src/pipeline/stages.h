@@ -40,6 +40,9 @@ struct Heard {
     /// carry are a guess too.
     static Heard of(const Settings& set, std::string_view text, double confidence = 0, bool partial = false,
                     int64_t voicedMs = 0);
+    /// A lone interruption phrase this likely to leave the sentence unfinished (completion
+    /// model) is an opener, not an interruption, when it comes from under a second of voice.
+    static constexpr double kOpenerIncomplete = 0.9;
     /// Whether this stops the assistant (Vapi: acknowledgements never do, interruption
     /// phrases always do, else numWords words; numWords 0: any word the voice came with).
     bool interrupts(int numWords, bool partial = false) const;

@@ -85,9 +85,12 @@ cst_voice* fliteVoice(const std::string& name) {
 
 // flite opens every utterance with a pause segment: ~220 ms of near-silence (RMS < 50)
 // before the first sound. Sent as is, it is latency the caller hears as nothing; it is
-// dropped down to kLeadKeepMs before the first sample at or above kOnsetLevel (-38 dBFS).
+// dropped down to kLeadKeepMs before the first sample at or above kOnsetLevel (-38 dBFS):
+// the attack of the first sound (from -55 dBFS to that level) takes 1-40 ms in the four
+// voices, 61 ms for awb's "five"; more is latency (100 ms kept before: the reply's first
+// sound 40 ms later).
 constexpr int kOnsetLevel = 400;
-constexpr int kLeadKeepMs = 100;
+constexpr int kLeadKeepMs = 60;
 
 struct StreamCtx {
     const PcmSink* sink;

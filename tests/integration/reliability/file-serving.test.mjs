@@ -131,7 +131,13 @@ test("a 500 MB cold recording is read off the event loop while calls keep their 
     t.diagnostic(`download ${secs.toFixed(2)} s (${(SIZE / 1e6 / secs).toFixed(0)} MB/s); file read by ${readers.map((r) => `${r.name}/${r.tid}`).join(", ")}; ` +
                  `event loop read ${(loopReads / 1e6).toFixed(1)} MB; ${CALLS} calls: ${rate.toFixed(1)} frames/s per call (50 expected), largest gap ${maxGap.toFixed(0)} ms ` +
                  `(quiet window before: ${quiet.rate.toFixed(1)} frames/s, largest gap ${quiet.maxGap.toFixed(0)} ms)`);
-    assert.ok(maxGap < 500, `a call's audio stalled ${maxGap.toFixed(0)} ms during the download`);
+    // Under ASan on 2 cores (curl, this process, the server's loop and file pool, another
+    // suite) a gap of ~0.9 s was seen once with the file read off the loop: there the
+    // per-thread reads above are the check, and the pacing bound only catches a loop blocked
+    // for the whole download.
+    const asan = readFileSync(`/proc/${v.proc.pid}/maps`, "utf8").includes("libasan");
+    const gapBound = asan ? 2000 : 500;
+    assert.ok(maxGap < gapBound, `a call's audio stalled ${maxGap.toFixed(0)} ms during the download (bound ${gapBound})`);
     assert.ok(rate > 42, `calls received ${rate.toFixed(1)} frames/s during the download, not ~50`);
     assert.ok(readers.length >= 1 && readersTotal >= SIZE, `threads read ${readersTotal} of the file's ${SIZE} bytes`);
     assert.ok(readers.every((r) => !r.name.startsWith("voxa-loop")) && deltas.some((d) => d.name.startsWith("voxa-loop")),

@@ -179,9 +179,9 @@ TEST_F(BargeIn, AStopInsideAWordKeepsTheDuck) {
     speak(600);
     auto* hold = rec.first(K::Hold);
     ASSERT_NE(hold, nullptr);
+    ASSERT_TRUE(runUntilKind(K::Interruption, 1, 2000));
     EXPECT_EQ(rec.count(K::Unduck), 0);
     EXPECT_EQ(outputs(onset.ms + 1), 0) << "nothing played from the onset on";
-    EXPECT_EQ(rec.count(K::Interruption), 1);
 }
 
 TEST_F(BargeIn, NumWordsWaitsForEnoughAgreedWords) {
@@ -488,6 +488,31 @@ TEST(Heard, WeighsWordsAsVapiDoes) {
     EXPECT_TRUE(Heard::of(none, "okay").interrupts(0));
     EXPECT_FALSE(Heard::of(none, "no").interruptionPhrase);
     EXPECT_FALSE(Heard::of(none, "stop").interrupts(5));
+}
+
+TEST(Heard, ALoneOpenerWaitsForTheWordsAfterIt) {
+    if (!awaitCompletionModel(std::chrono::seconds(20))) GTEST_SKIP() << "no trigram model (pocketsphinx-en-us)";
+    Settings d;
+    // "but" is how pocketsphinx hears a short "uh-huh", "but she" a short "i see"; none of
+    // these ends a sentence.
+    for (auto* w : {"but", "But.", "not", "hold", "actually", "uh but", "but she", "but the"}) {
+        auto h = Heard::of(d, w, 0.47, false, 300);
+        EXPECT_FALSE(h.interrupts(0)) << w;
+        EXPECT_FALSE(h.interruptionPhrase) << w;
+        EXPECT_EQ(h.words, 0) << w;
+        EXPECT_FALSE(Heard::of(d, w, 0, true, 300).interrupts(0, true)) << w << " (partial)";
+    }
+    // Words that can be the whole message still stop it at once, partial or final.
+    for (auto* w : {"no", "stop", "wait", "nope", "enough", "quiet"}) {
+        EXPECT_TRUE(Heard::of(d, w, 0.47, false, 300).interrupts(0)) << w;
+        EXPECT_TRUE(Heard::of(d, w, 0, true, 300).interrupts(0, true)) << w << " (partial)";
+    }
+    // The opener and what follows it; a long "but" is said, not misheard.
+    EXPECT_TRUE(Heard::of(d, "but wait", 0.47, false, 600).interrupts(0));
+    EXPECT_TRUE(Heard::of(d, "actually can", 0, true, 500).interrupts(0, true));
+    EXPECT_TRUE(Heard::of(d, "but she said tuesday", 0.5, false, 900).interrupts(0));
+    EXPECT_TRUE(Heard::of(d, "hold on", 0.5, false, 500).interrupts(0));
+    EXPECT_TRUE(Heard::of(d, "but", 0.47, false, 1200).interrupts(0));
 }
 
 TEST(PipelineSettings, VapiPhraseListsByDefaultAndEmptyWhenEmpty) {

@@ -139,6 +139,23 @@ TEST(LocalTts, AllFliteVoicesSpeak) {
     }
 }
 
+TEST(LocalTts, AnUtteranceOpensWithItsSoundNotFlitesPause) {
+    // flite starts every utterance with ~220 ms of near-silence: latency a caller hears as
+    // nothing. What is left before the first sound is a short attack, for every voice.
+    Loop loop;
+    for (auto* v : {"slt", "kal16", "rms", "awb"}) {
+        auto cfg = std::string(R"({"voiceId":")") + v + "\"}";
+        for (auto* text : {"Okay, noted.", "Sure.", "Thanks for calling."}) {
+            auto pcm = synthesize(loop, text, cfg.c_str());
+            auto first = std::find_if(pcm.begin(), pcm.end(), [](int16_t x) { return x >= 400 || x <= -400; });
+            ASSERT_NE(first, pcm.end()) << v << ": " << text;
+            auto leadMs = (first - pcm.begin()) * 1000 / audio::kRate;
+            EXPECT_LE(leadMs, 70) << v << ": " << text;
+            EXPECT_GE(leadMs, 20) << v << ": " << text << " (the attack is kept)";
+        }
+    }
+}
+
 TEST(LocalTts, SpeedStretchesDuration) {
     Loop loop;
     auto normal = synthesize(loop, "The quick brown fox jumps over the lazy dog.");
