@@ -1,5 +1,6 @@
 // The dashboard's static files (web/out, a Next.js export) for GETs that match no API route:
-// "/x/" serves x/index.html, "/x" a file or x.html, a directory without the slash redirects.
+// "/x/" serves x/index.html, "/x" a file or x.html, a directory without the slash redirects;
+// a browser asking for a page that is not there gets 404.html with status 404.
 // Hashed assets under /_next/static are cached for good, the browser SDK under /sdk/ for 10
 // minutes; everything else is revalidated.
 // scripts/web-build.sh writes a gzip copy beside each text file (x.js.gz); clients that
@@ -184,7 +185,14 @@ asio::awaitable<std::optional<net::HttpResponse>> serveWebFile(RequestContext& r
         res.headers.push_back({"Location", location(found.redirect, rc.req.query)});
         co_return res;
     }
-    if (found.file.empty()) co_return std::nullopt;
+    if (found.file.empty()) {
+        // A page that does not exist, asked for by a browser (a navigation accepts HTML):
+        // the dashboard's own 404 page, with the status. API clients keep Vapi's JSON error.
+        if (rc.req.header("accept").find("text/html") == std::string_view::npos) co_return std::nullopt;
+        found = co_await offload(rc.ctx.dbPool, [&] { return find(root, "/404.html", gzip); });
+        if (found.file.empty()) co_return std::nullopt;
+        res.status = 404;
+    }
     res.contentType = contentType(found.gzip ? found.file.substr(0, found.file.size() - 3) : found.file);
     res.filePath = found.file;
     if (found.gzip) res.headers.push_back({"Content-Encoding", "gzip"});

@@ -439,6 +439,25 @@ test("dashboard: register, template, edit, talk, call logs, insights, invite a v
     if (owner.errors.length) L.note(`owner console errors: ${owner.errors.slice(0, 10).join(" | ")}`);
 });
 
+test("#15 bug 4: an unknown dashboard path shows the dashboard's 404 page, the API keeps its JSON", async (t) => {
+    const b = await L.launch({});
+    t.after(b.close);
+    for (const path of ["/no-such-page/", "/no-such-page", "/assistants/nope/deeper/"]) {
+        const res = await b.page.goto(BASE + path);
+        assert.equal(res.status(), 404, `${path}: status`);
+        assert.match(res.headers()["content-type"] || "", /^text\/html/, `${path}: an HTML page`);
+        await b.page.getByText("This page does not exist.").waitFor({ timeout: 10000 });
+        const body = await b.page.evaluate(() => document.body.innerText);
+        assert.doesNotMatch(body, /"statusCode"|Cannot GET/, `${path}: no raw API error on the page`);
+    }
+    // A client that does not ask for HTML (an SDK, curl) gets Vapi's JSON error as before.
+    const api = await fetch(BASE + "/no-such-page/", { headers: { Accept: "application/json" } });
+    assert.equal(api.status, 404);
+    assert.match(api.headers.get("content-type") || "", /application\/json/);
+    const err = await api.json();
+    assert.equal(err.statusCode, 404);
+});
+
 test("page weight: JS bytes of a cold /login/ and /assistants/", async (t) => {
     // A user of our own (by API), so this test does not depend on the scenario above.
     const email = `weight-${run}@example.com`;
