@@ -177,9 +177,16 @@ Awaitable requestReset(RequestContext& rc) {
     // Queued for the mailer's own thread (never the database pool) and sent after answering,
     // so the answer takes the same time whether or not the email exists, and an SMTP server
     // that hangs delays nobody else.
+    bool smtp = rc.ctx.mailer && rc.ctx.mailer->configured();
     if (mail && rc.ctx.mailer) rc.ctx.mailer->post(std::move(*mail));
+    // Where links go is the server's setting, the same for every email: saying it tells
+    // nothing about accounts, and keeps a fresh install from promising a mail that is only
+    // in the log.
+    if (smtp)
+        co_return net::HttpResponse::json(
+            202, R"({"message":"If an account exists for that email, a reset link has been sent.","delivery":"email"})");
     co_return net::HttpResponse::json(
-        202, R"({"message":"If an account exists for that email, a reset link has been sent."})");
+        202, R"({"message":"Reset by email is not set up on this server (no --smtp-url): if an account exists for that email, the reset link was written to the server's log. Ask the server's administrator for it.","delivery":"log"})");
 }
 
 Awaitable confirmReset(RequestContext& rc) {

@@ -171,6 +171,7 @@ describe("password reset", () => {
         assert.equal(known.status, 202);
         assert.equal(unknown.status, 202);
         assert.deepEqual(known.body, unknown.body, "no hint whether the email exists");
+        assert.equal(known.body.delivery, "log", "no --smtp-url: the answer says the link is in the log");
         const token = await resetTokenFor(addr);
         const weak = await web("POST", "/auth/password-reset/confirm", { json: { token, password: "weak" } });
         assert.equal(weak.status, 400);

@@ -458,6 +458,22 @@ test("#15 bug 4: an unknown dashboard path shows the dashboard's 404 page, the A
     assert.equal(err.statusCode, 404);
 });
 
+test("#15 bug 7: without a mail server, 'forgot password' says where the link went", async (t) => {
+    // This suite's server has no --smtp-url: the link is written to its log, so the page must
+    // not promise an email.
+    const b = await L.launch({});
+    t.after(b.close);
+    await b.page.goto(BASE + "/forgot-password/");
+    await b.page.fill("#email", `nobody-${run}@example.com`);
+    await b.page.click(tid("reset-request-submit"));
+    const sent = b.page.locator(tid("reset-sent"));
+    await sent.waitFor({ timeout: 10000 });
+    const text = await sent.innerText();
+    assert.match(text, /not set up on this server/, text);
+    assert.match(text, /server's log/, text);
+    assert.doesNotMatch(text, /on its way/, text);
+});
+
 test("page weight: JS bytes of a cold /login/ and /assistants/", async (t) => {
     // A user of our own (by API), so this test does not depend on the scenario above.
     const email = `weight-${run}@example.com`;

@@ -6,19 +6,19 @@ export function Alert({
   title,
   children,
   className,
-  testId = 'error',
+  testId,
 }: {
   variant?: 'error' | 'info' | 'warning';
   title?: string;
   children?: React.ReactNode;
   className?: string;
-  testId?: string;
+  testId?: string; // default: "error" for errors, none otherwise
 }) {
   const Icon = variant === 'info' ? Info : AlertCircle;
   return (
     <div
       role={variant === 'error' ? 'alert' : 'status'}
-      data-testid={variant === 'error' ? testId : undefined}
+      data-testid={testId ?? (variant === 'error' ? 'error' : undefined)}
       className={cn(
         'flex gap-3 rounded-md border px-3 py-2.5 text-sm',
         variant === 'error' && 'border-destructive/40 bg-destructive/10 text-destructive',

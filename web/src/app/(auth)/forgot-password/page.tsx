@@ -13,7 +13,8 @@ import { emailSchema } from '@/lib/schemas';
 
 export default function ForgotPasswordPage() {
   const [email, setEmail] = React.useState('');
-  const [sent, setSent] = React.useState(false);
+  // Where the server sends links: "email", or "log" when no mail server is set up.
+  const [sent, setSent] = React.useState<null | 'email' | 'log'>(null);
   const { errors, error, busy, validate, run } = useFormSubmit();
 
   const submit = async (e: React.FormEvent) => {
@@ -21,8 +22,8 @@ export default function ForgotPasswordPage() {
     const data = validate(emailSchema, email);
     if (!data) return;
     await run(async () => {
-      await api.post('/auth/password-reset', { email: data });
-      setSent(true);
+      const res = await api.post<{ delivery?: string }>('/auth/password-reset', { email: data });
+      setSent(res?.delivery === 'log' ? 'log' : 'email');
     });
   };
 
@@ -36,9 +37,15 @@ export default function ForgotPasswordPage() {
         </Link>
       }
     >
-      {sent ? (
-        <Alert variant="info">
+      {sent === 'email' ? (
+        <Alert variant="info" testId="reset-sent">
           If an account exists for <strong>{email}</strong>, a reset link is on its way. It is valid for one hour.
+        </Alert>
+      ) : sent === 'log' ? (
+        <Alert variant="info" testId="reset-sent">
+          Reset by email is not set up on this server. If an account exists for <strong>{email}</strong>, the reset
+          link (valid for one hour) was written to the server&apos;s log: ask the person who runs this server for
+          it.
         </Alert>
       ) : (
         <form onSubmit={submit} className="flex flex-col gap-4" noValidate>
