@@ -674,3 +674,38 @@ test("settings: a deepgram credential with apiUrl; the key is never shown back",
     assert.match(await row.first().innerText(), /deepgram\.internal\.example:8443/);
     assert.ok(!(await page.content()).includes(KEY_VALUE), "the key is not on the page after a reload");
 });
+
+test("#15 bug 3: the tool dialog sends what its JSON says, refuses a type it contradicts and a duplicate name", async (t) => {
+    const { page } = await ownOwner(t, "tools", "Tom Tools");
+    const tools = async () => (await pageFetch(page, "GET", "/tool")).json;
+    await page.goto(BASE + "/tools/");
+    const body = page.locator("#resourceJson");
+    const alertText = () => page.locator('[role="dialog"] [data-testid="error"]').innerText();
+
+    // A type in the JSON that the Type field does not say: refused, nothing created (it was
+    // created as a function tool before).
+    await page.click(tid("new-tool"));
+    await body.fill(JSON.stringify({ type: "bogusType", function: { name: "bogus" } }));
+    await page.click(tid("resource-create-submit"));
+    await L.waitUntil(async () => /bogusType/.test(await alertText().catch(() => "")), 5000, "an error naming the JSON's type");
+    assert.match(await alertText(), /Type is "function"/);
+    assert.equal((await tools()).length, 0, "no tool was created");
+
+    // A name typed in the JSON is the name (the Name field follows it; it used to win).
+    const fn = { type: "function", function: { name: "from_json", description: "d", parameters: { type: "object", properties: {} } },
+                 server: { url: "https://example.com/t" } };
+    await body.fill(JSON.stringify(fn));
+    assert.equal(await page.inputValue("#resourceName"), "from_json", "the Name field shows the JSON's name");
+    await page.click(tid("resource-create-submit"));
+    await L.waitUntil(async () => (await tools()).length === 1, 5000, "the tool to be created");
+    assert.equal((await tools())[0].function.name, "from_json");
+    assert.equal((await tools())[0].type, "function");
+
+    // The same name again: refused with the other tool's id, nothing created.
+    await page.click(tid("new-tool"));
+    await body.fill(JSON.stringify(fn));
+    await page.click(tid("resource-create-submit"));
+    await L.waitUntil(async () => /already exists/.test(await alertText().catch(() => "")), 5000, "a duplicate-name error");
+    assert.match(await alertText(), /from_json/);
+    assert.equal((await tools()).length, 1, "no second tool named from_json");
+});

@@ -49,6 +49,8 @@ export interface ResourceConfig {
   patchAlways?: string[];
   needsAssistants?: boolean;
   nameOf: (r: Resource) => string;
+  /** names must be unique among this resource (tools: the model calls them by name) */
+  uniqueNames?: boolean;
   detailOf?: (r: Resource, ctx: ExampleContext) => React.ReactNode;
   testId: string;
 }
@@ -88,17 +90,37 @@ function useJsonBody() {
   return { json, setJson, jsonError, load, parse };
 }
 
+/**
+ * Why `body` cannot be saved next to the others of its kind (tools: the model calls them by
+ * name, so two with one name are ambiguous), or null. `selfId`: the resource being edited.
+ */
+function duplicateNameError(config: ResourceConfig, body: Record<string, unknown>, existing: Resource[], selfId?: string): string | null {
+  if (!config.uniqueNames) return null;
+  const kind = config.kinds.find((x) => x.value === (config.kindField ? body[config.kindField] : config.kinds[0].value));
+  if (!kind?.namePath) return null;
+  const name = getPath(body, kind.namePath);
+  if (typeof name !== 'string' || !name.trim()) return null;
+  const nameOfExisting = (r: Resource) => {
+    const k = config.kinds.find((x) => x.value === (config.kindField ? r[config.kindField] : config.kinds[0].value));
+    return k?.namePath ? getPath(r, k.namePath) : undefined;
+  };
+  const other = existing.find((r) => r.id !== selfId && nameOfExisting(r) === name);
+  return other ? `A ${config.singular.toLowerCase()} named "${name}" already exists (${other.id}): names must be unique, the model calls ${config.title.toLowerCase()} by name.` : null;
+}
+
 function CreateDialog({
   config,
   open,
   onOpenChange,
   ctx,
+  existing,
   onCreated,
 }: {
   config: ResourceConfig;
   open: boolean;
   onOpenChange: (o: boolean) => void;
   ctx: ExampleContext;
+  existing: Resource[];
   onCreated: (r: Resource) => void;
 }) {
   const [kind, setKind] = React.useState(config.kinds[0].value);
@@ -134,8 +156,21 @@ function CreateDialog({
       setError('Name must be at most 40 characters');
       return;
     }
-    const body = k.namePath && name.trim() ? setPath(parsed, k.namePath, name.trim()) : parsed;
+    // The JSON is what is sent: the Type and Name fields only help write it, and never
+    // silently replace what the JSON says.
+    if (config.kindField && parsed[config.kindField] !== undefined && parsed[config.kindField] !== kind) {
+      setError(
+        `The JSON's ${config.kindField} is "${String(parsed[config.kindField])}" but Type is "${kind}": pick the type above, or fix the JSON.`,
+      );
+      return;
+    }
+    const body = k.namePath && name.trim() && getPath(parsed, k.namePath) === undefined ? setPath(parsed, k.namePath, name.trim()) : parsed;
     if (config.kindField) body[config.kindField] = kind;
+    const dup = duplicateNameError(config, body, existing);
+    if (dup) {
+      setError(dup);
+      return;
+    }
     await run(async () => {
       const created = await api.post<Resource>(config.path, body);
       toast.success(`${config.singular} created`);
@@ -183,7 +218,21 @@ function CreateDialog({
             )}
           </div>
           <Field id="resourceJson" label="Body (JSON)" error={jsonError}>
-            <JsonEditor value={json} onChange={setJson} rows={16} />
+            <JsonEditor
+              value={json}
+              onChange={(text) => {
+                setJson(text);
+                // The Name field follows a name typed in the JSON.
+                if (!k.namePath) return;
+                try {
+                  const v = getPath(JSON.parse(text), k.namePath);
+                  setName(typeof v === 'string' ? v : '');
+                } catch {
+                  /* half-typed JSON: keep the field */
+                }
+              }}
+              rows={16}
+            />
           </Field>
           <DialogFooter>
             <Button variant="outline" onClick={() => onOpenChange(false)}>
@@ -202,12 +251,14 @@ function CreateDialog({
 function EditDialog({
   config,
   resource,
+  existing,
   onOpenChange,
   onSaved,
   readOnly,
 }: {
   config: ResourceConfig;
   resource: Resource | null;
+  existing: Resource[];
   onOpenChange: (o: boolean) => void;
   onSaved: (r: Resource) => void;
   readOnly: boolean;
@@ -228,6 +279,11 @@ function EditDialog({
     setError(null);
     const body = parse();
     if (!body) return;
+    const dup = duplicateNameError(config, { ...body, ...(config.kindField ? { [config.kindField]: resource[config.kindField] } : {}) }, existing, resource.id);
+    if (dup) {
+      setError(dup);
+      return;
+    }
     const before = editable(resource);
     const patch: Record<string, unknown> = {};
     for (const key of new Set([...Object.keys(before), ...Object.keys(body)])) {
@@ -370,10 +426,18 @@ export function ResourcePage({ config }: { config: ResourceConfig }) {
           </Table>
         )}
       </Card>
-      <CreateDialog config={config} open={creating} onOpenChange={setCreating} ctx={ctx} onCreated={(r) => setData((d) => [r, ...(d ?? [])])} />
+      <CreateDialog
+        config={config}
+        open={creating}
+        onOpenChange={setCreating}
+        ctx={ctx}
+        existing={data ?? []}
+        onCreated={(r) => setData((d) => [r, ...(d ?? [])])}
+      />
       <EditDialog
         config={config}
         resource={editing}
+        existing={data ?? []}
         readOnly={!canEdit}
         onOpenChange={(o) => !o && setEditing(null)}
         onSaved={(r) => setData((d) => (d ?? []).map((x) => (x.id === r.id ? r : x)))}

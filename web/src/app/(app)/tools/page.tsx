@@ -11,6 +11,7 @@ const config: ResourceConfig = {
   path: '/tool',
   kindField: 'type',
   testId: 'tool',
+  uniqueNames: true,
   icon: <Wrench />,
   nameOf: (r: Resource) => ((r.function as { name?: string } | undefined)?.name ?? r.name ?? r.type ?? r.id) as string,
   detailOf: (r) =>
