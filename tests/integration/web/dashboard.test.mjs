@@ -709,3 +709,40 @@ test("#15 bug 3: the tool dialog sends what its JSON says, refuses a type it con
     assert.match(await alertText(), /from_json/);
     assert.equal((await tools()).length, 1, "no second tool named from_json");
 });
+
+test("#15 bug 2: deleting an assistant names the number and squad that use it; they then show 'deleted assistant'", async (t) => {
+    const { page } = await ownOwner(t, "users", "Uma Users");
+    await page.goto(BASE + "/assistants/");
+    const made = async (path, body) => {
+        const r = await pageFetch(page, "POST", path, body);
+        assert.equal(r.status, 201, `POST ${path} -> ${r.status}: ${r.text}`);
+        return r.json;
+    };
+    const a = await made("/assistant", { name: "Doomed", model: { provider: "local" } });
+    await made("/phone-number", { provider: "vapi", name: "Front desk", sipUri: `sip:front-${run}@voxa.local`, assistantId: a.id });
+    await made("/squad", { name: "Pair", members: [{ assistantId: a.id }] });
+    const call = await made("/call/web", { assistantId: a.id });
+
+    await page.goto(`${BASE}/assistants/edit/?id=${a.id}`);
+    await page.click(tid("delete"));
+    const users = page.locator(tid("assistant-users"));
+    await users.waitFor({ timeout: 10000 });
+    const text = await users.innerText();
+    assert.match(text, /phone number Front desk/, text);
+    assert.match(text, /squad Pair/, text);
+    await page.getByRole("alertdialog").getByRole("button", { name: "Delete", exact: true }).click();
+    await page.waitForURL(/\/assistants\/$/, { timeout: 10000 });
+    assert.equal((await pageFetch(page, "GET", `/assistant/${a.id}`)).status, 404);
+
+    // The number, the squad and the call say so instead of showing a dead id or link.
+    await page.goto(BASE + "/phone-numbers/");
+    await L.waitUntil(async () => /deleted assistant/.test(await page.locator(tid("phone-number-row")).first().innerText()), 10000,
+                      "the number's row to say 'deleted assistant'");
+    assert.doesNotMatch(await page.locator(tid("phone-number-row")).first().innerText(), new RegExp(`→ ${a.id}`));
+    await page.goto(BASE + "/squads/");
+    await L.waitUntil(async () => /deleted assistant/.test(await page.locator(tid("squad-row")).first().innerText()), 10000,
+                      "the squad's row to say 'deleted assistant'");
+    await page.goto(`${BASE}/calls/detail/?id=${call.id}`);
+    await page.locator(tid("assistant-deleted")).waitFor({ timeout: 10000 });
+    assert.equal(await page.locator(`[data-testid="call-header"] a[href*="${a.id}"]`).count(), 0, "no link to the deleted assistant");
+});

@@ -34,6 +34,8 @@ export interface ResourceKind {
 
 export interface ExampleContext {
   assistants: Resource[];
+  /** the assistants have been loaded (an id not among them is a deleted assistant) */
+  assistantsLoaded: boolean;
 }
 
 export interface ResourceConfig {
@@ -346,7 +348,10 @@ export function ResourcePage({ config }: { config: ResourceConfig }) {
     (signal) => (config.needsAssistants ? api.get<Resource[]>('/assistant', { limit: 1000 }, signal) : Promise.resolve([] as Resource[])),
     [config.needsAssistants],
   );
-  const ctx: ExampleContext = React.useMemo(() => ({ assistants: assistants.data ?? [] }), [assistants.data]);
+  const ctx: ExampleContext = React.useMemo(
+    () => ({ assistants: assistants.data ?? [], assistantsLoaded: assistants.data != null }),
+    [assistants.data],
+  );
 
   const filtered = React.useMemo(() => {
     const s = q.trim().toLowerCase();

@@ -29,7 +29,7 @@ function dayEndIso(d: string) {
 
 export default function CallsPage() {
   const router = useRouter();
-  const [assistants, setAssistants] = React.useState<Assistant[]>([]);
+  const [assistants, setAssistants] = React.useState<Assistant[] | null>(null);  // null: loading
   const [assistantId, setAssistantId] = React.useState('');
   const [status, setStatus] = React.useState('');
   const [reason, setReason] = React.useState('');
@@ -76,7 +76,7 @@ export default function CallsPage() {
     void fetchPage();
   }, [fetchPage]);
 
-  const names = React.useMemo(() => new Map(assistants.map((a) => [a.id, a.name || 'Unnamed'])), [assistants]);
+  const names = React.useMemo(() => new Map((assistants ?? []).map((a) => [a.id, a.name || 'Unnamed'])), [assistants]);
   const reasons = React.useMemo(() => Array.from(new Set((calls ?? []).map((c) => c.endedReason).filter(Boolean) as string[])).sort(), [calls]);
   const visible = React.useMemo(
     () => (calls ?? []).filter((c) => (!status || c.status === status) && (!reason || c.endedReason === reason)),
@@ -93,7 +93,7 @@ export default function CallsPage() {
             <Label htmlFor="filterAssistant">Assistant</Label>
             <NativeSelect id="filterAssistant" value={assistantId} onChange={(e) => setAssistantId(e.target.value)}>
               <option value="">All assistants</option>
-              {assistants.map((a) => (
+              {(assistants ?? []).map((a) => (
                 <option key={a.id} value={a.id}>
                   {a.name || a.id}
                 </option>
@@ -188,7 +188,7 @@ export default function CallsPage() {
                       {formatDate(c.startedAt ?? c.createdAt)}
                     </Link>
                   </TableCell>
-                  <TableCell className="max-w-[12rem] truncate">{c.assistantId ? names.get(c.assistantId) ?? c.assistantId.slice(0, 8) : c.squadId ? 'Squad' : '—'}</TableCell>
+                  <TableCell className="max-w-[12rem] truncate">{c.assistantId ? names.get(c.assistantId) ?? (assistants ? <span className="italic text-muted-foreground">deleted assistant</span> : c.assistantId.slice(0, 8)) : c.squadId ? 'Squad' : '—'}</TableCell>
                   <TableCell className="hidden text-muted-foreground md:table-cell">{c.type ?? '—'}</TableCell>
                   <TableCell>
                     <CallStatusBadge status={c.status} />

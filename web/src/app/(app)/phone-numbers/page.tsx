@@ -15,7 +15,16 @@ const config: ResourceConfig = {
   needsAssistants: true,
   nameOf: (r: Resource) => (r.name as string | undefined) || (r.number as string | undefined) || (r.sipUri as string | undefined) || 'Unnamed number',
   detailOf: (r, ctx) => {
-    const target = ctx.assistants.find((a) => a.id === r.assistantId)?.name ?? (r.squadId ? `squad ${r.squadId}` : r.assistantId);
+    const found = ctx.assistants.find((a) => a.id === r.assistantId);
+    const target = r.assistantId
+      ? found
+        ? found.name || 'Unnamed assistant'
+        : ctx.assistantsLoaded
+          ? 'deleted assistant'
+          : r.assistantId
+      : r.squadId
+        ? `squad ${r.squadId}`
+        : null;
     return [r.number ?? r.sipUri, target ? `→ ${target}` : null].filter(Boolean).join(' ') as string;
   },
   kinds: [

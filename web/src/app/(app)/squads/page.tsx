@@ -18,7 +18,12 @@ const config: ResourceConfig = {
   detailOf: (r, ctx) => {
     const members = (r.members as Array<{ assistantId?: string; assistant?: { name?: string } }> | undefined) ?? [];
     return members
-      .map((m) => m.assistant?.name ?? ctx.assistants.find((a) => a.id === m.assistantId)?.name ?? m.assistantId ?? '?')
+      .map((m) => {
+        if (m.assistant) return m.assistant.name ?? 'inline assistant';
+        const found = ctx.assistants.find((a) => a.id === m.assistantId);
+        if (found) return found.name || 'Unnamed assistant';
+        return m.assistantId && ctx.assistantsLoaded ? 'deleted assistant' : m.assistantId ?? '?';
+      })
       .join(' → ');
   },
   kinds: [

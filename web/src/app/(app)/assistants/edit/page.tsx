@@ -108,6 +108,28 @@ function EditorInner() {
   const [tools, setTools] = React.useState<Resource[] | null>(null);
   const [saving, setSaving] = React.useState(false);
   const [confirmDelete, setConfirmDelete] = React.useState(false);
+  // What routes calls to this assistant (phone numbers, squads), looked up when deleting.
+  const [usedBy, setUsedBy] = React.useState<string[] | null>(null);
+  React.useEffect(() => {
+    if (!confirmDelete || !id) return;
+    setUsedBy(null);
+    let live = true;
+    Promise.all([api.get<Resource[]>('/phone-number', { limit: 1000 }), api.get<Resource[]>('/squad', { limit: 1000 })])
+      .then(([numbers, squads]) => {
+        const out: string[] = [];
+        for (const n of numbers)
+          if (n.assistantId === id) out.push(`phone number ${(n.name as string) || (n.number as string) || (n.sipUri as string) || n.id}`);
+        for (const q of squads) {
+          const members = (q.members as Array<{ assistantId?: string }> | undefined) ?? [];
+          if (members.some((m) => m.assistantId === id)) out.push(`squad ${(q.name as string) || q.id}`);
+        }
+        if (live) setUsedBy(out);
+      })
+      .catch(() => live && setUsedBy([]));
+    return () => {
+      live = false;
+    };
+  }, [confirmDelete, id]);
   const [talking, setTalking] = React.useState(false);
   // Each model provider's own fields, put aside when another provider is chosen (while the page is open).
   const modelStash = React.useRef<ModelStash>({});
@@ -536,7 +558,19 @@ function EditorInner() {
         open={confirmDelete}
         onOpenChange={setConfirmDelete}
         title="Delete this assistant?"
-        description={`“${str('name') || original.id}” will be deleted. Calls already made keep their records.`}
+        description={
+          <>
+            “{str('name') || (original.id as string)}” will be deleted. Calls already made keep their records.
+            {usedBy === null ? (
+              <span className="mt-2 block">Checking what uses it…</span>
+            ) : usedBy.length > 0 ? (
+              <span className="mt-2 block font-medium text-warning" data-testid="assistant-users">
+                It is still used by {usedBy.join(', ')}: calls to {usedBy.length > 1 ? 'them' : 'it'} will fail until you
+                choose another assistant there.
+              </span>
+            ) : null}
+          </>
+        }
         onConfirm={async () => {
           await api.del(`/assistant/${original.id}`);
           setDirty(false);

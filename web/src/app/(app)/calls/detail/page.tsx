@@ -389,12 +389,16 @@ function CallDetail() {
     [id],
   );
   const [assistant, setAssistant] = React.useState<Assistant | null>(null);
+  const [assistantGone, setAssistantGone] = React.useState(false);  // 404: deleted since
   React.useEffect(() => {
     if (call?.assistantId)
       api
         .get<Assistant>(`/assistant/${call.assistantId}`)
         .then(setAssistant)
-        .catch(() => setAssistant(null));
+        .catch((e) => {
+          setAssistant(null);
+          setAssistantGone((e as { status?: number })?.status === 404);
+        });
   }, [call?.assistantId]);
 
   // a call still running: refresh until it ends; a call that just ended: until its analysis is in
@@ -449,7 +453,11 @@ function CallDetail() {
             <Stat label="Duration">{formatDuration(duration)}</Stat>
             <Stat label="Cost">{formatCost(call.cost)}</Stat>
             <Stat label="Assistant">
-              {call.assistantId ? (
+              {call.assistantId && assistantGone ? (
+                <span className="italic text-muted-foreground" data-testid="assistant-deleted" title={call.assistantId}>
+                  deleted assistant
+                </span>
+              ) : call.assistantId ? (
                 <Link href={`/assistants/edit/?id=${call.assistantId}`} className="text-primary hover:underline">
                   {assistant?.name || call.assistantId.slice(0, 8)}
                 </Link>
