@@ -746,3 +746,51 @@ test("#15 bug 2: deleting an assistant names the number and squad that use it; t
     await page.locator(tid("assistant-deleted")).waitFor({ timeout: 10000 });
     assert.equal(await page.locator(`[data-testid="call-header"] a[href*="${a.id}"]`).count(), 0, "no link to the deleted assistant");
 });
+
+test("#15 bug 5: a failed call says why, in words, in the Talk panel and on the call page", async (t) => {
+    // An assistant on OpenAI with a key but no way to reach OpenAI from here: the call starts
+    // (a missing key is refused before it, with its own message) and the first model request
+    // fails.
+    const email = `failed-${run}@example.com`;
+    const reg = await fetch(BASE + "/auth/register", { method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ email, password: PASSWORD, name: "Fay Failed", orgName: `Failed ${run}` }) });
+    assert.equal(reg.status, 201, `POST /auth/register -> ${reg.status}: ${await reg.text()}`);
+    const jwt = await loginApi(email, PASSWORD);
+    const b = await L.launch({ wav: mic.wav });
+    t.after(b.close);
+    await b.context.addCookies([{ name: "voxa_session", value: jwt, url: BASE }]);
+    const page = b.page;
+    await page.goto(BASE + "/assistants/");
+    const cred = await pageFetch(page, "POST", "/credential", { provider: "openai", apiKey: "sk-not-a-real-key-0000" });
+    assert.equal(cred.status, 201, `POST /credential -> ${cred.status}: ${cred.text}`);
+    const a = (await pageFetch(page, "POST", "/assistant", { name: "Unreachable", firstMessage: "Hello, how can I help?",
+        model: { provider: "openai", model: "gpt-4o-mini" }, transcriber: { provider: "local" },
+        voice: { provider: "local", voiceId: "kal16" } })).json;
+    assert.ok(a?.id, "assistant created");
+    await page.goto(`${BASE}/assistants/edit/?id=${a.id}`);
+    await page.click(tid("talk"));
+    const why = page.locator(tid("call-ended-reason"));
+    await why.waitFor({ timeout: 60000 });
+    const text = await why.innerText();
+    L.note(`talk panel: ${text.replace(/\n/g, " / ")}`);
+    assert.match(text, /model provider \(openai\)/, text);
+    assert.match(text, /Settings/, text);
+    assert.doesNotMatch(text, /^ended$/);
+    // The call page: the reason in words with what to do, the raw value kept (tooltip and text).
+    const href = await page.locator(tid("call-detail-link")).getAttribute("href");
+    await page.goto(BASE + href);
+    const reason = page.locator(`${tid("call-header")} ${tid("ended-reason")}`);
+    await reason.waitFor({ timeout: 10000 });
+    const raw = await reason.getAttribute("title");
+    assert.match(raw, /^pipeline-error-openai-/, `the raw endedReason as the tooltip: ${raw}`);
+    assert.match(await reason.innerText(), /model provider \(openai\)/);
+    assert.match(await page.locator(tid("ended-reason-action")).innerText(), /Settings/);
+    assert.ok((await reason.innerText()).includes(raw), "the raw value is shown whole too");
+    // The transcript in the order it was said (the greeting at 0:00 first, though the record
+    // holds a caller line that came during it before it).
+    const clocks = await page.locator(tid("transcript-message")).evaluateAll((els) =>
+        els.map((e) => /(\d+):(\d+(?:\.\d+)?)/.exec(e.textContent || "")).filter(Boolean).map((m) => Number(m[1]) * 60 + Number(m[2])));
+    L.note(`transcript clocks: ${JSON.stringify(clocks)}`);
+    assert.ok(clocks.length >= 1, "the greeting is in the transcript");
+    for (let i = 1; i < clocks.length; i++) assert.ok(clocks[i] >= clocks[i - 1], `in spoken order: ${JSON.stringify(clocks)}`);
+});

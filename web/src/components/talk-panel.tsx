@@ -8,6 +8,8 @@ import { Button } from './ui/button';
 import { Badge } from './ui/badge';
 import { Alert } from './ui/alert';
 import { cn } from '@/lib/utils';
+import { api } from '@/lib/api';
+import { describeEndedReason } from '@/lib/ended-reasons';
 
 interface Line {
   role: 'user' | 'assistant';
@@ -95,6 +97,7 @@ export function TalkPanel({ assistantId, onClose, stale }: { assistantId: string
   const [status, setStatus] = React.useState<WebCallStatus | null>(null);
   const [error, setError] = React.useState<string | null>(null);
   const [callId, setCallId] = React.useState<string | null>(null);
+  const [endedReason, setEndedReason] = React.useState<string | null>(null);
   const [lines, setLines] = React.useState<Line[]>([]);
   const [partial, setPartial] = React.useState<Line | null>(null);
   const [speaking, setSpeaking] = React.useState({ user: false, assistant: false });
@@ -117,6 +120,8 @@ export function TalkPanel({ assistantId, onClose, stale }: { assistantId: string
       } else {
         setPartial({ role, text });
       }
+    } else if (m.type === 'status-update' && m.status === 'ended' && typeof m.endedReason === 'string') {
+      setEndedReason(m.endedReason);
     } else if (m.type === 'speech-update' && role && (m.status === 'started' || m.status === 'stopped')) {
       setSpeaking((s) => ({ ...s, [role]: m.status === 'started' }));
     }
@@ -154,6 +159,7 @@ export function TalkPanel({ assistantId, onClose, stale }: { assistantId: string
     setLines([]);
     setPartial(null);
     setCallId(null);
+    setEndedReason(null);
     setMuted(false);
     setStatus('connecting');
     try {
@@ -167,6 +173,23 @@ export function TalkPanel({ assistantId, onClose, stale }: { assistantId: string
       setError((e as Error)?.message || 'The call could not be started');
     }
   }, [assistantId, ensureVapi]);
+
+  // Why it ended, from the call record when the socket closed before the status-update.
+  React.useEffect(() => {
+    if ((status !== 'ended' && status !== 'error') || !callId || endedReason) return;
+    let live = true;
+    const timer = setTimeout(() => {
+      api
+        .get<{ endedReason?: string }>(`/call/${callId}`)
+        .then((c) => live && c.endedReason && setEndedReason(c.endedReason))
+        .catch(() => {});
+    }, 500);
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [status, callId, endedReason]);
+  const ended = describeEndedReason(endedReason);
 
   React.useEffect(() => {
     if (startedRef.current) return;
@@ -228,6 +251,12 @@ export function TalkPanel({ assistantId, onClose, stale }: { assistantId: string
           <div data-testid="call-error">
             <Alert testId="call-error-alert">{error}</Alert>
           </div>
+        )}
+        {ended && (status === 'ended' || status === 'error') && (
+          <Alert variant={ended.error ? 'error' : 'info'} testId="call-ended-reason">
+            <span title={endedReason ?? undefined}>{ended.text}</span>
+            {ended.action && <span className="mt-1 block">{ended.action}</span>}
+          </Alert>
         )}
         <div className="flex flex-wrap gap-2">
           <Speaking who="User" active={speaking.user} />

@@ -37,17 +37,29 @@ function clock(seconds?: number) {
   return `${m}:${(s % 60).toFixed(1).padStart(4, '0')}`;
 }
 
-function Stat({ label, children }: { label: string; children: React.ReactNode }) {
+function Stat({ label, children, wide }: { label: string; children: React.ReactNode; wide?: boolean }) {
   return (
-    <div className="min-w-0">
+    <div className={cn('min-w-0', wide && 'col-span-2')}>
       <dt className="text-xs uppercase tracking-wide text-muted-foreground">{label}</dt>
-      <dd className="mt-1 truncate text-sm font-medium">{children}</dd>
+      <dd className={cn('mt-1 text-sm font-medium', !wide && 'truncate')}>{children}</dd>
     </div>
   );
 }
 
+/** Messages in the order they were said (a reply is recorded when it ends, after a caller
+ * line spoken during it): by secondsFromStart, then time, keeping the record's order on ties. */
+function bySpokenTime(messages: CallMessage[]): CallMessage[] {
+  // One clock for all: secondsFromStart when every message has it, else time.
+  const seconds = messages.every((m) => typeof m.secondsFromStart === 'number');
+  const at = (m: CallMessage) => (seconds ? m.secondsFromStart : typeof m.time === 'number' ? m.time / 1000 : undefined);
+  return messages
+    .map((m, i) => ({ m, i, t: at(m) }))
+    .sort((a, b) => (a.t !== undefined && b.t !== undefined && a.t !== b.t ? a.t - b.t : a.i - b.i))
+    .map((x) => x.m);
+}
+
 function Transcript({ messages }: { messages: CallMessage[] }) {
-  const shown = messages.filter((m) => m.role !== 'system');
+  const shown = bySpokenTime(messages.filter((m) => m.role !== 'system'));
   const system = messages.find((m) => m.role === 'system');
   if (shown.length === 0) return <p className="text-sm text-muted-foreground">Nothing was said on this call.</p>;
   return (
@@ -324,7 +336,7 @@ function buildTimeline(call: Call): TimelineEvent[] {
   const start = call.startedAt ? Date.parse(call.startedAt) : null;
   ev.push({ at: null, label: 'Created', detail: formatDate(call.createdAt), kind: 'start' });
   if (call.startedAt) ev.push({ at: 0, label: 'Started', detail: formatDate(call.startedAt), kind: 'start' });
-  const messages = call.messages ?? call.artifact?.messages ?? [];
+  const messages = bySpokenTime(call.messages ?? call.artifact?.messages ?? []);
   let turn = 0;
   for (const m of messages) {
     if (m.role === 'system') continue;
@@ -447,8 +459,8 @@ function CallDetail() {
             <Stat label="Status">
               <CallStatusBadge status={call.status} />
             </Stat>
-            <Stat label="Ended reason">
-              <EndedReason reason={call.endedReason} />
+            <Stat label="Ended reason" wide>
+              <EndedReason reason={call.endedReason} detailed />
             </Stat>
             <Stat label="Duration">{formatDuration(duration)}</Stat>
             <Stat label="Cost">{formatCost(call.cost)}</Stat>
