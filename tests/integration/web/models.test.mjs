@@ -191,3 +191,28 @@ test("settings: anthropic and azure-openai credentials in Vapi's shapes; keys ne
     await L.waitUntil(async () => (await rows.count()) === 2, 10000, "both rows after a reload");
     for (const key of [ANTHROPIC_KEY, AZURE_KEY]) assert.ok(!(await page.content()).includes(key), "no key on the page after a reload");
 });
+
+test("#15 bug 1: from the scripted model to another provider and back, saving keeps the rules, greeting and fallback", async (t) => {
+    const { jwt, page } = await ownOwner(t, "rules", "Rita Rules");
+    const model = { provider: "local", greeting: "Thanks for calling the dental office.", fallback: "Sorry, could you say that again?",
+                    rules: [{ match: ["book", "appointment"], reply: "Sure, which day suits you?" },
+                            { all: ["cancel", "appointment"], reply: "I can cancel that for you." }],
+                    messages: [SYSTEM] };
+    const a = await L.api("POST", "/assistant", { name: "Rules", model, transcriber: { provider: "local" },
+        voice: { provider: "local", voiceId: "kal16" } }, { token: jwt });
+    assert.equal(a.status, 201, a.text);
+    await page.goto(`${BASE}/assistants/edit/?id=${a.json.id}`);
+    await page.locator("#modelProvider").waitFor({ timeout: 15000 });
+    await pick(page, "#modelProvider", "openai");
+    await pick(page, "#modelProvider", "local");
+    await page.fill("#name", "Rules kept");  // a change of the user's own, so there is something to save
+    await page.click(tid("save"));
+    await savedToast(page, "after the round trip through openai");
+    const saved = await L.api("GET", `/assistant/${a.json.id}`, undefined, { token: jwt });
+    assert.equal(saved.status, 200, saved.text);
+    assert.equal(saved.json.name, "Rules kept");
+    assert.deepEqual(saved.json.model.rules, model.rules, "the scripted rules survived");
+    assert.equal(saved.json.model.greeting, model.greeting);
+    assert.equal(saved.json.model.fallback, model.fallback);
+    assert.equal(saved.json.model.provider, "local");
+});
