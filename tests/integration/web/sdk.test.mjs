@@ -381,3 +381,21 @@ test("/sdk/*: the SDK's files with their content type, short caching and CORS fo
         await b.close();
     }
 });
+
+test("#15 bug 9: the sign-in page of a fresh install says how to get in, not 'Welcome back' and a sign-up that is closed", async (t) => {
+    const v = await ownVoxa();  // default --registration invite, no user yet
+    const b = await L.launch({});
+    t.after(b.close);
+    await b.page.goto(v.base + "/login/");
+    const footer = b.page.locator('[data-testid="login-no-account"]');
+    await footer.waitFor({ timeout: 10000 });
+    const text = await footer.innerText();
+    assert.match(text, /invitation/, text);
+    assert.match(text, /setup link/, text);
+    const page = await b.page.evaluate(() => document.body.innerText);
+    assert.doesNotMatch(page, /Welcome back/);
+    assert.equal(await b.page.getByRole("link", { name: "Create one" }).count(), 0, "no sign-up link where sign-up is by invitation");
+    // Where anyone may sign up (this suite's main server runs --registration open), the link is there.
+    await b.page.goto(L.BASE_URL + "/login/");
+    await b.page.getByRole("link", { name: "Create one" }).waitFor({ timeout: 10000 });
+});

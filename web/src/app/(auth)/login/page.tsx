@@ -26,6 +26,18 @@ function LoginForm() {
   const [email, setEmail] = React.useState('');
   const [password, setPassword] = React.useState('');
   const { errors, error, busy, validate, run } = useFormSubmit();
+  // Who may create an account here (--registration): open, invite (the default) or closed.
+  const [registration, setRegistration] = React.useState<string | null>(null);
+  React.useEffect(() => {
+    let live = true;
+    api
+      .get<{ registration?: string }>('/auth/registration')
+      .then((r) => live && setRegistration(r.registration ?? null))
+      .catch(() => {});
+    return () => {
+      live = false;
+    };
+  }, []);
 
   const submit = async (e: React.FormEvent) => {
     e.preventDefault();
@@ -41,14 +53,22 @@ function LoginForm() {
   return (
     <AuthCard
       title="Sign in"
-      description="Welcome back to Voxa."
+      description="Sign in to your Voxa organization."
       footer={
-        <>
-          No account?{' '}
-          <Link className="text-primary underline-offset-4 hover:underline" href="/register/">
-            Create one
-          </Link>
-        </>
+        registration === 'open' ? (
+          <>
+            No account?{' '}
+            <Link className="text-primary underline-offset-4 hover:underline" href="/register/">
+              Create one
+            </Link>
+          </>
+        ) : registration ? (
+          <span data-testid="login-no-account">
+            No account? Ask an owner of your organization for an invitation. Setting up a new server? Open the owner setup
+            link that <code className="font-mono text-xs">voxa serve</code> printed at first start (or run{' '}
+            <code className="font-mono text-xs">voxa admin setup-link</code>).
+          </span>
+        ) : null
       }
     >
       <form onSubmit={submit} className="flex flex-col gap-4" noValidate>
