@@ -344,6 +344,26 @@ test("dashboard: register, template, edit, talk, call logs, insights, invite a v
         }, 10000, "stat-calls >= 1");
         L.note(`insights: ${n} call(s)`);
         await shot(page, "insights");
+        // #15 bug 6: stage names on one line each; the Range select shows its whole label; the
+        // last 24 hours in hourly buckets (day buckets drew a line between two points).
+        const ticks = page.locator(tid("stage-tick"));
+        await ticks.first().waitFor({ timeout: 10000 });
+        const lines = await ticks.evaluateAll((els) => els.map((e) => e.querySelectorAll("tspan").length));
+        assert.ok(lines.every((k) => k <= 1), `latency axis labels wrapped: ${JSON.stringify(lines)}`);
+        await page.selectOption("#range", "1");
+        const chart = page.locator(`${tid("per-period-chart")}[data-step="hour"]`);
+        await chart.waitFor({ timeout: 10000 });
+        const buckets = Number(await chart.getAttribute("data-buckets"));
+        assert.ok(buckets >= 24 && buckets <= 25, `hourly buckets: ${buckets}`);
+        const clipped = await page.locator("#range").evaluate((el) => {
+            const c = document.createElement("canvas").getContext("2d");
+            const st = getComputedStyle(el);
+            c.font = `${st.fontWeight} ${st.fontSize} ${st.fontFamily}`;
+            const text = c.measureText(el.options[el.selectedIndex].text).width;
+            const room = el.clientWidth - parseFloat(st.paddingLeft) - parseFloat(st.paddingRight);
+            return { text, room };
+        });
+        assert.ok(clipped.text <= clipped.room, `the Range select clips "Last 24 hours": ${JSON.stringify(clipped)}`);
     });
 
     await step(t, "the other pages render (keys, settings, tools, squads, phone numbers)", async () => {

@@ -48,7 +48,17 @@ function shortDate(d: string) {
   return Number.isNaN(x.getTime()) ? d : x.toLocaleDateString(undefined, { month: 'short', day: 'numeric', timeZone: 'UTC' });
 }
 
-export function PerDayChart({ data, metric }: { data: DayPoint[]; metric: 'calls' | 'minutes' | 'cost' }) {
+function shortHour(d: string) {
+  const x = new Date(d);
+  return Number.isNaN(x.getTime()) ? d : x.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', timeZone: 'UTC', hour12: false });
+}
+
+function longHour(d: string) {
+  const x = new Date(d);
+  return Number.isNaN(x.getTime()) ? d : `${shortDate(d)}, ${shortHour(d)} UTC`;
+}
+
+export function PerDayChart({ data, metric, hourly }: { data: DayPoint[]; metric: 'calls' | 'minutes' | 'cost'; hourly?: boolean }) {
   const fmt = (v: number) => (metric === 'cost' ? `$${v.toFixed(2)}` : metric === 'minutes' ? v.toFixed(1) : String(v));
   return (
     <ResponsiveContainer width="100%" height={220}>
@@ -60,12 +70,21 @@ export function PerDayChart({ data, metric }: { data: DayPoint[]; metric: 'calls
           </linearGradient>
         </defs>
         <CartesianGrid stroke="hsl(var(--border))" strokeDasharray="3 3" vertical={false} />
-        <XAxis dataKey="date" tickFormatter={shortDate} {...axis} minTickGap={16} />
+        <XAxis dataKey="date" tickFormatter={hourly ? shortHour : shortDate} {...axis} minTickGap={16} />
         <YAxis {...axis} allowDecimals={metric !== 'calls'} tickFormatter={fmt} width={56} />
-        <Tooltip {...tooltipStyle} labelFormatter={(l) => shortDate(String(l))} formatter={(v) => [fmt(Number(v)), metric]} />
+        <Tooltip {...tooltipStyle} labelFormatter={(l) => (hourly ? longHour : shortDate)(String(l))} formatter={(v) => [fmt(Number(v)), metric]} />
         <Area type="monotone" dataKey={metric} stroke="hsl(var(--primary))" strokeWidth={2} fill={`url(#fill-${metric})`} />
       </AreaChart>
     </ResponsiveContainer>
+  );
+}
+
+/** A stage's name on one line (recharts' own tick wraps it into the bar's narrow slot). */
+function StageTick(p: { x?: number | string; y?: number | string; payload?: { value?: unknown } }) {
+  return (
+    <text x={p.x} y={p.y} dy={12} textAnchor="middle" fill="hsl(var(--muted-foreground))" fontSize={12} data-testid="stage-tick">
+      {String(p.payload?.value ?? '')}
+    </text>
   );
 }
 
@@ -74,7 +93,7 @@ export function LatencyChart({ data }: { data: StagePoint[] }) {
     <ResponsiveContainer width="100%" height={240}>
       <BarChart data={data} margin={{ top: 8, right: 8, left: -12, bottom: 0 }}>
         <CartesianGrid stroke="hsl(var(--border))" strokeDasharray="3 3" vertical={false} />
-        <XAxis dataKey="stage" {...axis} />
+        <XAxis dataKey="stage" {...axis} interval={0} tick={StageTick} />
         <YAxis {...axis} tickFormatter={(v) => `${v}`} unit=" ms" width={64} />
         <Tooltip {...tooltipStyle} formatter={(v, n) => [`${Math.round(Number(v))} ms`, n === 'avg' ? 'average' : 'p95']} />
         <Legend wrapperStyle={{ fontSize: 12 }} formatter={(v) => (v === 'avg' ? 'average' : 'p95')} />
@@ -85,14 +104,14 @@ export function LatencyChart({ data }: { data: StagePoint[] }) {
   );
 }
 
-export function ReasonsChart({ data, reasons }: { data: ReasonPoint[]; reasons: string[] }) {
+export function ReasonsChart({ data, reasons, hourly }: { data: ReasonPoint[]; reasons: string[]; hourly?: boolean }) {
   return (
     <ResponsiveContainer width="100%" height={260}>
       <BarChart data={data} margin={{ top: 8, right: 8, left: -12, bottom: 0 }}>
         <CartesianGrid stroke="hsl(var(--border))" strokeDasharray="3 3" vertical={false} />
-        <XAxis dataKey="date" tickFormatter={shortDate} {...axis} minTickGap={16} />
+        <XAxis dataKey="date" tickFormatter={hourly ? shortHour : shortDate} {...axis} minTickGap={16} />
         <YAxis {...axis} allowDecimals={false} width={40} />
-        <Tooltip {...tooltipStyle} labelFormatter={(l) => shortDate(String(l))} />
+        <Tooltip {...tooltipStyle} labelFormatter={(l) => (hourly ? longHour : shortDate)(String(l))} />
         <Legend wrapperStyle={{ fontSize: 12 }} />
         {reasons.map((r, i) => (
           <Bar key={r} dataKey={r} stackId="reasons" fill={PALETTE[i % PALETTE.length]} />

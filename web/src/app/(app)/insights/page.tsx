@@ -29,6 +29,8 @@ interface AnalyticsResult {
 
 interface Insights {
   source: 'analytics' | 'calls';
+  /** the buckets of the per-period charts: hours for the last 24 hours, else days */
+  step: 'hour' | 'day';
   analyticsError?: string;
   days: DayPoint[];
   reasons: ReasonPoint[];
@@ -50,16 +52,18 @@ const STAGES: Array<[keyof TurnLatency, string]> = [
   ['voiceLatency', 'Voice'],
 ];
 
-function dayKey(iso: string) {
-  return `${iso.slice(0, 10)}T00:00:00.000Z`;
+/** The UTC bucket an instant falls in, as the bucket's start (ISO). */
+function bucketKey(iso: string, step: Insights['step']) {
+  return step === 'hour' ? `${iso.slice(0, 13)}:00:00.000Z` : `${iso.slice(0, 10)}T00:00:00.000Z`;
 }
 
-function emptyDays(start: Date, end: Date): DayPoint[] {
+function emptyBuckets(start: Date, end: Date, step: Insights['step']): DayPoint[] {
   const out: DayPoint[] = [];
-  const d = new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth(), start.getUTCDate()));
+  const d = new Date(bucketKey(start.toISOString(), step));
   while (d <= end) {
     out.push({ date: d.toISOString(), calls: 0, minutes: 0, cost: 0 });
-    d.setUTCDate(d.getUTCDate() + 1);
+    if (step === 'hour') d.setUTCHours(d.getUTCHours() + 1);
+    else d.setUTCDate(d.getUTCDate() + 1);
   }
   return out;
 }
@@ -69,7 +73,10 @@ const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : Num
 async function load(days: number): Promise<Insights> {
   const end = new Date();
   const start = new Date(end.getTime() - days * 86400000);
-  const timeRange = { start: start.toISOString(), end: end.toISOString(), step: 'day', timezone: 'UTC' };
+  // One day in day buckets is a line between two points: the last 24 hours go by the hour.
+  const step: Insights['step'] = days <= 1 ? 'hour' : 'day';
+  const dayKey = (iso: string) => bucketKey(iso, step);
+  const timeRange = { start: start.toISOString(), end: end.toISOString(), step, timezone: 'UTC' };
 
   const callsP = api.get<Call[]>('/call', { limit: 1000, createdAtGe: start.toISOString() });
   const analyticsP = api.post<AnalyticsResult[]>('/analytics', {
@@ -97,7 +104,7 @@ async function load(days: number): Promise<Insights> {
   if (callsR.status === 'rejected' && analyticsR.status === 'rejected') throw callsR.reason;
   const calls = callsR.status === 'fulfilled' ? callsR.value : [];
 
-  const dayList = emptyDays(start, end);
+  const dayList = emptyBuckets(start, end, step);
   const byDay = new Map(dayList.map((d) => [d.date, d]));
   const reasonsByDay = new Map<string, ReasonPoint>(dayList.map((d) => [d.date, { date: d.date }]));
   const reasonKeys = new Set<string>();
@@ -174,6 +181,7 @@ async function load(days: number): Promise<Insights> {
 
   return {
     source,
+    step,
     analyticsError,
     days: daysOut,
     reasons: reasonsOut,
@@ -234,7 +242,7 @@ export default function InsightsPage() {
             <Label htmlFor="range" className="text-muted-foreground">
               Range
             </Label>
-            <NativeSelect id="range" value={days} onChange={(e) => setDays(Number(e.target.value))} className="w-36">
+            <NativeSelect id="range" value={days} onChange={(e) => setDays(Number(e.target.value))} className="w-auto min-w-[10.5rem] pr-8">
               <option value={1}>Last 24 hours</option>
               <option value={7}>Last 7 days</option>
               <option value={30}>Last 30 days</option>
@@ -296,8 +304,10 @@ export default function InsightsPage() {
               <Card className="lg:col-span-2">
                 <CardHeader className="flex-row flex-wrap items-center justify-between gap-2">
                   <div>
-                    <CardTitle>Per day</CardTitle>
-                    <CardDescription>{data.source === 'analytics' ? 'From POST /analytics' : 'Computed from call records'} (UTC days)</CardDescription>
+                    <CardTitle>{data.step === 'hour' ? 'Per hour' : 'Per day'}</CardTitle>
+                    <CardDescription>
+                      {data.source === 'analytics' ? 'From POST /analytics' : 'Computed from call records'} (UTC {data.step === 'hour' ? 'hours' : 'days'})
+                    </CardDescription>
                   </div>
                   <Tabs value={metric} onValueChange={(v) => setMetric(v as typeof metric)}>
                     <TabsList>
@@ -308,7 +318,9 @@ export default function InsightsPage() {
                   </Tabs>
                 </CardHeader>
                 <CardContent>
-                  <PerDayChart data={data.days} metric={metric} />
+                  <div data-testid="per-period-chart" data-step={data.step} data-buckets={data.days.length}>
+                    <PerDayChart data={data.days} metric={metric} hourly={data.step === 'hour'} />
+                  </div>
                 </CardContent>
               </Card>
               <Card>
@@ -325,10 +337,10 @@ export default function InsightsPage() {
               <Card>
                 <CardHeader>
                   <CardTitle>Ended reasons</CardTitle>
-                  <CardDescription>Calls per day by how they ended</CardDescription>
+                  <CardDescription>Calls per {data.step} by how they ended</CardDescription>
                 </CardHeader>
                 <CardContent>
-                  <ReasonsChart data={data.reasons} reasons={data.reasonKeys} />
+                  <ReasonsChart data={data.reasons} reasons={data.reasonKeys} hourly={data.step === 'hour'} />
                 </CardContent>
               </Card>
             </div>
