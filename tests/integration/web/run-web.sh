@@ -34,8 +34,10 @@ if [[ ! -x "$chromium_bin" ]]; then
 fi
 export CHROMIUM="$chromium_bin"
 
-if [[ ! -d "$here/node_modules/playwright-core" || ! -d "$here/node_modules/esbuild" ]]; then
-  log "installing playwright-core and esbuild (npm ci; no browser is downloaded)"
+# npm ci when a package is missing or the lock changed since the last install.
+if [[ ! -d "$here/node_modules/playwright-core" || ! -d "$here/node_modules/esbuild" || ! -d "$here/node_modules/axe-core" ||
+      "$here/package-lock.json" -nt "$here/node_modules/.package-lock.json" ]]; then
+  log "installing playwright-core, esbuild and axe-core (npm ci; no browser is downloaded)"
   (cd "$here" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund) >&2 || { log "npm ci failed"; exit 1; }
 fi
 

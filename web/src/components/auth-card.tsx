@@ -1,11 +1,12 @@
-import { Card, CardContent, CardDescription, CardHeader, CardTitle } from './ui/card';
+import { Card, CardContent, CardDescription, CardHeader } from './ui/card';
 
 export function AuthCard({ title, description, children, footer }: { title: string; description?: React.ReactNode; children: React.ReactNode; footer?: React.ReactNode }) {
   return (
     <>
       <Card>
         <CardHeader>
-          <CardTitle className="text-xl">{title}</CardTitle>
+          {/* The page's one h1 (the sign-in pages have no other heading). */}
+          <h1 className="text-xl font-semibold leading-none tracking-tight">{title}</h1>
           {description && <CardDescription>{description}</CardDescription>}
         </CardHeader>
         <CardContent>{children}</CardContent>

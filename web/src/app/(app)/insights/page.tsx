@@ -11,7 +11,7 @@ import { Label } from '@/components/ui/label';
 import { Alert } from '@/components/ui/alert';
 import { Skeleton } from '@/components/ui/skeleton';
 import { Button } from '@/components/ui/button';
-import { Tabs, TabsList, TabsTrigger } from '@/components/ui/tabs';
+import { Tabs, TabsContent, TabsList, TabsTrigger } from '@/components/ui/tabs';
 import type { DayPoint, ReasonPoint, StagePoint } from '@/components/insights-charts';
 import { api, errorMessage } from '@/lib/api';
 import type { Call, TurnLatency } from '@/lib/types';
@@ -302,26 +302,33 @@ export default function InsightsPage() {
           ) : (
             <div className="mt-6 grid gap-6 lg:grid-cols-2">
               <Card className="lg:col-span-2">
-                <CardHeader className="flex-row flex-wrap items-center justify-between gap-2">
-                  <div>
-                    <CardTitle>{data.step === 'hour' ? 'Per hour' : 'Per day'}</CardTitle>
-                    <CardDescription>
-                      {data.source === 'analytics' ? 'From POST /analytics' : 'Computed from call records'} (UTC {data.step === 'hour' ? 'hours' : 'days'})
-                    </CardDescription>
-                  </div>
-                  <Tabs value={metric} onValueChange={(v) => setMetric(v as typeof metric)}>
+                {/* The tabs own the chart (a tab panel each), so every tab's aria-controls names a panel. */}
+                <Tabs value={metric} onValueChange={(v) => setMetric(v as typeof metric)}>
+                  <CardHeader className="flex-row flex-wrap items-center justify-between gap-2">
+                    <div>
+                      <CardTitle>{data.step === 'hour' ? 'Per hour' : 'Per day'}</CardTitle>
+                      <CardDescription>
+                        {data.source === 'analytics' ? 'From POST /analytics' : 'Computed from call records'} (UTC {data.step === 'hour' ? 'hours' : 'days'})
+                      </CardDescription>
+                    </div>
                     <TabsList>
                       <TabsTrigger value="calls">Calls</TabsTrigger>
                       <TabsTrigger value="minutes">Minutes</TabsTrigger>
                       <TabsTrigger value="cost">Cost</TabsTrigger>
                     </TabsList>
-                  </Tabs>
-                </CardHeader>
-                <CardContent>
-                  <div data-testid="per-period-chart" data-step={data.step} data-buckets={data.days.length}>
-                    <PerDayChart data={data.days} metric={metric} hourly={data.step === 'hour'} />
-                  </div>
-                </CardContent>
+                  </CardHeader>
+                  <CardContent>
+                    {(['calls', 'minutes', 'cost'] as const).map((m) => (
+                      <TabsContent key={m} value={m} forceMount hidden={metric !== m}>
+                        {metric === m && (
+                          <div data-testid="per-period-chart" data-step={data.step} data-buckets={data.days.length}>
+                            <PerDayChart data={data.days} metric={m} hourly={data.step === 'hour'} />
+                          </div>
+                        )}
+                      </TabsContent>
+                    ))}
+                  </CardContent>
+                </Tabs>
               </Card>
               <Card>
                 <CardHeader>
