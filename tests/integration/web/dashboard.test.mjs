@@ -183,7 +183,18 @@ test("dashboard: register, template, edit, talk, call logs, insights, invite a v
         for (const other of ["template-customer-support", "template-lead-qualification", "template-blank"])
             assert.equal(await page.locator(tid(other)).count(), 1, `${other} is offered`);
         await shot(page, "templates");
+        const before = (await L.api("GET", "/assistant", undefined, { token: state.jwt })).json.length;
         await tpl.click();
+        // The name first (#15: nothing is created before it), prefilled with the template's.
+        const nameInput = page.locator("#newAssistantName");
+        await nameInput.waitFor({ timeout: 5000 });
+        assert.equal(await nameInput.inputValue(), "Appointment booking");
+        assert.equal((await L.api("GET", "/assistant", undefined, { token: state.jwt })).json.length, before, "nothing created yet");
+        await nameInput.fill("");
+        await page.click(tid("create-assistant"));
+        await page.locator("#newAssistantName-error").waitFor({ timeout: 3000 });
+        await nameInput.fill("Front desk");
+        await page.click(tid("create-assistant"));
         await page.waitForURL((u) => u.pathname === "/assistants/edit/" && u.searchParams.get("id"), { timeout: 15000 });
         state.assistantId = new URL(page.url()).searchParams.get("id");
         await page.locator("#name").waitFor({ timeout: 10000 });
@@ -192,6 +203,7 @@ test("dashboard: register, template, edit, talk, call logs, insights, invite a v
         const a = await L.api("GET", `/assistant/${state.assistantId}`, undefined, { token: state.jwt });
         assert.equal(a.status, 200, a.text);
         state.template = a.json;
+        assert.equal(a.json.name, "Front desk", "the name given before creating");
         L.note(`template assistant: model ${a.json.model?.provider}, voice ${a.json.voice?.provider}/${a.json.voice?.voiceId}, transcriber ${a.json.transcriber?.provider}`);
         await shot(page, "editor");
     });

@@ -169,8 +169,8 @@ export const TEMPLATES: AssistantTemplate[] = [
   }),
   {
     id: 'blank',
-    title: 'Blank',
-    description: 'Start from scratch with the local engines and the built-in greeting and goodbye rules.',
+    title: 'Blank assistant',
+    description: 'No template: a greeting, a goodbye rule and your own prompt. Pick any model, voice and transcriber after.',
     body: {
       name: 'New assistant',
       firstMessage: 'Hello! How can I help you today?',
