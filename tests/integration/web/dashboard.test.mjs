@@ -826,3 +826,41 @@ test("#15 bug 5: a failed call says why, in words, in the Talk panel and on the 
     assert.ok(clocks.length >= 1, "the greeting is in the transcript");
     for (let i = 1; i < clocks.length; i++) assert.ok(clocks[i] >= clocks[i - 1], `in spoken order: ${JSON.stringify(clocks)}`);
 });
+
+test("#15 talk to a squad: a browser call from the squads page starts with the first member", async (t) => {
+    const email = `squad-${run}@example.com`;
+    const reg = await fetch(BASE + "/auth/register", { method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ email, password: PASSWORD, name: "Sid Squad", orgName: `Squad ${run}` }) });
+    assert.equal(reg.status, 201, await reg.text());
+    const jwt = await loginApi(email, PASSWORD);
+    const b = await L.launch({ wav: mic.wav });
+    t.after(b.close);
+    await b.context.addCookies([{ name: "voxa_session", value: jwt, url: BASE }]);
+    const page = b.page;
+    await page.goto(BASE + "/squads/");
+    const local = { transcriber: { provider: "local" }, voice: { provider: "local", voiceId: "kal16" } };
+    const made = async (path, body) => {
+        const r = await pageFetch(page, "POST", path, body);
+        assert.equal(r.status, 201, `POST ${path} -> ${r.status}: ${r.text}`);
+        return r.json;
+    };
+    const first = await made("/assistant", { name: "Greeter", firstMessage: "Hello from the squad's greeter.",
+                                             model: { provider: "local", fallback: "Noted." }, ...local });
+    const second = await made("/assistant", { name: "Booker", firstMessage: "Booking desk here.", model: { provider: "local" }, ...local });
+    const squad = await made("/squad", { name: "Pair", members: [{ assistantId: first.id }, { assistantId: second.id }] });
+    await page.reload();
+    const row = page.locator(`${tid("squad-row")}[data-id="${squad.id}"]`);
+    await row.waitFor({ timeout: 10000 });
+    await row.locator(tid("talk")).click();
+    const status = page.locator(tid("call-status"));
+    await L.waitUntil(async () => (await status.count()) && (await status.innerText()).trim() === "live", 15000, "the squad call live");
+    await L.waitUntil(async () => (await page.locator('[data-testid="transcript-line"][data-role="assistant"]').allInnerTexts())
+        .some((x) => /greeter/i.test(x)), 20000, "the first member's greeting");
+    await page.click(tid("hang-up"));
+    const link = page.locator(tid("call-detail-link"));
+    await link.waitFor({ timeout: 10000 });
+    const id = new URL(BASE + (await link.getAttribute("href"))).searchParams.get("id");
+    const rec = await pageFetch(page, "GET", `/call/${id}`);
+    assert.equal(rec.status, 200, rec.text);
+    assert.equal(rec.json.squadId, squad.id, "the call is the squad's");
+});

@@ -1,7 +1,7 @@
 'use client';
 
 import * as React from 'react';
-import { Plus, Pencil } from 'lucide-react';
+import { Plus, Pencil, Phone } from 'lucide-react';
 import { PageHeader, EmptyState } from './page-header';
 import { Button } from './ui/button';
 import { Input, NativeSelect } from './ui/input';
@@ -53,6 +53,8 @@ export interface ResourceConfig {
   nameOf: (r: Resource) => string;
   /** names must be unique among this resource (tools: the model calls them by name) */
   uniqueNames?: boolean;
+  /** a Talk button per row: a browser call with the resource (squads) */
+  talk?: (r: Resource, onClose: () => void) => React.ReactNode;
   detailOf?: (r: Resource, ctx: ExampleContext) => React.ReactNode;
   testId: string;
 }
@@ -343,6 +345,7 @@ export function ResourcePage({ config }: { config: ResourceConfig }) {
   const [creating, setCreating] = React.useState(false);
   const [editing, setEditing] = React.useState<Resource | null>(null);
   const [deleting, setDeleting] = React.useState<Resource | null>(null);
+  const [talking, setTalking] = React.useState<Resource | null>(null);
   const { data, setData, error, loading } = useFetch((signal) => api.get<Resource[]>(config.path, { limit: 1000 }, signal), [config.path]);
   const assistants = useFetch(
     (signal) => (config.needsAssistants ? api.get<Resource[]>('/assistant', { limit: 1000 }, signal) : Promise.resolve([] as Resource[])),
@@ -417,6 +420,11 @@ export function ResourcePage({ config }: { config: ResourceConfig }) {
                   <TableCell className="hidden text-muted-foreground sm:table-cell">{formatDate(r.createdAt)}</TableCell>
                   <TableCell>
                     <div className="flex justify-end gap-1">
+                      {config.talk && (
+                        <Button variant="ghost" size="icon" onClick={() => setTalking(r)} aria-label={`Talk to ${config.nameOf(r)}`} data-testid="talk">
+                          <Phone />
+                        </Button>
+                      )}
                       <Button variant="ghost" size="icon" onClick={() => setEditing(r)} aria-label={`${canEdit ? 'Edit' : 'View'} ${config.nameOf(r)}`} data-testid="edit">
                         <Pencil />
                       </Button>
@@ -447,6 +455,7 @@ export function ResourcePage({ config }: { config: ResourceConfig }) {
         onOpenChange={(o) => !o && setEditing(null)}
         onSaved={(r) => setData((d) => (d ?? []).map((x) => (x.id === r.id ? r : x)))}
       />
+      {talking && config.talk?.(talking, () => setTalking(null))}
       <ConfirmDialog
         open={deleting !== null}
         onOpenChange={(o) => !o && setDeleting(null)}

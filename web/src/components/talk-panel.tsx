@@ -93,7 +93,18 @@ const statusVariant: Record<WebCallStatus, 'default' | 'secondary' | 'destructiv
 };
 
 /** A live web call with an assistant, through the browser SDK (web/sdk: the API of @vapi-ai/web). */
-export function TalkPanel({ assistantId, onClose, stale }: { assistantId: string; onClose: () => void; stale?: boolean }) {
+export function TalkPanel({
+  assistantId,
+  squadId,
+  onClose,
+  stale,
+}: {
+  assistantId?: string;
+  /** a squad instead of an assistant: the call starts with its first member */
+  squadId?: string;
+  onClose: () => void;
+  stale?: boolean;
+}) {
   const [status, setStatus] = React.useState<WebCallStatus | null>(null);
   const [error, setError] = React.useState<string | null>(null);
   const [callId, setCallId] = React.useState<string | null>(null);
@@ -165,14 +176,14 @@ export function TalkPanel({ assistantId, onClose, stale }: { assistantId: string
     try {
       const v = await ensureVapi();
       v.setMuted(false);
-      const call = await v.start(assistantId);
+      const call = squadId ? await v.start(undefined, undefined, squadId) : await v.start(assistantId);
       if (call && typeof call.id === 'string') setCallId(call.id);
       else setStatus((s) => (s === 'connecting' ? 'error' : s));
     } catch (e) {
       setStatus('error');
       setError((e as Error)?.message || 'The call could not be started');
     }
-  }, [assistantId, ensureVapi]);
+  }, [assistantId, squadId, ensureVapi]);
 
   // Why it ended, from the call record when the socket closed before the status-update.
   React.useEffect(() => {
@@ -220,7 +231,7 @@ export function TalkPanel({ assistantId, onClose, stale }: { assistantId: string
 
   return (
     <section
-      aria-label="Talk to the assistant"
+      aria-label={squadId ? 'Talk to the squad' : 'Talk to the assistant'}
       data-testid="talk-panel"
       className="fixed inset-x-2 bottom-2 z-40 flex max-h-[80vh] flex-col rounded-lg border bg-popover shadow-2xl animate-slide-up sm:inset-x-auto sm:right-4 sm:w-[26rem]"
     >

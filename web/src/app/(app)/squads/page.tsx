@@ -3,6 +3,7 @@
 import { Users } from 'lucide-react';
 import { ResourcePage, type ResourceConfig } from '@/components/resource-page';
 import type { Resource } from '@/lib/types';
+import { TalkPanel } from '@/components/talk-panel';
 
 const config: ResourceConfig = {
   title: 'Squads',
@@ -14,6 +15,7 @@ const config: ResourceConfig = {
   icon: <Users />,
   needsAssistants: true,
   patchAlways: ['members'],
+  talk: (r, onClose) => <TalkPanel squadId={r.id} onClose={onClose} />,
   nameOf: (r: Resource) => (r.name as string | undefined) || 'Unnamed squad',
   detailOf: (r, ctx) => {
     const members = (r.members as Array<{ assistantId?: string; assistant?: { name?: string } }> | undefined) ?? [];
