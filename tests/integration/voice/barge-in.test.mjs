@@ -50,10 +50,13 @@ test("barge-in: caller speech stops the assistant within voiceSeconds + a few fr
     const msgLatency = interrupted.t - onset;
     L.note(`barge-in: assistant audio stopped ${Math.round(latency)} ms after speech onset ` +
            `(user-interrupted after ${Math.round(msgLatency)} ms; voiceSeconds 0.2)`);
-    // VAD onset needs 60 ms of speech, then voiceSeconds (200 ms) of it, and the audio is
-    // held; allow ample slack. The interruption itself waits for the words ("excuse me").
-    assert.ok(latency >= 150, `stopped ${latency} ms after onset: too early for voiceSeconds 0.2`);
-    assert.ok(latency <= 700, `stopped ${latency} ms after onset (expected ~260-400)`);
+    // The VAD's onset needs 60 ms of speech (3 of 5 frames): the output goes silent there (a
+    // duck), stays silent through the gaps inside "ex-cuse" and is held once voiceSeconds
+    // (200 ms) of voice are in; the interruption itself waits for the words ("excuse me").
+    // Before the duck outlasted a word's gap, the reply played on in the gap and the stop
+    // came at the hold (~260-400 ms).
+    assert.ok(latency >= 40, `stopped ${latency} ms after onset: before the VAD could hear 60 ms of speech`);
+    assert.ok(latency <= 400, `stopped ${latency} ms after onset (expected ~60-120: the duck at the VAD's onset)`);
     assert.ok(msgLatency <= 3000, `user-interrupted ${msgLatency} ms after onset`);
     // Nothing of the first message after the interruption: the next audio (if any) is the reply.
     const after = client.audio.filter((a) => a.t > stopAt);
