@@ -216,3 +216,28 @@ test("#15 bug 1: from the scripted model to another provider and back, saving ke
     assert.equal(saved.json.model.fallback, model.fallback);
     assert.equal(saved.json.model.provider, "local");
 });
+
+test("#15 pickers: the editor warns about a provider with no key in Settings; the scripted model says it follows its rules", async (t) => {
+    const { jwt, page } = await ownOwner(t, "keys", "Kay Keys");
+    const a = await L.api("POST", "/assistant", { name: "Keys", model: { provider: "openai", model: "gpt-4o-mini", messages: [SYSTEM] },
+        voice: { provider: "11labs", voiceId: "21m00Tcm4TlvDq8ikWAM" }, transcriber: { provider: "deepgram", model: "nova-2" } }, { token: jwt });
+    assert.equal(a.status, 201, a.text);
+    await page.goto(`${BASE}/assistants/edit/?id=${a.json.id}`);
+    for (const [role, provider] of [["model", "openai"], ["voice", "11labs"], ["transcriber", "deepgram"]]) {
+        const w = page.locator(tid(`${role}-key-missing`));
+        await w.waitFor({ timeout: 15000 });
+        assert.match(await w.innerText(), new RegExp(`No ${provider} key`));
+    }
+    // A key in Settings (here by API) ends that warning only.
+    const cred = await L.api("POST", "/credential", { provider: "openai", apiKey: "sk-test-0000" }, { token: jwt });
+    assert.equal(cred.status, 201, cred.text);
+    await page.reload();
+    await page.locator(tid("voice-key-missing")).waitFor({ timeout: 15000 });
+    assert.equal(await page.locator(tid("model-key-missing")).count(), 0, "openai has a key now");
+    // The offline scripted model: a plain note that the system prompt is not what it follows.
+    await pick(page, "#modelProvider", "local");
+    const note = page.locator(tid("scripted-note"));
+    await note.waitFor({ timeout: 5000 });
+    assert.match(await note.innerText(), /does not\s+read the system prompt/);
+    assert.equal(await page.locator(tid("model-key-missing")).count(), 0, "local needs no key");
+});

@@ -57,8 +57,9 @@ export function ModelFields({
         <Select value={provider} onValueChange={onProvider} options={modelProviderOptions()} />
       </Field>
       {provider === 'local' && (
-        <div className="text-sm text-muted-foreground sm:pt-7">
-          Scripted rules, no key needed. See <code className="text-xs">docs/providers.md</code>.
+        <div className="text-sm text-muted-foreground sm:pt-7" data-testid="scripted-note">
+          The offline scripted model answers by the rules below (keywords → replies) and the fallback reply; it does not
+          read the system prompt. No key needed. See <code className="text-xs">docs/providers.md</code>.
         </div>
       )}
       {provider && provider !== 'local' && !hasModelField(provider) && <div className="text-sm text-muted-foreground sm:pt-7">Its fields are set in Raw JSON.</div>}

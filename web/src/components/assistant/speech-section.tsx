@@ -27,11 +27,14 @@ export function SpeechSection({
   config,
   update,
   err,
+  notice,
 }: {
   kind: SpeechKind;
   config: Obj | undefined;
   update: (path: string, value: unknown) => void;
   err: (path: string) => string | undefined;
+  /** shown under the provider (the editor's missing-key warning) */
+  notice?: React.ReactNode;
 }) {
   const provider = String(config?.provider ?? '');
   const listPath = `fallbackPlan.${FALLBACK_LIST[kind]}`;
@@ -46,6 +49,7 @@ export function SpeechSection({
           This server does not run {provider}: a call with it is refused. Its fields can be set in Raw JSON.
         </Alert>
       )}
+      {notice}
       <SpeechFields kind={kind} config={config ?? {}} idPrefix={kind} onField={(k, v) => update(`${kind}.${k}`, v)} err={(k) => err(`${kind}.${k}`)} />
       <FallbackList
         kind={kind}

@@ -31,6 +31,9 @@ import { toast } from '@/lib/toast-store';
 import { RUBRICS, SERVER_MESSAGES } from '@/lib/providers';
 import { switchModelProvider, type ModelStash } from '@/lib/model-providers';
 import type { Assistant, Resource } from '@/lib/types';
+
+/** Providers that run without an API key: the embedded engines and the customer's own servers. */
+const KEYLESS = new Set(['local', 'custom-llm', 'custom-transcriber', 'custom-voice', 'vapi']);
 import { getPath, setPath, stableStringify } from '@/lib/utils';
 
 type Obj = Record<string, unknown>;
@@ -106,6 +109,30 @@ function EditorInner() {
   const [errors, setErrors] = React.useState<Record<string, string>>({});
   const [jsonErrors, setJsonErrors] = React.useState<Record<string, string>>({});
   const [tools, setTools] = React.useState<Resource[] | null>(null);
+  // The providers the org has a key for (Settings → Provider keys); null: not known (loading,
+  // or a role that may not list credentials), and then nothing is warned about.
+  const [keyed, setKeyed] = React.useState<Set<string> | null>(null);
+  React.useEffect(() => {
+    let live = true;
+    api
+      .get<Resource[]>('/credential', { limit: 1000 })
+      .then((cs) => live && setKeyed(new Set(cs.map((c) => String(c.provider ?? '')))))
+      .catch(() => {});
+    return () => {
+      live = false;
+    };
+  }, []);
+  /** A warning when `provider` needs a key and the org has none for it. */
+  const keyWarning = (role: 'model' | 'voice' | 'transcriber', provider: unknown) => {
+    const p = typeof provider === 'string' ? provider : '';
+    if (!keyed || !p || KEYLESS.has(p) || keyed.has(p)) return null;
+    return (
+      <Alert variant="warning" className="sm:col-span-2" testId={`${role}-key-missing`}>
+        No {p} key in Settings → Provider keys: calls with this assistant are refused unless the server itself is given
+        one.
+      </Alert>
+    );
+  };
   const [saving, setSaving] = React.useState(false);
   const [confirmDelete, setConfirmDelete] = React.useState(false);
   // What routes calls to this assistant (phone numbers, squads), looked up when deleting.
@@ -349,6 +376,7 @@ function EditorInner() {
               update={(k, x) => update(`model.${k}`, x)}
               err={(k) => err(`model.${k}`)}
             />
+            {keyWarning('model', v('model.provider'))}
             <Field id="systemPrompt" label="System prompt" error={err('model.messages')} className="sm:col-span-2">
               <Textarea rows={8} value={systemPromptOf(draft)} onChange={(e) => setDraft((d) => (d ? withSystemPrompt(d, e.target.value) : d))} />
             </Field>
@@ -388,8 +416,14 @@ function EditorInner() {
             )}
           </Section>
 
-          <SpeechSection kind="voice" config={v('voice') as Obj | undefined} update={update} err={err} />
-          <SpeechSection kind="transcriber" config={v('transcriber') as Obj | undefined} update={update} err={err} />
+          <SpeechSection kind="voice" config={v('voice') as Obj | undefined} update={update} err={err} notice={keyWarning('voice', v('voice.provider'))} />
+          <SpeechSection
+            kind="transcriber"
+            config={v('transcriber') as Obj | undefined}
+            update={update}
+            err={err}
+            notice={keyWarning('transcriber', v('transcriber.provider'))}
+          />
 
           <Section id="conversation" title="Conversation">
             <Field id="firstMessage" label="First message" error={err('firstMessage')} className="sm:col-span-2">
