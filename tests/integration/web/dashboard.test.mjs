@@ -864,3 +864,39 @@ test("#15 talk to a squad: a browser call from the squads page starts with the f
     assert.equal(rec.status, 200, rec.text);
     assert.equal(rec.json.squadId, squad.id, "the call is the squad's");
 });
+
+test("#15 outbound call from the UI: a number's Call button sends Vapi's POST /call with phoneNumberId and customer.number", async (t) => {
+    const { page } = await ownOwner(t, "outbound", "Otto Outbound");
+    await page.goto(BASE + "/phone-numbers/");
+    const made = async (path, body) => {
+        const r = await pageFetch(page, "POST", path, body);
+        assert.equal(r.status, 201, `POST ${path} -> ${r.status}: ${r.text}`);
+        return r.json;
+    };
+    const a = await made("/assistant", { name: "Caller", model: { provider: "local" } });
+    const b2 = await made("/assistant", { name: "Other caller", model: { provider: "local" } });
+    const num = await made("/phone-number", { provider: "twilio", name: "Main line", number: "+14155550100",
+                                              twilioAccountSid: "AC" + "0".repeat(32), twilioAuthToken: "token-0000", assistantId: a.id });
+    // The carrier is not reachable from here: the server's answer is stood in for, the request checked.
+    const sent = [];
+    await page.route("**/call", async (route) => {
+        if (route.request().method() !== "POST") return route.continue();
+        sent.push(route.request().postDataJSON());
+        await route.fulfill({ status: 201, contentType: "application/json", body: JSON.stringify({ id: "c0ffee00-0000-4000-8000-000000000001", status: "queued" }) });
+    });
+    await page.reload();
+    const row = page.locator(`${tid("phone-number-row")}[data-id="${num.id}"]`);
+    await row.waitFor({ timeout: 10000 });
+    await row.locator(tid("outbound-call")).click();
+    await page.fill("#customerNumber", "415 555");
+    await page.click(tid("outbound-submit"));
+    await page.locator("#customerNumber-error").waitFor({ timeout: 3000 });
+    assert.equal(sent.length, 0, "an invalid number is not sent");
+    assert.equal(await page.inputValue("#outboundAssistant"), a.id, "the number's own assistant by default");
+    await page.fill("#customerNumber", "+1 (415) 555-0123");
+    await page.selectOption("#outboundAssistant", b2.id);
+    await page.click(tid("outbound-submit"));
+    await page.locator(tid("outbound-placed")).waitFor({ timeout: 5000 });
+    assert.deepEqual(sent, [{ phoneNumberId: num.id, customer: { number: "+14155550123" }, assistantId: b2.id }]);
+    assert.equal(await page.locator(`${tid("outbound-placed")} a`).getAttribute("href"), "/calls/detail/?id=c0ffee00-0000-4000-8000-000000000001");
+});

@@ -53,8 +53,13 @@ export interface ResourceConfig {
   nameOf: (r: Resource) => string;
   /** names must be unique among this resource (tools: the model calls them by name) */
   uniqueNames?: boolean;
-  /** a Talk button per row: a browser call with the resource (squads) */
-  talk?: (r: Resource, onClose: () => void) => React.ReactNode;
+  /** a call button per row: a browser call with a squad, an outbound call from a number */
+  call?: {
+    label: (r: Resource) => string;
+    testId: string;
+    /** what opens (a panel or a dialog); `onClose` closes it */
+    render: (r: Resource, onClose: () => void, ctx: ExampleContext) => React.ReactNode;
+  };
   detailOf?: (r: Resource, ctx: ExampleContext) => React.ReactNode;
   testId: string;
 }
@@ -420,8 +425,8 @@ export function ResourcePage({ config }: { config: ResourceConfig }) {
                   <TableCell className="hidden text-muted-foreground sm:table-cell">{formatDate(r.createdAt)}</TableCell>
                   <TableCell>
                     <div className="flex justify-end gap-1">
-                      {config.talk && (
-                        <Button variant="ghost" size="icon" onClick={() => setTalking(r)} aria-label={`Talk to ${config.nameOf(r)}`} data-testid="talk">
+                      {config.call && canEdit && (
+                        <Button variant="ghost" size="icon" onClick={() => setTalking(r)} aria-label={config.call.label(r)} data-testid={config.call.testId}>
                           <Phone />
                         </Button>
                       )}
@@ -455,7 +460,7 @@ export function ResourcePage({ config }: { config: ResourceConfig }) {
         onOpenChange={(o) => !o && setEditing(null)}
         onSaved={(r) => setData((d) => (d ?? []).map((x) => (x.id === r.id ? r : x)))}
       />
-      {talking && config.talk?.(talking, () => setTalking(null))}
+      {talking && config.call?.render(talking, () => setTalking(null), ctx)}
       <ConfirmDialog
         open={deleting !== null}
         onOpenChange={(o) => !o && setDeleting(null)}

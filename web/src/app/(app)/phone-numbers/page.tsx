@@ -3,6 +3,7 @@
 import { Phone } from 'lucide-react';
 import { ResourcePage, type ResourceConfig } from '@/components/resource-page';
 import type { Resource } from '@/lib/types';
+import { OutboundCallDialog } from '@/components/outbound-call-dialog';
 
 const config: ResourceConfig = {
   title: 'Phone numbers',
@@ -13,6 +14,11 @@ const config: ResourceConfig = {
   testId: 'phone-number',
   icon: <Phone />,
   needsAssistants: true,
+  call: {
+    label: (r) => `Call a customer from ${(r.name as string | undefined) || (r.number as string | undefined) || 'this number'}`,
+    testId: 'outbound-call',
+    render: (r, onClose, ctx) => <OutboundCallDialog number={r} assistants={ctx.assistants} onClose={onClose} />,
+  },
   nameOf: (r: Resource) => (r.name as string | undefined) || (r.number as string | undefined) || (r.sipUri as string | undefined) || 'Unnamed number',
   detailOf: (r, ctx) => {
     const found = ctx.assistants.find((a) => a.id === r.assistantId);

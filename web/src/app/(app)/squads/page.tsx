@@ -15,7 +15,11 @@ const config: ResourceConfig = {
   icon: <Users />,
   needsAssistants: true,
   patchAlways: ['members'],
-  talk: (r, onClose) => <TalkPanel squadId={r.id} onClose={onClose} />,
+  call: {
+    label: (r) => `Talk to ${(r.name as string | undefined) || 'the squad'}`,
+    testId: 'talk',
+    render: (r, onClose) => <TalkPanel squadId={r.id} onClose={onClose} />,
+  },
   nameOf: (r: Resource) => (r.name as string | undefined) || 'Unnamed squad',
   detailOf: (r, ctx) => {
     const members = (r.members as Array<{ assistantId?: string; assistant?: { name?: string } }> | undefined) ?? [];
