@@ -51,7 +51,7 @@ test("#15 bug 8: axe-core finds no violation on any page, dark and light", async
 
     const signedOut = ["/login/", "/register/", "/forgot-password/", "/no-such-page/"];
     const signedIn = ["/assistants/", `/assistants/edit/?id=${a.id}`, "/assistants/new/", "/calls/", `/calls/detail/?id=${call.id}`, "/insights/", "/tools/",
-                      "/squads/", "/phone-numbers/", "/keys/", "/settings/", "/members/"];
+                      "/squads/", "/phone-numbers/", "/webhook-logs/", "/keys/", "/settings/", "/members/"];
     const found = [];
     for (const theme of ["dark", "light"]) {
         const b = await L.launch({});

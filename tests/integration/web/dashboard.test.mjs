@@ -8,6 +8,7 @@
 // Selectors and pages are the contract of docs/dashboard.md and the dashboard's data-testids.
 import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import * as L from "./lib.mjs";
@@ -899,4 +900,64 @@ test("#15 outbound call from the UI: a number's Call button sends Vapi's POST /c
     await page.locator(tid("outbound-placed")).waitFor({ timeout: 5000 });
     assert.deepEqual(sent, [{ phoneNumberId: num.id, customer: { number: "+14155550123" }, assistantId: b2.id }]);
     assert.equal(await page.locator(`${tid("outbound-placed")} a`).getAttribute("href"), "/calls/detail/?id=c0ffee00-0000-4000-8000-000000000001");
+});
+
+test("#15 logs page: the org's webhook deliveries with event, call and failed-only filters", async (t) => {
+    // The customer's server: refuses the first status-update (500; the outbox retries it, and
+    // holds the call's later events until it is through), takes the rest.
+    const got = [];
+    const hook = createServer((req, res) => {
+        let body = "";
+        req.on("data", (d) => (body += d));
+        req.on("end", () => {
+            const type = (() => { try { return JSON.parse(body).message?.type; } catch { return "?"; } })();
+            got.push(type);
+            const refuse = type === "status-update" && got.filter((x) => x === "status-update").length === 1;
+            res.writeHead(refuse ? 500 : 200, { "Content-Type": "application/json" }).end("{}");
+        });
+    });
+    await new Promise((r) => hook.listen(0, "127.0.0.1", r));
+    t.after(() => hook.close());
+    const email = `logs-${run}@example.com`;
+    const reg = await fetch(BASE + "/auth/register", { method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ email, password: PASSWORD, name: "Lou Logs", orgName: `Logs ${run}` }) });
+    assert.equal(reg.status, 201, await reg.text());
+    const jwt = await loginApi(email, PASSWORD);
+    const b = await L.launch({ wav: mic.wav });
+    t.after(b.close);
+    await b.context.addCookies([{ name: "voxa_session", value: jwt, url: BASE }]);
+    const page = b.page;
+    await page.goto(BASE + "/webhook-logs/");
+    const a = (await pageFetch(page, "POST", "/assistant", { name: "Hooked", firstMessage: "Hello.", model: { provider: "local" },
+        transcriber: { provider: "local" }, voice: { provider: "local", voiceId: "kal16" },
+        server: { url: `http://127.0.0.1:${hook.address().port}/hook` },
+        serverMessages: ["status-update", "end-of-call-report"] })).json;
+    await page.goto(`${BASE}/assistants/edit/?id=${a.id}`);
+    await page.click(tid("talk"));
+    const status = page.locator(tid("call-status"));
+    await L.waitUntil(async () => (await status.count()) && (await status.innerText()).trim() === "live", 15000, "live");
+    await L.sleep(1500);
+    await page.click(tid("hang-up"));
+    await L.waitUntil(async () => {
+        const r = await pageFetch(page, "GET", "/logs?type=Webhook&limit=100");
+        const ls = r.json?.results ?? [];
+        return ls.some((l) => l.responseHttpCode === 500) && ls.some((l) => l.webhookType === "end-of-call-report" && l.responseHttpCode === 200);
+    }, 20000, `a refused status-update and a delivered end-of-call-report in the logs (server got ${JSON.stringify(got)})`);
+
+    await page.click(tid("nav-logs"));
+    await page.waitForURL((u) => u.pathname === "/webhook-logs/", { timeout: 10000 });
+    const list = page.locator(tid("webhook-log"));
+    await list.first().waitFor({ timeout: 10000 });
+    const summaries = async () => (await list.allInnerTexts()).map((x) => x.split("\n").slice(0, 2).join(" "));
+    assert.ok((await summaries()).some((s) => /500/.test(s) && /status-update/.test(s)), JSON.stringify(await summaries()));
+    await page.check("#logFailed");
+    await L.waitUntil(async () => (await summaries()).every((s) => /500|no response/.test(s)), 5000, "only failures");
+    await page.uncheck("#logFailed");
+    await page.selectOption("#logType", "end-of-call-report");
+    await L.waitUntil(async () => {
+        const s = await summaries();
+        return s.length > 0 && s.every((x) => /end-of-call-report/.test(x) && /200/.test(x));
+    }, 10000, "only end-of-call-report deliveries");
+    await list.first().locator("summary").click();
+    assert.match(await list.first().locator(tid("webhook-log-call")).getAttribute("href"), /^\/calls\/detail\/\?id=/);
 });

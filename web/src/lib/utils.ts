@@ -119,3 +119,9 @@ export function stableStringify(v: unknown): string {
       : val,
   );
 }
+
+/** A value for a <pre>: text as is, anything else as indented JSON, nothing as a dash. */
+export function showValue(v: unknown): string {
+  if (v === undefined || v === null || v === '') return '—';
+  return typeof v === 'string' ? v : JSON.stringify(v, null, 2);
+}

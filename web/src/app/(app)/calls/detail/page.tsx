@@ -13,22 +13,10 @@ import { CallStatusBadge, EndedReason } from '@/components/call-status';
 import { BackIconButton, LoadFailure } from '@/components/back-link';
 import { api, errorMessage } from '@/lib/api';
 import { useFetch } from '@/lib/use-fetch';
+import { WebhookLogList, type WebhookLog } from '@/components/webhook-logs';
 import type { Assistant, Call, CallMessage, TurnLatency } from '@/lib/types';
-import { average, callDurationSeconds, cn, formatCost, formatDate, formatDuration, formatMs } from '@/lib/utils';
+import { average, callDurationSeconds, cn, formatCost, formatDate, formatDuration, formatMs, showValue as show } from '@/lib/utils';
 
-interface WebhookLog {
-  time?: string;
-  webhookType?: string;
-  eventId?: string;
-  attempt?: number;
-  responseHttpCode?: number;
-  requestDurationSeconds?: number;
-  requestStartedAt?: string;
-  requestUrl?: string;
-  error?: string;
-  requestBody?: unknown;
-  responseBody?: unknown;
-}
 
 function clock(seconds?: number) {
   if (seconds == null || !Number.isFinite(seconds)) return '';
@@ -236,10 +224,6 @@ function CostSection({ call }: { call: Call }) {
   );
 }
 
-function show(v: unknown): string {
-  if (v === undefined || v === null || v === '') return '—';
-  return typeof v === 'string' ? v : JSON.stringify(v, null, 2);
-}
 
 function AnalysisSection({ call }: { call: Call }) {
   const a = call.analysis;
@@ -292,36 +276,7 @@ function Webhooks({ callId }: { callId: string }) {
         No webhook deliveries. Set a server URL on the assistant or in Settings to receive server messages.
       </p>
     );
-  return (
-    <ul className="divide-y text-sm">
-      {logs.map((l, i) => {
-        const ok = typeof l.responseHttpCode === 'number' && l.responseHttpCode >= 200 && l.responseHttpCode < 300 && !l.error;
-        return (
-          <li key={i} className="py-2" data-testid="webhook-log">
-            <details>
-              <summary className="flex cursor-pointer select-none flex-wrap items-center gap-2">
-                <Badge variant={ok ? 'success' : 'destructive'}>{l.responseHttpCode ?? 'no response'}</Badge>
-                <span className="font-medium">{l.webhookType ?? 'webhook'}</span>
-                {l.attempt && l.attempt > 1 && <span className="text-xs text-muted-foreground">attempt {l.attempt}</span>}
-                <span className="ml-auto text-xs tabular-nums text-muted-foreground">
-                  {l.requestDurationSeconds != null ? `${Math.round(l.requestDurationSeconds * 1000)} ms · ` : ''}
-                  {formatDate(l.requestStartedAt ?? l.time)}
-                </span>
-              </summary>
-              <div className="mt-2 space-y-2">
-                {l.error && <Alert testId="webhook-error">{l.error}</Alert>}
-                {l.requestUrl && <p className="break-all font-mono text-xs text-muted-foreground">{l.requestUrl}</p>}
-                <pre className="max-h-64 overflow-auto rounded-md bg-muted/50 p-2 font-mono text-xs">{show(l.requestBody)}</pre>
-                {l.responseBody !== undefined && (
-                  <pre className="max-h-40 overflow-auto rounded-md bg-muted/50 p-2 font-mono text-xs">{show(l.responseBody)}</pre>
-                )}
-              </div>
-            </details>
-          </li>
-        );
-      })}
-    </ul>
-  );
+  return <WebhookLogList logs={logs} />;
 }
 
 interface TimelineEvent {
