@@ -718,6 +718,7 @@ test("#15 bug 3: the tool dialog sends what its JSON says, refuses a type it con
     // A type in the JSON that the Type field does not say: refused, nothing created (it was
     // created as a function tool before).
     await page.click(tid("new-tool"));
+    await page.click(tid("view-json"));  // a function tool opens on its form
     await body.fill(JSON.stringify({ type: "bogusType", function: { name: "bogus" } }));
     await page.click(tid("resource-create-submit"));
     await L.waitUntil(async () => /bogusType/.test(await alertText().catch(() => "")), 5000, "an error naming the JSON's type");
@@ -736,6 +737,7 @@ test("#15 bug 3: the tool dialog sends what its JSON says, refuses a type it con
 
     // The same name again: refused with the other tool's id, nothing created.
     await page.click(tid("new-tool"));
+    await page.click(tid("view-json"));
     await body.fill(JSON.stringify(fn));
     await page.click(tid("resource-create-submit"));
     await L.waitUntil(async () => /already exists/.test(await alertText().catch(() => "")), 5000, "a duplicate-name error");
@@ -960,4 +962,39 @@ test("#15 logs page: the org's webhook deliveries with event, call and failed-on
     }, 10000, "only end-of-call-report deliveries");
     await list.first().locator("summary").click();
     assert.match(await list.first().locator(tid("webhook-log-call")).getAttribute("href"), /^\/calls\/detail\/\?id=/);
+});
+
+test("#15 forms: a function tool built with the form only (no JSON typed), parameters included", async (t) => {
+    const { page } = await ownOwner(t, "fnform", "Fay Form");
+    await page.goto(BASE + "/tools/");
+    await page.click(tid("new-tool"));
+    await page.locator(tid("function-tool-form")).waitFor({ timeout: 5000 });
+    await page.fill("#fnName", "check_order");
+    await page.fill("#fnDescription", "Check an order's status");
+    await page.fill("#fnServerUrl", "https://orders.example.com/voxa");
+    // The example's first parameter is "order"; make it the order number, and add a second.
+    await page.fill("#fnParam-0-name", "order_number");
+    await page.fill("#fnParam-0-description", "The order number");
+    await page.click(tid("fn-add-param"));
+    await page.fill("#fnParam-1-name", "express");
+    await page.selectOption("#fnParam-1-type", "boolean");
+    await page.fill("#fnParam-1-description", "Express shipping");
+    // The JSON tab shows what the form wrote; back on the form, nothing is lost.
+    await page.click(tid("view-json"));
+    const shown = JSON.parse(await page.inputValue("#resourceJson"));
+    assert.equal(shown.function.name, "check_order");
+    await page.click(tid("view-form"));
+    assert.equal(await page.inputValue("#fnParam-1-name"), "express");
+    await page.click(tid("resource-create-submit"));
+    let tool;
+    await L.waitUntil(async () => (tool = (await pageFetch(page, "GET", "/tool")).json?.[0]), 5000, "the tool to be created");
+    assert.equal(tool.type, "function");
+    assert.equal(tool.function.name, "check_order");
+    assert.equal(tool.function.description, "Check an order's status");
+    assert.deepEqual(tool.function.parameters, {
+        type: "object",
+        properties: { order_number: { type: "string", description: "The order number" }, express: { type: "boolean", description: "Express shipping" } },
+        required: ["order_number"],
+    });
+    assert.equal(tool.server.url, "https://orders.example.com/voxa");
 });

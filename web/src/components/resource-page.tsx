@@ -30,6 +30,8 @@ export interface ResourceKind {
   /** where the basic "Name" field is written, or null when this kind has no name */
   namePath: string | null;
   example: (ctx: ExampleContext) => Record<string, unknown>;
+  /** fields for this kind, editing the same body as the JSON tab (the JSON stays a tab) */
+  form?: (body: Record<string, unknown>, onChange: (next: Record<string, unknown>) => void) => React.ReactNode;
 }
 
 export interface ExampleContext {
@@ -137,6 +139,18 @@ function CreateDialog({
   const { json, setJson, jsonError, load, parse } = useJsonBody();
   const { error, setError, busy, run } = useFormSubmit();
   const k = config.kinds.find((x) => x.value === kind) ?? config.kinds[0];
+  // Kinds with a form open on it; the JSON tab edits the same body. `formKey` remounts the
+  // form when the JSON may have changed under it.
+  const [view, setView] = React.useState<'form' | 'json'>('form');
+  const [formKey, setFormKey] = React.useState(0);
+  const formBody = React.useMemo(() => {
+    try {
+      const b = JSON.parse(json);
+      return b && typeof b === 'object' && !Array.isArray(b) ? (b as Record<string, unknown>) : null;
+    } catch {
+      return null;
+    }
+  }, [json]);
 
   const reset = React.useCallback(
     (kv: string) => {
@@ -145,6 +159,8 @@ function CreateDialog({
       setKind(kv);
       setName(kk.namePath ? String(getPath(ex, kk.namePath) ?? '') : '');
       load(ex);
+      setView('form');
+      setFormKey((n) => n + 1);
       setError(null);
     },
     [config.kinds, ctx, load, setError],
@@ -209,7 +225,7 @@ function CreateDialog({
                 </NativeSelect>
               </Field>
             )}
-            {k.namePath && (
+            {k.namePath && !(k.form && view === 'form') && (
               <Field id="resourceName" label={k.namePath === 'function.name' ? 'Function name' : 'Name'}>
                 <Input
                   value={name}
@@ -226,6 +242,38 @@ function CreateDialog({
               </Field>
             )}
           </div>
+          {k.form && (
+            <div role="group" aria-label="Edit as" className="flex gap-1">
+              {(['form', 'json'] as const).map((v) => (
+                <Button
+                  key={v}
+                  type="button"
+                  size="sm"
+                  variant={view === v ? 'secondary' : 'ghost'}
+                  aria-pressed={view === v}
+                  data-testid={`view-${v}`}
+                  onClick={() => {
+                    setView(v);
+                    if (v === 'form') setFormKey((n) => n + 1);
+                  }}
+                >
+                  {v === 'form' ? 'Form' : 'JSON'}
+                </Button>
+              ))}
+            </div>
+          )}
+          {k.form && view === 'form' ? (
+            formBody ? (
+              <div key={formKey}>
+                {k.form(formBody, (next) => {
+                  load(next);
+                  if (k.namePath) setName(String(getPath(next, k.namePath) ?? ''));
+                })}
+              </div>
+            ) : (
+              <Alert>The JSON does not parse: fix it in the JSON tab.</Alert>
+            )
+          ) : (
           <Field id="resourceJson" label="Body (JSON)" error={jsonError}>
             <JsonEditor
               value={json}
@@ -243,6 +291,7 @@ function CreateDialog({
               rows={16}
             />
           </Field>
+          )}
           <DialogFooter>
             <Button variant="outline" onClick={() => onOpenChange(false)}>
               Cancel

@@ -3,6 +3,7 @@
 import { Wrench } from 'lucide-react';
 import { ResourcePage, type ResourceConfig } from '@/components/resource-page';
 import type { Resource } from '@/lib/types';
+import { FunctionToolForm } from '@/components/function-tool-form';
 
 const config: ResourceConfig = {
   title: 'Tools',
@@ -24,6 +25,7 @@ const config: ResourceConfig = {
       value: 'function',
       label: 'Function (webhook)',
       namePath: 'function.name',
+      form: (body, onChange) => <FunctionToolForm body={body} onChange={onChange} />,
       example: () => ({
         type: 'function',
         function: {
