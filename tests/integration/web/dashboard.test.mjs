@@ -975,7 +975,7 @@ test("#15 forms: a function tool built with the form only (no JSON typed), param
     // The example's first parameter is "order"; make it the order number, and add a second.
     await page.fill("#fnParam-0-name", "order_number");
     await page.fill("#fnParam-0-description", "The order number");
-    await page.click(tid("fn-add-param"));
+    await page.click(tid("fnParam-add-param"));
     await page.fill("#fnParam-1-name", "express");
     await page.selectOption("#fnParam-1-type", "boolean");
     await page.fill("#fnParam-1-description", "Express shipping");
@@ -997,4 +997,32 @@ test("#15 forms: a function tool built with the form only (no JSON typed), param
         required: ["order_number"],
     });
     assert.equal(tool.server.url, "https://orders.example.com/voxa");
+});
+
+test("#15 forms: an apiRequest tool built with the form only", async (t) => {
+    const { page } = await ownOwner(t, "apiform", "Api Form");
+    await page.goto(BASE + "/tools/");
+    await page.click(tid("new-tool"));
+    await page.selectOption("#resourceKind", "apiRequest");
+    await page.locator(tid("api-request-tool-form")).waitFor({ timeout: 5000 });
+    await page.fill("#apiName", "create_order");
+    await page.selectOption("#apiMethod", "POST");
+    await page.fill("#apiUrl", "https://shop.example.com/orders");
+    await page.fill("#apiDescription", "Create an order");
+    await page.fill("#apiParam-0-name", "sku");  // the example's first body parameter
+    await page.click(tid("apiParam-add-param"));
+    await page.fill("#apiParam-1-name", "quantity");
+    await page.selectOption("#apiParam-1-type", "integer");
+    await page.check("#apiParam-1-required");
+    await page.click(tid("resource-create-submit"));
+    let tool;
+    await L.waitUntil(async () => (tool = (await pageFetch(page, "GET", "/tool")).json?.[0]), 5000, "the tool to be created");
+    assert.equal(tool.type, "apiRequest");
+    assert.equal(tool.name, "create_order");
+    assert.equal(tool.method, "POST");
+    assert.equal(tool.url, "https://shop.example.com/orders");
+    assert.equal(tool.description, "Create an order");
+    assert.deepEqual(Object.keys(tool.body.properties), ["sku", "quantity"]);
+    assert.equal(tool.body.properties.quantity.type, "integer");
+    assert.ok(tool.body.required.includes("quantity"));
 });

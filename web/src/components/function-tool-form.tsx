@@ -17,6 +17,7 @@ interface Param {
 }
 
 const TYPES = ['string', 'number', 'integer', 'boolean'];
+const str = (v: unknown) => (typeof v === 'string' ? v : '');
 const MAX_PARAMS = 32;
 
 function paramsOf(fn: Obj | undefined): Param[] {
@@ -42,6 +43,78 @@ function schemaOf(params: Param[]): Obj {
 }
 
 /**
+ * A JSON Schema object's properties as rows (name, type, description, required), added and
+ * removed in place; every edit hands back the whole schema. `idPrefix` names the inputs.
+ */
+export function ParamList({ schema, onChange, idPrefix, legend }: { schema: Obj | undefined; onChange: (schema: Obj) => void; idPrefix: string; legend: string }) {
+  const [params, setParams] = React.useState<Param[]>(() => paramsOf({ parameters: schema }));
+  const set = (next: Param[]) => {
+    setParams(next);
+    onChange(schemaOf(next));
+  };
+  return (
+    <fieldset className="flex flex-col gap-2 sm:col-span-2">
+      <legend className="mb-1 text-sm font-medium">{legend}</legend>
+      {params.length === 0 && <p className="text-sm text-muted-foreground">None.</p>}
+      {params.map((p, i) => (
+        <div key={i} className="grid grid-cols-[1fr_8rem_2fr_auto_auto] items-center gap-2" data-testid={`${idPrefix}-param`}>
+          <Input
+            aria-label={`Parameter ${i + 1} name`}
+            id={`${idPrefix}-${i}-name`}
+            value={p.name}
+            placeholder="name"
+            onChange={(e) => set(params.map((x, j) => (j === i ? { ...x, name: e.target.value.replace(/[^A-Za-z0-9_-]/g, '') } : x)))}
+          />
+          <NativeSelect
+            aria-label={`Parameter ${i + 1} type`}
+            id={`${idPrefix}-${i}-type`}
+            value={p.type}
+            onChange={(e) => set(params.map((x, j) => (j === i ? { ...x, type: e.target.value } : x)))}
+          >
+            {TYPES.map((t) => (
+              <option key={t} value={t}>
+                {t}
+              </option>
+            ))}
+          </NativeSelect>
+          <Input
+            aria-label={`Parameter ${i + 1} description`}
+            id={`${idPrefix}-${i}-description`}
+            value={p.description}
+            placeholder="description"
+            onChange={(e) => set(params.map((x, j) => (j === i ? { ...x, description: e.target.value } : x)))}
+          />
+          <label className="flex items-center gap-1.5 text-xs">
+            <input
+              type="checkbox"
+              id={`${idPrefix}-${i}-required`}
+              checked={p.required}
+              onChange={(e) => set(params.map((x, j) => (j === i ? { ...x, required: e.target.checked } : x)))}
+            />
+            required
+          </label>
+          <Button variant="ghost" size="icon" type="button" aria-label={`Remove parameter ${p.name || i + 1}`} onClick={() => set(params.filter((_, j) => j !== i))}>
+            <X />
+          </Button>
+        </div>
+      ))}
+      {params.length < MAX_PARAMS && (
+        <Button
+          variant="outline"
+          size="sm"
+          type="button"
+          className="w-fit"
+          data-testid={`${idPrefix}-add-param`}
+          onClick={() => set([...params, { name: '', type: 'string', description: '', required: false }])}
+        >
+          <Plus aria-hidden /> Add a parameter
+        </Button>
+      )}
+    </fieldset>
+  );
+}
+
+/**
  * A function tool (Vapi's CreateFunctionToolDTO) as fields: the function's name and
  * description, its parameters one row each (name, type, description, required), and the
  * server URL its calls are POSTed to. Every edit rewrites `body` (the JSON tab shows it);
@@ -49,14 +122,8 @@ function schemaOf(params: Param[]): Obj {
  */
 export function FunctionToolForm({ body, onChange }: { body: Obj; onChange: (next: Obj) => void }) {
   const fn = (body.function as Obj | undefined) ?? {};
-  const [params, setParams] = React.useState<Param[]>(() => paramsOf(fn));
   const setFn = (patch: Obj) => onChange({ ...body, function: { ...fn, ...patch } });
-  const setParamsAndBody = (next: Param[]) => {
-    setParams(next);
-    setFn({ parameters: schemaOf(next) });
-  };
   const server = (body.server as Obj | undefined) ?? {};
-  const str = (v: unknown) => (typeof v === 'string' ? v : '');
   return (
     <div className="grid gap-4 sm:grid-cols-2" data-testid="function-tool-form">
       <Field id="fnName" label="Function name" hint="Letters, digits, _ and -; the model calls the tool by it.">
@@ -73,70 +140,41 @@ export function FunctionToolForm({ body, onChange }: { body: Obj; onChange: (nex
       <Field id="fnDescription" label="Description" className="sm:col-span-2" hint="What it does and when to use it: the model reads this.">
         <Input value={str(fn.description)} onChange={(e) => setFn({ description: e.target.value || undefined })} />
       </Field>
-      <fieldset className="flex flex-col gap-2 sm:col-span-2">
-        <legend className="mb-1 text-sm font-medium">Parameters</legend>
-        {params.length === 0 && <p className="text-sm text-muted-foreground">None: the tool is called without arguments.</p>}
-        {params.map((p, i) => (
-          <div key={i} className="grid grid-cols-[1fr_8rem_2fr_auto_auto] items-center gap-2" data-testid="fn-param">
-            <Input
-              aria-label={`Parameter ${i + 1} name`}
-              id={`fnParam-${i}-name`}
-              value={p.name}
-              placeholder="name"
-              onChange={(e) => setParamsAndBody(params.map((x, j) => (j === i ? { ...x, name: e.target.value.replace(/[^A-Za-z0-9_-]/g, '') } : x)))}
-            />
-            <NativeSelect
-              aria-label={`Parameter ${i + 1} type`}
-              id={`fnParam-${i}-type`}
-              value={p.type}
-              onChange={(e) => setParamsAndBody(params.map((x, j) => (j === i ? { ...x, type: e.target.value } : x)))}
-            >
-              {TYPES.map((t) => (
-                <option key={t} value={t}>
-                  {t}
-                </option>
-              ))}
-            </NativeSelect>
-            <Input
-              aria-label={`Parameter ${i + 1} description`}
-              id={`fnParam-${i}-description`}
-              value={p.description}
-              placeholder="description"
-              onChange={(e) => setParamsAndBody(params.map((x, j) => (j === i ? { ...x, description: e.target.value } : x)))}
-            />
-            <label className="flex items-center gap-1.5 text-xs">
-              <input
-                type="checkbox"
-                id={`fnParam-${i}-required`}
-                checked={p.required}
-                onChange={(e) => setParamsAndBody(params.map((x, j) => (j === i ? { ...x, required: e.target.checked } : x)))}
-              />
-              required
-            </label>
-            <Button
-              variant="ghost"
-              size="icon"
-              type="button"
-              aria-label={`Remove parameter ${p.name || i + 1}`}
-              onClick={() => setParamsAndBody(params.filter((_, j) => j !== i))}
-            >
-              <X />
-            </Button>
-          </div>
-        ))}
-        {params.length < MAX_PARAMS && (
-          <Button
-            variant="outline"
-            size="sm"
-            type="button"
-            className="w-fit"
-            data-testid="fn-add-param"
-            onClick={() => setParamsAndBody([...params, { name: '', type: 'string', description: '', required: false }])}
-          >
-            <Plus aria-hidden /> Add a parameter
-          </Button>
-        )}
-      </fieldset>
+      <ParamList schema={fn.parameters as Obj | undefined} onChange={(parameters) => setFn({ parameters })} idPrefix="fnParam" legend="Parameters" />
+    </div>
+  );
+}
+
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+
+/**
+ * An API request tool (Vapi's CreateApiRequestToolDTO): name, description, method, URL,
+ * timeout and the body's parameters (the JSON Schema the model fills in). Headers and the
+ * rest stay in the JSON tab.
+ */
+export function ApiRequestToolForm({ body, onChange }: { body: Obj; onChange: (next: Obj) => void }) {
+  const set = (patch: Obj) => onChange({ ...body, ...patch });
+  return (
+    <div className="grid gap-4 sm:grid-cols-2" data-testid="api-request-tool-form">
+      <Field id="apiName" label="Name" hint="Letters, digits, _ and -; the model calls the tool by it.">
+        <Input value={str(body.name)} onChange={(e) => set({ name: e.target.value || undefined })} autoComplete="off" />
+      </Field>
+      <Field id="apiMethod" label="Method">
+        <NativeSelect value={str(body.method) || 'POST'} onChange={(e) => set({ method: e.target.value })}>
+          {METHODS.map((m) => (
+            <option key={m} value={m}>
+              {m}
+            </option>
+          ))}
+        </NativeSelect>
+      </Field>
+      <Field id="apiUrl" label="URL" className="sm:col-span-2">
+        <Input value={str(body.url)} onChange={(e) => set({ url: e.target.value || undefined })} placeholder="https://api.example.com/orders" autoComplete="off" />
+      </Field>
+      <Field id="apiDescription" label="Description" className="sm:col-span-2" hint="What it does and when to use it: the model reads this.">
+        <Input value={str(body.description)} onChange={(e) => set({ description: e.target.value || undefined })} />
+      </Field>
+      <ParamList schema={body.body as Obj | undefined} onChange={(schema) => set({ body: schema })} idPrefix="apiParam" legend="Body parameters" />
     </div>
   );
 }

@@ -3,7 +3,7 @@
 import { Wrench } from 'lucide-react';
 import { ResourcePage, type ResourceConfig } from '@/components/resource-page';
 import type { Resource } from '@/lib/types';
-import { FunctionToolForm } from '@/components/function-tool-form';
+import { ApiRequestToolForm, FunctionToolForm } from '@/components/function-tool-form';
 
 const config: ResourceConfig = {
   title: 'Tools',
@@ -48,6 +48,7 @@ const config: ResourceConfig = {
       value: 'apiRequest',
       label: 'API request',
       namePath: 'name',
+      form: (body, onChange) => <ApiRequestToolForm body={body} onChange={onChange} />,
       example: () => ({
         type: 'apiRequest',
         name: 'get_weather',
