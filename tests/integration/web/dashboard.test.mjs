@@ -1026,3 +1026,27 @@ test("#15 forms: an apiRequest tool built with the form only", async (t) => {
     assert.equal(tool.body.properties.quantity.type, "integer");
     assert.ok(tool.body.required.includes("quantity"));
 });
+
+test("#15 forms: a squad of two built and reordered with the form only", async (t) => {
+    const { page } = await ownOwner(t, "sqform", "Sue Squad");
+    await page.goto(BASE + "/squads/");
+    const made = async (body) => (await pageFetch(page, "POST", "/assistant", body)).json;
+    const greeter = await made({ name: "Greeter", model: { provider: "local" } });
+    const booker = await made({ name: "Booker", model: { provider: "local" } });
+    await page.reload();
+    await page.click(tid("new-squad"));
+    await page.locator(tid("squad-form")).waitFor({ timeout: 5000 });
+    await page.fill("#squadName", "Desk");
+    // The example holds two members; set them, then swap their order.
+    await page.selectOption("#squadMember-0", booker.id);
+    await page.selectOption("#squadMember-1", greeter.id);
+    await page.locator(tid("squad-member")).nth(1).locator(tid("member-up")).click();
+    assert.equal(await page.inputValue("#squadMember-0"), greeter.id, "moved up");
+    await page.click(tid("resource-create-submit"));
+    let squad;
+    await L.waitUntil(async () => (squad = (await pageFetch(page, "GET", "/squad")).json?.[0]), 5000, "the squad to be created");
+    assert.equal(squad.name, "Desk");
+    assert.deepEqual(squad.members.map((m) => m.assistantId), [greeter.id, booker.id]);
+    // What the form does not edit moved with its member: Booker kept the example's transfer destination.
+    assert.ok(Array.isArray(squad.members[1].assistantDestinations), JSON.stringify(squad.members));
+});

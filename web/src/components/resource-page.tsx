@@ -31,7 +31,7 @@ export interface ResourceKind {
   namePath: string | null;
   example: (ctx: ExampleContext) => Record<string, unknown>;
   /** fields for this kind, editing the same body as the JSON tab (the JSON stays a tab) */
-  form?: (body: Record<string, unknown>, onChange: (next: Record<string, unknown>) => void) => React.ReactNode;
+  form?: (body: Record<string, unknown>, onChange: (next: Record<string, unknown>) => void, ctx: ExampleContext) => React.ReactNode;
 }
 
 export interface ExampleContext {
@@ -265,10 +265,14 @@ function CreateDialog({
           {k.form && view === 'form' ? (
             formBody ? (
               <div key={formKey}>
-                {k.form(formBody, (next) => {
-                  load(next);
-                  if (k.namePath) setName(String(getPath(next, k.namePath) ?? ''));
-                })}
+                {k.form(
+                  formBody,
+                  (next) => {
+                    load(next);
+                    if (k.namePath) setName(String(getPath(next, k.namePath) ?? ''));
+                  },
+                  ctx,
+                )}
               </div>
             ) : (
               <Alert>The JSON does not parse: fix it in the JSON tab.</Alert>

@@ -4,6 +4,7 @@ import { Users } from 'lucide-react';
 import { ResourcePage, type ResourceConfig } from '@/components/resource-page';
 import type { Resource } from '@/lib/types';
 import { TalkPanel } from '@/components/talk-panel';
+import { SquadForm } from '@/components/squad-form';
 
 const config: ResourceConfig = {
   title: 'Squads',
@@ -37,6 +38,7 @@ const config: ResourceConfig = {
       value: 'squad',
       label: 'Squad',
       namePath: 'name',
+      form: (body, onChange, ctx) => <SquadForm body={body} onChange={onChange} assistants={ctx.assistants} />,
       example: ({ assistants }) => {
         const [a, b] = assistants;
         return {
