@@ -1050,3 +1050,34 @@ test("#15 forms: a squad of two built and reordered with the form only", async (
     // What the form does not edit moved with its member: Booker kept the example's transfer destination.
     assert.ok(Array.isArray(squad.members[1].assistantDestinations), JSON.stringify(squad.members));
 });
+
+test("#15 forms: a phone number (SIP, then Twilio) built with the form only", async (t) => {
+    const { page } = await ownOwner(t, "pnform", "Pat Phone");
+    await page.goto(BASE + "/phone-numbers/");
+    const a = (await pageFetch(page, "POST", "/assistant", { name: "Answerer", model: { provider: "local" } })).json;
+    await page.reload();
+    await page.click(tid("new-phone-number"));
+    await page.locator(tid("phone-number-form")).waitFor({ timeout: 5000 });
+    await page.fill("#pnName", "Reception");
+    await page.fill("#pnSipUri", `sip:reception-${run}@voxa.local`);
+    await page.selectOption("#pnAssistant", a.id);
+    await page.click(tid("resource-create-submit"));
+    let list;
+    await L.waitUntil(async () => (list = (await pageFetch(page, "GET", "/phone-number")).json)?.length === 1, 5000, "the SIP number");
+    assert.deepEqual([list[0].provider, list[0].name, list[0].sipUri, list[0].assistantId], ["vapi", "Reception", `sip:reception-${run}@voxa.local`, a.id]);
+
+    await page.click(tid("new-phone-number"));
+    await page.selectOption("#resourceKind", "twilio");
+    await page.locator("#pnSid").waitFor({ timeout: 5000 });
+    await page.fill("#pnName", "Main line");
+    await page.fill("#pnNumber", "+14155550199");
+    await page.fill("#pnSid", "AC" + "1".repeat(32));
+    await page.fill("#pnToken", "twilio-token-secret-1234");
+    await page.selectOption("#pnAssistant", a.id);
+    await page.click(tid("resource-create-submit"));
+    await L.waitUntil(async () => (list = (await pageFetch(page, "GET", "/phone-number")).json)?.length === 2, 5000, "the Twilio number");
+    const tw = list.find((n) => n.provider === "twilio");
+    assert.equal(tw.number, "+14155550199");
+    assert.equal(tw.assistantId, a.id);
+    assert.equal(tw.twilioAccountSid, "AC" + "1".repeat(32));
+});

@@ -4,6 +4,7 @@ import { Phone } from 'lucide-react';
 import { ResourcePage, type ResourceConfig } from '@/components/resource-page';
 import type { Resource } from '@/lib/types';
 import { OutboundCallDialog } from '@/components/outbound-call-dialog';
+import { PhoneNumberForm } from '@/components/phone-number-form';
 
 const config: ResourceConfig = {
   title: 'Phone numbers',
@@ -38,6 +39,7 @@ const config: ResourceConfig = {
       value: 'vapi',
       label: 'SIP URI (vapi)',
       namePath: 'name',
+      form: (body, onChange, ctx) => <PhoneNumberForm body={body} onChange={onChange} assistants={ctx.assistants} />,
       example: ({ assistants }) => ({
         provider: 'vapi',
         name: 'Support line',
@@ -49,6 +51,7 @@ const config: ResourceConfig = {
       value: 'twilio',
       label: 'Twilio number',
       namePath: 'name',
+      form: (body, onChange, ctx) => <PhoneNumberForm body={body} onChange={onChange} assistants={ctx.assistants} />,
       example: ({ assistants }) => ({
         provider: 'twilio',
         name: 'Main line',
