@@ -53,6 +53,17 @@ test("#15 bug 8: axe-core finds no violation on any page, dark and light", async
     const signedIn = ["/assistants/", `/assistants/edit/?id=${a.id}`, "/assistants/new/", "/calls/", `/calls/detail/?id=${call.id}`, "/insights/", "/tools/",
                       "/squads/", "/phone-numbers/", "/webhook-logs/", "/keys/", "/settings/", "/members/"];
     const found = [];
+    const shots = [];
+    // Each page at a desktop and a phone size (dark theme), for review: build/test-artifacts/web/pages/.
+    const snap = async (page, path, theme) => {
+        if (theme !== "dark") return;
+        const name = path.replace(/\?.*$/, "").replace(/^\/|\/$/g, "").replace(/\//g, "-") || "root";
+        for (const [w, h] of [[1440, 900], [390, 844]]) {
+            await page.setViewportSize({ width: w, height: h });
+            shots.push(await L.screenshot(page, `pages/${name}-${w}x${h}`, { fullPage: false }));
+        }
+        await page.setViewportSize({ width: 1280, height: 800 });
+    };
     for (const theme of ["dark", "light"]) {
         const b = await L.launch({});
         t.after(b.close);
@@ -60,14 +71,17 @@ test("#15 bug 8: axe-core finds no violation on any page, dark and light", async
         for (const path of signedOut) {
             await b.page.goto(BASE + path);
             for (const v of await violations(b.page)) found.push({ theme, path, ...v });
+            await snap(b.page, path, theme);
         }
         await b.context.addCookies([{ name: "voxa_session", value: jwt, url: BASE }]);
         for (const path of signedIn) {
             await b.page.goto(BASE + path);
             await b.page.locator("main").first().waitFor({ timeout: 10000 }).catch(() => {});
             for (const v of await violations(b.page)) found.push({ theme, path, ...v });
+            await snap(b.page, path, theme);
         }
     }
+    L.note(`${shots.length} page screenshots (1440x900 and 390x844) in ${L.ARTIFACTS}/pages`);
     for (const v of found) L.note(`axe: [${v.theme}] ${v.path} ${v.impact} ${v.id} (${v.help}): ${v.targets.join(" | ")}`);
     assert.deepEqual(found.map((v) => `[${v.theme}] ${v.path} ${v.id}`), [], "axe-core violations");
 });

@@ -135,8 +135,8 @@ export async function launch(opts = {}) {
 
 /** Saves a full-page PNG under ARTIFACTS (created on demand); returns the path. */
 export async function screenshot(page, name, { fullPage = true } = {}) {
-    mkdirSync(ARTIFACTS, { recursive: true });
     const file = join(ARTIFACTS, `${name}.png`);
+    mkdirSync(dirname(file), { recursive: true });
     await page.screenshot({ path: file, fullPage });
     return file;
 }
