@@ -566,13 +566,14 @@ test("talk with the microphone denied: a readable call-error, no call created", 
 });
 
 /** A person of their own (owner of a new org, by API) and a browser signed in as them. */
-async function ownOwner(t, tag, name) {
+/** A new owner signed in to a browser of its own; `launch` options go to L.launch (a mic's wav). */
+async function ownOwner(t, tag, name, launch = {}) {
     const email = `${tag}-${run}@example.com`;
     const reg = await fetch(BASE + "/auth/register", { method: "POST", headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ email, password: PASSWORD, name, orgName: `${name} ${run}` }) });
     assert.equal(reg.status, 201, `POST /auth/register -> ${reg.status}: ${await reg.text()}`);
     const jwt = await loginApi(email, PASSWORD);
-    const b = await L.launch({});
+    const b = await L.launch(launch);
     t.after(b.close);
     await b.context.addCookies([{ name: "voxa_session", value: jwt, url: BASE }]);
     return { jwt, page: b.page };
@@ -786,15 +787,7 @@ test("#15 bug 5: a failed call says why, in words, in the Talk panel and on the 
     // An assistant on OpenAI with a key but no way to reach OpenAI from here: the call starts
     // (a missing key is refused before it, with its own message) and the first model request
     // fails.
-    const email = `failed-${run}@example.com`;
-    const reg = await fetch(BASE + "/auth/register", { method: "POST", headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ email, password: PASSWORD, name: "Fay Failed", orgName: `Failed ${run}` }) });
-    assert.equal(reg.status, 201, `POST /auth/register -> ${reg.status}: ${await reg.text()}`);
-    const jwt = await loginApi(email, PASSWORD);
-    const b = await L.launch({ wav: mic.wav });
-    t.after(b.close);
-    await b.context.addCookies([{ name: "voxa_session", value: jwt, url: BASE }]);
-    const page = b.page;
+    const { page } = await ownOwner(t, "failed", "Fay Failed", { wav: mic.wav });
     await page.goto(BASE + "/assistants/");
     const cred = await pageFetch(page, "POST", "/credential", { provider: "openai", apiKey: "sk-not-a-real-key-0000" });
     assert.equal(cred.status, 201, `POST /credential -> ${cred.status}: ${cred.text}`);
@@ -831,15 +824,7 @@ test("#15 bug 5: a failed call says why, in words, in the Talk panel and on the 
 });
 
 test("#15 talk to a squad: a browser call from the squads page starts with the first member", async (t) => {
-    const email = `squad-${run}@example.com`;
-    const reg = await fetch(BASE + "/auth/register", { method: "POST", headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ email, password: PASSWORD, name: "Sid Squad", orgName: `Squad ${run}` }) });
-    assert.equal(reg.status, 201, await reg.text());
-    const jwt = await loginApi(email, PASSWORD);
-    const b = await L.launch({ wav: mic.wav });
-    t.after(b.close);
-    await b.context.addCookies([{ name: "voxa_session", value: jwt, url: BASE }]);
-    const page = b.page;
+    const { page } = await ownOwner(t, "squad", "Sid Squad", { wav: mic.wav });
     await page.goto(BASE + "/squads/");
     const local = { transcriber: { provider: "local" }, voice: { provider: "local", voiceId: "kal16" } };
     const made = async (path, body) => {
@@ -920,15 +905,7 @@ test("#15 logs page: the org's webhook deliveries with event, call and failed-on
     });
     await new Promise((r) => hook.listen(0, "127.0.0.1", r));
     t.after(() => hook.close());
-    const email = `logs-${run}@example.com`;
-    const reg = await fetch(BASE + "/auth/register", { method: "POST", headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ email, password: PASSWORD, name: "Lou Logs", orgName: `Logs ${run}` }) });
-    assert.equal(reg.status, 201, await reg.text());
-    const jwt = await loginApi(email, PASSWORD);
-    const b = await L.launch({ wav: mic.wav });
-    t.after(b.close);
-    await b.context.addCookies([{ name: "voxa_session", value: jwt, url: BASE }]);
-    const page = b.page;
+    const { page } = await ownOwner(t, "logs", "Lou Logs", { wav: mic.wav });
     await page.goto(BASE + "/webhook-logs/");
     const a = (await pageFetch(page, "POST", "/assistant", { name: "Hooked", firstMessage: "Hello.", model: { provider: "local" },
         transcriber: { provider: "local" }, voice: { provider: "local", voiceId: "kal16" },

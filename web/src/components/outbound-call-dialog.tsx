@@ -6,6 +6,7 @@ import { Button } from './ui/button';
 import { Input, NativeSelect } from './ui/input';
 import { Alert } from './ui/alert';
 import { Field } from './field';
+import { AssistantOptions } from './assistant-options';
 import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle } from './ui/dialog';
 import { api, errorMessage } from '@/lib/api';
 import type { Resource } from '@/lib/types';
@@ -64,11 +65,7 @@ export function OutboundCallDialog({ number, assistants, onClose }: { number: Re
               </Field>
               <Field id="outboundAssistant" label="Assistant">
                 <NativeSelect value={assistantId} onChange={(e) => setAssistantId(e.target.value)}>
-                  {assistants.map((a) => (
-                    <option key={a.id} value={a.id}>
-                      {String(a.name || 'Unnamed assistant')}
-                    </option>
-                  ))}
+                  <AssistantOptions assistants={assistants} />
                 </NativeSelect>
               </Field>
             </>

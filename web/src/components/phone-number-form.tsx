@@ -3,6 +3,7 @@
 import * as React from 'react';
 import { Input, NativeSelect } from './ui/input';
 import { Field } from './field';
+import { AssistantOptions } from './assistant-options';
 import type { Resource } from '@/lib/types';
 
 type Obj = Record<string, unknown>;
@@ -24,11 +25,7 @@ export function PhoneNumberForm({ body, onChange, assistants }: { body: Obj; onC
       <Field id="pnAssistant" label="Assistant that answers">
         <NativeSelect value={str('assistantId')} onChange={set('assistantId')}>
           <option value="">None (a squad or the server decides)</option>
-          {assistants.map((a) => (
-            <option key={a.id} value={a.id}>
-              {String(a.name || 'Unnamed assistant')}
-            </option>
-          ))}
+          <AssistantOptions assistants={assistants} />
         </NativeSelect>
       </Field>
       {twilio ? (

@@ -40,6 +40,13 @@ export interface ExampleContext {
   assistantsLoaded: boolean;
 }
 
+/** An assistant by name; "deleted assistant" for an id the loaded list does not have. */
+export function assistantLabel(ctx: ExampleContext, id: string): string {
+  const found = ctx.assistants.find((a) => a.id === id);
+  if (found) return String(found.name || 'Unnamed assistant');
+  return ctx.assistantsLoaded ? 'deleted assistant' : id;
+}
+
 export interface ResourceConfig {
   title: string;
   singular: string;

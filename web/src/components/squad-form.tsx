@@ -5,6 +5,7 @@ import { ArrowDown, ArrowUp, Plus, X } from 'lucide-react';
 import { Button } from './ui/button';
 import { Input, NativeSelect } from './ui/input';
 import { Field } from './field';
+import { AssistantOptions } from './assistant-options';
 import type { Resource } from '@/lib/types';
 
 type Obj = Record<string, unknown>;
@@ -41,11 +42,7 @@ export function SquadForm({ body, onChange, assistants }: { body: Obj; onChange:
               onChange={(e) => setMembers(members.map((x, j) => (j === i ? { ...x, assistantId: e.target.value } : x)))}
             >
               <option value="">Choose an assistant…</option>
-              {assistants.map((a) => (
-                <option key={a.id} value={a.id}>
-                  {String(a.name || 'Unnamed assistant')}
-                </option>
-              ))}
+              <AssistantOptions assistants={assistants} />
             </NativeSelect>
             <Button variant="ghost" size="icon" type="button" aria-label={`Move member ${i + 1} up`} disabled={i === 0} onClick={() => move(i, -1)} data-testid="member-up">
               <ArrowUp />

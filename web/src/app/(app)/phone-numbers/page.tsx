@@ -1,7 +1,7 @@
 'use client';
 
 import { Phone } from 'lucide-react';
-import { ResourcePage, type ResourceConfig } from '@/components/resource-page';
+import { ResourcePage, assistantLabel, type ResourceConfig } from '@/components/resource-page';
 import type { Resource } from '@/lib/types';
 import { OutboundCallDialog } from '@/components/outbound-call-dialog';
 import { PhoneNumberForm } from '@/components/phone-number-form';
@@ -22,16 +22,7 @@ const config: ResourceConfig = {
   },
   nameOf: (r: Resource) => (r.name as string | undefined) || (r.number as string | undefined) || (r.sipUri as string | undefined) || 'Unnamed number',
   detailOf: (r, ctx) => {
-    const found = ctx.assistants.find((a) => a.id === r.assistantId);
-    const target = r.assistantId
-      ? found
-        ? found.name || 'Unnamed assistant'
-        : ctx.assistantsLoaded
-          ? 'deleted assistant'
-          : r.assistantId
-      : r.squadId
-        ? `squad ${r.squadId}`
-        : null;
+    const target = r.assistantId ? assistantLabel(ctx, r.assistantId as string) : r.squadId ? `squad ${r.squadId}` : null;
     return [r.number ?? r.sipUri, target ? `→ ${target}` : null].filter(Boolean).join(' ') as string;
   },
   kinds: [

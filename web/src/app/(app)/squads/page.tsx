@@ -1,7 +1,7 @@
 'use client';
 
 import { Users } from 'lucide-react';
-import { ResourcePage, type ResourceConfig } from '@/components/resource-page';
+import { ResourcePage, assistantLabel, type ResourceConfig } from '@/components/resource-page';
 import type { Resource } from '@/lib/types';
 import { TalkPanel } from '@/components/talk-panel';
 import { SquadForm } from '@/components/squad-form';
@@ -27,9 +27,7 @@ const config: ResourceConfig = {
     return members
       .map((m) => {
         if (m.assistant) return m.assistant.name ?? 'inline assistant';
-        const found = ctx.assistants.find((a) => a.id === m.assistantId);
-        if (found) return found.name || 'Unnamed assistant';
-        return m.assistantId && ctx.assistantsLoaded ? 'deleted assistant' : m.assistantId ?? '?';
+        return m.assistantId ? assistantLabel(ctx, m.assistantId) : '?';
       })
       .join(' → ');
   },
