@@ -144,9 +144,12 @@ Heard Heard::of(const Settings& set, std::string_view text, double confidence, b
     for (auto& p : set.acknowledgementPhrases) acks.push_back(phraseWords(p));
     // Backchannels are short; the bound also keeps the matching (a search) small.
     constexpr size_t kMaxAcknowledgementWords = 12;
-    bool anyWord = std::any_of(ws.begin(), ws.end(), [](auto& w) { return !isFiller(w); });
+    Words spoken;  // the words that are not fillers
+    for (auto& w : ws)
+        if (!isFiller(w)) spoken.push_back(w);
+    bool anyWord = !spoken.empty();
     h.acknowledgement = anyWord && ws.size() <= kMaxAcknowledgementWords && acknowledgementsFrom(ws, 0, acks, partial);
-    auto said = std::count_if(ws.begin(), ws.end(), [](auto& w) { return !isFiller(w); });
+    auto said = spoken.size();
     // (Only short guesses: real speech on an 8 kHz line comes back as several words at
     // 0.07, "when i'm around and read" for "wait a moment please".)
     // (Tried: keeping such guesses when they carry more than 0.7 s of voice, for phone
@@ -184,17 +187,14 @@ Heard Heard::of(const Settings& set, std::string_view text, double confidence, b
     // the ones of the turn corpus that stopped the assistant. A caller who stops there is
     // heard as a backchannel; one who goes on interrupts with the next real word.
     if (h.interruptionPhrase && voicedMs < kShortVoicedMs) {
-        Words said;
-        for (auto& w : ws)
-            if (!isFiller(w)) said.push_back(w);
-        bool opener = !said.empty() && said.size() <= 3 &&
+        bool opener = !spoken.empty() && spoken.size() <= 3 &&
                       std::any_of(set.interruptionPhrases.begin(), set.interruptionPhrases.end(),
-                                  [&](auto& p) { return tokens(p) == Words{said[0]}; }) &&
-                      std::all_of(said.begin() + 1, said.end(), isFunctionWord);
+                                  [&](auto& p) { return tokens(p) == Words{spoken[0]}; }) &&
+                      std::all_of(spoken.begin() + 1, spoken.end(), isFunctionWord);
         auto model = opener ? completionModel() : nullptr;
         if (model) {
             std::string words;
-            for (auto& w : said) words += (words.empty() ? "" : " ") + w;
+            for (auto& w : spoken) words += (words.empty() ? "" : " ") + w;
             if (model->probIncomplete(words) >= kOpenerIncomplete) return Heard{};
         }
     }
